@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole modphp-migrate test suite, as the README and CI run it.
+# Installs the real peers the integration tests drive (Apache httpd with
+# mod_php, php-fpm) with apt-get when they are missing, then runs vet,
+# gofmt and every Go test with the real servers required.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v apache2 >/dev/null 2>&1 || [ -x /usr/sbin/apache2 ] || need+=(apache2)
+[ -e /usr/lib/apache2/modules/libphp8.2.so ] || ls /usr/lib/apache2/modules/libphp*.so >/dev/null 2>&1 || need+=(libapache2-mod-php)
+ls /usr/sbin/php-fpm* >/dev/null 2>&1 || need+=(php-fpm)
+command -v php >/dev/null 2>&1 || need+=(php-cli)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== go vet"
+go vet ./...
+echo "== gofmt"
+unformatted=$(gofmt -l . | grep -v '^vendor/' || true)
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+echo "== go test"
+# MODPHP_MIGRATE_REAL=1: tests that drive real Apache/php-fpm fail instead of skipping when absent.
+MODPHP_MIGRATE_REAL=1 go test -count=1 -timeout 12m ./... "$@"
