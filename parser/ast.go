@@ -1,0 +1,47 @@
+package parser
+
+// Kind tells what a Node is.
+type Kind uint8
+
+// The node kinds. Meaning (which directive does what) lives in the loader's
+// and the rules' tables, not in the grammar.
+const (
+	KindDirective Kind = iota // Name Args...
+	KindSection               // <Name Args...> Children </Name>
+	KindComment               // # text (a whole logical line)
+)
+
+// File is one parsed configuration or access file.
+type File struct {
+	Path  string  // as opened (absolute when the input was absolute)
+	Nodes []*Node // top-level nodes in file order
+	BOM   bool    // the file starts with a UTF-8 byte-order mark
+}
+
+// Node is one logical line of a file — a directive or a comment — or a
+// section with its body.
+type Node struct {
+	Kind    Kind
+	Pos     Pos    // first physical line; column of the first non-blank byte
+	EndLine int    // last physical line of a continued line (httpd reports this one)
+	Name    string // directive or section name as written ("IfModule"), or the comment text after '#'
+	Raw     string // argument text as written, continuations joined, before ${VAR} substitution
+	// Args are the arguments split like httpd's ap_getword_conf. Parse fills
+	// them from Raw; the loader re-splits them after ${VAR} substitution.
+	// For sections the trailing '>' of the opening tag is removed first.
+	Args     []string
+	Children []*Node // body of a section; files of an Include (see Included)
+	Close    Pos     // the closing tag of a section; Line 0 when unclosed
+	Parent   *Node   // enclosing section or Include; nil at top level
+
+	// Filled by the loader.
+
+	// Active reports, for a conditional section (<IfModule>, <IfDefine>,
+	// <IfVersion>, <IfFile>, <IfDirective>, <IfSection>), whether its
+	// condition held in the loaded view. Inactive bodies are kept as parsed
+	// (not substituted, includes not followed). Always true for other nodes.
+	Active bool
+	// Included lists the files an Include/IncludeOptional pulled in, in
+	// httpd's order. Their nodes have this node as Parent.
+	Included []*File
+}
