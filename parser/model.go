@@ -1,0 +1,105 @@
+package parser
+
+// View selects which server the loader evaluates the tree for.
+type View uint8
+
+// The two views rules compare.
+const (
+	// Today is the server as configured now (mod_php loaded if LoadModule says so).
+	Today View = iota
+	// AfterModPHP is the same tree with mod_php removed: every PHP-module
+	// guard (<IfModule mod_php.c>, <IfModule php_module>, …) is false.
+	AfterModPHP
+)
+
+// String names the view as the JSON output and messages do.
+func (v View) String() string {
+	if v == AfterModPHP {
+		return "after-mod_php"
+	}
+	return "today"
+}
+
+// Severity of a loader diagnostic.
+type Severity string
+
+// Loader diagnostic severities.
+const (
+	SevError   Severity = "error"   // httpd would refuse the configuration (or the .htaccess answers 500)
+	SevWarning Severity = "warning" // httpd accepts it but logs a warning (e.g. undefined ${VAR})
+	SevInfo    Severity = "info"
+)
+
+// Diagnostic is a problem found while reading the tree: syntax, includes,
+// variables, unreadable files. Rules turn them into coded findings.
+type Diagnostic struct {
+	Pos      Pos      `json:"pos"`
+	Severity Severity `json:"severity"`
+	Kind     string   `json:"kind"` // "syntax", "include", "variable", "io", "bom", "limit"
+	Message  string   `json:"message"`
+	Related  []Pos    `json:"related,omitempty"`
+}
+
+// Module is a LoadModule line (or a module compiled into httpd: Pos.Line 0).
+type Module struct {
+	ID   string `json:"id"`   // module identifier, e.g. "rewrite_module"
+	Path string `json:"path"` // shared object path as written; "" for static modules
+	Pos  Pos    `json:"pos"`
+}
+
+// VHost is a <VirtualHost> section.
+type VHost struct {
+	Node         *Node    `json:"-"`
+	Addrs        []string `json:"addrs"`
+	ServerName   string   `json:"server_name"`
+	Aliases      []string `json:"server_aliases"`
+	DocumentRoot string   `json:"document_root"` // resolved: absolute path as httpd sees it
+	Pos          Pos      `json:"pos"`           // the <VirtualHost> opener (as apache2 -S prints it)
+}
+
+// Override is the effective AllowOverride/AllowOverrideList for a directory.
+type Override struct {
+	Set  bool     // an AllowOverride applied somewhere; false means httpd's default (.htaccess still read)
+	Mask uint     // OR_* bits as in httpd's http_config.h (OverrideLimit…)
+	List []string // AllowOverrideList directive names (lower-case)
+	Pos  Pos      // the AllowOverride that decided it
+}
+
+// The AllowOverride classes, with httpd's bit values.
+const (
+	OverrideLimit    uint = 1
+	OverrideOptions  uint = 2
+	OverrideFileInfo uint = 4
+	OverrideAuth     uint = 8
+	OverrideIndexes  uint = 16
+	OverrideAll           = OverrideLimit | OverrideOptions | OverrideFileInfo | OverrideAuth | OverrideIndexes
+)
+
+// Reads reports whether httpd opens access files in a directory with this override.
+func (o Override) Reads() bool { return !o.Set || o.Mask != 0 || len(o.List) > 0 }
+
+// AccessFile is a .htaccess (or AccessFileName) file found under a
+// DocumentRoot or <Directory> whose override lets httpd read it.
+type AccessFile struct {
+	File     *File    // parsed and evaluated against the view's modules
+	Dir      string   // the directory it governs (absolute, as httpd sees it)
+	Override Override // effective override for Dir
+}
+
+// Config is the model of one server tree in one view.
+type Config struct {
+	View        View
+	Root        string // prefix under which absolute paths are resolved ("" = the real filesystem)
+	ServerRoot  string
+	MainFile    string
+	Main        *File
+	Files       []*File  // every file read, in include order (a file included twice appears twice)
+	Modules     []Module // in load order, static modules first
+	MPM         string   // "prefork", "worker", "event" or ""
+	User, Group string
+	VHosts      []*VHost
+	AccessNames []string // AccessFileName list (default .htaccess)
+	Access      []*AccessFile
+	Defines     map[string]string
+	Diagnostics []Diagnostic
+}
