@@ -1,0 +1,3 @@
+<?php
+// Prepended to every request of alice's site (when php-fpm obeys PHP_VALUE).
+define('ALICE_BOOTSTRAPPED', true);

@@ -1,0 +1,2 @@
+<?php
+echo 'memory_limit=', ini_get('memory_limit'), "\n";
