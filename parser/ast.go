@@ -32,7 +32,10 @@ type Node struct {
 	Args     []string
 	Children []*Node // body of a section; files of an Include (see Included)
 	Close    Pos     // the closing tag of a section; Line 0 when unclosed
-	Parent   *Node   // enclosing section or Include; nil at top level
+	// CloseJunk is text after the closing tag on the same line (ignored by
+	// httpd for tree sections, an error for a true <IfModule> and friends).
+	CloseJunk string
+	Parent    *Node // enclosing section or Include; nil at top level
 
 	// Filled by the loader.
 

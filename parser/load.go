@@ -1,6 +1,14 @@
 package parser
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
 
 // DefaultVersion is the httpd version <IfVersion> is evaluated against
 // unless LoadOptions.Version says otherwise (Debian 12's apache2 package).
@@ -10,17 +18,21 @@ const DefaultVersion = "2.4.71"
 type LoadOptions struct {
 	// Root is a directory under which every absolute path of the
 	// configuration is resolved, like a chroot ("" = the real filesystem).
-	// Paths in the model (DocumentRoot, AccessFile.Dir, File.Path) stay as
-	// httpd sees them; use Config.HostPath to reach the file on disk.
+	// File.Path is the path as opened (under Root); paths that are httpd's
+	// own (DocumentRoot, AccessFile.Dir, ServerRoot) are not prefixed — use
+	// Config.HostPath to reach them on disk.
 	Root string
-	// Defines are -D names (<IfDefine>, ${NAME} stays undefined).
+	// Defines are -D names (<IfDefine>; ${NAME} stays undefined).
 	Defines []string
 	// Version is the httpd version for <IfVersion> (default DefaultVersion).
 	Version string
-	// AccessFileNames adds names to AccessFileName (default ".htaccess").
+	// AccessFileNames replaces the AccessFileName list when not empty.
 	AccessFileNames []string
 	// NoAccessFiles skips the discovery of .htaccess files.
 	NoAccessFiles bool
+	// Env supplies variables for ${VAR} after Define (nil = the process
+	// environment). Debian's envvars beside apache2.conf is read first.
+	Env func(string) (string, bool)
 }
 
 // Result holds the same tree loaded in both views.
@@ -33,17 +45,237 @@ type Result struct {
 // httpd.conf or conf/httpd.conf.
 var ErrNoConfig = errors.New("no apache2.conf, httpd.conf or conf/httpd.conf found")
 
+// mainNames are the files a server directory is searched for, in order.
+var mainNames = []string{"apache2.conf", "httpd.conf", filepath.Join("conf", "httpd.conf")}
+
+// FindMain returns the main configuration file of a directory, or path
+// itself when it is a file.
+func FindMain(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	if !st.IsDir() {
+		return path, nil
+	}
+	for _, n := range mainNames {
+		p := filepath.Join(path, n)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w", path, ErrNoConfig)
+}
+
 // Load reads a server tree from a directory (finding its main file) or a
-// main configuration file. Problems in the configuration become
-// Diagnostics; the error is only for a path that cannot be used at all.
+// main configuration file, in both views. Problems in the configuration
+// become Diagnostics; the error is only for a path that cannot be used.
 func Load(path string, opt LoadOptions) (*Result, error) {
-	return nil, errors.New("not implemented")
+	cache := newParseCache()
+	today, err := loadView(path, Today, opt, cache)
+	if err != nil {
+		return nil, err
+	}
+	after, err := loadView(path, AfterModPHP, opt, cache)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Today: today, After: after}, nil
+}
+
+// LoadView reads a server tree in one view only (what dump needs).
+func LoadView(path string, view View, opt LoadOptions) (*Config, error) {
+	return loadView(path, view, opt, newParseCache())
+}
+
+func loadView(path string, view View, opt LoadOptions, cache *parseCache) (*Config, error) {
+	main, err := FindMain(path)
+	if err != nil {
+		return nil, err
+	}
+	l := newLoader(view, opt, cache)
+	l.cfg.MainFile = main
+	l.cfg.ServerRoot = l.defaultServerRoot(main)
+	l.readEnvvars(filepath.Join(filepath.Dir(main), "envvars"))
+	l.cfg.Main = l.includeFile(main, nil)
+	l.finish()
+	return l.cfg, nil
+}
+
+// defaultServerRoot is the directory of the main file (its parent for
+// conf/httpd.conf), in httpd's terms.
+func (l *loader) defaultServerRoot(main string) string {
+	dir := filepath.Dir(main)
+	if filepath.Base(dir) == "conf" && filepath.Base(main) == "httpd.conf" {
+		dir = filepath.Dir(dir)
+	}
+	return l.httpdPath(dir)
+}
+
+// HostPath maps a path as httpd sees it to the file on disk (under Root).
+func (c *Config) HostPath(p string) string {
+	if c.Root == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Root, p)
+}
+
+// httpdPath maps a host path back to httpd's view (strips Root).
+func (l *loader) httpdPath(host string) string {
+	root := l.cfg.Root
+	if root == "" {
+		return host
+	}
+	absRoot, err1 := filepath.Abs(root)
+	absHost, err2 := filepath.Abs(host)
+	if err1 != nil || err2 != nil {
+		return host
+	}
+	rel, err := filepath.Rel(absRoot, absHost)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return host
+	}
+	return "/" + filepath.ToSlash(rel)
+}
+
+// parseCache parses each file once per Load and hands out copies, since
+// the two views evaluate the same files differently.
+type parseCache struct {
+	mu    sync.Mutex
+	files map[string]*parsed
+}
+
+type parsed struct {
+	once  sync.Once
+	file  *File
+	diags []Diagnostic
+	err   error
+}
+
+func newParseCache() *parseCache { return &parseCache{files: map[string]*parsed{}} }
+
+func (c *parseCache) entry(path string) *parsed {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.files[path]
+	if p == nil {
+		p = &parsed{}
+		c.files[path] = p
+	}
+	return p
+}
+
+// get parses path (once) and returns a fresh copy of its nodes.
+func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) {
+	p := c.entry(path)
+	p.once.Do(func() {
+		var data []byte
+		data, p.err = readRegular(path)
+		if p.err == nil {
+			p.file, p.diags = Parse(path, data, access)
+		}
+	})
+	if p.err != nil {
+		return nil, nil, p.err
+	}
+	return cloneFile(p.file), p.diags, nil
+}
+
+// prefetch parses files concurrently ahead of their sequential evaluation.
+func (c *parseCache) prefetch(paths []string) {
+	if len(paths) < 8 {
+		return
+	}
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				c.get(p, false) //nolint:errcheck // errors are reported when the file is evaluated
+			}
+		}()
+	}
+	for _, p := range paths {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+}
+
+// errNotRegular is httpd's refusal of anything but a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+func readRegular(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() && path != os.DevNull {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: errNotRegular}
+	}
+	return os.ReadFile(path)
+}
+
+func cloneFile(f *File) *File {
+	c := &File{Path: f.Path, BOM: f.BOM}
+	c.Nodes = cloneNodes(f.Nodes, nil)
+	return c
+}
+
+func cloneNodes(ns []*Node, parent *Node) []*Node {
+	if ns == nil {
+		return nil
+	}
+	out := make([]*Node, len(ns))
+	block := make([]Node, len(ns))
+	for i, n := range ns {
+		c := &block[i]
+		*c = *n
+		c.Parent = parent
+		c.Children = cloneNodes(n.Children, c)
+		out[i] = c
+	}
+	return out
 }
 
 // LoadSingle reads one file on its own, as a pre-commit hook sees it: an
 // access file (access == true) or a fragment of server configuration. With
 // no server around it, <IfModule> is true for every module except PHP
-// modules, which are loaded today and gone after mod_php.
+// modules, which are PHP 8's mod_php today (only mod_php.c and php_module
+// match) and absent after mod_php. Include is not followed.
 func LoadSingle(path string, access bool, opt LoadOptions) (*Result, error) {
-	return nil, errors.New("not implemented")
+	cache := newParseCache()
+	var r Result
+	for _, view := range []View{Today, AfterModPHP} {
+		l := newLoader(view, opt, cache)
+		l.assumeModules = true
+		l.cfg.MainFile = path
+		l.cfg.ServerRoot = filepath.Dir(path)
+		f, diags, err := cache.get(path, access)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		l.cfg.Diagnostics = append(l.cfg.Diagnostics, diags...)
+		l.cfg.Files = []*File{f}
+		if access {
+			l.cfg.AccessNames = []string{filepath.Base(path)}
+			l.evalAccess(f)
+			l.cfg.Access = []*AccessFile{{File: f, Dir: filepath.Dir(path)}}
+		} else {
+			l.cfg.Main = f
+			l.chain = []string{path}
+			l.evalNodes(f.Nodes)
+			l.checkUnclosed(f.Nodes, false)
+			l.opt.NoAccessFiles = true
+			l.finish()
+		}
+		if view == Today {
+			r.Today = l.cfg
+		} else {
+			r.After = l.cfg
+		}
+	}
+	return &r, nil
 }

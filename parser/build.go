@@ -1,0 +1,146 @@
+package parser
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
+// Parse reads one file's bytes into nodes. access selects .htaccess limits
+// (8190-byte logical lines instead of 16 MiB). Syntax problems are returned
+// as diagnostics; the nodes hold everything that could be read.
+func Parse(path string, data []byte, access bool) (*File, []Diagnostic) {
+	f := &File{Path: path}
+	var diags []Diagnostic
+	if bytes.HasPrefix(data, utf8BOM) {
+		f.BOM = true
+		data = data[len(utf8BOM):]
+		diags = append(diags, Diagnostic{Pos: Pos{File: path, Line: 1, Col: 1}, Severity: SevError, Kind: "bom",
+			Message: `file starts with a UTF-8 byte-order mark; httpd on Unix reads it as part of the first directive name ("Invalid command '\xef\xbb\xbf…'"): save the file without BOM`})
+	}
+	g, err := lineGrammar.ParseBytes(path, data)
+	if err != nil {
+		// The line grammar accepts every token sequence; this is a bug guard.
+		diags = append(diags, Diagnostic{Pos: Pos{File: path}, Severity: SevError, Kind: "syntax", Message: err.Error()})
+		return f, diags
+	}
+	limit := maxServerLine
+	if access {
+		limit = maxAccessLine
+	}
+	b := builder{file: f, limit: limit, diags: diags}
+	for _, ln := range g.Lines {
+		b.line(ln)
+	}
+	return f, b.diags
+}
+
+type builder struct {
+	file  *File
+	stack []*Node
+	limit int
+	diags []Diagnostic
+}
+
+func (b *builder) errorf(pos Pos, related []Pos, format string, args ...any) {
+	b.diags = append(b.diags, Diagnostic{Pos: pos, Severity: SevError, Kind: "syntax", Message: fmt.Sprintf(format, args...), Related: related})
+}
+
+func (b *builder) add(n *Node) {
+	if len(b.stack) > 0 {
+		top := b.stack[len(b.stack)-1]
+		n.Parent = top
+		top.Children = append(top.Children, n)
+	} else {
+		b.file.Nodes = append(b.file.Nodes, n)
+	}
+}
+
+func (b *builder) line(ln *grammarLine) {
+	tok, eol := ln.Tokens[0], ln.Tokens[len(ln.Tokens)-1]
+	pos := Pos{File: b.file.Path, Line: tok.Pos.Line, Col: tok.Pos.Column}
+	text := tok.Value
+	if len(text) > b.limit {
+		b.diags = append(b.diags, Diagnostic{Pos: pos, Severity: SevError, Kind: "limit",
+			Message: fmt.Sprintf("line too long: %d bytes, httpd reads at most %d here", len(text), b.limit)})
+	}
+	switch {
+	case ln.Comment != nil:
+		b.add(&Node{Kind: KindComment, Pos: pos, EndLine: eol.Pos.Line, Name: text[1:], Active: true})
+	case ln.Directive != nil:
+		name, rest, _ := nextWord(text)
+		b.add(&Node{Kind: KindDirective, Pos: pos, EndLine: eol.Pos.Line, Name: name, Raw: rest, Args: splitWords(rest), Active: true})
+	case ln.Open != nil:
+		b.open(pos, eol.Pos.Line, text)
+	case ln.Close != nil:
+		b.close(pos, text)
+	}
+}
+
+// open handles "<Name args>" like ap_build_config_sub and the section
+// handlers: a '>' glued to the name means no arguments; the arguments end
+// at the last '>'.
+func (b *builder) open(pos Pos, end int, text string) {
+	word, rest, _ := nextWord(text)
+	name := word[1:]
+	raw := rest
+	if strings.HasSuffix(name, ">") {
+		name = name[:len(name)-1]
+		raw = ">"
+	}
+	n := &Node{Kind: KindSection, Pos: pos, EndLine: end, Name: name, Active: true}
+	if i := strings.LastIndexByte(raw, '>'); i >= 0 {
+		raw = raw[:i]
+	} else {
+		b.errorf(pos, nil, "<%s> directive missing closing '>'", name)
+	}
+	n.Raw = strings.TrimRight(raw, " \t")
+	n.Args = splitWords(n.Raw)
+	if len(n.Args) == 0 && needsArgs(name) {
+		b.errorf(pos, nil, "<%s> directive requires additional arguments", name)
+	}
+	b.add(n)
+	b.stack = append(b.stack, n)
+}
+
+// needsArgs reports whether a section requires arguments (every standard
+// one except <Else>).
+func needsArgs(name string) bool { return !strings.EqualFold(name, "Else") }
+
+// close handles "</Name>": names compare case-insensitively; text after the
+// tag is ignored, as httpd does for tree sections.
+func (b *builder) close(pos Pos, text string) {
+	word, junk, _ := nextWord(text)
+	if !strings.HasSuffix(word, ">") {
+		b.errorf(pos, nil, "%s> directive missing closing '>'", word)
+		return
+	}
+	name := word[2 : len(word)-1]
+	if len(b.stack) == 0 {
+		b.errorf(pos, nil, "</%s> without matching <%s section", name, name)
+		return
+	}
+	top := b.stack[len(b.stack)-1]
+	if !strings.EqualFold(top.Name, name) {
+		b.errorf(pos, []Pos{top.Pos}, "Expected </%s> but saw </%s> (<%s> opened at %s)", top.Name, name, top.Name, top.Pos)
+		// Recover: close up to a matching ancestor, else ignore the line.
+		for i := len(b.stack) - 2; i >= 0; i-- {
+			if strings.EqualFold(b.stack[i].Name, name) {
+				b.stack = b.stack[:i+1]
+				b.closeTop(pos, junk)
+				return
+			}
+		}
+		return
+	}
+	b.closeTop(pos, junk)
+}
+
+func (b *builder) closeTop(pos Pos, junk string) {
+	top := b.stack[len(b.stack)-1]
+	top.Close = pos
+	top.CloseJunk = junk
+	b.stack = b.stack[:len(b.stack)-1]
+}

@@ -1,0 +1,176 @@
+package parser
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// condition evaluates a read-time conditional section.
+func (l *loader) condition(lname string, n *Node) bool {
+	if lname == "ifversion" {
+		return l.ifVersion(n)
+	}
+	if len(n.Args) != 1 {
+		l.diag(n.Pos, SevError, "syntax", "<%s> takes one argument", n.Name)
+		return false
+	}
+	arg := n.Args[0]
+	neg := strings.HasPrefix(arg, "!")
+	if neg {
+		arg = arg[1:]
+	}
+	var ok bool
+	switch lname {
+	case "ifmodule":
+		ok = l.modules[arg]
+		if l.assumeModules {
+			ok = !IsPHPGuard(arg) || (l.cfg.View == Today && PHP8Guard(arg))
+		}
+	case "ifdefine":
+		ok = l.defined[arg]
+	case "iffile":
+		ok = l.exists(l.serverRootRelative(arg))
+	case "ifdirective":
+		ok = l.knownDirective(strings.ToLower(arg))
+	case "ifsection":
+		ok = l.knownDirective("<" + strings.ToLower(arg))
+	}
+	return ok != neg
+}
+
+// ifVersion implements mod_version: [[!]op] version, op one of = == > >=
+// < <= (numeric on major[.minor[.patch]]) or ~ and = /re/ (regex).
+func (l *loader) ifVersion(n *Node) bool {
+	args := n.Args
+	op, ver := "=", ""
+	switch len(args) {
+	case 1:
+		ver = args[0]
+	case 2:
+		op, ver = args[0], args[1]
+	default:
+		l.diag(n.Pos, SevError, "syntax", "<IfVersion> takes one or two arguments")
+		return false
+	}
+	neg := strings.HasPrefix(op, "!")
+	if neg {
+		op = op[1:]
+		if op == "" {
+			op = "="
+		}
+	}
+	cur := l.opt.Version
+	var ok bool
+	switch {
+	case op == "~" || (op == "=" || op == "==") && len(ver) > 1 && ver[0] == '/' && ver[len(ver)-1] == '/':
+		re := ver
+		if op != "~" {
+			re = ver[1 : len(ver)-1]
+		}
+		rx, err := regexp.Compile(re)
+		if err != nil {
+			l.diag(n.Pos, SevError, "syntax", "<IfVersion>: bad regular expression %q: %v", re, err)
+			return false
+		}
+		ok = rx.MatchString(cur)
+	default:
+		c := compareVersions(cur, ver)
+		switch op {
+		case "=", "==":
+			ok = c == 0
+		case ">":
+			ok = c > 0
+		case ">=":
+			ok = c >= 0
+		case "<":
+			ok = c < 0
+		case "<=":
+			ok = c <= 0
+		default:
+			l.diag(n.Pos, SevError, "syntax", "<IfVersion>: unknown operator %q", op)
+			return false
+		}
+	}
+	return ok != neg
+}
+
+// compareVersions compares major[.minor[.patch]] numerically; missing parts are 0.
+func compareVersions(a, b string) int {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := 0; i < 3; i++ {
+		if pa[i] != pb[i] {
+			if pa[i] < pb[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func versionParts(v string) [3]int {
+	var out [3]int
+	for i, p := range strings.SplitN(v, ".", 3) {
+		n, _ := strconv.Atoi(strings.TrimRightFunc(p, func(r rune) bool { return r < '0' || r > '9' }))
+		out[i] = n
+	}
+	return out
+}
+
+// knownDirective reports whether a directive (or "<section") is registered
+// by the core or by a loaded module, for <IfDirective>/<IfSection>.
+func (l *loader) knownDirective(lname string) bool {
+	mod, ok := directiveModules[lname]
+	if !ok {
+		return false
+	}
+	return mod == "" || l.modules[mod]
+}
+
+// directiveModules maps lower-case directive names (sections with '<') to
+// the module registering them ("" = core, always present).
+var directiveModules = map[string]string{
+	"<directory>": "", "<directorymatch>": "", "<files>": "", "<filesmatch>": "", "<location>": "",
+	"<locationmatch>": "", "<virtualhost>": "", "<ifmodule>": "", "<ifdefine>": "", "<iffile>": "",
+	"<ifdirective>": "", "<ifsection>": "", "<if>": "", "<elseif>": "", "<else>": "", "<limit>": "",
+	"<limitexcept>": "", "<ifversion>": "version_module", "<proxy>": "proxy_module", "<proxymatch>": "proxy_module",
+	"<macro>": "macro_module", "<requireall>": "authz_core_module", "<requireany>": "authz_core_module",
+	"<requirenone>": "authz_core_module",
+	"acceptfilter": "", "acceptpathinfo": "", "accessfilename": "", "adddefaultcharset": "", "allowencodedslashes": "",
+	"allowoverride": "", "allowoverridelist": "", "cgipassauth": "", "cgivar": "", "define": "", "documentroot": "",
+	"errordocument": "", "errorlog": "", "filetrace": "", "include": "", "includeoptional": "", "keepalive": "",
+	"loglevel": "", "options": "", "protocols": "", "servername": "", "serveralias": "", "serverroot": "",
+	"serveradmin": "", "sethandler": "", "setinputfilter": "", "setoutputfilter": "", "timeout": "",
+	"undefine": "", "user": "unixd_module", "group": "unixd_module", "loadmodule": "so_module", "loadfile": "so_module",
+	"php_value": "php_module", "php_flag": "php_module", "php_admin_value": "php_module", "php_admin_flag": "php_module",
+	"phpinidir": "php_module", "rewriteengine": "rewrite_module", "rewriterule": "rewrite_module",
+	"rewritecond": "rewrite_module", "proxypass": "proxy_module", "proxypassmatch": "proxy_module",
+	"proxytimeout": "proxy_module", "proxyfcgisetenvif": "proxy_fcgi_module", "proxyfcgibackendtype": "proxy_fcgi_module",
+	"setenv": "env_module", "unsetenv": "env_module", "passenv": "env_module", "setenvif": "setenvif_module",
+	"setenvifnocase": "setenvif_module", "header": "headers_module", "requestheader": "headers_module",
+	"directoryindex": "dir_module", "fallbackresource": "dir_module", "alias": "alias_module",
+	"aliasmatch": "alias_module", "scriptalias": "alias_module", "redirect": "alias_module",
+	"addhandler": "mime_module", "addtype": "mime_module", "require": "authz_core_module",
+	"sslengine": "ssl_module", "fcgidwrapper": "fcgid_module",
+	"fastcgiserver": "fastcgi_module", "suexecusergroup": "suexec_module",
+}
+
+// IsPHPGuard reports whether an <IfModule> argument names mod_php in any of
+// its spellings (mod_php.c, mod_php7.c, php_module, php7_module, …).
+func IsPHPGuard(name string) bool {
+	name = strings.TrimPrefix(name, "!")
+	switch {
+	case strings.HasPrefix(name, "mod_php") && strings.HasSuffix(name, ".c"):
+		return strings.Trim(name[len("mod_php"):len(name)-2], "0123456789.") == ""
+	case strings.HasPrefix(name, "php") && strings.HasSuffix(name, "_module"):
+		return strings.Trim(name[len("php"):len(name)-len("_module")], "0123456789") == ""
+	case strings.HasPrefix(name, "libphp"), name == "sapi_apache2.c":
+		return true
+	}
+	return false
+}
+
+// PHP8Guard reports whether an <IfModule> argument matches PHP 8's
+// mod_php: only mod_php.c and php_module do (FACTS A.3a).
+func PHP8Guard(name string) bool { return name == "mod_php.c" || name == "php_module" }

@@ -1,0 +1,165 @@
+package parser
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// include follows Include/IncludeOptional like httpd's include_config:
+// ServerRoot-relative; a directory is included recursively (dotfiles and
+// backups too); wildcards may stand in the file part and in directory
+// parts, leading dots must be matched explicitly, candidates sort in byte
+// order, and a matching directory is included recursively. Include fails
+// on what is missing; IncludeOptional ignores it.
+func (l *loader) include(n *Node, optional bool) {
+	if len(n.Args) != 1 {
+		l.diag(n.Pos, SevError, "syntax", "%s takes one argument, Name(s) of the config file(s) to be included", n.Name)
+		return
+	}
+	target := l.serverRootRelative(n.Args[0])
+	var paths []string
+	var err error
+	if hasWildcard(target) {
+		paths, err = l.expandGlob(target)
+	} else {
+		paths, err = l.expandPlain(target)
+	}
+	if err != nil {
+		if !optional {
+			l.diag(n.Pos, SevError, "include", "%s", err.Error())
+		}
+		return
+	}
+	l.cache.prefetch(paths)
+	for _, p := range paths {
+		l.includeFile(p, n)
+	}
+}
+
+// includeError is an Include failure worded as httpd words it.
+type includeError string
+
+func (e includeError) Error() string { return string(e) }
+
+func hasWildcard(p string) bool { return strings.ContainsAny(p, "*?[") }
+
+// expandPlain returns the host paths for a non-wildcard include.
+func (l *loader) expandPlain(target string) ([]string, error) {
+	host := l.hostPath(target)
+	st, err := os.Stat(host)
+	if err != nil {
+		return nil, includeError("Could not open configuration file " + target + ": " + describeErrno(err))
+	}
+	if !st.IsDir() {
+		return []string{host}, nil
+	}
+	var out []string
+	if err := l.listRecursive(host, &out, 0); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// listRecursive appends every file below dir (sorted by strcmp, depth first).
+func (l *loader) listRecursive(dir string, out *[]string, depth int) error {
+	if depth > maxIncludeDepth {
+		return includeError("Directory " + dir + " exceeds the maximum include directory nesting level of 128")
+	}
+	names, err := readDirNames(dir)
+	if err != nil {
+		return includeError("Could not open config directory " + dir + ": " + describeErrno(err))
+	}
+	for _, name := range names {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			if err := l.listRecursive(p, out, depth+1); err != nil {
+				return err
+			}
+			continue
+		}
+		*out = append(*out, p)
+	}
+	return nil
+}
+
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names) // byte order, like httpd's strcmp sort
+	return names, nil
+}
+
+// expandGlob resolves a wildcard include component by component.
+func (l *loader) expandGlob(target string) ([]string, error) {
+	parts := strings.Split(filepath.ToSlash(target), "/")
+	i := 0
+	for i < len(parts) && !hasWildcard(parts[i]) {
+		i++
+	}
+	base := strings.Join(parts[:i], "/")
+	if base == "" {
+		base = "/"
+	}
+	var out []string
+	if err := l.globFrom(l.hostPath(base), base, parts[i:], target, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (l *loader) globFrom(hostDir, dir string, rest []string, target string, out *[]string) error {
+	names, err := readDirNames(hostDir)
+	if err != nil {
+		return includeError("Could not open directory " + dir + ": " + describeErrno(err))
+	}
+	pattern, last := rest[0], len(rest) == 1
+	matched := 0
+	for _, name := range names {
+		if !fnmatchPeriod(pattern, name) {
+			continue
+		}
+		hp := filepath.Join(hostDir, name)
+		st, err := os.Stat(hp)
+		if err != nil {
+			continue
+		}
+		switch {
+		case !last && st.IsDir():
+			matched++
+			if err := l.globFrom(hp, dir+"/"+name, rest[1:], target, out); err != nil {
+				return err
+			}
+		case last && st.IsDir():
+			matched++
+			if err := l.listRecursive(hp, out, 0); err != nil {
+				return err
+			}
+		case last:
+			matched++
+			*out = append(*out, hp)
+		}
+	}
+	if matched == 0 && last {
+		return includeError("No matches for the wildcard '" + pattern + "' in '" + dir + "', failing")
+	}
+	return nil
+}
+
+// fnmatchPeriod is apr_fnmatch with APR_FNM_PERIOD: a leading '.' in name
+// must be matched by a literal '.' in pattern.
+func fnmatchPeriod(pattern, name string) bool {
+	if strings.HasPrefix(name, ".") && !strings.HasPrefix(pattern, ".") {
+		return false
+	}
+	ok, err := filepath.Match(pattern, name)
+	return err == nil && ok
+}

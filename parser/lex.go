@@ -1,0 +1,168 @@
+package parser
+
+import (
+	"bytes"
+	"io"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Token types of the line lexer. Apache configuration is line-oriented: the
+// lexer joins continued physical lines and emits one token per logical
+// line, followed by an EOL token carrying the last physical line number.
+// Arguments are split afterwards by splitWords (httpd's ap_getword_conf),
+// because ${VAR} substitution happens on the whole line before tokenizing.
+const (
+	tokEOF     lexer.TokenType = lexer.EOF
+	tokComment lexer.TokenType = -(iota + 1)
+	tokOpen
+	tokClose
+	tokDirective
+	tokEOL
+)
+
+// lineDefinition is the participle lexer definition for Apache files.
+type lineDefinition struct{}
+
+// lineSymbols is a function, not a variable: the grammar is built during
+// package initialisation, before package-level maps would be.
+func lineSymbols() map[string]lexer.TokenType {
+	return map[string]lexer.TokenType{
+		"EOF":       tokEOF,
+		"Comment":   tokComment,
+		"Open":      tokOpen,
+		"Close":     tokClose,
+		"Directive": tokDirective,
+		"EOL":       tokEOL,
+	}
+}
+
+// Symbols implements lexer.Definition.
+func (d lineDefinition) Symbols() map[string]lexer.TokenType { return lineSymbols() }
+
+// Lex implements lexer.Definition.
+func (d lineDefinition) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return d.LexBytes(filename, data)
+}
+
+// LexString implements lexer.StringDefinition.
+func (d lineDefinition) LexString(filename string, s string) (lexer.Lexer, error) {
+	return d.LexBytes(filename, []byte(s))
+}
+
+// LexBytes implements lexer.BytesDefinition.
+func (d lineDefinition) LexBytes(filename string, data []byte) (lexer.Lexer, error) {
+	return &lineLexer{file: filename, data: data}, nil
+}
+
+// lineLexer walks the physical lines of one file.
+type lineLexer struct {
+	file    string
+	data    []byte
+	off     int          // next unread byte
+	line    int          // physical lines consumed so far
+	pending *lexer.Token // EOL to emit after a content token
+	buf     []byte
+}
+
+// isSpace is apr_isspace: the C locale's isspace.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// physical returns the next physical line without its LF, and whether one was read.
+func (l *lineLexer) physical() ([]byte, bool) {
+	if l.off >= len(l.data) {
+		return nil, false
+	}
+	rest := l.data[l.off:]
+	i := bytes.IndexByte(rest, '\n')
+	var ln []byte
+	if i < 0 {
+		ln = rest
+		l.off = len(l.data)
+	} else {
+		ln = rest[:i]
+		l.off += i + 1
+	}
+	l.line++
+	return ln, true
+}
+
+// Next implements lexer.Lexer: the next logical line as one token.
+func (l *lineLexer) Next() (lexer.Token, error) {
+	if l.pending != nil {
+		t := *l.pending
+		l.pending = nil
+		return t, nil
+	}
+	for {
+		ln, ok := l.physical()
+		if !ok {
+			return lexer.Token{Type: tokEOF, Pos: lexer.Position{Filename: l.file, Line: l.line + 1, Column: 1}}, nil
+		}
+		first := l.line
+		logical := ln
+		// ap_cfg_getline_core: a backslash right before LF (or CR LF)
+		// continues the line; the backslash goes, the next line is appended
+		// as is. This happens before comment detection.
+		if cont := continued(ln); cont >= 0 {
+			l.buf = append(l.buf[:0], ln[:cont]...)
+			for cont >= 0 {
+				next, ok := l.physical()
+				if !ok {
+					break
+				}
+				cont = continued(next)
+				if cont >= 0 {
+					l.buf = append(l.buf, next[:cont]...)
+				} else {
+					l.buf = append(l.buf, next...)
+				}
+			}
+			logical = l.buf
+		}
+		start := 0
+		for start < len(logical) && isSpace(logical[start]) {
+			start++
+		}
+		end := len(logical)
+		for end > start && isSpace(logical[end-1]) {
+			end--
+		}
+		if start == end {
+			continue
+		}
+		col := start + 1 // leading blanks are on the first physical line
+		text := string(logical[start:end])
+		typ := tokDirective
+		switch {
+		case text[0] == '#':
+			typ = tokComment
+		case len(text) > 1 && text[0] == '<' && text[1] == '/':
+			typ = tokClose
+		case text[0] == '<':
+			typ = tokOpen
+		}
+		pos := lexer.Position{Filename: l.file, Offset: first, Line: first, Column: col}
+		l.pending = &lexer.Token{Type: tokEOL, Pos: lexer.Position{Filename: l.file, Line: l.line, Column: 1}}
+		return lexer.Token{Type: typ, Value: text, Pos: pos}, nil
+	}
+}
+
+// continued reports where the continuation backslash of a physical line is
+// (the line goes on after it), or -1.
+func continued(ln []byte) int {
+	n := len(ln)
+	if n > 0 && ln[n-1] == '\r' {
+		n--
+	}
+	if n > 0 && ln[n-1] == '\\' {
+		return n - 1
+	}
+	return -1
+}

@@ -1,0 +1,96 @@
+package parser
+
+import (
+	"bufio"
+	"os"
+	"strings"
+)
+
+// substitute applies ${VAR} to the whole logical line of n before its
+// arguments are split (httpd's ap_resolve_env on the line, config.c), then
+// re-splits. Lookup: Define first, then the environment (Debian's envvars,
+// then the process environment). Undefined names stay literally, with
+// httpd's warning; names containing ':' (RewriteMap lookups) stay silently.
+func (l *loader) substitute(n *Node) {
+	if !strings.Contains(n.Name, "${") && !strings.Contains(n.Raw, "${") {
+		return
+	}
+	if n.Kind == KindSection {
+		n.Raw = l.resolve(n.Raw, n.Pos)
+		n.Args = splitWords(n.Raw)
+		return
+	}
+	line := l.resolve(n.Name+" "+n.Raw, n.Pos)
+	name, rest, _ := nextWord(line)
+	n.Name, n.Raw, n.Args = name, rest, splitWords(rest)
+}
+
+// resolve expands ${VAR} references in s.
+func (l *loader) resolve(s string, pos Pos) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := strings.IndexByte(s[i+2:], '}')
+		if j < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		name := s[i+2 : i+2+j]
+		b.WriteString(s[:i])
+		if v, ok := l.lookup(name); ok {
+			b.WriteString(v)
+		} else {
+			b.WriteString(s[i : i+3+j])
+			if !strings.Contains(name, ":") {
+				key := pos.String() + name
+				if !l.warned[key] {
+					l.warned[key] = true
+					l.diag(pos, SevWarning, "variable", "Config variable ${%s} is not defined", name)
+				}
+			}
+		}
+		s = s[i+3+j:]
+	}
+}
+
+func (l *loader) lookup(name string) (string, bool) {
+	if v, ok := l.vars[name]; ok {
+		return v, true
+	}
+	if v, ok := l.envvars[name]; ok {
+		return v, true
+	}
+	if l.opt.Env != nil {
+		return l.opt.Env(name)
+	}
+	return os.LookupEnv(name)
+}
+
+// readEnvvars reads Debian's envvars: `export NAME=value` lines (and plain
+// assignments at the start of a line), with $NAME/${NAME} expanded from
+// earlier assignments. Shell control flow is ignored (SUFFIX stays empty).
+func (l *loader) readEnvvars(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "export ") && (line == "" || line[0] == ' ' || line[0] == '\t') {
+			continue
+		}
+		line = strings.TrimSpace(strings.TrimPrefix(line, "export "))
+		eq := strings.IndexByte(line, '=')
+		if eq <= 0 || strings.ContainsAny(line[:eq], " \t$[") {
+			continue
+		}
+		name, val := line[:eq], strings.Trim(line[eq+1:], `"'`)
+		l.envvars[name] = os.Expand(val, func(k string) string { return l.envvars[k] })
+	}
+}
