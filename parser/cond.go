@@ -137,7 +137,7 @@ var directiveModules = map[string]string{
 	"<limitexcept>": "", "<ifversion>": "version_module", "<proxy>": "proxy_module", "<proxymatch>": "proxy_module",
 	"<macro>": "macro_module", "<requireall>": "authz_core_module", "<requireany>": "authz_core_module",
 	"<requirenone>": "authz_core_module",
-	"acceptfilter": "", "acceptpathinfo": "", "accessfilename": "", "adddefaultcharset": "", "allowencodedslashes": "",
+	"acceptfilter":  "", "acceptpathinfo": "", "accessfilename": "", "adddefaultcharset": "", "allowencodedslashes": "",
 	"allowoverride": "", "allowoverridelist": "", "cgipassauth": "", "cgivar": "", "define": "", "documentroot": "",
 	"errordocument": "", "errorlog": "", "filetrace": "", "include": "", "includeoptional": "", "keepalive": "",
 	"loglevel": "", "options": "", "protocols": "", "servername": "", "serveralias": "", "serverroot": "",
