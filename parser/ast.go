@@ -16,6 +16,9 @@ type File struct {
 	Path  string  // as opened (absolute when the input was absolute)
 	Nodes []*Node // top-level nodes in file order
 	BOM   bool    // the file starts with a UTF-8 byte-order mark
+	// IncludedBy is the Include directive that read this file (nil for the
+	// main file and for access files).
+	IncludedBy *Node
 }
 
 // Node is one logical line of a file — a directive or a comment — or a

@@ -87,6 +87,7 @@ func (l *loader) includeFile(path string, from *Node) *File {
 	l.cfg.Diagnostics = append(l.cfg.Diagnostics, diags...)
 	l.cfg.Files = append(l.cfg.Files, f)
 	if from != nil {
+		f.IncludedBy = from
 		for _, n := range f.Nodes {
 			n.Parent = from
 		}

@@ -22,7 +22,9 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{}
+	return []command{
+		{"dump", "print what the loader saw in an Apache tree (files, modules, vhosts, .htaccess, diagnostics)", runDump},
+	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
