@@ -1,0 +1,692 @@
+package fcgi
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Default timeouts of the client side. Each applies to progress, not to the
+// whole request: a 1 GB upload or a long report is fine as long as bytes
+// keep moving (FACTS Part C §7 item 8: idle or read-progress deadlines, not
+// one absolute deadline).
+const (
+	// DefaultDialTimeout bounds connecting to php-fpm. A local socket
+	// either accepts at once or the pool's listen backlog is full; waiting
+	// longer than this only stacks requests up in front of a stuck backend.
+	DefaultDialTimeout = 3 * time.Second
+
+	// DefaultReadTimeout bounds the wait for the next response record.
+	// It sits above php.ini's max_execution_time (30 s in Debian's
+	// php.ini-production) and Apache's default Timeout/ProxyTimeout (60 s),
+	// so a slow script is cut off by PHP or Apache first and a hung worker
+	// is still detected.
+	DefaultReadTimeout = 90 * time.Second
+
+	// DefaultWriteTimeout bounds each write of a request record. PHP may
+	// compute for a while before it reads php://input, and a full socket
+	// buffer blocks the write meanwhile; the same 90 s as reads.
+	DefaultWriteTimeout = 90 * time.Second
+
+	// DefaultIdleTimeout closes a kept-alive connection that has been idle
+	// this long. An idle kept connection pins one php-fpm worker (php-fpm
+	// blocks reading that socket and never times it out, FACTS Part C §5),
+	// so idle connections are released quickly when traffic stops.
+	DefaultIdleTimeout = 5 * time.Second
+)
+
+// DefaultMaxStderr is how many bytes of STDERR a request keeps when
+// Client.MaxStderr is zero. php-fpm sends PHP notices and warnings as
+// STDERR (fastcgi.logging=1); a runaway loop of warnings must not grow
+// memory without bound.
+const DefaultMaxStderr = 64 << 10
+
+// spoolMemLimit is how much of a body of unknown length is held in memory
+// before spooling continues in a temporary file.
+const spoolMemLimit = 1 << 20
+
+// requestID is the id of every client request: php-fpm does not multiplex
+// and mod_proxy_fcgi always uses 1 as well (FACTS Part C §4.3, §5).
+const requestID = 1
+
+// Request is one FastCGI request sent by a Client.
+type Request struct {
+	// Params is sent in order, each pair whole inside one PARAMS record.
+	// Client.Do sets CONTENT_LENGTH to the number of body bytes it sends:
+	// an existing CONTENT_LENGTH pair gets the value in place, otherwise the
+	// pair is appended.
+	Params Params
+
+	// Body is the request body, sent as STDIN. Nil means no body.
+	Body io.Reader
+
+	// ContentLength is the number of bytes Body holds. -1 means unknown:
+	// the body is then spooled (in memory up to 1 MiB, then in a temporary
+	// file) to learn its length, because php-fpm needs CONTENT_LENGTH.
+	ContentLength int64
+}
+
+// Result describes how a request ended.
+type Result struct {
+	// AppStatus and ProtocolStatus are the fields of END_REQUEST.
+	AppStatus      uint32
+	ProtocolStatus ProtocolStatus
+
+	// Stdout is the number of STDOUT bytes written to the caller's writer.
+	Stdout int64
+
+	// Stderr holds the start of the STDERR stream, at most
+	// Client.MaxStderr bytes; StderrDropped counts the bytes beyond.
+	Stderr        []byte
+	StderrDropped int64
+
+	// Reused reports whether the request went over a kept-alive connection
+	// that had served an earlier request.
+	Reused bool
+}
+
+// Client sends requests to one php-fpm pool (one listen address). It is
+// safe for concurrent use; each connection carries one request at a time.
+// The zero value is not usable: Network and Addr are required.
+type Client struct {
+	// Network is "unix" or "tcp"; Addr is the socket path or host:port.
+	Network string
+	Addr    string
+
+	// KeepAlive sets FCGI_KEEP_CONN and keeps connections open between
+	// requests. Each open connection pins one php-fpm worker, so
+	// MaxConns is required with KeepAlive.
+	KeepAlive bool
+
+	// MaxConns bounds the connections open at once (busy and idle); a
+	// request waits for a free one until its context ends. It must not
+	// exceed the pool's pm.max_children. Zero means no bound, which is only
+	// allowed without KeepAlive.
+	MaxConns int
+
+	// Timeouts; zero means the Default* constant of the same name.
+	DialTimeout  time.Duration
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	IdleTimeout  time.Duration
+
+	// MaxStderr caps Result.Stderr; zero means DefaultMaxStderr.
+	MaxStderr int
+
+	// SpoolDir is where bodies of unknown length are spooled; empty means
+	// os.TempDir().
+	SpoolDir string
+
+	mu        sync.Mutex
+	idle      []*clientConn // most recently used last
+	open      int
+	waiters   []chan struct{}
+	closed    bool
+	reapArmed bool
+	stats     ClientStats
+}
+
+// ClientStats counts connection events since the Client was created.
+type ClientStats struct {
+	Dials    int64 // connections opened
+	Reuses   int64 // requests sent over a kept-alive connection
+	Requests int64 // requests that got a connection
+	Open     int   // connections open now (busy and idle)
+	Idle     int   // idle kept-alive connections now
+}
+
+// Stats returns a snapshot of the client's counters.
+func (c *Client) Stats() ClientStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Open, s.Idle = c.open, len(c.idle)
+	return s
+}
+
+// clientConn is one connection to php-fpm.
+type clientConn struct {
+	nc       net.Conn
+	rr       recordReader
+	wbuf     []byte // request head and STDIN records
+	lastUsed time.Time
+}
+
+func (c *Client) timeout(v, def time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Do sends req and copies the STDOUT stream to stdout as records arrive.
+// It returns when END_REQUEST has been read. The body is written while the
+// response is read, so a large upload and a large response flow at once.
+//
+// When ctx ends, or a write to stdout fails (the web client went away), Do
+// closes the backend connection: php-fpm ignores ABORT_REQUEST (FACTS Part
+// C §5), and closing is the only way to stop the script from writing.
+//
+// The Result is non-nil whenever END_REQUEST was read; a protocol status
+// other than REQUEST_COMPLETE also returns ErrOverloaded, ErrUnknownRole or
+// ErrCantMultiplex.
+func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Result, error) {
+	if c.KeepAlive && c.MaxConns <= 0 {
+		return nil, fmt.Errorf("client for %s %s: KeepAlive needs MaxConns (at most pm.max_children): %w", c.Network, c.Addr, ErrInvalidConfig)
+	}
+	if c.MaxConns < 0 {
+		return nil, fmt.Errorf("client for %s %s: MaxConns %d: %w", c.Network, c.Addr, c.MaxConns, ErrInvalidConfig)
+	}
+	if err := checkPairs(req.Params); err != nil {
+		return nil, err
+	}
+	body, n := req.Body, req.ContentLength
+	if body == nil {
+		n = 0
+	}
+	if n < 0 {
+		sp, err := spool(body, c.SpoolDir)
+		if err != nil {
+			return nil, err
+		}
+		defer sp.Close()
+		body, n = sp, sp.size
+	}
+	cb := countingReader{r: body}
+	forceDial := false
+	for {
+		cc, reused, err := c.get(ctx, forceDial)
+		if err != nil {
+			return nil, err
+		}
+		res, keep, received, err := c.roundTrip(ctx, cc, req.Params, &cb, n, stdout)
+		if res != nil {
+			res.Reused = reused
+		}
+		// A kept connection can have been closed by php-fpm in the
+		// meantime (pm.max_requests reached, pool restarted): retry once
+		// on a fresh connection, but only if the backend cannot have seen
+		// the request (nothing read back) and the body is untouched, so
+		// the retry sends the same bytes (FACTS Part C §7 item 8).
+		if err != nil && reused && !forceDial && !received && cb.n == 0 && errors.Is(err, ErrIncompleteResponse) && ctx.Err() == nil {
+			c.put(cc, false)
+			forceDial = true
+			continue
+		}
+		c.put(cc, keep && err == nil)
+		return res, err
+	}
+}
+
+// countingReader counts the bytes read from r.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (cr *countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.n += int64(n)
+	return n, err
+}
+
+// setContentLength returns ps with CONTENT_LENGTH set to n: the value of
+// an existing pair is replaced in place, otherwise a pair is appended. ps is
+// copied only when it has to change.
+func setContentLength(ps Params, n int64) Params {
+	v := strconv.FormatInt(n, 10)
+	idx := -1
+	for i := range ps {
+		if ps[i].Name == "CONTENT_LENGTH" {
+			if ps[i].Value == v && idx == -1 {
+				idx = -2 // already right so far
+				continue
+			}
+			idx = i
+		}
+	}
+	if idx == -2 {
+		return ps
+	}
+	out := make(Params, len(ps), len(ps)+1)
+	copy(out, ps)
+	if idx < 0 {
+		return append(out, Param{Name: "CONTENT_LENGTH", Value: v})
+	}
+	for i := range out {
+		if out[i].Name == "CONTENT_LENGTH" {
+			out[i].Value = v
+		}
+	}
+	return out
+}
+
+// roundTrip runs one request on cc. keep reports whether cc can serve
+// another request; received whether any response record arrived. res is
+// nil unless END_REQUEST was read.
+func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body *countingReader, n int64, stdout io.Writer) (res *Result, keep, received bool, err error) {
+	stop := context.AfterFunc(ctx, func() { cc.nc.Close() })
+	defer func() {
+		if !stop() {
+			// ctx ended: the connection has been closed under us.
+			keep = false
+			if err != nil {
+				err = fmt.Errorf("php-fpm request to %s: %w", c.Addr, context.Cause(ctx))
+			}
+		}
+	}()
+	writeTimeout := c.timeout(c.WriteTimeout, DefaultWriteTimeout)
+	readTimeout := c.timeout(c.ReadTimeout, DefaultReadTimeout)
+
+	// Request head: BEGIN_REQUEST, PARAMS, the empty PARAMS record and,
+	// for an empty body, the empty STDIN record, in as few writes as
+	// possible.
+	ps = setContentLength(ps, n)
+	flush := func(b []byte) ([]byte, error) {
+		cc.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_, err := cc.nc.Write(b)
+		return b[:0], err
+	}
+	buf := appendBeginRequest(cc.wbuf[:0], requestID, RoleResponder, c.KeepAlive)
+	buf, err = appendParamsRecords(buf, requestID, ps, cap(cc.wbuf), flush)
+	if err == nil {
+		if n == 0 {
+			buf = appendHeader(buf, typeStdin, requestID, 0)
+		}
+		buf, err = flush(buf)
+	}
+	cc.wbuf = buf[:0]
+	if err != nil {
+		return nil, false, false, fmt.Errorf("writing request head to php-fpm %s: %w: %w", c.Addr, ErrIncompleteResponse, err)
+	}
+
+	var werrc chan error
+	if n > 0 {
+		werrc = make(chan error, 1)
+		go func() { werrc <- c.writeBody(cc, body, n, writeTimeout) }()
+	}
+	// waitBody reports whether the body was written completely. When the
+	// response has ended first, the backend will not read the rest: unblock
+	// the writer and give up the connection.
+	waitBody := func(responseDone bool) error {
+		if werrc == nil {
+			return nil
+		}
+		if responseDone {
+			select {
+			case werr := <-werrc:
+				werrc = nil
+				return werr
+			default:
+			}
+		}
+		cc.nc.SetWriteDeadline(time.Unix(1, 0))
+		werr := <-werrc
+		werrc = nil
+		if werr == nil {
+			werr = errors.New("response ended before the request body was sent")
+		}
+		return werr
+	}
+	defer waitBody(false)
+
+	r := &Result{}
+	maxStderr := c.MaxStderr
+	if maxStderr <= 0 {
+		maxStderr = DefaultMaxStderr
+	}
+	for {
+		cc.nc.SetReadDeadline(time.Now().Add(readTimeout))
+		h, content, err := cc.rr.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) || isConnReset(err) {
+				err = fmt.Errorf("reading from php-fpm %s after %d stdout bytes: %w: %w", c.Addr, r.Stdout, ErrIncompleteResponse, err)
+			} else {
+				err = fmt.Errorf("reading from php-fpm %s after %d stdout bytes: %w", c.Addr, r.Stdout, err)
+			}
+			return nil, false, received, err
+		}
+		received = true
+		if h.ID != requestID {
+			return nil, false, true, fmt.Errorf("php-fpm %s: %s record for request %d, sent %d: %w", c.Addr, h.Type, h.ID, requestID, ErrWrongRequestID)
+		}
+		switch h.Type {
+		case typeStdout:
+			if len(content) == 0 {
+				continue
+			}
+			if _, err := stdout.Write(content); err != nil {
+				return nil, false, true, fmt.Errorf("relaying php-fpm %s output after %d bytes: %w", c.Addr, r.Stdout, err)
+			}
+			r.Stdout += int64(len(content))
+		case typeStderr:
+			room := max(maxStderr-len(r.Stderr), 0)
+			take := min(room, len(content))
+			r.Stderr = append(r.Stderr, content[:take]...)
+			r.StderrDropped += int64(len(content) - take)
+		case typeEndRequest:
+			if len(content) != 8 {
+				return nil, false, true, fmt.Errorf("php-fpm %s: END_REQUEST with %d content bytes, want 8: %w", c.Addr, len(content), ErrMalformedRecord)
+			}
+			r.AppStatus = binary.BigEndian.Uint32(content[:4])
+			r.ProtocolStatus = ProtocolStatus(content[4])
+			keep := c.KeepAlive && r.ProtocolStatus == StatusRequestComplete
+			if werr := waitBody(true); werr != nil {
+				keep = false
+			}
+			if cc.rr.buffered() > 0 {
+				keep = false // bytes after END_REQUEST: the stream is out of step
+			}
+			if r.ProtocolStatus != StatusRequestComplete {
+				return r, false, true, fmt.Errorf("php-fpm %s ended the request with %s: %w", c.Addr, r.ProtocolStatus, statusError(r.ProtocolStatus))
+			}
+			return r, keep, true, nil
+		default:
+			if h.Type < 1 || h.Type > maxKnownType {
+				return nil, false, true, fmt.Errorf("php-fpm %s: record %s: %w", c.Addr, h.Type, ErrUnknownType)
+			}
+			return nil, false, true, fmt.Errorf("php-fpm %s: %s record in a response: %w", c.Addr, h.Type, ErrUnexpectedRecord)
+		}
+	}
+}
+
+// writeBody streams n bytes of body as STDIN records and ends the stream.
+// It reads straight into the record buffer and sends whatever each Read
+// returns, so a body that trickles in is forwarded without waiting for a
+// full record.
+func (c *Client) writeBody(cc *clientConn, body *countingReader, n int64, timeout time.Duration) error {
+	buf := cc.wbuf[:cap(cc.wbuf)]
+	var sent int64
+	for sent < n {
+		want := int(min(n-sent, maxContent))
+		got, err := body.Read(buf[headerLen : headerLen+want])
+		if got > 0 {
+			rec := appendHeader(buf[:0], typeStdin, requestID, got)
+			rec = rec[:headerLen+got]
+			clear(buf[headerLen+got : headerLen+got+padding(got)])
+			rec = rec[:headerLen+got+padding(got)]
+			cc.nc.SetWriteDeadline(time.Now().Add(timeout))
+			if _, werr := cc.nc.Write(rec); werr != nil {
+				return fmt.Errorf("writing request body to php-fpm %s after %d bytes: %w", c.Addr, sent, werr)
+			}
+			sent += int64(got)
+		}
+		if err == io.EOF {
+			if sent < n {
+				return fmt.Errorf("request body ended after %d of %d bytes: %w", sent, n, ErrContentLength)
+			}
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading request body after %d bytes: %w", sent, err)
+		}
+	}
+	var one [1]byte
+	if k, _ := io.ReadFull(body, one[:]); k > 0 {
+		return fmt.Errorf("request body longer than its length %d: %w", n, ErrContentLength)
+	}
+	end := appendHeader(buf[:0], typeStdin, requestID, 0)
+	cc.nc.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := cc.nc.Write(end); err != nil {
+		return fmt.Errorf("ending request body to php-fpm %s: %w", c.Addr, err)
+	}
+	return nil
+}
+
+// get returns a connection: the most recently used idle one that is still
+// alive, a new one when fewer than MaxConns are open, or the next one freed.
+func (c *Client) get(ctx context.Context, forceDial bool) (*clientConn, bool, error) {
+	idleTimeout := c.timeout(c.IdleTimeout, DefaultIdleTimeout)
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return nil, false, ErrClientClosed
+		}
+		if !forceDial && len(c.idle) > 0 {
+			cc := c.idle[len(c.idle)-1]
+			c.idle = c.idle[:len(c.idle)-1]
+			c.mu.Unlock()
+			if time.Since(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && connAlive(cc.nc) {
+				c.mu.Lock()
+				c.stats.Reuses++
+				c.stats.Requests++
+				c.mu.Unlock()
+				return cc, true, nil
+			}
+			c.put(cc, false)
+			continue
+		}
+		if c.MaxConns == 0 || c.open < c.MaxConns {
+			c.open++
+			c.stats.Dials++
+			c.stats.Requests++
+			c.mu.Unlock()
+			cc, err := c.dial(ctx)
+			if err != nil {
+				c.mu.Lock()
+				c.open--
+				c.stats.Dials--
+				c.stats.Requests--
+				c.wakeLocked()
+				c.mu.Unlock()
+				return nil, false, err
+			}
+			return cc, false, nil
+		}
+		if forceDial && len(c.idle) > 0 {
+			// Every slot is taken and one is idle: give it up for the
+			// fresh connection the retry needs.
+			cc := c.idle[0]
+			c.idle = c.idle[1:]
+			c.mu.Unlock()
+			c.put(cc, false)
+			continue
+		}
+		ch := make(chan struct{}, 1)
+		c.waiters = append(c.waiters, ch)
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			c.mu.Lock()
+			for i, w := range c.waiters {
+				if w == ch {
+					c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+					break
+				}
+			}
+			select {
+			case <-ch:
+				c.wakeLocked() // pass on a wake-up that arrived meanwhile
+			default:
+			}
+			c.mu.Unlock()
+			return nil, false, fmt.Errorf("waiting for a connection to php-fpm %s (%d open): %w", c.Addr, c.MaxConns, context.Cause(ctx))
+		}
+	}
+}
+
+// wakeLocked wakes the longest waiting get.
+func (c *Client) wakeLocked() {
+	if len(c.waiters) > 0 {
+		ch := c.waiters[0]
+		c.waiters = c.waiters[1:]
+		ch <- struct{}{}
+	}
+}
+
+// put returns cc to the idle list when reusable, and closes it otherwise.
+func (c *Client) put(cc *clientConn, reusable bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if reusable && !c.closed {
+		cc.lastUsed = time.Now()
+		cc.nc.SetDeadline(time.Time{})
+		c.idle = append(c.idle, cc)
+		if !c.reapArmed {
+			c.reapArmed = true
+			time.AfterFunc(c.timeout(c.IdleTimeout, DefaultIdleTimeout), c.reap)
+		}
+	} else {
+		cc.nc.Close()
+		c.open--
+	}
+	c.wakeLocked()
+}
+
+// reap closes idle connections older than the idle timeout, so that kept
+// connections release their php-fpm workers when traffic stops.
+func (c *Client) reap() {
+	idleTimeout := c.timeout(c.IdleTimeout, DefaultIdleTimeout)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reapArmed = false
+	now := time.Now()
+	keep := c.idle[:0]
+	var oldest time.Time
+	for _, cc := range c.idle {
+		if now.Sub(cc.lastUsed) >= idleTimeout {
+			cc.nc.Close()
+			c.open--
+			c.wakeLocked()
+			continue
+		}
+		if oldest.IsZero() || cc.lastUsed.Before(oldest) {
+			oldest = cc.lastUsed
+		}
+		keep = append(keep, cc)
+	}
+	clear(c.idle[len(keep):])
+	c.idle = keep
+	if len(c.idle) > 0 {
+		c.reapArmed = true
+		time.AfterFunc(oldest.Add(idleTimeout).Sub(now), c.reap)
+	}
+}
+
+func (c *Client) dial(ctx context.Context) (*clientConn, error) {
+	d := net.Dialer{Timeout: c.timeout(c.DialTimeout, DefaultDialTimeout)}
+	nc, err := d.DialContext(ctx, c.Network, c.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("dialing php-fpm pool %s %s: %w: %w", c.Network, c.Addr, ErrBackendUnavailable, err)
+	}
+	return &clientConn{
+		nc:   nc,
+		rr:   newRecordReader(nc),
+		wbuf: make([]byte, 0, headerLen+maxContent+8),
+	}, nil
+}
+
+// Close closes idle connections and makes later Do calls fail with
+// ErrClientClosed. Requests in flight finish; their connections are closed
+// when they return.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for _, cc := range c.idle {
+		cc.nc.Close()
+		c.open--
+	}
+	c.idle = nil
+	for len(c.waiters) > 0 {
+		c.wakeLocked()
+	}
+	return nil
+}
+
+// spooled is a body of unknown length copied to memory or a temporary file.
+type spooled struct {
+	io.Reader
+	size int64
+	file *os.File
+}
+
+func (s *spooled) Close() error {
+	if s.file != nil {
+		name := s.file.Name()
+		s.file.Close()
+		return os.Remove(name)
+	}
+	return nil
+}
+
+// spool copies body to learn its length: the first spoolMemLimit bytes in
+// memory, the rest in a temporary file in dir.
+func spool(body io.Reader, dir string) (*spooled, error) {
+	var mem bytes.Buffer
+	n, err := io.CopyN(&mem, body, spoolMemLimit+1)
+	if err == io.EOF {
+		return &spooled{Reader: bytes.NewReader(mem.Bytes()), size: n}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("spooling request body of unknown length: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "fcgi-body-*")
+	if err != nil {
+		return nil, fmt.Errorf("spooling request body of unknown length: %w", err)
+	}
+	sp := &spooled{file: f}
+	if _, err := f.Write(mem.Bytes()); err != nil {
+		sp.Close()
+		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
+	}
+	rest, err := io.Copy(f, body)
+	if err != nil {
+		sp.Close()
+		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		sp.Close()
+		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
+	}
+	sp.Reader, sp.size = f, n+rest
+	return sp, nil
+}
+
+// GetValues sends a GET_VALUES management record (§4.1) asking for names
+// over a fresh connection and returns the GET_VALUES_RESULT pairs. php-fpm
+// 8.2 answers only FCGI_MPXS_CONNS=0 (FACTS Part C §5).
+func GetValues(ctx context.Context, network, addr string, names ...string) (Params, error) {
+	d := net.Dialer{Timeout: DefaultDialTimeout}
+	nc, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("dialing %s %s: %w: %w", network, addr, ErrBackendUnavailable, err)
+	}
+	defer nc.Close()
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	var q []byte
+	for _, n := range names {
+		q = appendPair(q, n, "")
+	}
+	if len(q) > maxContent {
+		return nil, fmt.Errorf("GET_VALUES query of %d bytes: %w", len(q), ErrParamTooLarge)
+	}
+	nc.SetDeadline(time.Now().Add(DefaultReadTimeout))
+	if _, err := nc.Write(appendRecord(nil, typeGetValues, 0, q)); err != nil {
+		return nil, fmt.Errorf("writing GET_VALUES to %s: %w", addr, err)
+	}
+	rr := newRecordReader(nc)
+	h, content, err := rr.next()
+	if err != nil {
+		return nil, fmt.Errorf("reading GET_VALUES_RESULT from %s: %w", addr, err)
+	}
+	if h.Type != typeGetValuesResult || h.ID != 0 {
+		return nil, fmt.Errorf("%s: %s record for request %d in answer to GET_VALUES: %w", addr, h.Type, h.ID, ErrUnexpectedRecord)
+	}
+	ps, err := decodeParams(nil, string(content))
+	if err != nil {
+		return nil, fmt.Errorf("GET_VALUES_RESULT from %s: %w", addr, err)
+	}
+	return ps, nil
+}

@@ -1,0 +1,138 @@
+package fcgi
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Record framing (§3.3): an 8-byte header
+//
+//	version, type, requestIdB1, requestIdB0,
+//	contentLengthB1, contentLengthB0, paddingLength, reserved
+//
+// then contentLength bytes of content and paddingLength bytes of padding.
+// Writers pad every record to a multiple of 8 bytes, as the specification
+// recommends and php-fpm does (fcgi_make_header).
+
+// header is a decoded record header.
+type header struct {
+	Type          recType
+	ID            uint16
+	ContentLength uint16
+	PaddingLength uint8
+}
+
+// padding returns the padding that aligns n content bytes to 8.
+func padding(n int) int { return -n & 7 }
+
+// appendHeader appends the header of a record of type t for request id with
+// n content bytes, padded to 8.
+func appendHeader(dst []byte, t recType, id uint16, n int) []byte {
+	return append(dst, version1, byte(t), byte(id>>8), byte(id), byte(n>>8), byte(n), byte(padding(n)), 0)
+}
+
+// appendRecord appends a whole record: header, content and zero padding.
+// len(content) must be at most maxContent.
+func appendRecord(dst []byte, t recType, id uint16, content []byte) []byte {
+	dst = appendHeader(dst, t, id, len(content))
+	dst = append(dst, content...)
+	var zero [8]byte
+	return append(dst, zero[:padding(len(content))]...)
+}
+
+// appendEndRequest appends an END_REQUEST record (§5.5).
+func appendEndRequest(dst []byte, id uint16, appStatus uint32, ps ProtocolStatus) []byte {
+	var body [8]byte
+	binary.BigEndian.PutUint32(body[:4], appStatus)
+	body[4] = byte(ps)
+	return appendRecord(dst, typeEndRequest, id, body[:])
+}
+
+// appendBeginRequest appends a BEGIN_REQUEST record (§5.1).
+func appendBeginRequest(dst []byte, id uint16, role Role, keepConn bool) []byte {
+	var body [8]byte
+	binary.BigEndian.PutUint16(body[:2], uint16(role))
+	if keepConn {
+		body[2] = flagKeepConn
+	}
+	return appendRecord(dst, typeBeginRequest, id, body[:])
+}
+
+// decodeHeader decodes and checks an 8-byte record header.
+func decodeHeader(b []byte) (header, error) {
+	h := header{
+		Type:          recType(b[1]),
+		ID:            binary.BigEndian.Uint16(b[2:4]),
+		ContentLength: binary.BigEndian.Uint16(b[4:6]),
+		PaddingLength: b[6],
+	}
+	if b[0] != version1 {
+		return h, fmt.Errorf("record header % x: version %d: %w", b[:headerLen], b[0], ErrBadVersion)
+	}
+	return h, nil
+}
+
+// recordReader reads records from a buffered stream without copying:
+// content returned by next stays valid until the following call.
+type recordReader struct {
+	br *bufio.Reader
+}
+
+// readerBufSize holds a whole record (header, 65535 bytes of content, 255
+// bytes of padding) so that content can be returned from the buffer.
+const readerBufSize = headerLen + maxContent + 255 + 1
+
+func newRecordReader(r io.Reader) recordReader {
+	return recordReader{br: bufio.NewReaderSize(r, readerBufSize)}
+}
+
+// next reads one record. At a clean record boundary it returns io.EOF; a
+// stream that ends inside a record gives an error wrapping
+// ErrMalformedRecord and io.ErrUnexpectedEOF.
+func (r *recordReader) next() (header, []byte, error) {
+	hb, err := r.br.Peek(headerLen)
+	if err != nil {
+		if err == io.EOF && len(hb) > 0 {
+			return header{}, nil, fmt.Errorf("stream ends after %d of %d header bytes: %w: %w", len(hb), headerLen, ErrMalformedRecord, io.ErrUnexpectedEOF)
+		}
+		return header{}, nil, err
+	}
+	h, err := decodeHeader(hb)
+	if err != nil {
+		return h, nil, err
+	}
+	r.br.Discard(headerLen)
+	n := int(h.ContentLength) + int(h.PaddingLength)
+	b, err := r.br.Peek(n)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return h, nil, fmt.Errorf("%s record for request %d: stream ends after %d of %d content and padding bytes: %w: %w",
+				h.Type, h.ID, len(b), n, ErrMalformedRecord, io.ErrUnexpectedEOF)
+		}
+		return h, nil, err
+	}
+	r.br.Discard(n)
+	return h, b[:h.ContentLength], nil
+}
+
+// buffered reports how many bytes have been read from the stream but not
+// returned yet.
+func (r *recordReader) buffered() int { return r.br.Buffered() }
+
+// writeStream writes p as records of type t for request id, split at
+// maxContent bytes, through buf (which is reused and returned). It does not
+// write the empty record that ends a stream.
+func writeStream(w io.Writer, buf []byte, t recType, id uint16, p []byte) ([]byte, error) {
+	for len(p) > 0 {
+		n := min(len(p), maxContent)
+		buf = appendRecord(buf[:0], t, id, p[:n])
+		if _, err := w.Write(buf); err != nil {
+			return buf, err
+		}
+		p = p[n:]
+	}
+	return buf, nil
+}

@@ -1,0 +1,560 @@
+package fcgi
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultMaxConns is the connection limit of a Server whose MaxConns is
+// zero. It is reported as FCGI_MAX_CONNS and FCGI_MAX_REQS.
+const DefaultMaxConns = 256
+
+// DefaultMaxParamsBytes bounds one request's params stream when
+// Server.MaxParamsBytes is zero. mod_proxy_fcgi never encodes an env var
+// that does not fit in 16 KiB and typically sends 1 KiB of params (FACTS
+// Part A §5, Part C §1.4); 1 MiB leaves room for huge cookies and stops a
+// broken peer from growing memory.
+const DefaultMaxParamsBytes = 1 << 20
+
+// shutdownPollInterval is how often Shutdown checks whether connections
+// have become idle; the same 10 ms net/http uses as its first interval.
+const shutdownPollInterval = 10 * time.Millisecond
+
+// Handler serves one FastCGI request on the server side.
+//
+// ServeFCGI reads the body from r.Stdin as it arrives and writes the
+// response to w as it is produced. When it returns, the server ends the
+// STDOUT (and, if used, STDERR) stream and sends END_REQUEST. It should
+// return soon after r.Context() is canceled: by ABORT_REQUEST (cause
+// ErrAborted) or because the connection to the web server failed
+// (ErrConnClosed).
+type Handler interface {
+	ServeFCGI(w *ResponseWriter, r *ServerRequest)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(w *ResponseWriter, r *ServerRequest)
+
+// ServeFCGI calls f(w, r).
+func (f HandlerFunc) ServeFCGI(w *ResponseWriter, r *ServerRequest) { f(w, r) }
+
+// ServerRequest is a request received from the web server.
+type ServerRequest struct {
+	// ID is the request id from BEGIN_REQUEST; Apache always uses 1.
+	ID uint16
+	// Role is the role from BEGIN_REQUEST; the server only runs
+	// handlers for RoleResponder.
+	Role Role
+	// KeepConn reports FCGI_KEEP_CONN: the web server keeps the
+	// connection for further requests (Apache with enablereuse=on).
+	KeepConn bool
+	// Params are the request's params in the order received.
+	Params Params
+	// Stdin streams the request body as STDIN records arrive; it returns
+	// io.EOF at the empty STDIN record that ends the stream.
+	Stdin io.Reader
+
+	ctx context.Context
+}
+
+// Context returns the request's context, canceled by ABORT_REQUEST or when
+// the connection fails; context.Cause tells which (ErrAborted or
+// ErrConnClosed).
+func (r *ServerRequest) Context() context.Context { return r.ctx }
+
+// ResponseWriter writes a response's STDOUT and STDERR streams. Every
+// Write is sent at once as records of at most 65535 bytes, without
+// buffering the body. It is not safe for concurrent use.
+type ResponseWriter struct {
+	c         *serverConn
+	id        uint16
+	appStatus uint32
+	stderr    stderrWriter
+}
+
+// Write sends p as STDOUT. Empty writes send nothing (an empty record
+// would end the stream).
+func (w *ResponseWriter) Write(p []byte) (int, error) {
+	if err := w.c.writeStream(typeStdout, w.id, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Stderr returns a writer for the STDERR stream, which Apache logs as
+// AH01071 "Got error '...'".
+func (w *ResponseWriter) Stderr() io.Writer { return &w.stderr }
+
+// SetAppStatus sets the application status sent in END_REQUEST (the CGI
+// exit status; 0 by default).
+func (w *ResponseWriter) SetAppStatus(s uint32) { w.appStatus = s }
+
+type stderrWriter struct {
+	w    *ResponseWriter
+	used bool
+}
+
+func (s *stderrWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.used = true
+	if err := s.w.c.writeStream(typeStderr, s.w.id, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Server serves FastCGI to a web server (Apache mod_proxy_fcgi) over the
+// listeners given to Serve, one goroutine per connection.
+type Server struct {
+	// Handler serves each request. Required.
+	Handler Handler
+
+	// MaxConns bounds the connections served at once; further
+	// connections wait in the listen backlog. It is reported as
+	// FCGI_MAX_CONNS and FCGI_MAX_REQS (one request per connection).
+	// Zero means DefaultMaxConns.
+	MaxConns int
+
+	// MaxParamsBytes bounds one request's params stream; zero means
+	// DefaultMaxParamsBytes.
+	MaxParamsBytes int
+
+	// ConnError, when set, is called with the error that ended a
+	// connection: malformed input (ErrBadVersion, ErrRequestIDInUse, ...)
+	// or an I/O failure. A clean close by the peer is not reported. The
+	// package never logs; the caller decides.
+	ConnError func(err error)
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*serverConn]struct{}
+	sem       chan struct{}
+	closing   atomic.Bool
+	wg        sync.WaitGroup
+}
+
+func (s *Server) maxConns() int {
+	if s.MaxConns > 0 {
+		return s.MaxConns
+	}
+	return DefaultMaxConns
+}
+
+// Serve accepts connections on l until l fails or the server is closed,
+// when it returns ErrServerClosed. l is closed on return.
+func (s *Server) Serve(l net.Listener) error {
+	if s.Handler == nil {
+		return fmt.Errorf("server without a Handler: %w", ErrInvalidConfig)
+	}
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	if s.listeners == nil {
+		s.listeners = map[net.Listener]struct{}{}
+		s.conns = map[*serverConn]struct{}{}
+	}
+	if s.sem == nil {
+		s.sem = make(chan struct{}, s.maxConns())
+	}
+	s.listeners[l] = struct{}{}
+	sem := s.sem
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+		l.Close()
+	}()
+	for {
+		sem <- struct{}{}
+		nc, err := l.Accept()
+		if err != nil {
+			<-sem
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("accepting FastCGI connections on %s: %w", l.Addr(), err)
+		}
+		c := &serverConn{srv: s, nc: nc, rr: newRecordReader(nc)}
+		s.mu.Lock()
+		if s.closing.Load() {
+			s.mu.Unlock()
+			nc.Close()
+			<-sem
+			return ErrServerClosed
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer func() {
+				s.mu.Lock()
+				delete(s.conns, c)
+				s.mu.Unlock()
+				<-sem
+				s.wg.Done()
+			}()
+			c.serve()
+		}()
+	}
+}
+
+// Close closes the listeners and every connection at once; handlers see
+// their contexts canceled with ErrConnClosed.
+func (s *Server) Close() error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Shutdown stops accepting, closes idle connections, and waits for active
+// requests to finish (their connections are then closed) or for ctx to
+// end, whichever comes first; on ctx's end it closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
+	t := time.NewTicker(shutdownPollInterval)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		for c := range s.conns {
+			c.closeIfIdle()
+		}
+		s.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return fmt.Errorf("shutting down the FastCGI server with %d connections open: %w", n, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}
+
+// serverConn is one connection from the web server.
+type serverConn struct {
+	srv *Server
+	nc  net.Conn
+	rr  recordReader
+
+	wmu  sync.Mutex // serializes writes and guards wbuf
+	wbuf []byte
+
+	mu     sync.Mutex // guards active and closed
+	active *serverReq
+	closed bool // closed on purpose: read errors are not reported
+
+	handlers sync.WaitGroup
+}
+
+// serverReq is the state of the active request.
+type serverReq struct {
+	id       uint16
+	keep     bool
+	role     Role
+	params   []byte // params stream so far
+	inStdin  bool   // params done, handler running
+	stdinEOF bool
+	pw       *io.PipeWriter
+	pr       *io.PipeReader
+	cancel   context.CancelCauseFunc
+	ctx      context.Context
+}
+
+func (c *serverConn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.active == nil {
+		c.closed = true
+		c.nc.Close()
+	}
+}
+
+func (c *serverConn) fail(err error) {
+	c.mu.Lock()
+	quiet := c.closed
+	c.closed = true
+	c.mu.Unlock()
+	c.nc.Close()
+	if !quiet && err != nil && c.srv.ConnError != nil {
+		c.srv.ConnError(err)
+	}
+}
+
+// writeStream sends p as records of type t, at once.
+func (c *serverConn) writeStream(t recType, id uint16, p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	var err error
+	c.wbuf, err = writeStream(c.nc, c.wbuf, t, id, p)
+	return err
+}
+
+// write sends pre-encoded records.
+func (c *serverConn) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// serve reads records until the connection ends. Records for the active
+// request are dispatched; the handler runs in its own goroutine so that
+// ABORT_REQUEST and management records are seen while it runs.
+func (c *serverConn) serve() {
+	err := c.readLoop()
+	// Whatever ended the loop, a running handler must stop.
+	c.mu.Lock()
+	if r := c.active; r != nil {
+		r.cancel(ErrConnClosed)
+		if r.pw != nil {
+			r.pw.CloseWithError(fmt.Errorf("request body: %w", ErrConnClosed))
+		}
+	}
+	c.mu.Unlock()
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	c.fail(err)
+	c.handlers.Wait()
+}
+
+func (c *serverConn) readLoop() error {
+	maxParams := c.srv.MaxParamsBytes
+	if maxParams <= 0 {
+		maxParams = DefaultMaxParamsBytes
+	}
+	var paramsBuf []byte // reused between requests on a kept connection
+	for {
+		h, content, err := c.rr.next()
+		if err != nil {
+			return err
+		}
+		if h.Type < 1 || h.Type > maxKnownType {
+			if h.ID == 0 {
+				// §4.2: answer an unknown management record with
+				// UNKNOWN_TYPE and carry on.
+				body := [8]byte{byte(h.Type)}
+				if err := c.write(appendRecord(nil, typeUnknownType, 0, body[:])); err != nil {
+					return err
+				}
+				continue
+			}
+			return fmt.Errorf("%s for request %d: %w", h.Type, h.ID, ErrUnknownType)
+		}
+		if h.Type == typeGetValues {
+			if h.ID != 0 {
+				return fmt.Errorf("GET_VALUES with request id %d, want 0: %w", h.ID, ErrMalformedRecord)
+			}
+			if err := c.getValues(string(content)); err != nil {
+				return err
+			}
+			continue
+		}
+		if h.ID == 0 {
+			return fmt.Errorf("%s record with request id 0 (reserved for management records): %w", h.Type, ErrMalformedRecord)
+		}
+		c.mu.Lock()
+		r := c.active
+		c.mu.Unlock()
+		switch h.Type {
+		case typeBeginRequest:
+			if len(content) != 8 {
+				return fmt.Errorf("BEGIN_REQUEST for request %d with %d content bytes, want 8: %w", h.ID, len(content), ErrMalformedRecord)
+			}
+			role := Role(binary.BigEndian.Uint16(content[:2]))
+			keep := content[2]&flagKeepConn != 0
+			if r != nil {
+				if r.id == h.ID {
+					return fmt.Errorf("BEGIN_REQUEST for request %d while it is active: %w", h.ID, ErrRequestIDInUse)
+				}
+				// §5.5: a second request on a connection that does not
+				// multiplex is refused, the first goes on.
+				if err := c.write(appendEndRequest(nil, h.ID, 0, StatusCantMultiplex)); err != nil {
+					return err
+				}
+				continue
+			}
+			if role != RoleResponder {
+				if err := c.write(appendEndRequest(nil, h.ID, 0, StatusUnknownRole)); err != nil {
+					return err
+				}
+				if !keep {
+					return io.EOF
+				}
+				continue
+			}
+			ctx, cancel := context.WithCancelCause(context.Background())
+			nr := &serverReq{id: h.ID, keep: keep, role: role, params: paramsBuf[:0], ctx: ctx, cancel: cancel}
+			c.mu.Lock()
+			c.active = nr
+			c.mu.Unlock()
+		case typeParams:
+			if r == nil || r.id != h.ID {
+				continue // §3.3: records of inactive requests are ignored
+			}
+			if r.inStdin {
+				return fmt.Errorf("PARAMS for request %d after its params stream ended: %w", h.ID, ErrUnexpectedRecord)
+			}
+			if len(content) > 0 {
+				if len(r.params)+len(content) > maxParams {
+					return fmt.Errorf("request %d: params stream over %d bytes: %w", h.ID, maxParams, ErrParamsTooLarge)
+				}
+				r.params = append(r.params, content...)
+				continue
+			}
+			ps, err := decodeParams(nil, string(r.params))
+			if err != nil {
+				return fmt.Errorf("params of request %d: %w", h.ID, err)
+			}
+			paramsBuf = r.params[:0]
+			r.inStdin = true
+			r.pr, r.pw = io.Pipe()
+			c.start(r, ps)
+		case typeStdin:
+			if r == nil || r.id != h.ID || r.stdinEOF {
+				continue // the tail of a request the handler already finished
+			}
+			if !r.inStdin {
+				return fmt.Errorf("STDIN for request %d before its params stream ended: %w", h.ID, ErrUnexpectedRecord)
+			}
+			if len(content) == 0 {
+				r.stdinEOF = true
+				r.pw.Close()
+				continue
+			}
+			// Blocks until the handler has read it all: the body streams
+			// with the handler's pace. An error means the handler has
+			// stopped reading; the rest is discarded.
+			r.pw.Write(content)
+		case typeAbortRequest:
+			if r == nil || r.id != h.ID {
+				continue
+			}
+			r.cancel(ErrAborted)
+			if r.pw != nil {
+				r.pw.CloseWithError(fmt.Errorf("request body: %w", ErrAborted))
+			} else {
+				// Aborted before the params ended: no handler runs.
+				c.mu.Lock()
+				c.active = nil
+				c.mu.Unlock()
+				if err := c.write(appendEndRequest(nil, h.ID, 0, StatusRequestComplete)); err != nil {
+					return err
+				}
+				if !r.keep {
+					return io.EOF
+				}
+			}
+		default:
+			// DATA (we serve responders only) and the types that only
+			// flow from application to web server.
+			return fmt.Errorf("%s record for request %d sent to the application: %w", h.Type, h.ID, ErrUnexpectedRecord)
+		}
+	}
+}
+
+// start runs the handler for r in its own goroutine.
+func (c *serverConn) start(r *serverReq, ps Params) {
+	req := &ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: ps, Stdin: r.pr, ctx: r.ctx}
+	w := &ResponseWriter{c: c, id: r.id}
+	w.stderr.w = w
+	c.handlers.Add(1)
+	go func() {
+		defer c.handlers.Done()
+		ok := c.run(w, req)
+		r.pr.CloseWithError(errHandlerDone)
+		r.cancel(context.Canceled)
+		if !ok {
+			c.fail(fmt.Errorf("handler for request %d panicked; connection closed without END_REQUEST", r.id))
+			return
+		}
+		// End the streams and the request. The request stops being
+		// active before END_REQUEST leaves, so the web server's next
+		// BEGIN_REQUEST on a kept connection finds it free.
+		b := appendHeader(nil, typeStdout, r.id, 0)
+		if w.stderr.used {
+			b = appendHeader(b, typeStderr, r.id, 0)
+		}
+		b = appendEndRequest(b, r.id, w.appStatus, StatusRequestComplete)
+		c.mu.Lock()
+		c.active = nil
+		closing := c.srv.closing.Load()
+		c.mu.Unlock()
+		if err := c.write(b); err != nil {
+			c.fail(fmt.Errorf("ending request %d: %w", r.id, err))
+			return
+		}
+		if !r.keep || closing {
+			c.fail(nil)
+		}
+	}()
+}
+
+// errHandlerDone ends a request's stdin pipe once its handler returned.
+var errHandlerDone = errors.New("fcgi: handler returned")
+
+// run calls the handler and reports whether it returned normally.
+func (c *serverConn) run(w *ResponseWriter, r *ServerRequest) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	c.srv.Handler.ServeFCGI(w, r)
+	return true
+}
+
+// getValues answers a GET_VALUES query (§4.1) with the variables it knows;
+// unknown names are left out, as the specification requires.
+func (c *serverConn) getValues(query string) error {
+	names, err := decodeParams(nil, query)
+	if err != nil {
+		return fmt.Errorf("GET_VALUES: %w", err)
+	}
+	var body []byte
+	maxConns := strconv.Itoa(c.srv.maxConns())
+	for _, p := range names {
+		switch p.Name {
+		case ValueMaxConns, ValueMaxReqs:
+			body = appendPair(body, p.Name, maxConns)
+		case ValueMpxsConns:
+			body = appendPair(body, p.Name, "0")
+		}
+	}
+	if len(body) > maxContent {
+		return fmt.Errorf("GET_VALUES answer of %d bytes: %w", len(body), ErrParamTooLarge)
+	}
+	return c.write(appendRecord(nil, typeGetValuesResult, 0, body))
+}
