@@ -32,10 +32,10 @@ type options struct {
 
 // stats describes what generate wrote.
 type stats struct {
-	VhostLines   int // lines in sites/*.conf
-	VhostBytes   int64
-	Htaccess     int
-	DocrootFiles int // regular files in the big docroot
+	VhostLines    int // lines in sites/*.conf
+	VhostBytes    int64
+	Htaccess      int
+	DocrootFiles  int // regular files in the big docroot
 	WorldWritable int // files and directories there with o+w
 }
 
