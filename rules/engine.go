@@ -1,0 +1,185 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+)
+
+// all is the registry, in code order. Each rule's file adds itself in an
+// init function so that the metadata stays next to the code.
+var (
+	allMu sync.Mutex
+	all   []*Rule
+)
+
+func register(r *Rule) *Rule {
+	allMu.Lock()
+	defer allMu.Unlock()
+	all = append(all, r)
+	slices.SortFunc(all, func(a, b *Rule) int { return strings.Compare(a.Code, b.Code) })
+	return r
+}
+
+// All returns every rule, in code order.
+func All() []*Rule {
+	allMu.Lock()
+	defer allMu.Unlock()
+	return slices.Clone(all)
+}
+
+// Lookup returns the rule with the given code (case-insensitive).
+func Lookup(code string) (*Rule, bool) {
+	for _, r := range All() {
+		if strings.EqualFold(r.Code, code) {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// CheckCodes returns an error naming the first code that no rule has.
+func CheckCodes(codes []string) error {
+	for _, c := range codes {
+		if _, ok := Lookup(c); !ok {
+			return fmt.Errorf("unknown rule code %q (see modphp-migrate rules)", c)
+		}
+	}
+	return nil
+}
+
+// enabled reports whether the options run the rule.
+func (o *Options) enabled(r *Rule) bool {
+	if len(o.Enable) > 0 && !slices.ContainsFunc(o.Enable, func(c string) bool { return strings.EqualFold(c, r.Code) }) {
+		return false
+	}
+	if slices.ContainsFunc(o.Disable, func(c string) bool { return strings.EqualFold(c, r.Code) }) {
+		return false
+	}
+	if r.NeedsFS && o.NoPermissions {
+		return false
+	}
+	return true
+}
+
+// Run runs the enabled rules over a loaded tree and returns their
+// diagnostics, suppressions applied, sorted by file, line, column and code,
+// without duplicates. The error is for the engine itself failing (a rule
+// that panicked); the diagnostics of the other rules are still returned.
+func Run(res *parser.Result, opt *Options) ([]Diagnostic, error) {
+	if opt == nil {
+		opt = &Options{}
+	}
+	if res == nil || (res.Today == nil && res.After == nil) {
+		return nil, fmt.Errorf("rules: nothing loaded")
+	}
+	today, after := res.Today, res.After
+	if today == nil {
+		today = after
+	}
+	if after == nil {
+		after = today
+	}
+	st := &state{today: today, after: after}
+	var (
+		diags []Diagnostic
+		errs  []error
+	)
+	for _, r := range All() {
+		if r.Run == nil || !opt.enabled(r) {
+			continue
+		}
+		p := &Pass{Rule: r, Today: today, After: after, Options: opt, state: st}
+		p.report = func(d Diagnostic) { diags = append(diags, d) }
+		if err := runRule(r, p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	diags = suppress(st.index(), diags, opt)
+	diags = Sort(diags)
+	if len(errs) > 0 {
+		return diags, fmt.Errorf("rules: %w", joinErrs(errs))
+	}
+	return diags, nil
+}
+
+func joinErrs(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "; "))
+}
+
+// runRule calls r.Run, turning a panic into an error: rules must never take
+// the whole run down on input nobody foresaw.
+func runRule(r *Rule, p *Pass) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("rule %s panicked: %v\n%s", r.Code, v, debug.Stack())
+		}
+	}()
+	r.Run(p)
+	return nil
+}
+
+// state is shared by the passes of one run.
+type state struct {
+	today, after *parser.Config
+	once         sync.Once
+	idx          *conf.Index
+}
+
+func (s *state) index() *conf.Index {
+	s.once.Do(func() { s.idx = conf.Build(s.today, s.after) })
+	return s.idx
+}
+
+// Sort orders diagnostics by file, line, column, code and message, and drops
+// exact duplicates (the same finding reported from both views).
+func Sort(diags []Diagnostic) []Diagnostic {
+	slices.SortStableFunc(diags, func(a, b Diagnostic) int {
+		return cmp.Or(
+			strings.Compare(a.Pos.File, b.Pos.File),
+			cmp.Compare(a.Pos.Line, b.Pos.Line),
+			cmp.Compare(a.Pos.Col, b.Pos.Col),
+			strings.Compare(a.Code, b.Code),
+			strings.Compare(a.Message, b.Message),
+		)
+	})
+	return slices.CompactFunc(diags, func(a, b Diagnostic) bool {
+		return a.Pos == b.Pos && a.Code == b.Code && a.Message == b.Message
+	})
+}
+
+// includeChain turns n's Include chain into related positions.
+func includeChain(n *parser.Node) []Related {
+	var out []Related
+	for _, inc := range conf.IncludeChain(n) {
+		out = append(out, Related{Pos: inc.Pos, Message: "included from here"})
+	}
+	return out
+}
+
+// IsAccessFileName reports whether a file of that base name is linted in
+// .htaccess context: ".htaccess" or one of the extra AccessFileName names.
+func IsAccessFileName(base string, extra []string) bool {
+	if base == ".htaccess" {
+		return true
+	}
+	for _, n := range extra {
+		if base == n {
+			return true
+		}
+	}
+	return false
+}

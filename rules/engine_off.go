@@ -1,0 +1,82 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+)
+
+// denyPHP is the replacement for php_flag engine off that works whatever
+// runs PHP: no request for a PHP file gets through.
+const denyPHP = `<FilesMatch "\.ph(p[0-9]?|ar|tml|ps)$">
+    Require all denied
+</FilesMatch>
+`
+
+// lostEngineOff is MPM1005: php_flag engine off protects a directory only
+// under mod_php.
+var lostEngineOff = register(&Rule{
+	Code:     "MPM1005",
+	Title:    "php engine off stops protecting",
+	Severity: Error,
+	Doc: Doc{
+		Text: `Finds ` + "`php_flag engine off`" + ` and ` + "`php_admin_flag engine off`" + ` (and their php_value forms), the usual way to stop uploaded scripts from running in an uploads or cache directory.
+
+Under mod_php the setting makes Apache return the source instead of running it. The ` + "`engine`" + ` setting exists only in mod_php (apache2handler): php-fpm has no such switch, and ` + "`PHP_ADMIN_VALUE engine=0`" + ` is refused by php-fpm. After the switch the script runs (observed: ` + "`PHP-RAN sapi=fpm-fcgi`" + `, ../shared/FACTS.md Part A §3f) — or, when the line is unguarded in a .htaccess, every request in the directory answers 500 instead. A guard that never matches PHP 8 (` + "`<IfModule mod_php7.c>`" + `) means the protection is already gone today.
+
+Replace it with an access rule that holds whatever runs PHP: deny requests for PHP files in that directory (or give it no PHP handler at all).`,
+		Before: "# /var/www/site/uploads/.htaccess\nphp_flag engine off\n",
+		After:  "# /var/www/site/uploads/.htaccess\n" + denyPHP,
+		Since:  "0.1.0",
+	},
+	Run: runEngineOff,
+})
+
+func runEngineOff(p *Pass) {
+	names := conf.PHPNames(p.Today)
+	for _, e := range p.index().Named("php_flag", "php_admin_flag", "php_value", "php_admin_value") {
+		n := e.Node
+		if n.Kind != parser.KindDirective || conf.Arg(n, 0) != "engine" || !engineOff(n) {
+			continue
+		}
+		where := "in this directory"
+		if e.Access == nil {
+			if d := conf.Ancestor(n, "Directory"); d != nil {
+				where = "in " + conf.Arg(d, 0)
+			} else if conf.Ancestor(n, "VirtualHost") != nil {
+				where = "in this virtual host"
+			}
+		}
+		switch {
+		case e.Today:
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, Related: includeChain(n),
+				Message: n.Name + " engine off stops PHP only under mod_php: php-fpm will run the scripts " + where + "; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
+		default:
+			for _, g := range conf.PHPGuards(n) {
+				name, neg, _ := conf.PHPGuard(conf.Arg(g, 0))
+				if !neg && !names[name] {
+					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP,
+						Related: append([]Related{{Pos: g.Pos, Message: "<IfModule " + name + "> never matches the PHP module"}}, includeChain(n)...),
+						Message: n.Name + " engine off is already not in effect today because <IfModule " + name + "> never matches: PHP runs " + where + " now; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
+					break
+				}
+			}
+		}
+	}
+}
+
+// engineOff reports whether the directive turns the engine off, as mod_php
+// reads it: php_flag is on only for On or 1 (real_flag_hnd); php_value
+// engine is a boolean INI value.
+func engineOff(n *parser.Node) bool {
+	v := strings.ToLower(conf.Arg(n, 1))
+	if strings.HasSuffix(strings.ToLower(n.Name), "_flag") {
+		return v != "on" && v != "1"
+	}
+	switch v {
+	case "0", "off", "false", "no", "none", "":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,99 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+// fpmEnvInjection is MPM1006: environment variables php-fpm obeys.
+var fpmEnvInjection = register(&Rule{
+	Code:     "MPM1006",
+	Title:    "environment variable php-fpm obeys",
+	Severity: Error,
+	Doc: Doc{
+		Text: `Finds SetEnv, SetEnvIf, SetEnvIfNoCase, SetEnvIfExpr, BrowserMatch, PassEnv, ` + "`RewriteRule … [E=…]`" + ` and ProxyFCGISetEnvIf lines that set PHP_VALUE, PHP_ADMIN_VALUE or REQUEST_BODY_FILE, anywhere in the tree or in a .htaccess.
+
+mod_proxy_fcgi sends every request environment variable to php-fpm as a FastCGI parameter, and php-fpm obeys these three: PHP_VALUE and PHP_ADMIN_VALUE change INI settings — even PHP_INI_SYSTEM ones, even loosening open_basedir — and the change stays in the worker for every later request it serves, whatever the directory or virtual host (../shared/FACTS.md Part A §2 items 5–6, §3g, Part C §1.3). REQUEST_BODY_FILE makes php-fpm read the request body from a file of the attacker's choice (Part C §1.5). Under mod_php the same lines only set harmless variables, so nobody noticed.
+
+Set the values in the php-fpm pool (` + "`php_value[name] = value`" + `, ` + "`php_admin_value[…]`" + `) or in .user.ini, remove the line, and unset the three variables at virtual host level with ` + "`ProxyFCGISetEnvIf \"true\" !PHP_VALUE`" + ` (httpd 2.4.44 or later; keep FileInfo out of AllowOverride, or a .htaccess can set them again).`,
+		Before: "# /var/www/site/.htaccess\nSetEnv PHP_VALUE \"auto_prepend_file=/var/www/site/prepend.php\"\n",
+		After: "# /etc/php/8.2/fpm/pool.d/site.conf\nphp_value[auto_prepend_file] = /var/www/site/prepend.php\n\n" +
+			"# <VirtualHost> of the site\nProxyFCGISetEnvIf \"true\" !PHP_VALUE\nProxyFCGISetEnvIf \"true\" !PHP_ADMIN_VALUE\nProxyFCGISetEnvIf \"true\" !REQUEST_BODY_FILE\n",
+		Since: "0.1.0",
+	},
+	Run: runFPMEnvInjection,
+})
+
+// fpmEnvNames are the FastCGI params php-fpm acts on (fpm_main.c
+// init_request_info, sapi_cgi_read_post). php-fpm looks them up
+// case-sensitively, so only these spellings matter.
+var fpmEnvNames = map[string]string{
+	"PHP_VALUE":         "php-fpm applies it as INI settings (even PHP_INI_SYSTEM ones) and keeps them in the worker for later requests of every site on the pool",
+	"PHP_ADMIN_VALUE":   "php-fpm applies it as locked INI settings and keeps them in the worker for later requests of every site on the pool",
+	"REQUEST_BODY_FILE": "php-fpm reads the request body from that file, an arbitrary file read as the pool user",
+}
+
+func runFPMEnvInjection(p *Pass) {
+	for _, e := range p.index().All {
+		n := e.Node
+		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
+			continue
+		}
+		for _, v := range setVars(n) {
+			why, ok := fpmEnvNames[v]
+			if !ok {
+				continue
+			}
+			fix := "ProxyFCGISetEnvIf \"true\" !" + v + "\n"
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
+				Message: fmt.Sprintf("%s sets %s, which mod_proxy_fcgi passes to php-fpm: %s; set the value in the php-fpm pool instead, remove this line and add %s at virtual host level",
+					n.Name, v, why, strings.TrimSpace(fix))})
+		}
+	}
+}
+
+// setVars returns the environment variables a directive sets (not the ones
+// it unsets with "!").
+func setVars(n *parser.Node) []string {
+	var specs []string
+	switch strings.ToLower(n.Name) {
+	case "setenv":
+		specs = n.Args[:min(1, len(n.Args))]
+	case "passenv":
+		specs = n.Args
+	case "setenvif", "setenvifnocase":
+		if len(n.Args) > 2 {
+			specs = n.Args[2:]
+		}
+	case "setenvifexpr", "browsermatch", "browsermatchnocase":
+		if len(n.Args) > 1 {
+			specs = n.Args[1:]
+		}
+	case "proxyfcgisetenvif":
+		if len(n.Args) > 1 {
+			specs = n.Args[1:2]
+		}
+	case "rewriterule":
+		if len(n.Args) > 2 {
+			flags := strings.Trim(n.Args[2], "[]")
+			for _, f := range strings.Split(flags, ",") {
+				k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
+				if ok && (strings.EqualFold(k, "E") || strings.EqualFold(k, "env")) {
+					name, _, _ := strings.Cut(v, ":")
+					specs = append(specs, name)
+				}
+			}
+		}
+	}
+	var out []string
+	for _, s := range specs {
+		if strings.HasPrefix(s, "!") {
+			continue
+		}
+		name, _, _ := strings.Cut(s, "=")
+		out = append(out, name)
+	}
+	return out
+}

@@ -1,0 +1,403 @@
+// Package conf answers the questions rules ask of a loaded httpd tree that
+// the parser's model does not answer directly: is a node in effect, which
+// Include chain led to it, which virtual host and DocumentRoot govern it,
+// where Alias points, and the same node in both views.
+package conf
+
+import (
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+// Entry is one node of the tree seen in both views.
+type Entry struct {
+	Node   *parser.Node       // the node (from the Today tree when it is there)
+	File   *parser.File       // the file holding it
+	Access *parser.AccessFile // the access file, nil in server configuration
+	// InToday and InAfter tell whether the view read the node at all (an
+	// Include inside a false guard is not followed).
+	InToday, InAfter bool
+	// Today and After tell whether the node is in effect in the view: every
+	// enclosing conditional section held.
+	Today, After bool
+}
+
+// Key identifies a node across the two views.
+type Key struct {
+	File      string
+	Line, Col int
+}
+
+// KeyOf returns the key of n.
+func KeyOf(n *parser.Node) Key { return Key{n.Pos.File, n.Pos.Line, n.Pos.Col} }
+
+// Index holds every node of both views, grouped by lower-case name.
+type Index struct {
+	All    []*Entry
+	byName map[string][]*Entry
+}
+
+// Named returns the entries whose (directive or section) name is one of
+// names, compared case-insensitively, in tree order.
+func (x *Index) Named(names ...string) []*Entry {
+	if len(names) == 1 {
+		return x.byName[strings.ToLower(names[0])]
+	}
+	var out []*Entry
+	for _, e := range x.All {
+		for _, n := range names {
+			if e.Node.Kind != parser.KindComment && strings.EqualFold(e.Node.Name, n) {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Comments returns every comment entry.
+func (x *Index) Comments() []*Entry { return x.byName["#"] }
+
+// Build walks both views and returns the index. Either config may be nil.
+func Build(today, after *parser.Config) *Index {
+	x := &Index{byName: map[string][]*Entry{}}
+	seen := map[Key]*Entry{}
+	add := func(inToday bool) func(n *parser.Node, f *parser.File, acc *parser.AccessFile) {
+		return func(n *parser.Node, f *parser.File, acc *parser.AccessFile) {
+			k := KeyOf(n)
+			eff := Effective(n)
+			e := seen[k]
+			if e == nil {
+				e = &Entry{Node: n, File: f, Access: acc}
+				seen[k] = e
+				x.All = append(x.All, e)
+				name := "#"
+				if n.Kind != parser.KindComment {
+					name = strings.ToLower(n.Name)
+				}
+				x.byName[name] = append(x.byName[name], e)
+			}
+			if inToday {
+				e.InToday, e.Today = true, e.Today || eff
+			} else {
+				e.InAfter, e.After = true, e.After || eff
+			}
+		}
+	}
+	if today != nil {
+		Walk(today, add(true))
+	}
+	if after != nil {
+		Walk(after, add(false))
+	}
+	return x
+}
+
+// Walk calls fn for every node of cfg in file order: the server
+// configuration from the main file through its Includes (and any read file
+// not reached that way), then every access file. Bodies of inactive sections
+// are visited too; use Effective to skip them.
+func Walk(cfg *parser.Config, fn func(n *parser.Node, f *parser.File, acc *parser.AccessFile)) {
+	visited := map[*parser.File]bool{}
+	var walkFile func(f *parser.File, acc *parser.AccessFile)
+	var walkNodes func(nodes []*parser.Node, f *parser.File, acc *parser.AccessFile)
+	walkNodes = func(nodes []*parser.Node, f *parser.File, acc *parser.AccessFile) {
+		for _, n := range nodes {
+			if n == nil {
+				continue
+			}
+			fn(n, f, acc)
+			if len(n.Included) > 0 {
+				for _, inc := range n.Included {
+					walkFile(inc, acc)
+				}
+				continue
+			}
+			if len(n.Children) > 0 {
+				// Children of an Include with no Included list hold the
+				// included nodes directly; keep the including file's name
+				// only for sections.
+				walkNodes(n.Children, f, acc)
+			}
+		}
+	}
+	walkFile = func(f *parser.File, acc *parser.AccessFile) {
+		if f == nil {
+			return
+		}
+		visited[f] = true
+		walkNodes(f.Nodes, f, acc)
+	}
+	walkFile(cfg.Main, nil)
+	for _, f := range cfg.Files {
+		if !visited[f] {
+			walkFile(f, nil)
+		}
+	}
+	for _, a := range cfg.Access {
+		if a != nil && a.File != nil && !visited[a.File] {
+			walkFile(a.File, a)
+		}
+	}
+}
+
+// Effective reports whether n is in effect: no enclosing (or own)
+// conditional section is inactive.
+func Effective(n *parser.Node) bool {
+	for p := n; p != nil; p = p.Parent {
+		if p.Kind == parser.KindSection && !p.Active && IsConditional(p.Name) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsConditional reports whether name is one of httpd's read-time
+// conditional sections (<IfModule> and family).
+func IsConditional(name string) bool {
+	switch strings.ToLower(name) {
+	case "ifmodule", "ifdefine", "ifversion", "iffile", "ifdirective", "ifsection":
+		return true
+	}
+	return false
+}
+
+// IsInclude reports whether n is an Include or IncludeOptional directive.
+func IsInclude(n *parser.Node) bool {
+	return n.Kind == parser.KindDirective && (strings.EqualFold(n.Name, "Include") || strings.EqualFold(n.Name, "IncludeOptional"))
+}
+
+// IncludeChain returns the Include directives that led to n, innermost
+// first.
+func IncludeChain(n *parser.Node) []*parser.Node {
+	var out []*parser.Node
+	for p := n.Parent; p != nil; p = p.Parent {
+		if IsInclude(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Ancestor returns the nearest enclosing section named name
+// (case-insensitive), or nil.
+func Ancestor(n *parser.Node, name string) *parser.Node {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Kind == parser.KindSection && strings.EqualFold(p.Name, name) {
+			return p
+		}
+	}
+	return nil
+}
+
+// VHostOf returns the virtual host n is in, or nil for the main server (and
+// for access files).
+func VHostOf(cfg *parser.Config, n *parser.Node) *parser.VHost {
+	vh := Ancestor(n, "VirtualHost")
+	if vh == nil || cfg == nil {
+		return nil
+	}
+	for _, v := range cfg.VHosts {
+		if v.Node == vh || (v.Node != nil && KeyOf(v.Node) == KeyOf(vh)) || (v.Node == nil && v.Pos == vh.Pos) {
+			return v
+		}
+	}
+	return nil
+}
+
+// HostPath returns where the path p (as httpd sees it) is on this machine:
+// under cfg.Root when the tree was loaded with one.
+func HostPath(cfg *parser.Config, p string) string {
+	if cfg == nil || cfg.Root == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(cfg.Root, p)
+}
+
+// Clean returns p cleaned, with no trailing slash (except "/").
+func Clean(p string) string {
+	if p == "" {
+		return ""
+	}
+	return path.Clean(p)
+}
+
+// Under reports whether p is dir or inside it (both cleaned, absolute).
+func Under(p, dir string) bool {
+	p, dir = Clean(p), Clean(dir)
+	if dir == "/" {
+		return strings.HasPrefix(p, "/")
+	}
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// ServerPath resolves a path argument of the configuration (DocumentRoot,
+// Alias target) as httpd does: relative paths are ServerRoot-relative.
+func ServerPath(cfg *parser.Config, p string) string {
+	if p == "" {
+		return ""
+	}
+	if !strings.HasPrefix(p, "/") && cfg != nil && cfg.ServerRoot != "" {
+		p = path.Join(cfg.ServerRoot, p)
+	}
+	return Clean(p)
+}
+
+// Arg returns the i-th argument of n, or "".
+func Arg(n *parser.Node, i int) string {
+	if i < len(n.Args) {
+		return n.Args[i]
+	}
+	return ""
+}
+
+// phpGuard matches the names people use to guard mod_php directives:
+// mod_php.c, mod_php7.c, php_module, php8_module, mod_php8.2.c,
+// libphp8.2.so, sapi_apache2.c.
+var phpGuard = regexp.MustCompile(`^(mod_php[0-9.]*\.c|php[0-9.]*_module|libphp[0-9.]*\.so|sapi_apache2\.c)$`)
+
+// PHPGuard reports whether the argument of an <IfModule> names the PHP
+// module, and whether it is negated ("!mod_php8.c").
+func PHPGuard(arg string) (name string, negated, ok bool) {
+	name, negated = strings.CutPrefix(arg, "!")
+	return name, negated, phpGuard.MatchString(name)
+}
+
+// PHPNames returns the <IfModule> names that match the mod_php the
+// configuration loads: mod_php.c and php_module for PHP 8 (also when no PHP
+// module is loaded), mod_php7.c and php7_module for PHP 7, and so on
+// (../shared/FACTS.md Part A §2 item 3, Part B §3.6).
+func PHPNames(cfg *parser.Config) map[string]bool {
+	id := "php_module"
+	if cfg != nil {
+		for _, m := range cfg.Modules {
+			if phpGuard.MatchString(m.ID) {
+				id = m.ID
+				break
+			}
+		}
+	}
+	ver := strings.TrimSuffix(strings.TrimPrefix(id, "php"), "_module")
+	return map[string]bool{id: true, "mod_php" + ver + ".c": true}
+}
+
+// DirectoryPath returns the path a <Directory> section names, and false for
+// the regex forms (<Directory ~ …>, <DirectoryMatch>) and wildcards.
+func DirectoryPath(n *parser.Node) (string, bool) {
+	if n.Kind != parser.KindSection || !strings.EqualFold(n.Name, "Directory") || len(n.Args) != 1 {
+		return "", false
+	}
+	p := n.Args[0]
+	if strings.ContainsAny(p, "*?[") || !strings.HasPrefix(p, "/") {
+		return "", false
+	}
+	return Clean(p), true
+}
+
+// Alias is an Alias or AliasMatch mapping.
+type Alias struct {
+	Node  *parser.Node
+	URL   string // URL path or regex
+	Path  string // target as httpd sees it; for AliasMatch the part before the first $
+	Regex bool
+}
+
+// Aliases returns the Alias and AliasMatch directives in effect in the view.
+func Aliases(cfg *parser.Config) []Alias {
+	var out []Alias
+	Walk(cfg, func(n *parser.Node, _ *parser.File, acc *parser.AccessFile) {
+		if acc != nil || n.Kind != parser.KindDirective || !Effective(n) {
+			return
+		}
+		isMatch := strings.EqualFold(n.Name, "AliasMatch")
+		if !isMatch && !strings.EqualFold(n.Name, "Alias") {
+			return
+		}
+		var url, target string
+		switch len(n.Args) {
+		case 1: // Alias /path inside <Location>
+			target = n.Args[0]
+		case 2:
+			url, target = n.Args[0], n.Args[1]
+		default:
+			return
+		}
+		if isMatch {
+			if i := strings.IndexByte(target, '$'); i >= 0 {
+				target = target[:i]
+				if j := strings.LastIndexByte(target, '/'); j >= 0 {
+					target = target[:j+1]
+				}
+			}
+		}
+		if target == "" {
+			return
+		}
+		out = append(out, Alias{Node: n, URL: url, Path: ServerPath(cfg, target), Regex: isMatch})
+	})
+	return out
+}
+
+// DocumentRoot is a DocumentRoot in effect, with its virtual host (nil for
+// the main server).
+type DocumentRoot struct {
+	Node  *parser.Node // the directive; nil when only the model knew it
+	VHost *parser.VHost
+	Path  string
+}
+
+// DocumentRoots returns the document roots of the main server and every
+// virtual host.
+func DocumentRoots(cfg *parser.Config) []DocumentRoot {
+	var out []DocumentRoot
+	byVHost := map[*parser.VHost]bool{}
+	Walk(cfg, func(n *parser.Node, _ *parser.File, acc *parser.AccessFile) {
+		if acc != nil || n.Kind != parser.KindDirective || !strings.EqualFold(n.Name, "DocumentRoot") || len(n.Args) != 1 || !Effective(n) {
+			return
+		}
+		vh := VHostOf(cfg, n)
+		if vh != nil {
+			byVHost[vh] = true
+		}
+		out = append(out, DocumentRoot{Node: n, VHost: vh, Path: ServerPath(cfg, n.Args[0])})
+	})
+	for _, vh := range cfg.VHosts {
+		if !byVHost[vh] && vh.DocumentRoot != "" {
+			out = append(out, DocumentRoot{VHost: vh, Path: Clean(vh.DocumentRoot)})
+		}
+	}
+	return out
+}
+
+// DocumentRootFor returns the DocumentRoot that serves vh (the main
+// server's when vh is nil or sets none).
+func DocumentRootFor(cfg *parser.Config, vh *parser.VHost) string {
+	if vh != nil && vh.DocumentRoot != "" {
+		return Clean(vh.DocumentRoot)
+	}
+	root := ""
+	for _, d := range DocumentRoots(cfg) {
+		if d.VHost == nil {
+			root = d.Path
+		}
+	}
+	return root
+}
+
+// PHPGuards returns the enclosing <IfModule> sections that name the PHP
+// module, innermost first.
+func PHPGuards(n *parser.Node) []*parser.Node {
+	var out []*parser.Node
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Kind == parser.KindSection && strings.EqualFold(p.Name, "IfModule") {
+			if _, _, ok := PHPGuard(Arg(p, 0)); ok {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

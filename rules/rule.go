@@ -1,0 +1,165 @@
+package rules
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+)
+
+// Severity says how bad a finding is.
+type Severity string
+
+// The severities, from worst to mildest.
+const (
+	// Error: the site will break, or a hole opens, after the switch to php-fpm
+	// (or it is already broken today).
+	Error Severity = "error"
+	// Warning: the site will silently behave differently.
+	Warning Severity = "warning"
+	// Info: worth knowing, nothing changes.
+	Info Severity = "info"
+)
+
+// Rank orders severities: Error 3, Warning 2, Info 1, anything else 0.
+func (s Severity) Rank() int {
+	switch s {
+	case Error:
+		return 3
+	case Warning:
+		return 2
+	case Info:
+		return 1
+	}
+	return 0
+}
+
+// ParseSeverity reads "error", "warning" or "info".
+func ParseSeverity(s string) (Severity, error) {
+	switch v := Severity(s); v {
+	case Error, Warning, Info:
+		return v, nil
+	}
+	return "", fmt.Errorf("unknown severity %q (want error, warning or info)", s)
+}
+
+// Doc is a rule's documentation, rendered by modphp-migrate explain, the
+// rules list and docs/rules/CODE.md.
+type Doc struct {
+	// Text explains what the rule finds and why it matters, in Markdown
+	// paragraphs. The first sentence is the summary.
+	Text string
+	// Before is an Apache configuration snippet the rule reports.
+	Before string
+	// After is the same snippet fixed.
+	After string
+	// Since is the modphp-migrate version that introduced the rule.
+	Since string
+}
+
+// Rule is one check. Rules are values; the engine runs them in code order.
+type Rule struct {
+	// Code is stable and never reused, e.g. "MPM1004".
+	Code string
+	// Title is a lowercase noun phrase, e.g. "php_value without mod_php".
+	Title string
+	// Severity is the default severity of the rule's diagnostics.
+	Severity Severity
+	// Doc is the rule's documentation.
+	Doc Doc
+	// Run reports the rule's diagnostics through the pass. Nil for codes the
+	// engine itself reports (suppression problems).
+	Run func(*Pass)
+	// NeedsFS is true for rules that walk the filesystem beyond the
+	// configuration (skipped by Options.NoPermissions).
+	NeedsFS bool
+}
+
+// Related is a secondary position of a diagnostic: the other line involved,
+// or one step of the Include chain that led to the file.
+type Related struct {
+	Pos     parser.Pos `json:"pos"`
+	Message string     `json:"message"`
+}
+
+// Diagnostic is one finding.
+type Diagnostic struct {
+	// Pos is where the finding is: file, line and column. Line 0 means the
+	// file or directory as a whole (permissions).
+	Pos parser.Pos
+	// EndLine is the last physical line of the directive (0 = Pos.Line).
+	EndLine int
+	// Code and Severity come from the rule unless the rule sets them.
+	Code     string
+	Severity Severity
+	// Message is lowercase and says what to do.
+	Message string
+	// Related positions: the other line involved, the Include chain.
+	Related []Related
+	// Fix is optional replacement configuration text.
+	Fix string
+}
+
+// Options tune a run.
+type Options struct {
+	// Enable, when non-empty, runs only these codes.
+	Enable []string
+	// Disable skips these codes.
+	Disable []string
+	// NoPermissions skips the rules that walk document roots (MPM1003).
+	NoPermissions bool
+	// MaxExamples bounds the example paths of aggregated findings (default 5).
+	MaxExamples int
+	// Walked, when set, is incremented for every filesystem entry the
+	// permission walk looks at, so a caller can show progress.
+	Walked *atomic.Int64
+}
+
+// maxExamples returns MaxExamples or its default.
+func (o *Options) maxExamples() int {
+	if o == nil || o.MaxExamples <= 0 {
+		return 5
+	}
+	return o.MaxExamples
+}
+
+// Pass is what a rule sees: the tree in both views, the options, and Report.
+type Pass struct {
+	// Rule is the rule being run.
+	Rule *Rule
+	// Today is the server as configured now.
+	Today *parser.Config
+	// After is the same tree with mod_php removed.
+	After *parser.Config
+	// Options of the run (never nil).
+	Options *Options
+
+	report func(Diagnostic)
+	state  *state
+}
+
+// index returns every node of both views, built once per run.
+func (p *Pass) index() *conf.Index { return p.state.index() }
+
+// Report records a diagnostic. Code and Severity default to the rule's.
+func (p *Pass) Report(d Diagnostic) {
+	if d.Code == "" {
+		d.Code = p.Rule.Code
+	}
+	if d.Severity == "" {
+		d.Severity = p.Rule.Severity
+	}
+	p.report(d)
+}
+
+// Reportf reports a diagnostic at node n, with n's Include chain as related
+// positions after the given ones.
+func (p *Pass) Reportf(n *parser.Node, related []Related, format string, args ...any) {
+	p.Report(Diagnostic{
+		Pos:     n.Pos,
+		EndLine: n.EndLine,
+		Message: fmt.Sprintf(format, args...),
+		Related: append(related, includeChain(n)...),
+	})
+}
