@@ -3,9 +3,9 @@ package rules
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
