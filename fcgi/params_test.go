@@ -109,7 +109,7 @@ func TestParamsRecords(t *testing.T) {
 	got := encodeParams(t, Params{{"A", "b"}, {"CD", ""}})
 	want := unhex(t, "01 04 0001 0008 00 00 | 01 01 41 62 | 02 00 4344 | 01 04 0001 0000 00 00")
 	got3 := encodeParams(t, Params{{"A", "bc"}})
-	if want3 := unhex(t, "01 04 0001 0004 04 00 | 01 02 41 6263 | 00000000 | 01 04 0001 0000 00 00"); !bytes.Equal(got3, want3) {
+	if want3 := unhex(t, "01 04 0001 0005 03 00 | 01 02 41 6263 | 000000 | 01 04 0001 0000 00 00"); !bytes.Equal(got3, want3) {
 		t.Errorf("padded params: got % x\nwant % x", got3, want3)
 	}
 	if !bytes.Equal(got, want) {
