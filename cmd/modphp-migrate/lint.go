@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules"
+)
+
+// defaultTrees are linted, in this order, when lint is given no path.
+var defaultTrees = []string{"/etc/apache2", "/etc/httpd"}
+
+func lintCommand() command {
+	return command{name: "lint", summary: "check an Apache tree or files for what breaks without mod_php", run: runLint}
+}
+
+// lintFlags are the flags of lint.
+type lintFlags struct {
+	format, color, failOn string
+	enable, disable       []string
+	defines               []string
+	noPermissions         bool
+	root                  string
+	accessNames           []string
+	maxExamples           int
+	httpdVersion          string
+}
+
+func newLintFlags() (*pflag.FlagSet, *lintFlags) {
+	f := &lintFlags{}
+	fs := pflag.NewFlagSet("lint", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	fs.StringVar(&f.format, "format", "text", "output `format`: text, json, sarif or github")
+	fs.StringVar(&f.color, "color", "auto", "colour text output: auto, always or never (auto honours NO_COLOR)")
+	fs.StringVar(&f.failOn, "fail-on", "error", "exit 1 when a finding is at least this `severity`: error, warning or info")
+	fs.StringSliceVar(&f.enable, "enable", nil, "run only these rule `codes` (repeatable, comma-separated)")
+	fs.StringSliceVar(&f.disable, "disable", nil, "skip these rule `codes` (repeatable, comma-separated)")
+	fs.StringArrayVarP(&f.defines, "define", "D", nil, "define `NAME` for <IfDefine>, like apache2 -D (repeatable)")
+	fs.BoolVar(&f.noPermissions, "no-permissions", false, "skip the walk of document roots for world-writable files (MPM1003)")
+	fs.StringVar(&f.root, "root", "", "resolve the configuration's absolute paths under `DIR` (a copy of a server's filesystem)")
+	fs.StringArrayVar(&f.accessNames, "access-file-name", nil, "access file `NAME` (replaces AccessFileName; repeatable); single files with this name are linted as .htaccess")
+	fs.IntVar(&f.maxExamples, "max-examples", 5, "example paths listed per aggregated finding")
+	fs.StringVar(&f.httpdVersion, "httpd-version", parser.DefaultVersion, "httpd `version` <IfVersion> is evaluated against")
+	return fs, f
+}
+
+func lintUsage(w io.Writer, fs *pflag.FlagSet) {
+	fmt.Fprint(w, `usage: modphp-migrate lint [flags] [DIR|FILE...]
+
+Checks an Apache httpd tree that runs PHP with mod_php for what breaks, or
+silently changes, when PHP moves to php-fpm behind mod_proxy_fcgi.
+
+With no argument lint reads /etc/apache2, else /etc/httpd. A DIR is a server
+tree (its apache2.conf, httpd.conf or conf/httpd.conf, the Includes, and the
+.htaccess files under every DocumentRoot). A FILE is linted on its own, as a
+pre-commit hook sees it: a file named .htaccess (or --access-file-name) in
+.htaccess context, any other file as server configuration.
+
+flags:
+`)
+	fmt.Fprint(w, fs.FlagUsages())
+	fmt.Fprint(w, `
+Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error,
+3 internal failure. 'modphp-migrate rules' lists the checks and
+'modphp-migrate explain CODE' explains one.
+`)
+}
+
+func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	flags, f := newLintFlags()
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			lintUsage(stdout, flags)
+			return exitOK
+		}
+		return lintUsageError(stderr, err)
+	}
+	failOn, err := rules.ParseSeverity(f.failOn)
+	if err != nil {
+		return lintUsageError(stderr, fmt.Errorf("--fail-on: %w", err))
+	}
+	switch f.format {
+	case "text", "json", "sarif", "github":
+	default:
+		return lintUsageError(stderr, fmt.Errorf("--format: unknown format %q (want text, json, sarif or github)", f.format))
+	}
+	switch f.color {
+	case "auto", "always", "never":
+	default:
+		return lintUsageError(stderr, fmt.Errorf("--color: unknown value %q (want auto, always or never)", f.color))
+	}
+	if err := rules.CheckCodes(f.enable); err != nil {
+		return lintUsageError(stderr, fmt.Errorf("--enable: %w", err))
+	}
+	if err := rules.CheckCodes(f.disable); err != nil {
+		return lintUsageError(stderr, fmt.Errorf("--disable: %w", err))
+	}
+	if f.maxExamples < 0 {
+		return lintUsageError(stderr, fmt.Errorf("--max-examples must not be negative"))
+	}
+	paths := flags.Args()
+	if len(paths) == 0 {
+		for _, t := range defaultTrees {
+			if st, err := os.Stat(filepath.Join(f.root, t)); err == nil && st.IsDir() {
+				paths = []string{filepath.Join(f.root, t)}
+				break
+			}
+		}
+		if len(paths) == 0 {
+			return lintUsageError(stderr, fmt.Errorf("no path given and neither %s exists", strings.Join(defaultTrees, " nor ")))
+		}
+	}
+
+	walked := &atomic.Int64{}
+	opt := &rules.Options{
+		Enable: f.enable, Disable: f.disable, NoPermissions: f.noPermissions,
+		MaxExamples: f.maxExamples, Walked: walked,
+	}
+	if f.maxExamples == 0 {
+		opt.MaxExamples = -1
+	}
+	lopt := parser.LoadOptions{Root: f.root, Defines: f.defines, Version: f.httpdVersion, AccessFileNames: f.accessNames}
+
+	prog := startProgress(stderr, walked)
+	var (
+		diags  []rules.Diagnostic
+		files  int
+		failed []error
+	)
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			prog.stop()
+			fmt.Fprintln(stderr, "modphp-migrate lint: interrupted")
+			return exitInternal
+		}
+		prog.set("reading " + p)
+		st, err := os.Stat(p)
+		if err != nil {
+			prog.stop()
+			return lintUsageError(stderr, err)
+		}
+		var res *parser.Result
+		if st.IsDir() {
+			res, err = parser.Load(p, lopt)
+		} else {
+			res, err = parser.LoadSingle(p, rules.IsAccessFileName(filepath.Base(p), f.accessNames), lopt)
+		}
+		if err != nil {
+			prog.stop()
+			if errors.Is(err, parser.ErrNoConfig) || errors.Is(err, fs.ErrNotExist) {
+				return lintUsageError(stderr, err)
+			}
+			fmt.Fprintf(stderr, "modphp-migrate lint: loading %s: %v\n", p, err)
+			return exitInternal
+		}
+		if res.Today != nil {
+			files += len(res.Today.Files) + len(res.Today.Access)
+		}
+		prog.set("checking " + p)
+		ds, err := rules.Run(res, opt)
+		diags = append(diags, ds...)
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	prog.stop()
+	diags = rules.Sort(diags)
+
+	color := useColor(f.color, stdout)
+	var werr error
+	switch f.format {
+	case "json":
+		werr = writeJSON(stdout, diags)
+	case "sarif":
+		werr = writeSARIF(stdout, diags)
+	case "github":
+		werr = writeGitHub(stdout, diags)
+	default:
+		werr = writeText(stdout, diags, color, files)
+	}
+	if werr != nil {
+		fmt.Fprintf(stderr, "modphp-migrate lint: writing output: %v\n", werr)
+		return exitInternal
+	}
+	if len(failed) > 0 {
+		for _, err := range failed {
+			fmt.Fprintf(stderr, "modphp-migrate lint: internal error: %v\n", err)
+		}
+		return exitInternal
+	}
+	for _, d := range diags {
+		if d.Severity.Rank() >= failOn.Rank() {
+			return exitFindings
+		}
+	}
+	return exitOK
+}
+
+func lintUsageError(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "modphp-migrate lint: %v\nRun 'modphp-migrate lint --help' for usage.\n", err)
+	return exitUsage
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// useColor decides whether text output is coloured: always, never, or (auto)
+// when stdout is a terminal, NO_COLOR is unset (https://no-color.org) and
+// TERM is not dumb.
+func useColor(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	return os.Getenv("TERM") != "dumb" && isTerminal(w)
+}
+
+// progress shows a status line on a terminal stderr once the run has taken
+// longer than progressDelay, so that a long walk does not look hung.
+type progress struct {
+	mu     sync.Mutex
+	what   string
+	w      io.Writer
+	walked *atomic.Int64
+	done   chan struct{}
+	wg     sync.WaitGroup
+	shown  bool
+}
+
+// progressDelay is how long lint stays silent before showing progress: a
+// run that ends sooner needs none.
+const progressDelay = time.Second
+
+func startProgress(w io.Writer, walked *atomic.Int64) *progress {
+	p := &progress{w: w, walked: walked, done: make(chan struct{})}
+	if !isTerminal(w) {
+		return p
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		select {
+		case <-p.done:
+			return
+		case <-time.After(progressDelay):
+		}
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			p.mu.Lock()
+			fmt.Fprintf(p.w, "\r\x1b[Kmodphp-migrate: %s (%d paths walked)", p.what, p.walked.Load())
+			p.shown = true
+			p.mu.Unlock()
+			select {
+			case <-p.done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) set(what string) {
+	p.mu.Lock()
+	p.what = what
+	p.mu.Unlock()
+}
+
+func (p *progress) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	close(p.done)
+	p.wg.Wait()
+	if p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}

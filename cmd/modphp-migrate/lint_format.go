@@ -1,0 +1,361 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/fatih/color"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules"
+)
+
+// lintVersion is the version lint reports in SARIF.
+const lintVersion = "0.1.0"
+
+// docsURL is where a rule's page is published.
+func docsURL(code string) string {
+	return "https://github.com/modphp-migrate/modphp-migrate/blob/main/docs/rules/" + code + ".md"
+}
+
+// jsonDiag is one element of the --format=json array.
+type jsonDiag struct {
+	File     string        `json:"file"`
+	Line     int           `json:"line"`
+	Column   int           `json:"column"`
+	EndLine  int           `json:"end_line,omitempty"`
+	Code     string        `json:"code"`
+	Severity string        `json:"severity"`
+	Title    string        `json:"title,omitempty"`
+	Message  string        `json:"message"`
+	Related  []jsonRelated `json:"related,omitempty"`
+	Fix      string        `json:"fix,omitempty"`
+	URL      string        `json:"url,omitempty"`
+}
+
+type jsonRelated struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Message string `json:"message"`
+}
+
+func title(code string) string {
+	if r, ok := rules.Lookup(code); ok {
+		return r.Title
+	}
+	return ""
+}
+
+// writeJSON prints one JSON array (never null) of findings.
+func writeJSON(w io.Writer, diags []rules.Diagnostic) error {
+	out := make([]jsonDiag, 0, len(diags))
+	for _, d := range diags {
+		j := jsonDiag{File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col, Code: d.Code,
+			Severity: string(d.Severity), Title: title(d.Code), Message: d.Message, Fix: d.Fix, URL: docsURL(d.Code)}
+		if d.EndLine > d.Pos.Line {
+			j.EndLine = d.EndLine
+		}
+		for _, r := range d.Related {
+			j.Related = append(j.Related, jsonRelated{File: r.Pos.File, Line: r.Pos.Line, Column: r.Pos.Col, Message: r.Message})
+		}
+		out = append(out, j)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("encoding json: %w", err)
+	}
+	return nil
+}
+
+// writeText prints findings sorted and grouped by file, related positions
+// and fixes indented below each, then counts per code.
+func writeText(w io.Writer, diags []rules.Diagnostic, useColor bool, files int) error {
+	paint := func(attrs ...color.Attribute) func(string) string {
+		c := color.New(attrs...)
+		if useColor {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return func(s string) string { return c.Sprint(s) }
+	}
+	var (
+		bold   = paint(color.Bold)
+		faint  = paint(color.Faint)
+		bySev  = map[rules.Severity]func(string) string{rules.Error: paint(color.FgRed, color.Bold), rules.Warning: paint(color.FgYellow), rules.Info: paint(color.FgCyan)}
+		ew     = &errWriter{w: w}
+		last   string
+		counts = map[string]int{}
+		sevs   = map[rules.Severity]int{}
+	)
+	for _, d := range diags {
+		if last != "" && d.Pos.File != last {
+			ew.printf("\n")
+		}
+		last = d.Pos.File
+		counts[d.Code]++
+		sevs[d.Severity]++
+		sev := string(d.Severity)
+		if f, ok := bySev[d.Severity]; ok {
+			sev = f(sev)
+		}
+		ew.printf("%s: %s %s %s\n", bold(posString(d.Pos)), sev, faint(d.Code), d.Message)
+		for _, r := range d.Related {
+			ew.printf("\t%s: %s\n", posString(r.Pos), r.Message)
+		}
+		if d.Fix != "" {
+			lines := strings.Split(strings.TrimRight(d.Fix, "\n"), "\n")
+			for i, l := range lines {
+				prefix := "\t     "
+				if i == 0 {
+					prefix = "\tfix: "
+				}
+				ew.printf("%s%s\n", prefix, l)
+			}
+		}
+	}
+	if len(diags) == 0 {
+		ew.printf("modphp-migrate: no findings (%d files read)\n", files)
+		return ew.err
+	}
+	ew.printf("\n%s: %d %s, %d %s, %d info\n", bold(fmt.Sprintf("%d findings", len(diags))),
+		sevs[rules.Error], plural(sevs[rules.Error], "error", "errors"),
+		sevs[rules.Warning], plural(sevs[rules.Warning], "warning", "warnings"), sevs[rules.Info])
+	codes := make([]string, 0, len(counts))
+	for c := range counts {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	for _, c := range codes {
+		ew.printf("  %s %6d  %s\n", c, counts[c], title(c))
+	}
+	ew.printf("Run 'modphp-migrate explain CODE' for what a code means and how to fix it.\n")
+	return ew.err
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// posString formats a position for text output: file:line:col, or just the
+// path for a whole file or directory.
+func posString(p parser.Pos) string { return p.String() }
+
+// errWriter keeps the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err != nil {
+		return
+	}
+	_, e.err = fmt.Fprintf(e.w, format, args...)
+}
+
+// writeGitHub prints GitHub Actions workflow commands, one annotation per
+// finding (docs.github.com, "Workflow commands for GitHub Actions").
+func writeGitHub(w io.Writer, diags []rules.Diagnostic) error {
+	ew := &errWriter{w: w}
+	for _, d := range diags {
+		level := "notice"
+		switch d.Severity {
+		case rules.Error:
+			level = "error"
+		case rules.Warning:
+			level = "warning"
+		}
+		props := []string{"file=" + ghProperty(d.Pos.File)}
+		if d.Pos.Line > 0 {
+			props = append(props, fmt.Sprintf("line=%d", d.Pos.Line))
+			if d.EndLine > d.Pos.Line {
+				props = append(props, fmt.Sprintf("endLine=%d", d.EndLine))
+			}
+			if d.Pos.Col > 0 {
+				props = append(props, fmt.Sprintf("col=%d", d.Pos.Col))
+			}
+		}
+		props = append(props, "title="+ghProperty(d.Code+" "+title(d.Code)))
+		msg := d.Message
+		if d.Fix != "" {
+			msg += "\nfix:\n" + d.Fix
+		}
+		ew.printf("::%s %s::%s\n", level, strings.Join(props, ","), ghData(msg))
+	}
+	return ew.err
+}
+
+// ghData escapes a workflow command's message.
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// ghProperty escapes a workflow command's property value.
+func ghProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// SARIF 2.1.0 (docs.oasis-open.org/sarif/sarif/v2.1.0), the subset GitHub
+// code scanning reads.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Version        string      `json:"version"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifText struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
+}
+
+type sarifRule struct {
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name"`
+	ShortDescription     sarifText      `json:"shortDescription"`
+	FullDescription      sarifText      `json:"fullDescription"`
+	HelpURI              string         `json:"helpUri"`
+	Help                 sarifText      `json:"help"`
+	DefaultConfiguration sarifRuleLevel `json:"defaultConfiguration"`
+}
+
+type sarifRuleLevel struct {
+	Level string `json:"level"`
+}
+
+type sarifResult struct {
+	RuleID           string          `json:"ruleId"`
+	RuleIndex        int             `json:"ruleIndex"`
+	Level            string          `json:"level"`
+	Message          sarifText       `json:"message"`
+	Locations        []sarifLocation `json:"locations"`
+	RelatedLocations []sarifLocation `json:"relatedLocations,omitempty"`
+}
+
+type sarifLocation struct {
+	ID               *int          `json:"id,omitempty"`
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	Message          *sarifText    `json:"message,omitempty"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+	EndLine     int `json:"endLine,omitempty"`
+}
+
+func sarifLevel(s rules.Severity) string {
+	switch s {
+	case rules.Error:
+		return "error"
+	case rules.Warning:
+		return "warning"
+	}
+	return "note"
+}
+
+// sarifURI is a relative path with forward slashes, or a file:// URI for an
+// absolute path.
+func sarifURI(p string) string {
+	if filepath.IsAbs(p) {
+		return (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
+	}
+	return (&url.URL{Path: filepath.ToSlash(p)}).String()
+}
+
+func sarifLoc(p parser.Pos, endLine int) sarifPhysical {
+	ph := sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(p.File)}}
+	if p.Line > 0 {
+		ph.Region = &sarifRegion{StartLine: p.Line, StartColumn: p.Col}
+		if endLine > p.Line {
+			ph.Region.EndLine = endLine
+		}
+	}
+	return ph
+}
+
+// writeSARIF prints a SARIF 2.1.0 log with every rule in the driver.
+func writeSARIF(w io.Writer, diags []rules.Diagnostic) error {
+	all := rules.All()
+	index := map[string]int{}
+	driver := sarifDriver{Name: "modphp-migrate", InformationURI: "https://github.com/modphp-migrate/modphp-migrate", Version: lintVersion, Rules: []sarifRule{}}
+	for i, r := range all {
+		index[r.Code] = i
+		driver.Rules = append(driver.Rules, sarifRule{
+			ID: r.Code, Name: ruleName(r.Title),
+			ShortDescription:     sarifText{Text: r.Title},
+			FullDescription:      sarifText{Text: r.Summary()},
+			HelpURI:              docsURL(r.Code),
+			Help:                 sarifText{Text: rules.Explain(r), Markdown: rules.Markdown(r)},
+			DefaultConfiguration: sarifRuleLevel{Level: sarifLevel(r.Severity)},
+		})
+	}
+	results := make([]sarifResult, 0, len(diags))
+	for _, d := range diags {
+		res := sarifResult{RuleID: d.Code, RuleIndex: index[d.Code], Level: sarifLevel(d.Severity),
+			Message:   sarifText{Text: d.Message},
+			Locations: []sarifLocation{{PhysicalLocation: sarifLoc(d.Pos, d.EndLine)}}}
+		for i, r := range d.Related {
+			id := i + 1
+			res.RelatedLocations = append(res.RelatedLocations, sarifLocation{ID: &id, PhysicalLocation: sarifLoc(r.Pos, 0), Message: &sarifText{Text: r.Message}})
+		}
+		results = append(results, res)
+	}
+	log := sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(log); err != nil {
+		return fmt.Errorf("encoding sarif: %w", err)
+	}
+	return nil
+}
+
+// ruleName turns a title into the PascalCase name SARIF viewers show.
+func ruleName(title string) string {
+	var b strings.Builder
+	for _, w := range strings.FieldsFunc(title, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	return b.String()
+}
