@@ -1,0 +1,109 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+)
+
+// directoryIndexOrder is MPM1002: a PHP index before a static one where PHP
+// is routed by URL.
+var directoryIndexOrder = register(&Rule{
+	Code:     "MPM1002",
+	Title:    "php index before static index under url routing",
+	Severity: Warning,
+	Doc: Doc{
+		Text: `Finds a DirectoryIndex that lists a PHP file before a static one (` + "`DirectoryIndex index.php index.html`" + `) in a scope where PHP is routed to php-fpm by URL (ProxyPassMatch, ProxyPass, ` + "`RewriteRule … [P]`" + `, see MPM1001).
+
+mod_dir tries the names in order with a sub-request. Under mod_php, or with SetHandler, the sub-request for a missing index.php fails and mod_dir moves on to index.html. When a proxy takes the URL, the sub-request for index.php succeeds without any file check, so a directory holding only index.html answers 404 with php-fpm's body ` + "`File not found.`" + ` (observed, ../shared/FACTS.md Part A §3d). The finding points at the DirectoryIndex and at the routing line.
+
+Route PHP by existing file with SetHandler (the fix of MPM1001), or put the static names first.`,
+		Before: "DirectoryIndex index.php index.html\nProxyPassMatch ^/(.*\\.php)$ fcgi://127.0.0.1:9000/var/www/site/$1\n",
+		After:  "DirectoryIndex index.php index.html\n" + fileRoutedHandler("proxy:fcgi://127.0.0.1:9000"),
+		Since:  "0.1.0",
+	},
+	Run: runDirectoryIndex,
+})
+
+var phpIndex = regexp.MustCompile(`(?i)\.(php[0-9]?|phtml|phar)$`)
+
+func runDirectoryIndex(p *Pass) {
+	rs := routes(p)
+	if len(rs) == 0 {
+		return
+	}
+	for _, e := range p.index().Named("DirectoryIndex") {
+		n := e.Node
+		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
+			continue
+		}
+		first, static := "", ""
+		for _, a := range n.Args {
+			if strings.EqualFold(a, "disabled") {
+				first, static = "", ""
+				continue
+			}
+			if phpIndex.MatchString(a) {
+				if first == "" {
+					first = a
+				}
+			} else if first != "" && static == "" {
+				static = a
+			}
+		}
+		if static == "" {
+			continue
+		}
+		r := routeFor(p, e, rs, first)
+		if r == nil {
+			continue
+		}
+		rel := append([]Related{{Pos: r.node.Pos, Message: "PHP routed to php-fpm by URL here"}}, includeChain(n)...)
+		p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: rel, Fix: fileRoutedHandler(r.handler),
+			Message: fmt.Sprintf("DirectoryIndex lists %s before %s while %s routes PHP by URL: the proxied %s is accepted without a file check, so a directory holding only %s answers 404 \"File not found.\"; route PHP with SetHandler by existing file (see fix) or list %s first",
+				first, static, r.where(), first, static, static)})
+	}
+}
+
+// routeFor returns a route that takes index requests in the scope of the
+// DirectoryIndex entry: the same virtual host, the main server (whose
+// settings every virtual host inherits), or the directory of an access file.
+func routeFor(p *Pass, e *conf.Entry, rs []*urlRoute, index string) *urlRoute {
+	var vh *parser.VHost
+	var dir string
+	if e.Access != nil {
+		dir = e.Access.Dir
+	} else {
+		vh = conf.VHostOf(p.Today, e.Node)
+		if vh == nil {
+			vh = conf.VHostOf(p.After, e.Node)
+		}
+	}
+	for _, r := range rs {
+		switch {
+		case e.Access != nil:
+			if r.access {
+				if r.entry.Access.Dir != dir && !conf.Under(dir, r.entry.Access.Dir) {
+					continue
+				}
+			} else if r.vhost != nil && !conf.Under(dir, conf.DocumentRootFor(p.Today, r.vhost)) {
+				continue
+			}
+		case vh != nil:
+			if r.access || (r.vhost != nil && r.vhost != vh) {
+				continue
+			}
+		default: // main server: inherited by every virtual host
+			if r.access {
+				continue
+			}
+		}
+		if m, ok := r.matches("/dir/" + index); m || !ok {
+			return r
+		}
+	}
+	return nil
+}

@@ -1,0 +1,316 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+)
+
+// proxyRouting is MPM1001: PHP routed to php-fpm by URL rather than by
+// existing file.
+var proxyRouting = register(&Rule{
+	Code:     "MPM1001",
+	Title:    "php routed to php-fpm by url",
+	Severity: Error,
+	Doc: Doc{
+		Text: `Finds ProxyPassMatch, ProxyPass and ` + "`RewriteRule … [P]`" + ` lines that send requests to ` + "`fcgi://`" + ` by URL, and reports what that breaks.
+
+- **The pattern lets path info through, or is not anchored** (` + "`^/(.*\\.php(/.*)?)$`, `\\.php`" + `): php-fpm gets a SCRIPT_FILENAME that need not exist, and with ` + "`cgi.fix_pathinfo=1`" + ` (the default) it walks back to the longest existing file. ` + "`/uploads/evil.jpg/x.php`" + ` then runs the uploaded image as PHP as soon as ` + "`security.limit_extensions`" + ` is relaxed (observed: ` + "`EVIL-EXECUTED`" + `, ../shared/FACTS.md Part A §3e).
+- **Access rules under the proxied path are bypassed**: for a URL the proxy takes, Apache reads no .htaccess and applies no ` + "`<Directory>`" + ` section — the Proxy container takes their place (Part A §2 item 2; httpd sections.xml). A ` + "`Require all denied`" + `, an authentication block or a ` + "`php_flag engine off`" + ` there no longer protects the PHP files (observed: 200 where mod_php answered 403).
+- **The destination is not the DocumentRoot** of the virtual host: php-fpm runs files from a tree Apache does not serve, so nothing Apache knows about that directory applies.
+
+Route by existing file instead: a ` + "`<FilesMatch \\.php$>`" + ` with ` + "`<If \"-f %{REQUEST_FILENAME}\">`" + ` and ` + "`SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"`" + `. Apache then maps the URL to a file, reads every .htaccess on the way, applies every section, and splits PATH_INFO itself.`,
+		Before: "<VirtualHost *:80>\n    DocumentRoot /var/www/site\n    ProxyPassMatch ^/(.*\\.php(/.*)?)$ fcgi://127.0.0.1:9000/var/www/site/$1\n</VirtualHost>\n",
+		After:  "<VirtualHost *:80>\n    DocumentRoot /var/www/site\n" + indentLines(fileRoutedHandler("proxy:fcgi://127.0.0.1:9000"), "    ") + "</VirtualHost>\n",
+		Since:  "0.1.0",
+	},
+	Run: runProxyRouting,
+})
+
+// fileRoutedHandler is the recommended replacement for URL routing.
+func fileRoutedHandler(handler string) string {
+	return "<FilesMatch \"\\.php$\">\n    <If \"-f %{REQUEST_FILENAME}\">\n        SetHandler \"" + handler + "\"\n    </If>\n</FilesMatch>\n"
+}
+
+func indentLines(s, prefix string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l != "" {
+			b.WriteString(prefix + l)
+		}
+	}
+	return b.String()
+}
+
+// urlRoute is one directive that sends requests to php-fpm by URL.
+type urlRoute struct {
+	entry   *conf.Entry
+	node    *parser.Node
+	pattern string         // regex (ProxyPassMatch, RewriteRule) or URL prefix (ProxyPass)
+	prefix  bool           // pattern is a URL-path prefix
+	re      *regexp.Regexp // compiled pattern, nil when RE2 cannot read it
+	access  bool           // in an access file: paths have no leading slash
+	dest    string         // destination directory as httpd sees it ("" = unknown)
+	backref bool           // destination uses $N: the URL picks the script
+	handler string         // "proxy:unix:…|fcgi://localhost" or "proxy:fcgi://host:port"
+	vhost   *parser.VHost
+}
+
+// routes returns the URL routings to fcgi:// in effect in either view.
+func routes(p *Pass) []*urlRoute {
+	var out []*urlRoute
+	for _, e := range p.index().Named("ProxyPassMatch", "ProxyPass", "RewriteRule") {
+		n := e.Node
+		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
+			continue
+		}
+		r := &urlRoute{entry: e, node: n, access: e.Access != nil}
+		var target string
+		switch strings.ToLower(n.Name) {
+		case "proxypassmatch", "proxypass":
+			r.prefix = strings.EqualFold(n.Name, "ProxyPass")
+			loc := "Location"
+			if !r.prefix {
+				loc = "LocationMatch"
+			}
+			args := n.Args
+			if sec := conf.Ancestor(n, loc); sec != nil && len(args) >= 1 && isFCGI(args[0]) {
+				args = append([]string{conf.Arg(sec, 0)}, args...)
+			}
+			if len(args) < 2 {
+				continue
+			}
+			r.pattern, target = args[0], args[1]
+		case "rewriterule":
+			if len(n.Args) < 3 || !hasFlag(n.Args[2], "P", "proxy") {
+				continue
+			}
+			r.pattern, target = n.Args[0], n.Args[1]
+			r.pattern = strings.TrimPrefix(r.pattern, "!")
+		}
+		if !isFCGI(target) {
+			continue
+		}
+		r.dest, r.backref, r.handler = fcgiDest(target)
+		if !r.prefix {
+			r.re, _ = regexp.Compile(r.pattern)
+		}
+		r.vhost = conf.VHostOf(p.Today, n)
+		if r.vhost == nil {
+			r.vhost = conf.VHostOf(p.After, n)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// isFCGI reports whether a proxy target speaks FastCGI.
+func isFCGI(target string) bool {
+	t := strings.ToLower(target)
+	return strings.HasPrefix(t, "fcgi://") || strings.HasPrefix(t, "unix:") && strings.Contains(t, "|fcgi://")
+}
+
+// hasFlag reports whether a RewriteRule flag list "[P,L]" holds one of names.
+func hasFlag(flags string, names ...string) bool {
+	for _, f := range strings.Split(strings.Trim(flags, "[]"), ",") {
+		f = strings.TrimSpace(f)
+		for _, n := range names {
+			if strings.EqualFold(f, n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fcgiDest splits a FastCGI proxy target into the directory the scripts
+// come from, whether the URL chooses the script ($N), and the SetHandler
+// value that reaches the same backend.
+func fcgiDest(target string) (dir string, backref bool, handler string) {
+	sock := ""
+	if strings.HasPrefix(strings.ToLower(target), "unix:") {
+		i := strings.Index(strings.ToLower(target), "|fcgi://")
+		sock, target = target[:i], target[i+1:]
+	}
+	rest := target[len("fcgi://"):]
+	host, p, _ := strings.Cut(rest, "/")
+	handler = "proxy:fcgi://" + host
+	if sock != "" {
+		handler = "proxy:" + sock + "|fcgi://localhost"
+	}
+	p = "/" + p
+	if i := strings.IndexByte(p, '$'); i >= 0 {
+		backref = true
+		p = p[:i]
+		if j := strings.LastIndexByte(p, '/'); j >= 0 {
+			p = p[:j+1]
+		}
+		return conf.Clean(p), backref, handler
+	}
+	if strings.HasSuffix(p, "/") {
+		return conf.Clean(p), true, handler // ProxyPass appends the rest of the URL
+	}
+	return conf.Clean(path.Dir(p)), false, handler
+}
+
+// matches reports whether the route takes the URL path u (which starts
+// with "/"); unknown when the pattern cannot be compiled (ok false).
+func (r *urlRoute) matches(u string) (match, ok bool) {
+	if r.prefix {
+		return strings.HasPrefix(u, r.pattern), true
+	}
+	if r.re == nil {
+		return false, false
+	}
+	if r.access {
+		u = strings.TrimPrefix(u, "/")
+	}
+	return r.re.MatchString(u), true
+}
+
+// where names the routing line in messages.
+func (r *urlRoute) where() string {
+	return fmt.Sprintf("%s at %s", r.node.Name, r.node.Pos)
+}
+
+func runProxyRouting(p *Pass) {
+	for _, r := range routes(p) {
+		fix := fileRoutedHandler(r.handler)
+		n := r.node
+		// 1. The pattern.
+		if r.backref {
+			php, known := r.matches("/dir/x.php")
+			switch {
+			case r.prefix:
+				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
+					Message: fmt.Sprintf("ProxyPass sends every URL under %s to php-fpm, uploads and path info included: with cgi.fix_pathinfo=1 and a relaxed security.limit_extensions /uploads/evil.jpg/x.php runs the upload as PHP; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)", r.pattern)})
+			case known && php:
+				pathInfo, _ := r.matches("/dir/x.php/extra/path")
+				loose, _ := r.matches("/dir/x.php.jpg")
+				loose2, _ := r.matches("/dir/x.phpjpg")
+				var what string
+				switch {
+				case pathInfo && (loose || loose2):
+					what = "lets path info through after .php and is not anchored at the end"
+				case pathInfo:
+					what = "lets path info through after .php"
+				case loose || loose2:
+					what = "is not anchored at the end (x.php.jpg matches)"
+				}
+				if what != "" {
+					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
+						Message: fmt.Sprintf("%s pattern %s %s: php-fpm is handed paths that need not exist, and with cgi.fix_pathinfo=1 and a relaxed security.limit_extensions /uploads/evil.jpg/x.php runs the upload as PHP; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)", n.Name, r.pattern, what)})
+				}
+			case !known && !strings.HasSuffix(r.pattern, "$"):
+				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
+					Message: fmt.Sprintf("%s pattern %s is not anchored at the end: php-fpm is handed paths that need not exist; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)", n.Name, r.pattern)})
+			}
+		}
+		// 2. Access rules the proxy bypasses.
+		if r.dest != "" && r.dest != "/" {
+			if rel := bypassed(p, r); len(rel) > 0 {
+				rel = append(rel, includeChain(n)...)
+				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: rel,
+					Message: fmt.Sprintf("%s bypasses %d access %s under %s: for the URLs it proxies Apache reads no .htaccess and applies no <Directory>, so those PHP files answer 200 where they were denied; route PHP by existing file with SetHandler instead (see fix)",
+						n.Name, countRules(rel), plural(countRules(rel), "rule", "rules"), r.dest)})
+			}
+		}
+		// 3. Destination outside the DocumentRoot.
+		if !r.access && r.dest != "" && r.dest != "/" {
+			cfg := p.Today
+			if !r.entry.InToday {
+				cfg = p.After
+			}
+			root := conf.DocumentRootFor(cfg, r.vhost)
+			if root != "" && root != "/" && !conf.Under(r.dest, root) && !underAlias(cfg, r.dest) {
+				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
+					Message: fmt.Sprintf("%s sends PHP to %s but the DocumentRoot is %s: php-fpm runs files Apache does not serve, and no .htaccess or <Directory> of the served tree applies; point it at the DocumentRoot, or better route by existing file with SetHandler (see fix)", n.Name, r.dest, root)})
+			}
+		}
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func countRules(rel []Related) int {
+	n := 0
+	for _, r := range rel {
+		if r.Message != "included from here" {
+			n++
+		}
+	}
+	return n
+}
+
+func underAlias(cfg *parser.Config, dir string) bool {
+	for _, a := range conf.Aliases(cfg) {
+		if a.Path != "/" && conf.Under(dir, a.Path) {
+			return true
+		}
+	}
+	return false
+}
+
+// restrictive reports whether a directive limits who may reach a file: a
+// Require other than "all granted", Deny, authentication, a [F] rewrite.
+func restrictive(n *parser.Node) bool {
+	if n.Kind != parser.KindDirective {
+		return false
+	}
+	switch strings.ToLower(n.Name) {
+	case "require":
+		return !(len(n.Args) == 2 && strings.EqualFold(n.Args[0], "all") && strings.EqualFold(n.Args[1], "granted"))
+	case "deny", "authtype", "authuserfile", "authbasicprovider":
+		return true
+	case "rewriterule":
+		return len(n.Args) >= 3 && hasFlag(n.Args[2], "F", "forbidden")
+	case "php_flag", "php_admin_flag", "php_value", "php_admin_value":
+		return conf.Arg(n, 0) == "engine" && engineOff(n)
+	}
+	return false
+}
+
+// bypassed lists the restrictive directives, in <Directory> sections and
+// access files at or under the route's destination, that the route skips.
+func bypassed(p *Pass, r *urlRoute) []Related {
+	var out []Related
+	for _, e := range p.index().All {
+		n := e.Node
+		if !(e.Today || e.After) || !restrictive(n) || n == r.node {
+			continue
+		}
+		var dir string
+		var what string
+		if e.Access != nil {
+			dir = e.Access.Dir
+			what = "in .htaccess"
+		} else {
+			d := conf.Ancestor(n, "Directory")
+			if d == nil {
+				continue
+			}
+			var ok bool
+			if dir, ok = conf.DirectoryPath(d); !ok {
+				continue
+			}
+			if vh := conf.VHostOf(p.Today, n); vh != nil && r.vhost != nil && vh != r.vhost {
+				continue
+			}
+			what = "in <Directory " + dir + ">"
+		}
+		if !conf.Under(dir, r.dest) {
+			continue
+		}
+		out = append(out, Related{Pos: n.Pos, Message: fmt.Sprintf("%s %s not applied to proxied PHP", n.Name, what)})
+	}
+	return out
+}
