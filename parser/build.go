@@ -105,9 +105,15 @@ func (b *builder) open(pos Pos, end int, text string) {
 	b.stack = append(b.stack, n)
 }
 
-// needsArgs reports whether a section requires arguments (every standard
-// one except <Else>).
-func needsArgs(name string) bool { return !strings.EqualFold(name, "Else") }
+// needsArgs reports whether a section requires arguments: all standard
+// ones but <Else> and mod_authz_core's <RequireAll|Any|None>.
+func needsArgs(name string) bool {
+	switch strings.ToLower(name) {
+	case "else", "requireall", "requireany", "requirenone":
+		return false
+	}
+	return true
+}
 
 // close handles "</Name>": names compare case-insensitively; text after the
 // tag is ignored, as httpd does for tree sections.
