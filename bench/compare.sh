@@ -12,8 +12,10 @@
 #
 # Pairs measured, baseline first:
 #   parse        apache2 -t            vs  modphp-migrate dump --format=json
-#   lint         apache2 -t            vs  modphp-migrate lint --no-permissions --format=json
-#   permissions  find ROOT -perm -o+w  vs  modphp-migrate lint --format=json (10 vhosts, FILES files)
+#   lint         apache2 -t            vs  modphp-migrate lint --no-permissions --format=json TREE
+#   permissions  find ROOT -perm -o+w  vs  modphp-migrate lint --format=json PERMTREE (10 vhosts, FILES files)
+# (dump gets TREE/httpd.conf and loads the whole tree; lint gets the directory,
+# because lint FILE checks that one file on its own.)
 # Wall time and peak RSS come from /usr/bin/time -f '%e %M'; the table shows
 # medians and modphp-migrate/baseline ratios. A command that fails (a
 # subcommand or flag that does not exist yet, a crash) is reported as a
@@ -94,9 +96,10 @@ run_cmd() {
 	case $1 in
 	apache_t) measure apache_t 0 "$apache" -d "$tree" -f "$tree/httpd.conf" -t ;;
 	dump) measure dump "0 1" "$mm" dump --format=json "$tree/httpd.conf" ;;
-	lint) measure lint "0 1" "$mm" lint --no-permissions --format=json "$tree/httpd.conf" ;;
+	# lint takes the tree's directory: given a FILE it lints that file alone.
+	lint) measure lint "0 1" "$mm" lint --no-permissions --format=json "$tree" ;;
 	find) measure find 0 find "$perm/www" -perm -o+w ;;
-	lint_perm) measure lint_perm "0 1" "$mm" lint --format=json "$perm/httpd.conf" ;;
+	lint_perm) measure lint_perm "0 1" "$mm" lint --format=json "$perm" ;;
 	esac
 }
 
@@ -150,5 +153,5 @@ echo
 echo "| pair | baseline | median (wall, peak RSS) | modphp-migrate | median (wall, peak RSS) | time ratio | RSS ratio |"
 echo "|---|---|---|---|---|---|---|"
 row parse apache_t "apache2 -t" dump "dump --format=json"
-row lint apache_t "apache2 -t" lint "lint --no-permissions --format=json"
-row permissions find "find ROOT -perm -o+w" lint_perm "lint --format=json"
+row lint apache_t "apache2 -t" lint "lint --no-permissions --format=json TREE"
+row permissions find "find ROOT -perm -o+w" lint_perm "lint --format=json TREE"
