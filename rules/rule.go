@@ -109,17 +109,22 @@ type Options struct {
 	Disable []string
 	// NoPermissions skips the rules that walk document roots (MPM1003).
 	NoPermissions bool
-	// MaxExamples bounds the example paths of aggregated findings (default 5).
+	// MaxExamples bounds the example paths of aggregated findings (0 means
+	// the default, 5; negative means none).
 	MaxExamples int
 	// Walked, when set, is incremented for every filesystem entry the
 	// permission walk looks at, so a caller can show progress.
 	Walked *atomic.Int64
 }
 
-// maxExamples returns MaxExamples or its default.
+// maxExamples returns MaxExamples, its default 5 for 0, or 0 for a
+// negative value (no examples).
 func (o *Options) maxExamples() int {
-	if o == nil || o.MaxExamples <= 0 {
+	switch {
+	case o == nil || o.MaxExamples == 0:
 		return 5
+	case o.MaxExamples < 0:
+		return 0
 	}
 	return o.MaxExamples
 }

@@ -1,0 +1,292 @@
+package rules
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+)
+
+// worldWritable is MPM1003: world-writable files under the trees that
+// serve PHP.
+var worldWritable = register(&Rule{
+	Code:     "MPM1003",
+	Title:    "world-writable files under a php tree",
+	Severity: Error,
+	NeedsFS:  true,
+	Doc: Doc{
+		Text: `Walks every DocumentRoot, and every Alias target that holds PHP files, for files and directories anyone may write (mode 777, 666, any o+w), and reports them once per tree: counts, the directories with the most, and a few examples (` + "`--max-examples`" + `).
+
+Under mod_php every site runs as Apache's user, so hosting operators often made upload and cache directories writable by everyone to let "the web server" write there. Under php-fpm each site can have its own pool user; a world-writable file then lets any other site's pool — or any local account — change what this site runs. Give the site's pool group write access instead (` + "`chgrp POOL_GROUP`, `chmod g+w,o-w`" + `), never o+w.
+
+The walk never leaves a tree: symbolic links are not followed, ` + "`<Directory />`" + ` is not a tree to walk, and a tree shared by several virtual hosts is walked once. Directories that cannot be read are reported as a warning, because the check is incomplete there. ` + "`--no-permissions`" + ` skips the walk.`,
+		Before: "$ ls -l /var/www/site/uploads\n-rw-rw-rw- 1 www-data www-data 1024 avatar.php\n",
+		After:  "$ chgrp -R site /var/www/site/uploads && chmod -R g+w,o-w /var/www/site/uploads\n",
+		Since:  "0.1.0",
+	},
+	Run: runWorldWritable,
+})
+
+// tree is one directory tree to walk and the lines that make it served.
+type tree struct {
+	path    string // as httpd sees it
+	host    string // on this machine
+	alias   bool   // only an Alias target: report only when it holds PHP
+	origins []Related
+}
+
+func runWorldWritable(p *Pass) {
+	trees := phpTrees(p)
+	for _, t := range trees {
+		res := walkTree(t.host, p.Options)
+		if t.alias && !res.php {
+			continue
+		}
+		reportTree(p, t, res)
+	}
+}
+
+// phpTrees collects the DocumentRoots and Alias targets, drops "/" and
+// missing directories, and keeps only the outermost of nested trees (and
+// one of several paths that resolve to the same directory).
+func phpTrees(p *Pass) []*tree {
+	var trees []*tree
+	add := func(path string, alias bool, origin Related) {
+		if path == "" || path == "/" {
+			return
+		}
+		trees = append(trees, &tree{path: path, alias: alias, origins: []Related{origin}})
+	}
+	for _, cfg := range []*parser.Config{p.Today, p.After} {
+		for _, d := range conf.DocumentRoots(cfg) {
+			if d.Node != nil {
+				add(d.Path, false, Related{Pos: d.Node.Pos, Message: "DocumentRoot"})
+			} else if d.VHost != nil {
+				add(d.Path, false, Related{Pos: d.VHost.Pos, Message: "virtual host"})
+			}
+		}
+		for _, a := range conf.Aliases(cfg) {
+			add(a.Path, true, Related{Pos: a.Node.Pos, Message: a.Node.Name + " target"})
+		}
+		if p.After == p.Today {
+			break
+		}
+	}
+	// Resolve on disk; drop what is not a directory.
+	byHost := map[string]*tree{}
+	var kept []*tree
+	for _, t := range trees {
+		host := conf.HostPath(p.Today, t.path)
+		real, err := filepath.EvalSymlinks(host)
+		if err != nil {
+			continue
+		}
+		if st, err := os.Stat(real); err != nil || !st.IsDir() {
+			continue
+		}
+		if prev := byHost[real]; prev != nil {
+			prev.origins = appendOrigin(prev.origins, t.origins...)
+			prev.alias = prev.alias && t.alias
+			continue
+		}
+		t.host = real
+		byHost[real] = t
+		kept = append(kept, t)
+	}
+	slices.SortFunc(kept, func(a, b *tree) int { return strings.Compare(a.host, b.host) })
+	var out []*tree
+	for _, t := range kept {
+		if n := len(out); n > 0 && conf.Under(t.host, out[n-1].host) {
+			out[n-1].origins = appendOrigin(out[n-1].origins, t.origins...)
+			out[n-1].alias = out[n-1].alias && t.alias
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func appendOrigin(list []Related, more ...Related) []Related {
+	for _, m := range more {
+		if !slices.ContainsFunc(list, func(r Related) bool { return r.Pos == m.Pos }) {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+// walkResult is what a walk found.
+type walkResult struct {
+	mu              sync.Mutex
+	files, dirs     int
+	perDir          map[string]int // parent directory (relative) -> count
+	examples        []example      // the smallest paths, at most max
+	max             int
+	unreadable      []string
+	unreadableCount int
+	php             bool
+}
+
+type example struct {
+	rel  string
+	mode fs.FileMode
+}
+
+func (r *walkResult) found(rel string, mode fs.FileMode, dir bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if dir {
+		r.dirs++
+	} else {
+		r.files++
+	}
+	r.perDir[filepath.Dir(rel)]++
+	if r.max <= 0 {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(r.examples, rel, func(e example, s string) int { return strings.Compare(e.rel, s) })
+	if i >= r.max {
+		return
+	}
+	r.examples = slices.Insert(r.examples, i, example{rel, mode})
+	if len(r.examples) > r.max {
+		r.examples = r.examples[:r.max]
+	}
+}
+
+func (r *walkResult) failed(rel string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.unreadableCount++
+	r.unreadable = append(r.unreadable, rel)
+}
+
+// walkTree walks root without following symbolic links, on as many
+// goroutines as there are CPUs (a stat per entry dominates, as for
+// find -perm).
+func walkTree(root string, opt *Options) *walkResult {
+	res := &walkResult{perDir: map[string]int{}, max: opt.maxExamples()}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	var walk func(dir, rel string)
+	walk = func(dir, rel string) {
+		defer wg.Done()
+		f, err := os.Open(dir)
+		if err != nil {
+			res.failed(rel)
+			return
+		}
+		ents, err := f.ReadDir(-1)
+		f.Close()
+		if err != nil && len(ents) == 0 {
+			res.failed(rel)
+			return
+		}
+		php := false
+		for _, e := range ents {
+			if opt.Walked != nil {
+				opt.Walked.Add(1)
+			}
+			name := e.Name()
+			if e.Type()&fs.ModeSymlink != 0 {
+				continue
+			}
+			childRel := name
+			if rel != "." {
+				childRel = rel + "/" + name
+			}
+			if !e.IsDir() && phpIndex.MatchString(name) {
+				php = true
+			}
+			info, err := e.Info()
+			if err != nil {
+				if !errors.Is(err, fs.ErrNotExist) {
+					res.failed(childRel)
+				}
+				continue
+			}
+			if info.Mode().Perm()&0o002 != 0 {
+				res.found(childRel, info.Mode(), e.IsDir())
+			}
+			if e.IsDir() {
+				wg.Add(1)
+				child := filepath.Join(dir, name)
+				select {
+				case sem <- struct{}{}:
+					go func() {
+						defer func() { <-sem }()
+						walk(child, childRel)
+					}()
+				default:
+					walk(child, childRel)
+				}
+			}
+		}
+		if php {
+			res.mu.Lock()
+			res.php = true
+			res.mu.Unlock()
+		}
+	}
+	// The root itself.
+	if st, err := os.Lstat(root); err == nil && st.Mode().Perm()&0o002 != 0 {
+		res.found(".", st.Mode(), true)
+	}
+	wg.Add(1)
+	walk(root, ".")
+	wg.Wait()
+	slices.Sort(res.unreadable)
+	return res
+}
+
+func reportTree(p *Pass, t *tree, res *walkResult) {
+	pos := parser.Pos{File: t.host}
+	if res.files+res.dirs > 0 {
+		type dirCount struct {
+			dir string
+			n   int
+		}
+		var top []dirCount
+		for d, n := range res.perDir {
+			top = append(top, dirCount{d, n})
+		}
+		slices.SortFunc(top, func(a, b dirCount) int { return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.dir, b.dir)) })
+		top = top[:min(3, len(top))]
+		var tops, fixDirs []string
+		for _, d := range top {
+			name := d.dir + "/"
+			if d.dir == "." {
+				name = "./"
+			}
+			tops = append(tops, fmt.Sprintf("%s (%d)", name, d.n))
+			fixDirs = append(fixDirs, filepath.Join(t.path, d.dir))
+		}
+		rel := slices.Clone(t.origins)
+		for _, e := range res.examples {
+			rel = append(rel, Related{Pos: parser.Pos{File: filepath.Join(t.host, e.rel)}, Message: fmt.Sprintf("world-writable (%04o)", e.mode.Perm())})
+		}
+		var fix strings.Builder
+		fmt.Fprintf(&fix, "find %s -perm -o+w ! -type l -exec chmod o-w {} +\n", t.path)
+		for _, d := range fixDirs {
+			fmt.Fprintf(&fix, "chgrp -R POOL_GROUP %s && chmod -R g+w %s\n", d, d)
+		}
+		p.Report(Diagnostic{Pos: pos, Related: rel, Fix: fix.String(),
+			Message: fmt.Sprintf("%d world-writable %s and %d %s under %s (most in %s): under php-fpm another site's pool or any local user can change what this site runs; give the site's pool group g+w instead, never o+w (see fix)",
+				res.files, plural(res.files, "file", "files"), res.dirs, plural(res.dirs, "directory", "directories"), t.path, strings.Join(tops, ", "))})
+	}
+	if res.unreadableCount > 0 {
+		ex := res.unreadable[:min(len(res.unreadable), max(1, p.Options.maxExamples()))]
+		p.Report(Diagnostic{Pos: pos, Severity: Warning, Related: t.origins,
+			Message: fmt.Sprintf("%d %s under %s could not be read (%s): the world-writable check is incomplete there; run lint as root or fix their permissions",
+				res.unreadableCount, plural(res.unreadableCount, "entry", "entries"), t.path, strings.Join(ex, ", "))})
+	}
+}
