@@ -26,3 +26,5 @@
 // The behaviour every rule relies on is observed on real servers and written
 // down in ../shared/FACTS.md; each rule's Doc cites the part it builds on.
 package rules
+
+//go:generate go run ./gendocs -dir ../docs/rules

@@ -89,3 +89,14 @@ func indent(s string) string {
 	}
 	return b.String()
 }
+
+// DocFiles returns the generated documentation: docs/rules/CODE.md for
+// every rule and docs/rules/README.md, keyed by file name.
+func DocFiles() map[string]string {
+	rs := All()
+	out := map[string]string{"README.md": IndexMarkdown(rs)}
+	for _, r := range rs {
+		out[r.Code+".md"] = Markdown(r)
+	}
+	return out
+}

@@ -32,7 +32,7 @@ httpd keeps the literal text and logs AH00111 (Part B §3.8). On Debian most var
 For a .htaccess file httpd answers 403 to every request under that directory (AH00529, Part B §3.9). Check the file's owner and mode.`,
 		"-rw------- root root .htaccess\n",
 		"-rw-r--r-- root root .htaccess\n"))
-	loaderBOM = register(loaderRule("MPM0005", "bom", "byte-order mark", Warning,
+	loaderBOM = register(loaderRule("MPM0005", "bom", "byte-order mark", Error,
 		`The file starts with a UTF-8 byte-order mark.
 
 httpd reads the mark as part of the first directive's name; save the file without it.`,
