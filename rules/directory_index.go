@@ -35,7 +35,16 @@ func runDirectoryIndex(p *Pass) {
 	if len(rs) == 0 {
 		return
 	}
-	for _, e := range p.index().Named("DirectoryIndex") {
+	entries := p.index().Named("DirectoryIndex")
+	// Virtual hosts with a DirectoryIndex of their own do not inherit the
+	// main server's.
+	own := map[*parser.VHost]bool{}
+	for _, e := range entries {
+		if vh := conf.VHostOf(p.Today, e.Node); vh != nil && (e.Today || e.After) {
+			own[vh] = true
+		}
+	}
+	for _, e := range entries {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
 			continue
@@ -57,7 +66,7 @@ func runDirectoryIndex(p *Pass) {
 		if static == "" {
 			continue
 		}
-		r := routeFor(p, e, rs, first)
+		r := routeFor(p, e, rs, first, own)
 		if r == nil {
 			continue
 		}
@@ -71,7 +80,7 @@ func runDirectoryIndex(p *Pass) {
 // routeFor returns a route that takes index requests in the scope of the
 // DirectoryIndex entry: the same virtual host, the main server (whose
 // settings every virtual host inherits), or the directory of an access file.
-func routeFor(p *Pass, e *conf.Entry, rs []*urlRoute, index string) *urlRoute {
+func routeFor(p *Pass, e *conf.Entry, rs []*urlRoute, index string, own map[*parser.VHost]bool) *urlRoute {
 	var vh *parser.VHost
 	var dir string
 	if e.Access != nil {
@@ -96,8 +105,8 @@ func routeFor(p *Pass, e *conf.Entry, rs []*urlRoute, index string) *urlRoute {
 			if r.access || (r.vhost != nil && r.vhost != vh) {
 				continue
 			}
-		default: // main server: inherited by every virtual host
-			if r.access {
+		default: // main server: inherited by virtual hosts without their own
+			if r.access || (r.vhost != nil && own[r.vhost]) {
 				continue
 			}
 		}

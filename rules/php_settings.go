@@ -131,6 +131,9 @@ func runPHPSettings(p *Pass) {
 			if inAccess {
 				p.Reportf(n, nil, "%s is an unknown directive without mod_php: every request that reads this .htaccess (PHP, static files, subdirectories) will answer 500; move %s to .user.ini (%s = %s) or wrap it in <IfModule mod_php.c>",
 					n.Name, s.name, s.name, s.iniValue())
+			} else if dir := directoryOf(n); dir != "" && !s.admin {
+				p.Reportf(n, nil, "%s is an unknown directive without mod_php: httpd will refuse to start; move %s to %s/.user.ini (%s = %s), or to the php-fpm pool if it is meant for the whole site, or wrap it in <IfModule mod_php.c>",
+					n.Name, s.name, dir, s.name, s.iniValue())
 			} else {
 				p.Reportf(n, nil, "%s is an unknown directive without mod_php: httpd will refuse to start; move %s to the php-fpm pool (%s) or wrap it in <IfModule mod_php.c>",
 					n.Name, s.name, s.poolLine())
@@ -227,6 +230,16 @@ func isAre(n int) string {
 }
 
 func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
+
+// directoryOf returns the path of the <Directory> section n is in, or "".
+func directoryOf(n *parser.Node) string {
+	if d := conf.Ancestor(n, "Directory"); d != nil {
+		if p, ok := conf.DirectoryPath(d); ok {
+			return p
+		}
+	}
+	return ""
+}
 
 // accessDir names the directory an access-file entry governs.
 func accessDir(e *conf.Entry) string {
