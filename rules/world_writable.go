@@ -149,7 +149,13 @@ func (r *walkResult) found(rel string, mode fs.FileMode, dir bool) {
 	} else {
 		r.files++
 	}
-	r.perDir[filepath.Dir(rel)]++
+	// A world-writable directory is its own place to fix; a file is
+	// counted in its directory.
+	if dir {
+		r.perDir[rel]++
+	} else {
+		r.perDir[filepath.Dir(rel)]++
+	}
 	if r.max <= 0 {
 		return
 	}
@@ -280,8 +286,8 @@ func reportTree(p *Pass, t *tree, res *walkResult) {
 			fmt.Fprintf(&fix, "chgrp -R POOL_GROUP %s && chmod -R g+w %s\n", d, d)
 		}
 		p.Report(Diagnostic{Pos: pos, Related: rel, Fix: fix.String(),
-			Message: fmt.Sprintf("%d world-writable %s and %d %s under %s (most in %s): under php-fpm another site's pool or any local user can change what this site runs; give the site's pool group g+w instead, never o+w (see fix)",
-				res.files, plural(res.files, "file", "files"), res.dirs, plural(res.dirs, "directory", "directories"), t.path, strings.Join(tops, ", "))})
+			Message: fmt.Sprintf("%s under %s (most in %s): under php-fpm another site's pool or any local user can change what this site runs; give the site's pool group g+w instead, never o+w (see fix)",
+				countPhrase(res.files, res.dirs), t.path, strings.Join(tops, ", "))})
 	}
 	if res.unreadableCount > 0 {
 		ex := res.unreadable[:min(len(res.unreadable), max(1, p.Options.maxExamples()))]
@@ -289,4 +295,16 @@ func reportTree(p *Pass, t *tree, res *walkResult) {
 			Message: fmt.Sprintf("%d %s under %s could not be read (%s): the world-writable check is incomplete there; run lint as root or fix their permissions",
 				res.unreadableCount, plural(res.unreadableCount, "entry", "entries"), t.path, strings.Join(ex, ", "))})
 	}
+}
+
+// countPhrase says "3 world-writable files and 1 directory", leaving out a
+// zero count.
+func countPhrase(files, dirs int) string {
+	switch {
+	case files > 0 && dirs > 0:
+		return fmt.Sprintf("%d world-writable %s and %d %s", files, plural(files, "file", "files"), dirs, plural(dirs, "directory", "directories"))
+	case files > 0:
+		return fmt.Sprintf("%d world-writable %s", files, plural(files, "file", "files"))
+	}
+	return fmt.Sprintf("%d world-writable %s", dirs, plural(dirs, "directory", "directories"))
 }
