@@ -177,6 +177,9 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	prog.stop()
+	if allRelative(paths) {
+		relativize(diags)
+	}
 	diags = rules.Sort(diags)
 
 	color := useColor(f.color, stdout)
@@ -302,5 +305,40 @@ func (p *progress) stop() {
 	p.wg.Wait()
 	if p.shown {
 		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}
+
+func allRelative(paths []string) bool {
+	for _, p := range paths {
+		if filepath.IsAbs(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// relativize shows absolute paths under the working directory relative to
+// it, as the relative input paths were given: with a relative --root the
+// loader still opens included files by absolute path.
+func relativize(diags []rules.Diagnostic) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return
+	}
+	rel := func(p string) string {
+		if !filepath.IsAbs(p) {
+			return p
+		}
+		r, err := filepath.Rel(wd, p)
+		if err != nil || r == ".." || strings.HasPrefix(r, "../") {
+			return p
+		}
+		return r
+	}
+	for i := range diags {
+		diags[i].Pos.File = rel(diags[i].Pos.File)
+		for j := range diags[i].Related {
+			diags[i].Related[j].Pos.File = rel(diags[i].Related[j].Pos.File)
+		}
 	}
 }

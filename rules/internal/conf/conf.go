@@ -132,9 +132,15 @@ func Walk(cfg *parser.Config, fn func(n *parser.Node, f *parser.File, acc *parse
 		visited[f] = true
 		walkNodes(f.Nodes, f, acc)
 	}
+	isAccess := map[*parser.File]bool{}
+	for _, a := range cfg.Access {
+		if a != nil {
+			isAccess[a.File] = true
+		}
+	}
 	walkFile(cfg.Main, nil)
 	for _, f := range cfg.Files {
-		if !visited[f] {
+		if !visited[f] && !isAccess[f] {
 			walkFile(f, nil)
 		}
 	}
