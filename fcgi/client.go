@@ -308,35 +308,48 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 		return nil, false, false, fmt.Errorf("writing request head to php-fpm %s: %w: %w", c.Addr, ErrIncompleteResponse, err)
 	}
 
-	var werrc chan error
+	var bw *bodyWriter
 	if n > 0 {
-		werrc = make(chan error, 1)
-		go func() { werrc <- c.writeBody(cc, body, n, writeTimeout) }()
+		bw = &bodyWriter{nc: cc.nc, timeout: writeTimeout, done: make(chan struct{})}
+		go func() {
+			defer close(bw.done)
+			bw.err = c.writeBody(cc, bw, body, n)
+			if bw.err != nil {
+				// The body cannot be completed (its reader failed, its
+				// length was wrong, or the backend stopped reading):
+				// closing the connection tells php-fpm and ends the read
+				// below.
+				cc.nc.Close()
+			}
+		}()
 	}
-	// waitBody reports whether the body was written completely. When the
-	// response has ended first, the backend will not read the rest: unblock
-	// the writer and give up the connection.
-	waitBody := func(responseDone bool) error {
-		if werrc == nil {
+	// waitBody stops the body writer (unblocking a write the backend will
+	// never read) and returns its error: nil only if the whole body and
+	// its end record were written.
+	waitBody := func() error {
+		if bw == nil {
 			return nil
 		}
-		if responseDone {
-			select {
-			case werr := <-werrc:
-				werrc = nil
-				return werr
-			default:
-			}
-		}
-		cc.nc.SetWriteDeadline(time.Unix(1, 0))
-		werr := <-werrc
-		werrc = nil
-		if werr == nil {
-			werr = errors.New("response ended before the request body was sent")
-		}
-		return werr
+		bw.stop()
+		<-bw.done
+		return bw.err
 	}
-	defer waitBody(false)
+	defer waitBody()
+	// bodyFailed stops the writer after a failed read and returns the
+	// error of a body that could not be completed on our side (its reader
+	// failed or its length was wrong): the real cause when the writer
+	// closed the connection.
+	bodyFailed := func() error {
+		if bw == nil {
+			return nil
+		}
+		waitBody()
+		var ce *contentError
+		if errors.As(bw.err, &ce) {
+			return bw.err
+		}
+		return nil
+	}
 
 	r := &Result{}
 	maxStderr := c.MaxStderr
@@ -347,6 +360,9 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 		cc.nc.SetReadDeadline(time.Now().Add(readTimeout))
 		h, content, err := cc.rr.next()
 		if err != nil {
+			if werr := bodyFailed(); werr != nil {
+				return nil, false, received, fmt.Errorf("php-fpm %s: %w", c.Addr, werr)
+			}
 			if errors.Is(err, io.EOF) || isConnReset(err) {
 				err = fmt.Errorf("reading from php-fpm %s after %d stdout bytes: %w: %w", c.Addr, r.Stdout, ErrIncompleteResponse, err)
 			} else {
@@ -379,7 +395,7 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 			r.AppStatus = binary.BigEndian.Uint32(content[:4])
 			r.ProtocolStatus = ProtocolStatus(content[4])
 			keep := c.KeepAlive && r.ProtocolStatus == StatusRequestComplete
-			if werr := waitBody(true); werr != nil {
+			if werr := waitBody(); werr != nil {
 				keep = false
 			}
 			if cc.rr.buffered() > 0 {
@@ -398,44 +414,86 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 	}
 }
 
+// bodyWriter lets the response reader stop the body writer: once the
+// response has ended, php-fpm reads no more, so a write still pending must
+// fail rather than wait for the write timeout.
+type bodyWriter struct {
+	nc      net.Conn
+	timeout time.Duration
+	done    chan struct{}
+	err     error // set before done is closed
+
+	mu      sync.Mutex
+	stopped bool
+}
+
+// contentError marks a body failure on the caller's side (reader error,
+// wrong length), as opposed to a failed write to php-fpm.
+type contentError struct{ err error }
+
+func (e *contentError) Error() string { return e.err.Error() }
+func (e *contentError) Unwrap() error { return e.err }
+
+// errBodyStopped ends a body write cut short by the end of the response.
+var errBodyStopped = errors.New("response ended before the request body was sent")
+
+// arm sets the write deadline for the next write, unless stopped.
+func (bw *bodyWriter) arm() error {
+	bw.mu.Lock()
+	defer bw.mu.Unlock()
+	if bw.stopped {
+		return errBodyStopped
+	}
+	return bw.nc.SetWriteDeadline(time.Now().Add(bw.timeout))
+}
+
+// stop makes pending and later writes fail at once.
+func (bw *bodyWriter) stop() {
+	bw.mu.Lock()
+	defer bw.mu.Unlock()
+	bw.stopped = true
+	bw.nc.SetWriteDeadline(time.Unix(1, 0))
+}
+
 // writeBody streams n bytes of body as STDIN records and ends the stream.
 // It reads straight into the record buffer and sends whatever each Read
 // returns, so a body that trickles in is forwarded without waiting for a
 // full record.
-func (c *Client) writeBody(cc *clientConn, body *countingReader, n int64, timeout time.Duration) error {
+func (c *Client) writeBody(cc *clientConn, bw *bodyWriter, body *countingReader, n int64) error {
 	buf := cc.wbuf[:cap(cc.wbuf)]
 	var sent int64
 	for sent < n {
 		want := int(min(n-sent, maxContent))
 		got, err := body.Read(buf[headerLen : headerLen+want])
 		if got > 0 {
-			rec := appendHeader(buf[:0], typeStdin, requestID, got)
-			rec = rec[:headerLen+got]
+			appendHeader(buf[:0], typeStdin, requestID, got)
 			clear(buf[headerLen+got : headerLen+got+padding(got)])
-			rec = rec[:headerLen+got+padding(got)]
-			cc.nc.SetWriteDeadline(time.Now().Add(timeout))
-			if _, werr := cc.nc.Write(rec); werr != nil {
+			if aerr := bw.arm(); aerr != nil {
+				return aerr
+			}
+			if _, werr := cc.nc.Write(buf[:headerLen+got+padding(got)]); werr != nil {
 				return fmt.Errorf("writing request body to php-fpm %s after %d bytes: %w", c.Addr, sent, werr)
 			}
 			sent += int64(got)
 		}
 		if err == io.EOF {
 			if sent < n {
-				return fmt.Errorf("request body ended after %d of %d bytes: %w", sent, n, ErrContentLength)
+				return &contentError{fmt.Errorf("request body ended after %d of %d bytes: %w", sent, n, ErrContentLength)}
 			}
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("reading request body after %d bytes: %w", sent, err)
+			return &contentError{fmt.Errorf("reading request body after %d bytes: %w", sent, err)}
 		}
 	}
 	var one [1]byte
 	if k, _ := io.ReadFull(body, one[:]); k > 0 {
-		return fmt.Errorf("request body longer than its length %d: %w", n, ErrContentLength)
+		return &contentError{fmt.Errorf("request body longer than its length %d: %w", n, ErrContentLength)}
 	}
-	end := appendHeader(buf[:0], typeStdin, requestID, 0)
-	cc.nc.SetWriteDeadline(time.Now().Add(timeout))
-	if _, err := cc.nc.Write(end); err != nil {
+	if err := bw.arm(); err != nil {
+		return err
+	}
+	if _, err := cc.nc.Write(appendHeader(buf[:0], typeStdin, requestID, 0)); err != nil {
 		return fmt.Errorf("ending request body to php-fpm %s: %w", c.Addr, err)
 	}
 	return nil

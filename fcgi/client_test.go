@@ -1,0 +1,364 @@
+package fcgi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	stdfcgi "net/http/fcgi"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+)
+
+var dateLine = regexp.MustCompile(`Date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\r\n`)
+
+// startStdlib serves h with the standard library's net/http/fcgi on a Unix
+// socket: an independent implementation of the application side.
+func startStdlib(t *testing.T, h http.Handler) string {
+	t.Helper()
+	addr := filepath.Join(t.TempDir(), "std.sock")
+	l, err := net.Listen("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go stdfcgi.Serve(l, h)
+	t.Cleanup(func() { l.Close() })
+	return addr
+}
+
+func TestClientAgainstStdlib(t *testing.T) {
+	addr := startStdlib(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sum := sha256.New()
+		n, _ := io.Copy(sum, r.Body)
+		env := stdfcgi.ProcessEnv(r)
+		w.Header().Set("X-Env-Foo", env["FOO"])
+		w.Header().Set("X-Method", r.Method)
+		w.WriteHeader(201)
+		fmt.Fprintf(w, "len=%d sha=%x cl=%d", n, sum.Sum(nil), r.ContentLength)
+	}))
+	cl := &Client{Network: "unix", Addr: addr}
+	for _, size := range []int{0, 1, 65535, 65536, 1<<20 + 3} {
+		body := bytes.Repeat([]byte("0123456789"), size/10+1)[:size]
+		sum := sha256.Sum256(body)
+		var out bytes.Buffer
+		res, err := cl.Do(context.Background(), &Request{
+			Params: Params{
+				{"REQUEST_METHOD", "POST"}, {"SERVER_PROTOCOL", "HTTP/1.1"}, {"REQUEST_URI", "/x"},
+				{"FOO", "bar baz"}, {"HTTP_HOST", "example"},
+			},
+			Body: bytes.NewReader(body), ContentLength: int64(size),
+		}, &out)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		want := fmt.Sprintf("Status: 201 Created\r\nContent-Type: text/plain; charset=utf-8\r\nX-Env-Foo: bar baz\r\nX-Method: POST\r\n\r\nlen=%d sha=%x cl=%d", size, sum, size)
+		// net/http/fcgi always adds a Date header: check its shape, then
+		// compare the rest byte for byte.
+		got := dateLine.ReplaceAllString(out.String(), "")
+		if got != want || dateLine.FindString(out.String()) == "" {
+			t.Errorf("%d bytes:\n got %q\nwant %q", size, out.String(), want)
+		}
+		if res.AppStatus != 0 || res.ProtocolStatus != StatusRequestComplete || res.Stdout != int64(out.Len()) {
+			t.Errorf("%d bytes: result %+v", size, res)
+		}
+	}
+}
+
+// TestClientUnknownLength spools bodies of unknown length and sends the
+// exact CONTENT_LENGTH, in memory and through a temporary file.
+func TestClientUnknownLength(t *testing.T) {
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		sum := sha256.New()
+		n, _ := io.Copy(sum, r.Stdin)
+		cl, _ := r.Params.Lookup("CONTENT_LENGTH")
+		fmt.Fprintf(w, "cl=%s n=%d sha=%x", cl, n, sum.Sum(nil))
+	}))
+	dir := t.TempDir()
+	cl := &Client{Network: "unix", Addr: ts.addr, SpoolDir: dir}
+	for _, size := range []int{0, 5, spoolMemLimit, spoolMemLimit + 1, 3 << 20} {
+		body := bytes.Repeat([]byte{'q'}, size)
+		var out bytes.Buffer
+		// OneByteReader hides the length and forces many small reads.
+		_, err := cl.Do(context.Background(), &Request{
+			Params: Params{{"CONTENT_LENGTH", "999"}}, Body: iotest.HalfReader(bytes.NewReader(body)), ContentLength: -1,
+		}, &out)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", size, err)
+		}
+		if want := fmt.Sprintf("cl=%d n=%d sha=%x", size, size, sha256.Sum256(body)); out.String() != want {
+			t.Errorf("%d bytes: %q, want %q", size, out.String(), want)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("spool files left behind: %v", left)
+		}
+	}
+}
+
+func TestClientContentLengthMismatch(t *testing.T) {
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) { io.Copy(io.Discard, r.Stdin) }))
+	cl := &Client{Network: "unix", Addr: ts.addr}
+	for _, tc := range []struct {
+		body string
+		n    int64
+		msg  string
+	}{
+		{"short", 10, "request body ended after 5 of 10 bytes"},
+		{"longer than said", 3, "request body longer than its length 3"},
+	} {
+		_, err := cl.Do(context.Background(), &Request{Body: strings.NewReader(tc.body), ContentLength: tc.n}, io.Discard)
+		if !errors.Is(err, ErrContentLength) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%q as %d bytes: err = %v", tc.body, tc.n, err)
+		}
+	}
+	if s := cl.Stats(); s.Open != 0 {
+		t.Errorf("connections left open after body errors: %+v", s)
+	}
+}
+
+// fakeBackend answers each connection with fixed bytes after reading the
+// request head.
+func fakeBackend(t *testing.T, answer func(c net.Conn)) string {
+	t.Helper()
+	addr := filepath.Join(t.TempDir(), "fake.sock")
+	l, err := net.Listen("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				rr := newRecordReader(c)
+				for { // read up to the end of STDIN
+					h, content, err := rr.next()
+					if err != nil || (h.Type == typeStdin && len(content) == 0) {
+						break
+					}
+				}
+				answer(c)
+			}()
+		}
+	}()
+	return addr
+}
+
+func TestClientResponseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer []byte
+		want   error
+		msg    string
+	}{
+		{"overloaded", appendEndRequest(nil, 1, 0, StatusOverloaded), ErrOverloaded, "ended the request with OVERLOADED"},
+		{"unknown role", appendEndRequest(nil, 1, 0, StatusUnknownRole), ErrUnknownRole, "UNKNOWN_ROLE"},
+		{"cant mpx", appendEndRequest(nil, 1, 0, StatusCantMultiplex), ErrCantMultiplex, "CANT_MPX_CONN"},
+		{"wrong id", appendRecord(nil, typeStdout, 2, []byte("x")), ErrWrongRequestID, "STDOUT record for request 2, sent 1"},
+		{"stdin in response", appendRecord(nil, typeStdin, 1, []byte("x")), ErrUnexpectedRecord, "STDIN record in a response"},
+		{"unknown type", appendRecord(nil, 99, 1, nil), ErrUnknownType, "record type 99"},
+		{"bad version", unhex(t, "09 06 0001 0000 00 00"), ErrBadVersion, "version 9"},
+		{"short end", appendRecord(nil, typeEndRequest, 1, []byte{0}), ErrMalformedRecord, "END_REQUEST with 1 content bytes"},
+		{"eof mid-response", appendRecord(nil, typeStdout, 1, []byte("abc")), ErrIncompleteResponse, "after 3 stdout bytes"},
+		{"eof mid-record", unhex(t, "01 06 0001 0100 00 00 | 4142"), ErrMalformedRecord, "stream ends after 2 of 256"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := fakeBackend(t, func(c net.Conn) { c.Write(tc.answer) })
+			cl := &Client{Network: "unix", Addr: addr}
+			res, err := cl.Do(context.Background(), &Request{}, io.Discard)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("err = %v, want %v containing %q", err, tc.want, tc.msg)
+			}
+			if tc.want == ErrOverloaded && (res == nil || res.ProtocolStatus != StatusOverloaded) {
+				t.Errorf("result %+v", res)
+			}
+		})
+	}
+}
+
+func TestClientStderrCap(t *testing.T) {
+	addr := fakeBackend(t, func(c net.Conn) {
+		var b []byte
+		b = appendRecord(b, typeStderr, 1, []byte("0123456789"))
+		b = appendRecord(b, typeStdout, 1, []byte("out"))
+		b = appendRecord(b, typeStderr, 1, []byte("abcdef"))
+		b = appendEndRequest(b, 1, 7, StatusRequestComplete)
+		c.Write(b)
+	})
+	cl := &Client{Network: "unix", Addr: addr, MaxStderr: 12}
+	var out bytes.Buffer
+	res, err := cl.Do(context.Background(), &Request{}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(res.Stderr) != "0123456789ab" || res.StderrDropped != 4 || res.AppStatus != 7 || out.String() != "out" {
+		t.Errorf("stderr %q dropped %d app %d out %q", res.Stderr, res.StderrDropped, res.AppStatus, out.String())
+	}
+}
+
+func TestClientBackendDown(t *testing.T) {
+	cl := &Client{Network: "unix", Addr: filepath.Join(t.TempDir(), "missing.sock")}
+	_, err := cl.Do(context.Background(), &Request{}, io.Discard)
+	if !errors.Is(err, ErrBackendUnavailable) || !strings.Contains(err.Error(), "dialing php-fpm pool unix") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := (&Client{Network: "unix", Addr: "x", KeepAlive: true}).Do(context.Background(), &Request{}, io.Discard); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("KeepAlive without MaxConns: %v", err)
+	}
+	if _, err := cl.Do(context.Background(), &Request{Params: Params{{"PHP_VALUE", strings.Repeat("x", 70000)}}}, io.Discard); !errors.Is(err, ErrParamTooLarge) {
+		t.Errorf("oversized param: %v", err)
+	}
+}
+
+// TestClientPoolBound checks that MaxConns bounds open connections and that
+// a waiting request gets the next free one.
+func TestClientPoolBound(t *testing.T) {
+	release := make(chan struct{})
+	var active, peak int32
+	var mu = make(chan struct{}, 1)
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		mu <- struct{}{}
+		active++
+		peak = max(peak, active)
+		<-mu
+		<-release
+		mu <- struct{}{}
+		active--
+		<-mu
+		io.WriteString(w, "ok")
+	}))
+	cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 2}
+	defer cl.Close()
+	errs := make(chan error, 5)
+	for range 5 {
+		go func() {
+			_, err := cl.Do(context.Background(), &Request{}, io.Discard)
+			errs <- err
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	if s := cl.Stats(); s.Open != 2 || s.Dials != 2 {
+		t.Errorf("with 5 requests waiting: %+v, want 2 open", s)
+	}
+	// A request whose context ends while waiting gives up cleanly.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	_, err := cl.Do(ctx, &Request{}, io.Discard)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "waiting for a connection") {
+		t.Errorf("waiting request: %v", err)
+	}
+	close(release)
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if s := cl.Stats(); s.Dials != 2 || s.Reuses != 3 || peak != 2 {
+		t.Errorf("after: %+v, peak %d", s, peak)
+	}
+}
+
+// TestClientIdleTimeout checks that idle kept connections are closed (they
+// pin php-fpm workers) and that a connection the backend closed is not
+// reused.
+func TestClientIdleTimeout(t *testing.T) {
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) { io.WriteString(w, "ok") }))
+	cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 1, IdleTimeout: 50 * time.Millisecond}
+	if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if s := cl.Stats(); s.Idle != 1 {
+		t.Fatalf("after one request: %+v", s)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for cl.Stats().Open != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s := cl.Stats(); s.Open != 0 || s.Idle != 0 {
+		t.Errorf("idle connection not reaped: %+v", s)
+	}
+
+	// Backend closes kept connections after each request (like php-fpm
+	// at pm.max_requests): the client notices and dials again, with no
+	// error for the caller.
+	addr := fakeBackend(t, func(c net.Conn) {
+		c.Write(appendEndRequest(appendRecord(nil, typeStdout, 1, []byte("hi")), 1, 0, StatusRequestComplete))
+	})
+	cl2 := &Client{Network: "unix", Addr: addr, KeepAlive: true, MaxConns: 1}
+	defer cl2.Close()
+	for i := range 5 {
+		var out bytes.Buffer
+		if _, err := cl2.Do(context.Background(), &Request{}, &out); err != nil || out.String() != "hi" {
+			t.Fatalf("request %d: %q, %v", i, out.String(), err)
+		}
+	}
+	if s := cl2.Stats(); s.Dials != 5 {
+		t.Errorf("stats %+v, want 5 dials", s)
+	}
+}
+
+func TestClientContextCancel(t *testing.T) {
+	started := make(chan struct{})
+	ended := make(chan error, 1)
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		io.WriteString(w, "first")
+		close(started)
+		<-r.Context().Done()
+		ended <- context.Cause(r.Context())
+	}))
+	cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 1}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	_, err := cl.Do(ctx, &Request{}, io.Discard)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v", err)
+	}
+	// The client closed the connection (php-fpm ignores ABORT_REQUEST),
+	// which the server sees as ErrConnClosed.
+	if cause := <-ended; !errors.Is(cause, ErrConnClosed) {
+		t.Errorf("server-side cause %v", cause)
+	}
+	if s := cl.Stats(); s.Open != 0 {
+		t.Errorf("canceled connection kept: %+v", s)
+	}
+}
+
+// failWriter fails after n bytes: a web client that went away.
+type failWriter struct{ n int }
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if f.n -= len(p); f.n < 0 {
+		return 0, errors.New("client went away")
+	}
+	return len(p), nil
+}
+
+func TestClientStdoutWriteError(t *testing.T) {
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		for i := 0; i < 1000; i++ {
+			if _, err := w.Write(make([]byte, 1000)); err != nil {
+				return
+			}
+		}
+	}))
+	cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 1}
+	_, err := cl.Do(context.Background(), &Request{}, &failWriter{n: 5000})
+	if err == nil || !strings.Contains(err.Error(), "client went away") || !strings.Contains(err.Error(), "relaying php-fpm") {
+		t.Errorf("err = %v", err)
+	}
+	if s := cl.Stats(); s.Open != 0 {
+		t.Errorf("connection kept after a failed relay: %+v", s)
+	}
+}
