@@ -69,6 +69,9 @@ func (s phpSetting) iniValue() string {
 	return `"` + s.value + `"`
 }
 
+// iniName is what a PHP INI directive name looks like.
+var iniName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
 var plainINI = regexp.MustCompile(`^[A-Za-z0-9_./:+-]+$`)
 
 // poolLine renders the setting as a php-fpm pool line.
@@ -117,6 +120,14 @@ func runPHPSettings(p *Pass) {
 			flag: strings.HasSuffix(lname, "_flag"), admin: strings.HasPrefix(lname, "php_admin_")}
 		if s.name == "engine" {
 			continue // MPM1005
+		}
+		if !iniName.MatchString(s.name) {
+			// A template placeholder (<%= key %>, {tmpl_var}): say what
+			// breaks, without a fix built from garbage.
+			if e.After {
+				p.Reportf(n, nil, "%s is an unknown directive without mod_php: httpd will refuse to start (or a .htaccess answers 500); move the setting to the php-fpm pool or .user.ini, or wrap it in <IfModule mod_php.c>", n.Name)
+			}
+			continue
 		}
 		inAccess := e.Access != nil
 		switch {

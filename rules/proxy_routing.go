@@ -58,6 +58,7 @@ type urlRoute struct {
 	backref bool           // destination uses $N: the URL picks the script
 	handler string         // "proxy:unix:…|fcgi://localhost" or "proxy:fcgi://host:port"
 	vhost   *parser.VHost
+	inFiles bool // inside <Files>/<FilesMatch>: the file name is checked, not the URL
 }
 
 // routes returns the URL routings to fcgi:// in effect in either view.
@@ -95,7 +96,10 @@ func routes(p *Pass) []*urlRoute {
 		if !isFCGI(target) {
 			continue
 		}
-		r.dest, r.backref, r.handler = fcgiDest(target)
+		// ProxyPass and ProxyPassMatch append the URL when the target
+		// has no backreference (mod_proxy docs); RewriteRule does not.
+		r.dest, r.backref, r.handler = fcgiDest(target, !strings.EqualFold(n.Name, "RewriteRule"))
+		r.inFiles = conf.Ancestor(n, "Files") != nil || conf.Ancestor(n, "FilesMatch") != nil
 		if !r.prefix {
 			r.re, _ = regexp.Compile(r.pattern)
 		}
@@ -128,9 +132,9 @@ func hasFlag(flags string, names ...string) bool {
 }
 
 // fcgiDest splits a FastCGI proxy target into the directory the scripts
-// come from, whether the URL chooses the script ($N), and the SetHandler
-// value that reaches the same backend.
-func fcgiDest(target string) (dir string, backref bool, handler string) {
+// come from, whether the URL chooses the script ($N, or the URL appended),
+// and the SetHandler value that reaches the same backend.
+func fcgiDest(target string, appends bool) (dir string, backref bool, handler string) {
 	sock := ""
 	if strings.HasPrefix(strings.ToLower(target), "unix:") {
 		i := strings.Index(strings.ToLower(target), "|fcgi://")
@@ -138,21 +142,21 @@ func fcgiDest(target string) (dir string, backref bool, handler string) {
 	}
 	rest := target[len("fcgi://"):]
 	host, p, _ := strings.Cut(rest, "/")
+	if i := strings.IndexByte(host, '$'); i >= 0 {
+		host, p = host[:i], host[i:]
+	}
 	handler = "proxy:fcgi://" + host
 	if sock != "" {
 		handler = "proxy:" + sock + "|fcgi://localhost"
 	}
-	p = "/" + p
+	p = "/" + strings.TrimPrefix(p, "/")
 	if i := strings.IndexByte(p, '$'); i >= 0 {
-		backref = true
-		p = p[:i]
-		if j := strings.LastIndexByte(p, '/'); j >= 0 {
-			p = p[:j+1]
-		}
-		return conf.Clean(p), backref, handler
+		// "/var/www/site/$1" and "/var/www/site$1" (the capture starts
+		// with a slash) both come from /var/www/site.
+		return conf.Clean(p[:i]), true, handler
 	}
-	if strings.HasSuffix(p, "/") {
-		return conf.Clean(p), true, handler // ProxyPass appends the rest of the URL
+	if appends {
+		return conf.Clean(p), true, handler
 	}
 	return conf.Clean(path.Dir(p)), false, handler
 }
@@ -172,6 +176,38 @@ func (r *urlRoute) matches(u string) (match, ok bool) {
 	return r.re.MatchString(u), true
 }
 
+// patternProblem says what is wrong with the route's pattern, or "".
+func (r *urlRoute) patternProblem() string {
+	if r.prefix {
+		return fmt.Sprintf("sends every URL under %s to php-fpm, static files, uploads and path info included", r.pattern)
+	}
+	php, known := r.matches("/dir/x.php")
+	if !known {
+		if !strings.HasSuffix(r.pattern, "$") {
+			return fmt.Sprintf("pattern %s is not anchored at the end", r.pattern)
+		}
+		return ""
+	}
+	if !php {
+		return ""
+	}
+	if static, _ := r.matches("/dir/style.css"); static {
+		return fmt.Sprintf("pattern %s sends every URL to php-fpm, static files and uploads included", r.pattern)
+	}
+	pathInfo, _ := r.matches("/dir/x.php/extra/path")
+	loose, _ := r.matches("/dir/x.php.jpg")
+	loose2, _ := r.matches("/dir/x.phpjpg")
+	switch {
+	case pathInfo && (loose || loose2):
+		return fmt.Sprintf("pattern %s lets path info through after .php and is not anchored at the end", r.pattern)
+	case pathInfo:
+		return fmt.Sprintf("pattern %s lets path info through after .php", r.pattern)
+	case loose || loose2:
+		return fmt.Sprintf("pattern %s is not anchored at the end (x.php.jpg matches)", r.pattern)
+	}
+	return ""
+}
+
 // where names the routing line in messages.
 func (r *urlRoute) where() string {
 	return fmt.Sprintf("%s at %s", r.node.Name, r.node.Pos)
@@ -182,32 +218,10 @@ func runProxyRouting(p *Pass) {
 		fix := fileRoutedHandler(r.handler)
 		n := r.node
 		// 1. The pattern.
-		if r.backref {
-			php, known := r.matches("/dir/x.php")
-			switch {
-			case r.prefix:
+		if r.backref && !r.inFiles {
+			if what := r.patternProblem(); what != "" {
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
-					Message: fmt.Sprintf("ProxyPass sends every URL under %s to php-fpm, uploads and path info included: with cgi.fix_pathinfo=1 and a relaxed security.limit_extensions /uploads/evil.jpg/x.php runs the upload as PHP; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)", r.pattern)})
-			case known && php:
-				pathInfo, _ := r.matches("/dir/x.php/extra/path")
-				loose, _ := r.matches("/dir/x.php.jpg")
-				loose2, _ := r.matches("/dir/x.phpjpg")
-				var what string
-				switch {
-				case pathInfo && (loose || loose2):
-					what = "lets path info through after .php and is not anchored at the end"
-				case pathInfo:
-					what = "lets path info through after .php"
-				case loose || loose2:
-					what = "is not anchored at the end (x.php.jpg matches)"
-				}
-				if what != "" {
-					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
-						Message: fmt.Sprintf("%s pattern %s %s: php-fpm is handed paths that need not exist, and with cgi.fix_pathinfo=1 and a relaxed security.limit_extensions /uploads/evil.jpg/x.php runs the upload as PHP; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)", n.Name, r.pattern, what)})
-				}
-			case !known && !strings.HasSuffix(r.pattern, "$"):
-				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
-					Message: fmt.Sprintf("%s pattern %s is not anchored at the end: php-fpm is handed paths that need not exist; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)", n.Name, r.pattern)})
+					Message: fmt.Sprintf("%s %s: php-fpm is handed paths that need not exist, and with cgi.fix_pathinfo=1 and a relaxed security.limit_extensions /uploads/evil.jpg/x.php runs the upload as PHP; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)", n.Name, what)})
 			}
 		}
 		// 2. Access rules the proxy bypasses.
@@ -226,7 +240,10 @@ func runProxyRouting(p *Pass) {
 				cfg = p.After
 			}
 			root := conf.DocumentRootFor(cfg, r.vhost)
-			if root != "" && root != "/" && !conf.Under(r.dest, root) && !underAlias(cfg, r.dest) {
+			// Template placeholders ({docroot}, {ehcpdir}) make the
+			// comparison meaningless.
+			templated := strings.ContainsAny(root+r.dest+r.handler, "{}")
+			if root != "" && root != "/" && !templated && !conf.Under(r.dest, root) && !underAlias(cfg, r.dest) {
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
 					Message: fmt.Sprintf("%s sends PHP to %s but the DocumentRoot is %s: php-fpm runs files Apache does not serve, and no .htaccess or <Directory> of the served tree applies; point it at the DocumentRoot, or better route by existing file with SetHandler (see fix)", n.Name, r.dest, root)})
 			}
