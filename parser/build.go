@@ -20,7 +20,7 @@ func Parse(path string, data []byte, access bool) (*File, []Diagnostic) {
 		diags = append(diags, Diagnostic{Pos: Pos{File: path, Line: 1, Col: 1}, Severity: SevError, Kind: "bom",
 			Message: `file starts with a UTF-8 byte-order mark; httpd on Unix reads it as part of the first directive name ("Invalid command '\xef\xbb\xbf…'"): save the file without BOM`})
 	}
-	g, err := lineGrammar.ParseBytes(path, data)
+	g, lines, err := parseLines(path, data)
 	if err != nil {
 		// The line grammar accepts every token sequence; this is a bug guard.
 		diags = append(diags, Diagnostic{Pos: Pos{File: path}, Severity: SevError, Kind: "syntax", Message: err.Error()})
@@ -30,9 +30,9 @@ func Parse(path string, data []byte, access bool) (*File, []Diagnostic) {
 	if access {
 		limit = maxAccessLine
 	}
-	b := builder{file: f, limit: limit, diags: diags}
-	for _, ln := range g.Lines {
-		b.line(ln)
+	b := builder{file: f, limit: limit, diags: diags, slab: make([]Node, len(g.Lines))}
+	for i, text := range g.Lines {
+		b.line(text, lines[i])
 	}
 	return f, b.diags
 }
@@ -42,6 +42,14 @@ type builder struct {
 	stack []*Node
 	limit int
 	diags []Diagnostic
+	slab  []Node // every node of the file, allocated at once (one per logical line)
+}
+
+// node returns a new node from the builder's slab.
+func (b *builder) node() *Node {
+	n := &b.slab[0]
+	b.slab = b.slab[1:]
+	return n
 }
 
 func (b *builder) errorf(pos Pos, related []Pos, format string, args ...any) {
@@ -58,23 +66,26 @@ func (b *builder) add(n *Node) {
 	}
 }
 
-func (b *builder) line(ln *grammarLine) {
-	tok, eol := ln.Tokens[0], ln.Tokens[len(ln.Tokens)-1]
-	pos := Pos{File: b.file.Path, Line: tok.Pos.Line, Col: tok.Pos.Column}
-	text := tok.Value
+func (b *builder) line(text string, lp linePos) {
+	pos := Pos{File: b.file.Path, Line: lp.line, Col: lp.col}
+	end := lp.end
 	if len(text) > b.limit {
 		b.diags = append(b.diags, Diagnostic{Pos: pos, Severity: SevError, Kind: "limit",
 			Message: fmt.Sprintf("line too long: %d bytes, httpd reads at most %d here", len(text), b.limit)})
 	}
-	switch {
-	case ln.Comment != nil:
-		b.add(&Node{Kind: KindComment, Pos: pos, EndLine: eol.Pos.Line, Name: text[1:], Active: true})
-	case ln.Directive != nil:
+	switch lineKind(text) {
+	case tokComment:
+		n := b.node()
+		*n = Node{Kind: KindComment, Pos: pos, EndLine: end, Name: text[1:], Active: true}
+		b.add(n)
+	case tokDirective:
 		name, rest, _ := nextWord(text)
-		b.add(&Node{Kind: KindDirective, Pos: pos, EndLine: eol.Pos.Line, Name: name, Raw: rest, Args: splitWords(rest), Active: true})
-	case ln.Open != nil:
-		b.open(pos, eol.Pos.Line, text)
-	case ln.Close != nil:
+		n := b.node()
+		*n = Node{Kind: KindDirective, Pos: pos, EndLine: end, Name: name, Raw: rest, Args: splitWords(rest), Active: true}
+		b.add(n)
+	case tokOpen:
+		b.open(pos, end, text)
+	case tokClose:
 		b.close(pos, text)
 	}
 }
@@ -90,7 +101,8 @@ func (b *builder) open(pos Pos, end int, text string) {
 		name = name[:len(name)-1]
 		raw = ">"
 	}
-	n := &Node{Kind: KindSection, Pos: pos, EndLine: end, Name: name, Active: true}
+	n := b.node()
+	*n = Node{Kind: KindSection, Pos: pos, EndLine: end, Name: name, Active: true}
 	if i := strings.LastIndexByte(raw, '>'); i >= 0 {
 		raw = raw[:i]
 	} else {

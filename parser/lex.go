@@ -9,7 +9,7 @@ import (
 
 // Token types of the line lexer. Apache configuration is line-oriented: the
 // lexer joins continued physical lines and emits one token per logical
-// line, followed by an EOL token carrying the last physical line number.
+// line; it records the last physical line of each on the side.
 // Arguments are split afterwards by splitWords (httpd's ap_getword_conf),
 // because ${VAR} substitution happens on the whole line before tokenizing.
 const (
@@ -18,7 +18,6 @@ const (
 	tokOpen
 	tokClose
 	tokDirective
-	tokEOL
 )
 
 // lineDefinition is the participle lexer definition for Apache files.
@@ -33,7 +32,6 @@ func lineSymbols() map[string]lexer.TokenType {
 		"Open":      tokOpen,
 		"Close":     tokClose,
 		"Directive": tokDirective,
-		"EOL":       tokEOL,
 	}
 }
 
@@ -61,13 +59,17 @@ func (d lineDefinition) LexBytes(filename string, data []byte) (lexer.Lexer, err
 
 // lineLexer walks the physical lines of one file.
 type lineLexer struct {
-	file    string
-	data    []byte
-	off     int          // next unread byte
-	line    int          // physical lines consumed so far
-	pending *lexer.Token // EOL to emit after a content token
-	buf     []byte
+	file string
+	data []byte
+	off  int       // next unread byte
+	line int       // physical lines consumed so far
+	pos  []linePos // where each logical line is, in token order
+	buf  []byte
 }
+
+// linePos locates a logical line: its first physical line, the column of
+// its first non-blank byte, and its last physical line.
+type linePos struct{ line, col, end int }
 
 // isSpace is apr_isspace: the C locale's isspace.
 func isSpace(c byte) bool {
@@ -95,11 +97,6 @@ func (l *lineLexer) physical() ([]byte, bool) {
 
 // Next implements lexer.Lexer: the next logical line as one token.
 func (l *lineLexer) Next() (lexer.Token, error) {
-	if l.pending != nil {
-		t := *l.pending
-		l.pending = nil
-		return t, nil
-	}
 	for {
 		ln, ok := l.physical()
 		if !ok {
@@ -139,17 +136,9 @@ func (l *lineLexer) Next() (lexer.Token, error) {
 		}
 		col := start + 1 // leading blanks are on the first physical line
 		text := string(logical[start:end])
-		typ := tokDirective
-		switch {
-		case text[0] == '#':
-			typ = tokComment
-		case len(text) > 1 && text[0] == '<' && text[1] == '/':
-			typ = tokClose
-		case text[0] == '<':
-			typ = tokOpen
-		}
+		typ := lineKind(text)
 		pos := lexer.Position{Filename: l.file, Offset: first, Line: first, Column: col}
-		l.pending = &lexer.Token{Type: tokEOL, Pos: lexer.Position{Filename: l.file, Line: l.line, Column: 1}}
+		l.pos = append(l.pos, linePos{line: first, col: col, end: l.line})
 		return lexer.Token{Type: typ, Value: text, Pos: pos}, nil
 	}
 }
@@ -165,4 +154,18 @@ func continued(ln []byte) int {
 		return n - 1
 	}
 	return -1
+}
+
+// lineKind classifies a trimmed, non-empty logical line as httpd does:
+// '#' first is a comment, "</" a closing tag, '<' an opening tag.
+func lineKind(text string) lexer.TokenType {
+	switch {
+	case text[0] == '#':
+		return tokComment
+	case len(text) > 1 && text[0] == '<' && text[1] == '/':
+		return tokClose
+	case text[0] == '<':
+		return tokOpen
+	}
+	return tokDirective
 }

@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultVersion is the httpd version <IfVersion> is evaluated against
@@ -72,6 +74,7 @@ func FindMain(path string) (string, error) {
 // become Diagnostics; the error is only for a path that cannot be used.
 func Load(path string, opt LoadOptions) (*Result, error) {
 	cache := newParseCache()
+	cache.pristine = true
 	today, err := loadView(path, Today, opt, cache)
 	if err != nil {
 		return nil, err
@@ -138,11 +141,14 @@ func (l *loader) httpdPath(host string) string {
 	return "/" + filepath.ToSlash(rel)
 }
 
-// parseCache parses each file once per Load and hands out copies, since
-// the two views evaluate the same files differently.
+// parseCache parses each file once per Load. With pristine set (two
+// views evaluate the same files differently) it keeps the parsed nodes and
+// hands out copies; otherwise the first user gets the parsed nodes
+// themselves and a file read again (included twice) is parsed again.
 type parseCache struct {
-	mu    sync.Mutex
-	files map[string]*parsed
+	mu       sync.Mutex
+	files    map[string]*parsed
+	pristine bool
 }
 
 type parsed struct {
@@ -150,6 +156,7 @@ type parsed struct {
 	file  *File
 	diags []Diagnostic
 	err   error
+	used  bool // handed out (when not pristine)
 }
 
 func newParseCache() *parseCache { return &parseCache{files: map[string]*parsed{}} }
@@ -165,8 +172,8 @@ func (c *parseCache) entry(path string) *parsed {
 	return p
 }
 
-// get parses path (once) and returns a fresh copy of its nodes.
-func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) {
+// parse parses path once.
+func (c *parseCache) parse(path string, access bool) *parsed {
 	p := c.entry(path)
 	p.once.Do(func() {
 		var data []byte
@@ -175,33 +182,52 @@ func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) 
 			p.file, p.diags = Parse(path, data, access)
 		}
 	})
+	return p
+}
+
+// get parses path (once) and returns nodes nobody else holds.
+func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) {
+	p := c.parse(path, access)
 	if p.err != nil {
 		return nil, nil, p.err
 	}
-	return cloneFile(p.file), p.diags, nil
+	if c.pristine {
+		return cloneFile(p.file), p.diags, nil
+	}
+	c.mu.Lock()
+	first := !p.used
+	p.used = true
+	c.mu.Unlock()
+	if first {
+		return p.file, p.diags, nil
+	}
+	data, err := readRegular(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, diags := Parse(path, data, access)
+	return f, diags, nil
 }
 
-// prefetch parses files concurrently ahead of their sequential evaluation.
+// prefetch starts parsing files in the background, ahead of their
+// sequential evaluation: the evaluator blocks only on a file a worker is
+// still parsing, and parses by itself any file no worker has reached.
 func (c *parseCache) prefetch(paths []string) {
 	if len(paths) < 8 {
 		return
 	}
-	work := make(chan string)
-	var wg sync.WaitGroup
-	for i := 0; i < 2; i++ {
-		wg.Add(1)
+	var next atomic.Int64
+	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
 		go func() {
-			defer wg.Done()
-			for p := range work {
-				c.get(p, false) //nolint:errcheck // errors are reported when the file is evaluated
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(paths) {
+					return
+				}
+				c.parse(paths[k], false) // errors are reported when the file is evaluated
 			}
 		}()
 	}
-	for _, p := range paths {
-		work <- p
-	}
-	close(work)
-	wg.Wait()
 }
 
 // errNotRegular is httpd's refusal of anything but a regular file.

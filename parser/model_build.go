@@ -4,8 +4,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // dirSection is a non-regex <Directory> with what it says about overrides.
@@ -46,6 +49,9 @@ type modelBuilder struct {
 	mainDocRoot string
 	accessNames []string
 	dirs        []*dirSection
+	byPath      map[string][]*dirSection // sections without wildcards, by path
+	wild        []*dirSection            // sections with wildcards
+	index       map[*dirSection]int      // file order
 	aliases     []aliasTarget
 }
 
@@ -171,6 +177,14 @@ func (m *modelBuilder) addDir(n *Node, vh *VHost) {
 		return true
 	})
 	m.dirs = append(m.dirs, d)
+	if strings.ContainsAny(p, "*?[") {
+		m.wild = append(m.wild, d)
+	} else {
+		if m.byPath == nil {
+			m.byPath = map[string][]*dirSection{}
+		}
+		m.byPath[p] = append(m.byPath[p], d)
+	}
 }
 
 func splitPath(p string) []string {
@@ -204,12 +218,26 @@ func (d *dirSection) covers(dirParts []string) bool {
 func (m *modelBuilder) overrideFor(dir string, vh *VHost) Override {
 	parts := splitPath(dir)
 	var hits []*dirSection
-	for _, d := range m.dirs {
-		if (d.vhost == nil || d.vhost == vh) && d.covers(parts) {
+	applies := func(d *dirSection) bool { return d.vhost == nil || d.vhost == vh }
+	for _, d := range m.wild {
+		if applies(d) && d.covers(parts) {
 			hits = append(hits, d)
 		}
 	}
-	sort.SliceStable(hits, func(i, j int) bool { return len(hits[i].parts) < len(hits[j].parts) })
+	for i := 0; i <= len(parts); i++ {
+		for _, d := range m.byPath["/"+strings.Join(parts[:i], "/")] {
+			if applies(d) {
+				hits = append(hits, d)
+			}
+		}
+	}
+	// Shortest path first; among equals, file order (the order of m.dirs).
+	sort.SliceStable(hits, func(i, j int) bool {
+		if len(hits[i].parts) != len(hits[j].parts) {
+			return len(hits[i].parts) < len(hits[j].parts)
+		}
+		return m.order(hits[i]) < m.order(hits[j])
+	})
 	var o Override
 	for _, d := range hits {
 		if d.override != nil {
@@ -227,7 +255,21 @@ func (m *modelBuilder) overrideFor(dir string, vh *VHost) Override {
 	return o
 }
 
-// ParseOverride turns AllowOverride arguments into httpd's OR_* bits.
+// order is the position of a section in file order.
+func (m *modelBuilder) order(d *dirSection) int {
+	if d == nil && m.index != nil {
+		return 0
+	}
+	if m.index == nil {
+		m.index = make(map[*dirSection]int, len(m.dirs))
+		for i, x := range m.dirs {
+			m.index[x] = i
+		}
+	}
+	return m.index[d]
+}
+
+// parseOverride turns AllowOverride arguments into httpd's OR_* bits.
 func parseOverride(args []string) uint {
 	var mask uint
 	for _, a := range args {
@@ -278,69 +320,110 @@ func (m *modelBuilder) discoverAccess() {
 			roots = append(roots, root{d.path, d.vhost, false})
 		}
 	}
+	m.order(nil) // build the order index before the concurrent walks read it
+	results := make([][]accessDir, len(roots))
+	missing := make([]bool, len(roots))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(roots) {
+					return
+				}
+				host := c.HostPath(roots[i].path)
+				if _, err := os.Stat(host); err != nil {
+					missing[i] = true
+					continue
+				}
+				results[i] = m.walkRoot(host, roots[i].path, roots[i].vhost)
+			}
+		}()
+	}
+	wg.Wait()
+	// Merge in root order: a directory shared by several roots counts once.
 	seen := map[string]bool{}
-	for _, r := range roots {
+	for i, r := range roots {
 		if seen[r.path] {
 			continue
 		}
-		host := c.HostPath(r.path)
-		if _, err := os.Stat(host); err != nil {
+		if missing[i] {
 			seen[r.path] = true
 			if r.must && r.vhost != nil {
 				m.l.diag(r.vhost.Pos, SevWarning, "io", "DocumentRoot [%s] does not exist", r.path)
 			}
 			continue
 		}
-		m.walkRoot(host, r.path, r.vhost, seen)
+		for _, d := range results[i] {
+			if seen[d.dir] {
+				continue
+			}
+			seen[d.dir] = true
+			if d.err != nil {
+				m.l.diag(Pos{File: d.hostDir}, SevWarning, "io", "cannot read directory %s: %s", d.hostDir, describeErrno(d.err))
+				continue
+			}
+			m.readAccess(d.file, d.dir, d.override)
+		}
 	}
 	sort.SliceStable(c.Access, func(i, j int) bool { return c.Access[i].Dir < c.Access[j].Dir })
 }
 
-func (m *modelBuilder) walkRoot(host, dir string, vh *VHost, seen map[string]bool) {
+// accessDir is a directory found by a walk whose access file httpd reads.
+type accessDir struct {
+	hostDir, dir string
+	file         string // host path of the access file
+	override     Override
+	err          error // the directory could not be read
+}
+
+// walkRoot lists the access files under one root (symbolic links are not
+// followed). It only reads the filesystem and the builder's tables, so
+// roots are walked concurrently.
+func (m *modelBuilder) walkRoot(host, dir string, vh *VHost) []accessDir {
+	var out []accessDir
+	names := m.l.cfg.AccessNames
 	_ = filepath.WalkDir(host, func(p string, e fs.DirEntry, err error) error {
 		rel, _ := filepath.Rel(host, p)
 		d := filepath.Join(dir, rel)
 		if err != nil {
-			m.l.diag(Pos{File: p}, SevWarning, "io", "cannot read directory %s: %s", p, describeErrno(err))
+			out = append(out, accessDir{hostDir: p, dir: d, err: err})
 			return nil
 		}
 		if !e.IsDir() {
 			return nil
 		}
-		if seen[d] {
-			return fs.SkipDir
-		}
-		seen[d] = true
 		o := m.overrideFor(d, vh)
-		if o.Reads() {
-			m.readAccess(p, d, o)
+		if !o.Reads() {
+			return nil
+		}
+		for _, name := range names {
+			f := filepath.Join(p, name)
+			if st, err := os.Lstat(f); err == nil && !st.IsDir() {
+				out = append(out, accessDir{hostDir: p, dir: d, file: f, override: o})
+				m.l.cache.parse(f, true) // parse while walking; evaluated later in order
+				break
+			}
 		}
 		return nil
 	})
+	return out
 }
 
-// readAccess reads the first existing access file name in a directory.
-func (m *modelBuilder) readAccess(hostDir, dir string, o Override) {
+// readAccess reads, evaluates and records one access file.
+func (m *modelBuilder) readAccess(path, dir string, o Override) {
 	l := m.l
-	for _, name := range l.cfg.AccessNames {
-		p := filepath.Join(hostDir, name)
-		st, err := os.Lstat(p)
-		if err != nil {
-			continue
-		}
-		if st.IsDir() {
-			continue
-		}
-		f, diags, err := l.cache.get(p, true)
-		if err != nil {
-			l.diag(Pos{File: p}, SevError, "io", "%s: %s (httpd answers 403 for every request here)", p, describeErrno(err))
-			return
-		}
-		l.cfg.Diagnostics = append(l.cfg.Diagnostics, diags...)
-		l.evalAccess(f)
-		l.cfg.Access = append(l.cfg.Access, &AccessFile{File: f, Dir: dir, Override: o})
+	f, diags, err := l.cache.get(path, true)
+	if err != nil {
+		l.diag(Pos{File: path}, SevError, "io", "%s: %s (httpd answers 403 for every request here)", path, describeErrno(err))
 		return
 	}
+	l.cfg.Diagnostics = append(l.cfg.Diagnostics, diags...)
+	l.evalAccess(f)
+	l.cfg.Access = append(l.cfg.Access, &AccessFile{File: f, Dir: dir, Override: o})
 }
 
 // evalAccess evaluates an access file against the modules of the view.

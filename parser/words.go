@@ -7,7 +7,10 @@ package parser
 // the line; a closing quote ends the word even without a following blank;
 // in unquoted words only \\ is unescaped and quote characters are literal.
 func splitWords(s string) []string {
-	var words []string
+	if s == "" {
+		return nil
+	}
+	words := make([]string, 0, 4)
 	for {
 		w, rest, ok := nextWord(s)
 		if !ok {
