@@ -120,7 +120,7 @@ func (b *builder) open(pos Pos, end int, text string) {
 // needsArgs reports whether a section requires arguments: all standard
 // ones but <Else> and mod_authz_core's <RequireAll|Any|None>.
 func needsArgs(name string) bool {
-	switch strings.ToLower(name) {
+	switch lower(name) {
 	case "else", "requireall", "requireany", "requirenone":
 		return false
 	}

@@ -139,7 +139,7 @@ func (l *loader) evalNodes(ns []*Node) {
 // section evaluates a section: conditionals decide whether their body is
 // read at all; <Macro> bodies are templates and stay as written.
 func (l *loader) section(n *Node) {
-	name := strings.ToLower(n.Name)
+	name := lower(n.Name)
 	if isConditional(name) {
 		n.Active = l.condition(name, n)
 		if n.Active {
@@ -170,7 +170,7 @@ func isConditional(lname string) bool {
 // the configuration (<IfModule>, <IfDefine>, <IfVersion>, <IfFile>,
 // <IfDirective>, <IfSection>).
 func IsConditional(n *Node) bool {
-	return n.Kind == KindSection && isConditional(strings.ToLower(n.Name))
+	return n.Kind == KindSection && isConditional(lower(n.Name))
 }
 
 // checkUnclosed reports sections left open at the end of a file. An open
@@ -185,7 +185,7 @@ func (l *loader) checkUnclosed(ns []*Node, insideOpenTrue bool) {
 	if last.Kind != KindSection || last.Close.Line > 0 {
 		return
 	}
-	cond := isConditional(strings.ToLower(last.Name))
+	cond := isConditional(lower(last.Name))
 	switch {
 	case cond && !last.Active:
 		l.diag(last.Pos, SevError, "syntax", "Expected </%s> before end of configuration (<%s> opened here is never closed)", last.Name, last.Name)
@@ -202,7 +202,7 @@ func (l *loader) checkUnclosed(ns []*Node, insideOpenTrue bool) {
 
 // directive applies the directives httpd executes while reading.
 func (l *loader) directive(n *Node) {
-	switch strings.ToLower(n.Name) {
+	switch lower(n.Name) {
 	case "define":
 		l.define(n)
 	case "undefine":

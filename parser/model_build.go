@@ -75,7 +75,7 @@ func (m *modelBuilder) collect(ns []*Node, vh *VHost, inDir bool) {
 			if !n.Active {
 				continue
 			}
-			switch strings.ToLower(n.Name) {
+			switch lower(n.Name) {
 			case "virtualhost":
 				if vh != nil {
 					m.collect(n.Children, vh, inDir) // httpd refuses nesting; keep reading
@@ -107,7 +107,7 @@ func (m *modelBuilder) directive(n *Node, vh *VHost, inDir bool) {
 	if len(n.Args) > 0 {
 		arg = n.Args[0]
 	}
-	switch strings.ToLower(n.Name) {
+	switch lower(n.Name) {
 	case "user":
 		if vh == nil && !inDir {
 			c.User = arg
@@ -168,7 +168,7 @@ func (m *modelBuilder) addDir(n *Node, vh *VHost) {
 		if c.Kind == KindSection && !IsConditional(c) {
 			return false
 		}
-		switch strings.ToLower(c.Name) {
+		switch lower(c.Name) {
 		case "allowoverride":
 			d.override = c
 		case "allowoverridelist":
@@ -274,7 +274,7 @@ func parseOverride(args []string) uint {
 	var mask uint
 	for _, a := range args {
 		name, _, _ := strings.Cut(a, "=")
-		switch strings.ToLower(name) {
+		switch lower(name) {
 		case "all":
 			mask = OverrideAll
 		case "none":
