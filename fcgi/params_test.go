@@ -119,10 +119,10 @@ func TestParamsRecords(t *testing.T) {
 	// A pair that exactly fills a record: 1+4+1+65529 = 65535.
 	exact := Param{"N", strings.Repeat("v", 65529)}
 	got = encodeParams(t, Params{exact})
-	if h := got[:8]; !bytes.Equal(h, unhex(t, "01 04 0001 ffff 01 00")) {
+	if h := got[:8]; !bytes.Equal(h, unhex(t, "01 04 0001 ffff 00 00")) {
 		t.Errorf("exact-fit header % x", h)
 	}
-	if len(got) != 8+65535+1+8 {
+	if len(got) != 8+65535+8 {
 		t.Errorf("exact-fit stream is %d bytes", len(got))
 	}
 

@@ -15,7 +15,8 @@ import (
 //
 // then contentLength bytes of content and paddingLength bytes of padding.
 // Writers pad every record to a multiple of 8 bytes, as the specification
-// recommends and php-fpm does (fcgi_make_header).
+// recommends and php-fpm does (fcgi_make_header), except near the maximum
+// length (see padding).
 
 // header is a decoded record header.
 type header struct {
@@ -25,8 +26,19 @@ type header struct {
 	PaddingLength uint8
 }
 
-// padding returns the padding that aligns n content bytes to 8.
-func padding(n int) int { return -n & 7 }
+// padding returns the padding that aligns n content bytes to 8, except for
+// records longer than 65528 bytes, which go unpadded: php-src rejects a
+// record whose content plus padding exceeds 65535 (main/fastcgi.c
+// fcgi_read_request, `if (len + padding > FCGI_MAX_LENGTH) return 0;`; a
+// 65535-byte PARAMS record with padding 1 got the connection closed with
+// no reply from php-fpm 8.2), and the specification only recommends the
+// alignment (§3.3).
+func padding(n int) int {
+	if n > maxContent&^7 {
+		return 0
+	}
+	return -n & 7
+}
 
 // appendHeader appends the header of a record of type t for request id with
 // n content bytes, padded to 8.

@@ -22,7 +22,7 @@ func unhex(t testing.TB, s string) []byte {
 
 func TestPadding(t *testing.T) {
 	for _, tc := range []struct{ n, want int }{
-		{0, 0}, {1, 7}, {2, 6}, {7, 1}, {8, 0}, {9, 7}, {16, 0}, {65528, 0}, {65529, 7}, {65535, 1},
+		{0, 0}, {1, 7}, {2, 6}, {7, 1}, {8, 0}, {9, 7}, {16, 0}, {65527, 1}, {65528, 0}, {65529, 0}, {65535, 0},
 	} {
 		if got := padding(tc.n); got != tc.want {
 			t.Errorf("padding(%d) = %d, want %d", tc.n, got, tc.want)
@@ -38,7 +38,9 @@ func TestRecordEncoding(t *testing.T) {
 	}{
 		{"header stdout 5 bytes", appendHeader(nil, typeStdout, 1, 5), "01 06 0001 0005 03 00"},
 		{"header request id 0x1234", appendHeader(nil, typeStdin, 0x1234, 0), "01 05 1234 0000 00 00"},
-		{"header 65535 bytes", appendHeader(nil, typeStderr, 1, 65535), "01 07 0001 ffff 01 00"},
+		{"header 65535 bytes, unpadded", appendHeader(nil, typeStderr, 1, 65535), "01 07 0001 ffff 00 00"},
+		{"header 65529 bytes, unpadded", appendHeader(nil, typeStderr, 1, 65529), "01 07 0001 fff9 00 00"},
+		{"header 65527 bytes", appendHeader(nil, typeStderr, 1, 65527), "01 07 0001 fff7 01 00"},
 		{"header 256 bytes", appendHeader(nil, typeParams, 1, 256), "01 04 0001 0100 00 00"},
 		{"empty params ends stream", appendRecord(nil, typeParams, 1, nil), "01 04 0001 0000 00 00"},
 		{"stdout 'hello' padded", appendRecord(nil, typeStdout, 1, []byte("hello")), "01 06 0001 0005 03 00 | 68656c6c6f | 000000"},
@@ -111,7 +113,7 @@ func TestWriteStreamSplit(t *testing.T) {
 		// Headers of the first two records, byte for byte.
 		if tc.n == 65536 {
 			got := out.Bytes()
-			if h1, h2 := got[:8], got[8+65535+1:8+65535+1+8]; !bytes.Equal(h1, unhex(t, "01 06 0001 ffff 01 00")) || !bytes.Equal(h2, unhex(t, "01 06 0001 0001 07 00")) {
+			if h1, h2 := got[:8], got[8+65535:8+65535+8]; !bytes.Equal(h1, unhex(t, "01 06 0001 ffff 00 00")) || !bytes.Equal(h2, unhex(t, "01 06 0001 0001 07 00")) {
 				t.Errorf("65536-byte stream headers: % x, % x", h1, h2)
 			}
 		}
