@@ -75,7 +75,7 @@ func (l *loader) includeFile(path string, from *Node) *File {
 			return nil
 		}
 	}
-	if len(l.chain) >= maxIncludeDepth {
+	if len(l.chain) > maxIncludeDepth { // the main file is not counted (apache2 -t: f127 of a 130-file chain)
 		l.diag(pos, SevError, "include", "Exceeded maximum include depth of %d, There appears to be a recursion.", maxIncludeDepth)
 		return nil
 	}

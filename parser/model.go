@@ -55,6 +55,10 @@ type VHost struct {
 	Aliases      []string `json:"server_aliases"`
 	DocumentRoot string   `json:"document_root"` // resolved: absolute path as httpd sees it
 	Pos          Pos      `json:"pos"`           // the <VirtualHost> opener (as apache2 -S prints it)
+	// Sections are the active <Directory>, <DirectoryMatch>, <Files>,
+	// <FilesMatch>, <Location>, <LocationMatch>, <Proxy> and <ProxyMatch>
+	// sections inside the vhost, in file order.
+	Sections []*Node `json:"-"`
 }
 
 // Override is the effective AllowOverride/AllowOverrideList for a directory.
@@ -102,4 +106,6 @@ type Config struct {
 	Access      []*AccessFile
 	Defines     map[string]string
 	Diagnostics []Diagnostic
+
+	dirs *dirIndex // non-regex <Directory> sections, for AllowOverrideFor
 }

@@ -23,7 +23,8 @@ type dirSection struct {
 // finish builds the model from the evaluated tree.
 func (l *loader) finish() {
 	c := l.cfg
-	m := &modelBuilder{l: l, mainDocRoot: ""}
+	m := &modelBuilder{l: l, dirIndex: &dirIndex{}}
+	c.dirs = m.dirIndex
 	if c.Main != nil {
 		m.collect(c.Main.Nodes, nil, false)
 	}
@@ -48,11 +49,25 @@ type modelBuilder struct {
 	l           *loader
 	mainDocRoot string
 	accessNames []string
-	dirs        []*dirSection
-	byPath      map[string][]*dirSection // sections without wildcards, by path
-	wild        []*dirSection            // sections with wildcards
-	index       map[*dirSection]int      // file order
-	aliases     []aliasTarget
+	*dirIndex
+	aliases []aliasTarget
+}
+
+// dirIndex holds the non-regex <Directory> sections of a tree.
+type dirIndex struct {
+	dirs   []*dirSection
+	byPath map[string][]*dirSection // sections without wildcards, by path
+	wild   []*dirSection            // sections with wildcards
+	index  map[*dirSection]int      // file order
+}
+
+// AllowOverrideFor returns the effective AllowOverride/AllowOverrideList of
+// a directory (as httpd sees the path) for a vhost (nil = the main server).
+func (c *Config) AllowOverrideFor(dir string, vh *VHost) Override {
+	if c.dirs == nil {
+		return Override{}
+	}
+	return c.dirs.overrideFor(filepath.Clean(dir), vh)
 }
 
 type aliasTarget struct {
@@ -87,6 +102,14 @@ func (m *modelBuilder) collect(ns []*Node, vh *VHost, inDir bool) {
 			case "directory":
 				if len(n.Args) == 1 && n.Args[0] != "~" {
 					m.addDir(n, vh)
+				}
+				if vh != nil {
+					vh.Sections = append(vh.Sections, n)
+				}
+				m.collect(n.Children, vh, true)
+			case "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch":
+				if vh != nil {
+					vh.Sections = append(vh.Sections, n)
 				}
 				m.collect(n.Children, vh, true)
 			case "macro":
@@ -215,7 +238,7 @@ func (d *dirSection) covers(dirParts []string) bool {
 // overrideFor computes the effective AllowOverride of dir for a vhost:
 // non-regex <Directory> sections merge shortest path first, later ones in
 // file order win among equals (httpd's core dir merge).
-func (m *modelBuilder) overrideFor(dir string, vh *VHost) Override {
+func (m *dirIndex) overrideFor(dir string, vh *VHost) Override {
 	parts := splitPath(dir)
 	var hits []*dirSection
 	applies := func(d *dirSection) bool { return d.vhost == nil || d.vhost == vh }
@@ -256,7 +279,7 @@ func (m *modelBuilder) overrideFor(dir string, vh *VHost) Override {
 }
 
 // order is the position of a section in file order.
-func (m *modelBuilder) order(d *dirSection) int {
+func (m *dirIndex) order(d *dirSection) int {
 	if d == nil && m.index != nil {
 		return 0
 	}
