@@ -40,7 +40,7 @@ func runDirectoryIndex(p *Pass) {
 	// main server's.
 	own := map[*parser.VHost]bool{}
 	for _, e := range entries {
-		if vh := conf.VHostOf(p.Today, e.Node); vh != nil && (e.Today || e.After) {
+		if vh := p.vhostOf(e.Node); vh != nil && (e.Today || e.After) {
 			own[vh] = true
 		}
 	}
@@ -86,10 +86,7 @@ func routeFor(p *Pass, e *conf.Entry, rs []*urlRoute, index string, own map[*par
 	if e.Access != nil {
 		dir = e.Access.Dir
 	} else {
-		vh = conf.VHostOf(p.Today, e.Node)
-		if vh == nil {
-			vh = conf.VHostOf(p.After, e.Node)
-		}
+		vh = p.vhostOf(e.Node)
 	}
 	for _, r := range rs {
 		switch {
@@ -98,7 +95,7 @@ func routeFor(p *Pass, e *conf.Entry, rs []*urlRoute, index string, own map[*par
 				if r.entry.Access.Dir != dir && !conf.Under(dir, r.entry.Access.Dir) {
 					continue
 				}
-			} else if r.vhost != nil && !conf.Under(dir, conf.DocumentRootFor(p.Today, r.vhost)) {
+			} else if r.vhost != nil && !conf.Under(dir, p.state.model(p.Today).DocumentRootFor(r.vhost)) {
 				continue
 			}
 		case vh != nil:

@@ -137,6 +137,25 @@ type state struct {
 	today, after *parser.Config
 	once         sync.Once
 	idx          *conf.Index
+	models       map[*parser.Config]*conf.Model
+	restrict     []*conf.Entry
+	restrictDone bool
+	routes       []*urlRoute
+	routesDone   bool
+}
+
+// model returns the cached model of cfg. Rules run one at a time, so no
+// lock is needed.
+func (s *state) model(cfg *parser.Config) *conf.Model {
+	if s.models == nil {
+		s.models = map[*parser.Config]*conf.Model{}
+	}
+	m := s.models[cfg]
+	if m == nil {
+		m = conf.NewModel(cfg)
+		s.models[cfg] = m
+	}
+	return m
 }
 
 func (s *state) index() *conf.Index {

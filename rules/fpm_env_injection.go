@@ -36,7 +36,8 @@ var fpmEnvNames = map[string]string{
 }
 
 func runFPMEnvInjection(p *Pass) {
-	for _, e := range p.index().All {
+	for _, e := range p.index().Named("SetEnv", "PassEnv", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr",
+		"BrowserMatch", "BrowserMatchNoCase", "ProxyFCGISetEnvIf", "RewriteRule") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
 			continue

@@ -61,8 +61,16 @@ type urlRoute struct {
 	inFiles bool // inside <Files>/<FilesMatch>: the file name is checked, not the URL
 }
 
-// routes returns the URL routings to fcgi:// in effect in either view.
+// routes returns the URL routings to fcgi:// in effect in either view,
+// found once per run.
 func routes(p *Pass) []*urlRoute {
+	if !p.state.routesDone {
+		p.state.routes, p.state.routesDone = findRoutes(p), true
+	}
+	return p.state.routes
+}
+
+func findRoutes(p *Pass) []*urlRoute {
 	var out []*urlRoute
 	for _, e := range p.index().Named("ProxyPassMatch", "ProxyPass", "RewriteRule") {
 		n := e.Node
@@ -103,10 +111,7 @@ func routes(p *Pass) []*urlRoute {
 		if !r.prefix {
 			r.re, _ = regexp.Compile(r.pattern)
 		}
-		r.vhost = conf.VHostOf(p.Today, n)
-		if r.vhost == nil {
-			r.vhost = conf.VHostOf(p.After, n)
-		}
+		r.vhost = p.vhostOf(n)
 		out = append(out, r)
 	}
 	return out
@@ -239,11 +244,11 @@ func runProxyRouting(p *Pass) {
 			if !r.entry.InToday {
 				cfg = p.After
 			}
-			root := conf.DocumentRootFor(cfg, r.vhost)
+			root := p.state.model(cfg).DocumentRootFor(r.vhost)
 			// Template placeholders ({docroot}, {ehcpdir}) make the
 			// comparison meaningless.
 			templated := strings.ContainsAny(root+r.dest+r.handler, "{}")
-			if root != "" && root != "/" && !templated && !conf.Under(r.dest, root) && !underAlias(cfg, r.dest) {
+			if root != "" && root != "/" && !templated && !conf.Under(r.dest, root) && !underAlias(p.state.model(cfg).Aliases(), r.dest) {
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
 					Message: fmt.Sprintf("%s sends PHP to %s but the DocumentRoot is %s: php-fpm runs files Apache does not serve, and no .htaccess or <Directory> of the served tree applies; point it at the DocumentRoot, or better route by existing file with SetHandler (see fix)", n.Name, r.dest, root)})
 			}
@@ -268,8 +273,8 @@ func countRules(rel []Related) int {
 	return n
 }
 
-func underAlias(cfg *parser.Config, dir string) bool {
-	for _, a := range conf.Aliases(cfg) {
+func underAlias(aliases []conf.Alias, dir string) bool {
+	for _, a := range aliases {
 		if a.Path != "/" && conf.Under(dir, a.Path) {
 			return true
 		}
@@ -300,9 +305,9 @@ func restrictive(n *parser.Node) bool {
 // access files at or under the route's destination, that the route skips.
 func bypassed(p *Pass, r *urlRoute) []Related {
 	var out []Related
-	for _, e := range p.index().All {
+	for _, e := range restrictiveEntries(p) {
 		n := e.Node
-		if !(e.Today || e.After) || !restrictive(n) || n == r.node {
+		if n == r.node {
 			continue
 		}
 		var dir string
@@ -319,7 +324,7 @@ func bypassed(p *Pass, r *urlRoute) []Related {
 			if dir, ok = conf.DirectoryPath(d); !ok {
 				continue
 			}
-			if vh := conf.VHostOf(p.Today, n); vh != nil && r.vhost != nil && vh != r.vhost {
+			if vh := p.vhostOf(n); vh != nil && r.vhost != nil && vh != r.vhost {
 				continue
 			}
 			what = "in <Directory " + dir + ">"
@@ -330,4 +335,21 @@ func bypassed(p *Pass, r *urlRoute) []Related {
 		out = append(out, Related{Pos: n.Pos, Message: fmt.Sprintf("%s %s not applied to proxied PHP", n.Name, what)})
 	}
 	return out
+}
+
+// restrictiveEntries returns the restrictive directives in effect in either
+// view, found once per run.
+func restrictiveEntries(p *Pass) []*conf.Entry {
+	st := p.state
+	if !st.restrictDone {
+		idx := p.index()
+		for _, e := range idx.Named("Require", "Deny", "AuthType", "AuthUserFile", "AuthBasicProvider", "RewriteRule",
+			"php_flag", "php_admin_flag", "php_value", "php_admin_value") {
+			if (e.Today || e.After) && restrictive(e.Node) {
+				st.restrict = append(st.restrict, e)
+			}
+		}
+		st.restrictDone = true
+	}
+	return st.restrict
 }

@@ -5,9 +5,11 @@
 package conf
 
 import (
+	"cmp"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
@@ -24,6 +26,8 @@ type Entry struct {
 	// Today and After tell whether the node is in effect in the view: every
 	// enclosing conditional section held.
 	Today, After bool
+
+	seq int // position in Index.All
 }
 
 // Key identifies a node across the two views.
@@ -34,6 +38,12 @@ type Key struct {
 
 // KeyOf returns the key of n.
 func KeyOf(n *parser.Node) Key { return Key{n.Pos.File, n.Pos.Line, n.Pos.Col} }
+
+// nodeKey is Key with the file interned, cheaper to hash.
+type nodeKey struct {
+	file      int32
+	line, col int32
+}
 
 // Index holds every node of both views, grouped by lower-case name.
 type Index struct {
@@ -48,14 +58,11 @@ func (x *Index) Named(names ...string) []*Entry {
 		return x.byName[strings.ToLower(names[0])]
 	}
 	var out []*Entry
-	for _, e := range x.All {
-		for _, n := range names {
-			if e.Node.Kind != parser.KindComment && strings.EqualFold(e.Node.Name, n) {
-				out = append(out, e)
-				break
-			}
-		}
+	for _, n := range names {
+		out = append(out, x.byName[strings.ToLower(n)]...)
 	}
+	// Back to tree order.
+	slices.SortFunc(out, func(a, b *Entry) int { return cmp.Compare(a.seq, b.seq) })
 	return out
 }
 
@@ -65,19 +72,43 @@ func (x *Index) Comments() []*Entry { return x.byName["#"] }
 // Build walks both views and returns the index. Either config may be nil.
 func Build(today, after *parser.Config) *Index {
 	x := &Index{byName: map[string][]*Entry{}}
-	seen := map[Key]*Entry{}
+	seen := map[nodeKey]*Entry{}
+	lower := map[string]string{} // directive names repeat: lower-case each once
+	fileIDs := map[string]int32{}
+	var lastFile *parser.File
+	var lastID int32
 	add := func(inToday bool) func(n *parser.Node, f *parser.File, acc *parser.AccessFile) {
 		return func(n *parser.Node, f *parser.File, acc *parser.AccessFile) {
-			k := KeyOf(n)
+			if f != lastFile {
+				id, ok := fileIDs[f.Path]
+				if !ok {
+					id = int32(len(fileIDs))
+					fileIDs[f.Path] = id
+				}
+				lastFile, lastID = f, id
+			}
+			id := lastID
+			if n.Pos.File != f.Path { // a node filed under another file (defensive)
+				var ok bool
+				if id, ok = fileIDs[n.Pos.File]; !ok {
+					id = int32(len(fileIDs))
+					fileIDs[n.Pos.File] = id
+				}
+			}
+			k := nodeKey{id, int32(n.Pos.Line), int32(n.Pos.Col)}
 			eff := Effective(n)
 			e := seen[k]
 			if e == nil {
-				e = &Entry{Node: n, File: f, Access: acc}
+				e = &Entry{Node: n, File: f, Access: acc, seq: len(x.All)}
 				seen[k] = e
 				x.All = append(x.All, e)
 				name := "#"
 				if n.Kind != parser.KindComment {
-					name = strings.ToLower(n.Name)
+					var ok bool
+					if name, ok = lower[n.Name]; !ok {
+						name = strings.ToLower(n.Name)
+						lower[n.Name] = name
+					}
 				}
 				x.byName[name] = append(x.byName[name], e)
 			}
@@ -406,4 +437,66 @@ func PHPGuards(n *parser.Node) []*parser.Node {
 		}
 	}
 	return out
+}
+
+// Model caches the per-configuration answers rules ask many times: the
+// virtual host of a node, the main server's DocumentRoot, the aliases.
+type Model struct {
+	cfg      *parser.Config
+	vhByKey  map[Key]*parser.VHost
+	mainRoot *string
+	aliases  []Alias
+	aliased  bool
+}
+
+// NewModel returns a cache over cfg (nil gives empty answers).
+func NewModel(cfg *parser.Config) *Model {
+	m := &Model{cfg: cfg, vhByKey: map[Key]*parser.VHost{}}
+	if cfg != nil {
+		for _, v := range cfg.VHosts {
+			if v.Node != nil {
+				m.vhByKey[KeyOf(v.Node)] = v
+			} else {
+				m.vhByKey[Key{v.Pos.File, v.Pos.Line, v.Pos.Col}] = v
+			}
+		}
+	}
+	return m
+}
+
+// VHostOf returns the virtual host n is in, or nil.
+func (m *Model) VHostOf(n *parser.Node) *parser.VHost {
+	vh := Ancestor(n, "VirtualHost")
+	if vh == nil {
+		return nil
+	}
+	return m.vhByKey[KeyOf(vh)]
+}
+
+// DocumentRootFor returns the DocumentRoot serving vh (the main server's
+// when vh is nil or sets none).
+func (m *Model) DocumentRootFor(vh *parser.VHost) string {
+	if vh != nil && vh.DocumentRoot != "" {
+		return Clean(vh.DocumentRoot)
+	}
+	if m.mainRoot == nil {
+		root := ""
+		if m.cfg != nil {
+			for _, d := range DocumentRoots(m.cfg) {
+				if d.VHost == nil {
+					root = d.Path
+				}
+			}
+		}
+		m.mainRoot = &root
+	}
+	return *m.mainRoot
+}
+
+// Aliases returns the Alias and AliasMatch directives in effect.
+func (m *Model) Aliases() []Alias {
+	if !m.aliased && m.cfg != nil {
+		m.aliases, m.aliased = Aliases(m.cfg), true
+	}
+	return m.aliases
 }
