@@ -110,3 +110,12 @@ func TestOptionsEnabled(t *testing.T) {
 		}
 	}
 }
+
+func TestIsPHPName(t *testing.T) {
+	for name, want := range map[string]bool{"a.php": true, "A.PHP": true, "x.php7": true, "y.phtml": true, "z.phar": true,
+		"evil.jpg": false, "php": false, "a.php.jpg": false, "a.phps": false, "a.php10": false} {
+		if got := isPHPName(name); got != want {
+			t.Errorf("isPHPName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -191,8 +191,8 @@ func walkTree(root string, opt *Options) *walkResult {
 			res.failed(rel)
 			return
 		}
+		defer f.Close()
 		ents, err := f.ReadDir(-1)
-		f.Close()
 		if err != nil && len(ents) == 0 {
 			res.failed(rel)
 			return
@@ -202,30 +202,32 @@ func walkTree(root string, opt *Options) *walkResult {
 			if opt.Walked != nil {
 				opt.Walked.Add(1)
 			}
-			name := e.Name()
-			if e.Type()&fs.ModeSymlink != 0 {
+			typ := e.Type()
+			if typ&fs.ModeSymlink != 0 {
 				continue
 			}
-			childRel := name
-			if rel != "." {
-				childRel = rel + "/" + name
-			}
-			if !e.IsDir() && phpIndex.MatchString(name) {
+			name := e.Name()
+			isDir := typ.IsDir()
+			if !php && !isDir && isPHPName(name) {
 				php = true
 			}
-			info, err := e.Info()
+			perm, err := lstatPerm(f, dir, name)
 			if err != nil {
 				if !errors.Is(err, fs.ErrNotExist) {
-					res.failed(childRel)
+					res.failed(joinRel(rel, name))
 				}
 				continue
 			}
-			if info.Mode().Perm()&0o002 != 0 {
-				res.found(childRel, info.Mode(), e.IsDir())
+			if perm&0o002 != 0 {
+				mode := fs.FileMode(perm & 0o777)
+				if isDir {
+					mode |= fs.ModeDir
+				}
+				res.found(joinRel(rel, name), mode, isDir)
 			}
-			if e.IsDir() {
+			if isDir {
 				wg.Add(1)
-				child := filepath.Join(dir, name)
+				child, childRel := filepath.Join(dir, name), joinRel(rel, name)
 				select {
 				case sem <- struct{}{}:
 					go func() {
@@ -252,6 +254,27 @@ func walkTree(root string, opt *Options) *walkResult {
 	wg.Wait()
 	slices.Sort(res.unreadable)
 	return res
+}
+
+// isPHPName is phpIndex.MatchString without the regexp, for the hot loop.
+func isPHPName(name string) bool {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return false
+	}
+	ext := strings.ToLower(name[i+1:])
+	switch ext {
+	case "php", "phtml", "phar":
+		return true
+	}
+	return len(ext) == 4 && ext[:3] == "php" && ext[3] >= '0' && ext[3] <= '9'
+}
+
+func joinRel(rel, name string) string {
+	if rel == "." {
+		return name
+	}
+	return rel + "/" + name
 }
 
 func reportTree(p *Pass, t *tree, res *walkResult) {
