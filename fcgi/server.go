@@ -24,6 +24,17 @@ const DefaultMaxConns = 256
 // broken peer from growing memory.
 const DefaultMaxParamsBytes = 1 << 20
 
+// lingerTimeout bounds how long a finished request's connection without
+// FCGI_KEEP_CONN stays half-open for the web server's end of the request.
+// mod_proxy_fcgi writes the empty STDIN record after the params and may
+// still be writing it when a fast handler has already answered; closing
+// outright makes that write fail with EPIPE and Apache answers 503
+// (AH01075, observed with Apache 2.4.71). php-fpm shuts down its write
+// side and reads until EOF instead (main/fastcgi.c fcgi_close); we do the
+// same, for at most this long, since Apache closes at once after
+// END_REQUEST.
+const lingerTimeout = 5 * time.Second
+
 // shutdownPollInterval is how often Shutdown checks whether connections
 // have become idle; the same 10 ms net/http uses as its first interval.
 const shutdownPollInterval = 10 * time.Millisecond
@@ -271,9 +282,10 @@ type serverConn struct {
 	wmu  sync.Mutex // serializes writes and guards wbuf
 	wbuf []byte
 
-	mu     sync.Mutex // guards active and closed
-	active *serverReq
-	closed bool // closed on purpose: read errors are not reported
+	mu       sync.Mutex // guards active and closed
+	active   *serverReq
+	closed   bool        // closed on purpose: read errors are not reported
+	draining atomic.Bool // answered without KEEP_CONN: waiting for EOF
 
 	handlers sync.WaitGroup
 }
@@ -343,7 +355,7 @@ func (c *serverConn) serve() {
 		}
 	}
 	c.mu.Unlock()
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) || c.draining.Load() {
 		err = nil
 	}
 	c.fail(err)
@@ -392,6 +404,9 @@ func (c *serverConn) readLoop() error {
 		case typeBeginRequest:
 			if len(content) != 8 {
 				return fmt.Errorf("BEGIN_REQUEST for request %d with %d content bytes, want 8: %w", h.ID, len(content), ErrMalformedRecord)
+			}
+			if c.draining.Load() {
+				return fmt.Errorf("BEGIN_REQUEST for request %d on a connection ended without FCGI_KEEP_CONN: %w", h.ID, ErrUnexpectedRecord)
 			}
 			role := Role(binary.BigEndian.Uint16(content[:2]))
 			keep := content[2]&flagKeepConn != 0
@@ -516,10 +531,26 @@ func (c *serverConn) start(r *serverReq, ps Params) {
 			c.fail(fmt.Errorf("ending request %d: %w", r.id, err))
 			return
 		}
-		if !r.keep || closing {
+		switch {
+		case closing:
 			c.fail(nil)
+		case !r.keep:
+			c.linger()
 		}
 	}()
+}
+
+// linger half-closes a connection whose request did not ask for
+// FCGI_KEEP_CONN: the web server sees EOF after END_REQUEST, and whatever it
+// still sends (the end of STDIN) is read and ignored until it closes.
+func (c *serverConn) linger() {
+	c.draining.Store(true)
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		c.fail(nil)
+		return
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTimeout))
 }
 
 // errHandlerDone ends a request's stdin pipe once its handler returned.

@@ -225,6 +225,7 @@ func TestServerParamsStraddle(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Fatalf("cut at %d: %q", cut, out)
 		}
+		c.nc.Close() // free the server's connection slot at once
 	}
 }
 

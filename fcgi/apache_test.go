@@ -1,0 +1,252 @@
+package fcgi
+
+// Conformance against a real Apache httpd whose mod_proxy_fcgi is the
+// client of our server side. Without apache2 these tests skip, unless
+// MODPHP_MIGRATE_REAL=1.
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/lab"
+)
+
+// countingListener counts accepted connections.
+type countingListener struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
+}
+
+// apacheFront starts our server on a Unix socket Apache's workers can
+// reach and an Apache proxying /app/ to it with extra ProxyPass keys.
+func apacheFront(t *testing.T, h Handler, proxyKeys string) (*lab.Apache, *countingListener, chan error) {
+	t.Helper()
+	lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd", "/usr/sbin/httpd")
+	sock := filepath.Join(lab.TempDir(t), "shim.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Apache's workers run as www-data and need write permission on the
+	// socket to connect.
+	if err := os.Chmod(sock, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	cl := &countingListener{Listener: l}
+	errs := make(chan error, 100)
+	srv := &Server{Handler: h, ConnError: func(err error) { errs <- err }}
+	go srv.Serve(cl)
+	t.Cleanup(func() { srv.Close() })
+	a := lab.StartApache(t, fmt.Sprintf("ProxyPass /app/ \"unix:%s|fcgi://localhost/app/\" %s\n", sock, proxyKeys))
+	return a, cl, errs
+}
+
+// get fetches url with a client that keeps one HTTP connection.
+func get(t *testing.T, hc *http.Client, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := hc.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func TestApacheRequestResponse(t *testing.T) {
+	var mu sync.Mutex
+	var seen []*ServerRequest
+	h := HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		mu.Lock()
+		seen = append(seen, r)
+		mu.Unlock()
+		io.WriteString(w, "Status: 201 Created\r\nContent-Type: text/plain\r\nX-Shim: yes\r\n\r\n")
+		for _, name := range []string{"REQUEST_METHOD", "REQUEST_URI", "QUERY_STRING", "SCRIPT_FILENAME", "SCRIPT_NAME", "HTTP_X_CUSTOM"} {
+			v, _ := r.Params.Lookup(name)
+			fmt.Fprintf(w, "%s=%s\n", name, v)
+		}
+		io.WriteString(w.Stderr(), "shim says hello")
+	})
+	for _, reuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("enablereuse=%v", reuse), func(t *testing.T) {
+			seen = nil
+			keys := ""
+			if reuse {
+				keys = "enablereuse=on"
+			}
+			a, cl, errs := apacheFront(t, h, keys)
+			hc := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+			const requests = 8
+			for i := range requests {
+				req, _ := http.NewRequest("GET", fmt.Sprintf("%s/app/x.php?q=%d", a.URL, i), nil)
+				req.Header.Set("X-Custom", "v \"quoted\"")
+				resp, err := hc.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				want := fmt.Sprintf("REQUEST_METHOD=GET\nREQUEST_URI=/app/x.php?q=%d\nQUERY_STRING=q=%d\n"+
+					"SCRIPT_FILENAME=proxy:fcgi://localhost/app/x.php\nSCRIPT_NAME=/app/x.php\nHTTP_X_CUSTOM=v \"quoted\"\n", i, i)
+				if resp.StatusCode != 201 || resp.Header.Get("X-Shim") != "yes" || resp.Header.Get("Content-Type") != "text/plain" || string(body) != want {
+					t.Fatalf("request %d: %d %v\n%s\nwant\n%s\nerror log:\n%s", i, resp.StatusCode, resp.Header, body, want, a.ErrorLogText())
+				}
+			}
+			mu.Lock()
+			for i, r := range seen {
+				if r.KeepConn != reuse || r.ID != 1 || r.Role != RoleResponder {
+					t.Errorf("request %d: KeepConn=%v ID=%d Role=%s, want KeepConn=%v ID=1 RESPONDER", i, r.KeepConn, r.ID, r.Role, reuse)
+				}
+			}
+			mu.Unlock()
+			accepted := cl.n.Load()
+			if reuse && (accepted < 1 || accepted >= requests) {
+				t.Errorf("enablereuse=on: %d connections for %d requests", accepted, requests)
+			}
+			if !reuse && accepted != requests {
+				t.Errorf("default: %d connections for %d requests, want one each", accepted, requests)
+			}
+			t.Logf("%d requests over %d FastCGI connections", requests, accepted)
+			// STDERR reaches Apache's error log as AH01071.
+			if s := a.ErrorLogText(); !strings.Contains(s, "AH01071: Got error 'shim says hello'") {
+				t.Errorf("error log lacks the STDERR line:\n%s", s)
+			}
+			select {
+			case err := <-errs:
+				t.Errorf("connection error: %v", err)
+			default:
+			}
+		})
+	}
+}
+
+// TestApacheLargeTransfers pushes a large upload (with and without a
+// Content-Length) and a large download through Apache and our server,
+// comparing SHA-256 and watching the heap.
+func TestApacheLargeTransfers(t *testing.T) {
+	h := HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		if size, ok := r.Params.Lookup("HTTP_X_DOWNLOAD"); ok {
+			var n int64
+			fmt.Sscan(size, &n)
+			io.WriteString(w, "Content-Type: application/octet-stream\r\n\r\n")
+			io.Copy(w, &patternReader{n: n})
+			return
+		}
+		sum := sha256.New()
+		n, err := io.Copy(sum, r.Stdin)
+		cl, ok := r.Params.Lookup("CONTENT_LENGTH")
+		if !ok {
+			cl = "absent"
+		}
+		fmt.Fprintf(w, "Content-Type: text/plain\r\n\r\nlen=%d sha=%x cl=%s err=%v", n, sum.Sum(nil), cl, err)
+	})
+	for _, reuse := range []string{"", "enablereuse=on"} {
+		t.Run("keys="+reuse, func(t *testing.T) {
+			a, _, _ := apacheFront(t, h, reuse)
+			const n = 64 << 20
+			runtime.GC()
+			hs := sampleHeap()
+			for _, chunked := range []bool{false, true} {
+				var body io.Reader = &patternReader{n: n}
+				req, _ := http.NewRequest("POST", a.URL+"/app/upload.php", body)
+				if chunked {
+					req.ContentLength = -1 // Transfer-Encoding: chunked
+				} else {
+					req.ContentLength = n
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				// Apache streams a chunked body without CONTENT_LENGTH
+				// (no proxy-sendcl; FACTS Part C §4.3): the server side
+				// must cope, only the client side to php-fpm spools.
+				cl := fmt.Sprint(n)
+				if chunked {
+					cl = "absent"
+				}
+				if want := fmt.Sprintf("len=%d sha=%s cl=%s err=<nil>", n, patternSHA(n), cl); resp.StatusCode != 200 || string(got) != want {
+					t.Errorf("upload chunked=%v: %d %q, want %q", chunked, resp.StatusCode, got, want)
+				}
+			}
+			req, _ := http.NewRequest("GET", a.URL+"/app/download.php", nil)
+			req.Header.Set("X-Download", fmt.Sprint(n))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.New()
+			got, _ := io.Copy(sum, resp.Body)
+			resp.Body.Close()
+			if fmt.Sprintf("%x", sum.Sum(nil)) != patternSHA(n) || got != n {
+				t.Errorf("download: %d bytes, sha %x", got, sum.Sum(nil))
+			}
+			if peak := hs.Stop(); peak > heapBound {
+				t.Errorf("peak HeapInuse %d MiB while moving 3×64 MiB", peak>>20)
+			}
+		})
+	}
+}
+
+// TestApacheClientGone: when the HTTP client goes away mid-download,
+// Apache closes the FastCGI connection and the handler's context is
+// canceled with ErrConnClosed (its writes fail as well).
+func TestApacheClientGone(t *testing.T) {
+	done := make(chan error, 1)
+	h := HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		io.WriteString(w, "Content-Type: application/octet-stream\r\n\r\n")
+		chunk := make([]byte, 32<<10)
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				done <- fmt.Errorf("write: %w", err)
+				return
+			}
+			if r.Context().Err() != nil {
+				done <- context.Cause(r.Context())
+				return
+			}
+		}
+	})
+	a, _, _ := apacheFront(t, h, "")
+	resp, err := http.Get(a.URL + "/app/endless.php")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.CopyN(io.Discard, resp.Body, 1<<20)
+	resp.Body.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrConnClosed) && !strings.Contains(err.Error(), "write") {
+			t.Errorf("handler ended with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("handler still running 30 s after the client went away")
+	}
+}
+
