@@ -29,7 +29,7 @@ var lineGrammar = participle.MustBuild[grammarFile](participle.Lexer(lineDefinit
 // parseLines runs the grammar over data and returns the lines with their
 // positions (kept by the lexer in token order).
 func parseLines(path string, data []byte) (*grammarFile, []linePos, error) {
-	lx := &lineLexer{file: path, data: data}
+	lx := &lineLexer{file: path, data: data, src: string(data)}
 	peek, err := lexer.Upgrade(lx)
 	if err != nil {
 		return nil, nil, err

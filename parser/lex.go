@@ -54,17 +54,22 @@ func (d lineDefinition) LexString(filename string, s string) (lexer.Lexer, error
 
 // LexBytes implements lexer.BytesDefinition.
 func (d lineDefinition) LexBytes(filename string, data []byte) (lexer.Lexer, error) {
-	return &lineLexer{file: filename, data: data}, nil
+	// One string for the whole file: tokens of lines without continuation
+	// are substrings of it, which saves an allocation per line.
+	return &lineLexer{file: filename, data: data, src: string(data)}, nil // see parseLines
 }
 
 // lineLexer walks the physical lines of one file.
 type lineLexer struct {
 	file string
 	data []byte
-	off  int       // next unread byte
-	line int       // physical lines consumed so far
-	pos  []linePos // where each logical line is, in token order
-	buf  []byte
+	src  string // data as a string
+	// lineOff is where the physical line physical() returned last starts.
+	lineOff int
+	off     int       // next unread byte
+	line    int       // physical lines consumed so far
+	pos     []linePos // where each logical line is, in token order
+	buf     []byte
 }
 
 // linePos locates a logical line: its first physical line, the column of
@@ -81,6 +86,7 @@ func (l *lineLexer) physical() ([]byte, bool) {
 	if l.off >= len(l.data) {
 		return nil, false
 	}
+	l.lineOff = l.off
 	rest := l.data[l.off:]
 	i := bytes.IndexByte(rest, '\n')
 	var ln []byte
@@ -102,8 +108,9 @@ func (l *lineLexer) Next() (lexer.Token, error) {
 		if !ok {
 			return lexer.Token{Type: tokEOF, Pos: lexer.Position{Filename: l.file, Line: l.line + 1, Column: 1}}, nil
 		}
-		first := l.line
+		first, firstOff := l.line, l.lineOff
 		logical := ln
+		joined := false
 		// ap_cfg_getline_core: a backslash right before LF (or CR LF)
 		// continues the line; the backslash goes, the next line is appended
 		// as is. This happens before comment detection.
@@ -122,6 +129,7 @@ func (l *lineLexer) Next() (lexer.Token, error) {
 				}
 			}
 			logical = l.buf
+			joined = true
 		}
 		start := 0
 		for start < len(logical) && isSpace(logical[start]) {
@@ -135,7 +143,12 @@ func (l *lineLexer) Next() (lexer.Token, error) {
 			continue
 		}
 		col := start + 1 // leading blanks are on the first physical line
-		text := string(logical[start:end])
+		var text string
+		if joined {
+			text = string(logical[start:end])
+		} else {
+			text = l.src[firstOff+start : firstOff+end]
+		}
 		typ := lineKind(text)
 		pos := lexer.Position{Filename: l.file, Offset: first, Line: first, Column: col}
 		l.pos = append(l.pos, linePos{line: first, col: col, end: l.line})

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // dirSection is a non-regex <Directory> with what it says about overrides.
@@ -357,12 +359,7 @@ func (m *modelBuilder) discoverAccess() {
 				if i >= len(roots) {
 					return
 				}
-				host := c.HostPath(roots[i].path)
-				if _, err := os.Stat(host); err != nil {
-					missing[i] = true
-					continue
-				}
-				results[i] = m.walkRoot(host, roots[i].path, roots[i].vhost)
+				results[i], missing[i] = m.walkRoot(c.HostPath(roots[i].path), roots[i].path, roots[i].vhost)
 			}
 		}()
 	}
@@ -404,36 +401,54 @@ type accessDir struct {
 }
 
 // walkRoot lists the access files under one root (symbolic links are not
-// followed). It only reads the filesystem and the builder's tables, so
-// roots are walked concurrently.
-func (m *modelBuilder) walkRoot(host, dir string, vh *VHost) []accessDir {
-	var out []accessDir
-	names := m.l.cfg.AccessNames
-	_ = filepath.WalkDir(host, func(p string, e fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(host, p)
-		d := filepath.Join(dir, rel)
+// followed), and reports a root that does not exist. It only reads the
+// filesystem and the builder's tables, so roots are walked concurrently.
+// Each directory costs one read of its entries: the access file is looked
+// up among them rather than with a stat per name.
+func (m *modelBuilder) walkRoot(host, dir string, vh *VHost) (out []accessDir, missing bool) {
+	entries, err := os.ReadDir(host)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, true
+		}
+		return []accessDir{{hostDir: host, dir: dir, err: err}}, false
+	}
+	m.walkDir(host, dir, vh, entries, &out)
+	return out, false
+}
+
+func (m *modelBuilder) walkDir(host, dir string, vh *VHost, entries []fs.DirEntry, out *[]accessDir) {
+	if o := m.overrideFor(dir, vh); o.Reads() {
+		if f := accessName(entries, m.l.cfg.AccessNames); f != "" {
+			p := filepath.Join(host, f)
+			*out = append(*out, accessDir{hostDir: host, dir: dir, file: p, override: o})
+			m.l.cache.parse(p, true) // parse while walking; evaluated later in order
+		}
+	}
+	for _, e := range entries {
+		if !e.IsDir() { // symbolic links to directories are not followed
+			continue
+		}
+		sub, subDir := filepath.Join(host, e.Name()), filepath.Join(dir, e.Name())
+		children, err := os.ReadDir(sub)
 		if err != nil {
-			out = append(out, accessDir{hostDir: p, dir: d, err: err})
-			return nil
+			*out = append(*out, accessDir{hostDir: sub, dir: subDir, err: err})
+			continue
 		}
-		if !e.IsDir() {
-			return nil
+		m.walkDir(sub, subDir, vh, children, out)
+	}
+}
+
+// accessName returns the first AccessFileName present among the entries
+// (a regular file or a link to one; httpd opens it either way).
+func accessName(entries []fs.DirEntry, names []string) string {
+	for _, name := range names {
+		i := sort.Search(len(entries), func(i int) bool { return entries[i].Name() >= name })
+		if i < len(entries) && entries[i].Name() == name && !entries[i].IsDir() {
+			return name
 		}
-		o := m.overrideFor(d, vh)
-		if !o.Reads() {
-			return nil
-		}
-		for _, name := range names {
-			f := filepath.Join(p, name)
-			if st, err := os.Lstat(f); err == nil && !st.IsDir() {
-				out = append(out, accessDir{hostDir: p, dir: d, file: f, override: o})
-				m.l.cache.parse(f, true) // parse while walking; evaluated later in order
-				break
-			}
-		}
-		return nil
-	})
-	return out
+	}
+	return ""
 }
 
 // readAccess reads, evaluates and records one access file.
