@@ -82,6 +82,9 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// serverEnv is the environment of every server the lab starts.
+var serverEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}
+
 // process is a server started in its own process group.
 type process struct {
 	name string
@@ -98,6 +101,10 @@ func startProcess(t testing.TB, name string, stdoutPath string, argv ...string) 
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = out, out
+	// A fixed, minimal environment: Apache passes its own PATH to
+	// FastCGI backends (FACTS Part A §5), and tests must not depend on
+	// whoever runs them.
+	cmd.Env = serverEnv
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		out.Close()
