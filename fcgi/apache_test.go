@@ -249,4 +249,3 @@ func TestApacheClientGone(t *testing.T) {
 		t.Fatal("handler still running 30 s after the client went away")
 	}
 }
-

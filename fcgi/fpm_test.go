@@ -34,6 +34,7 @@ $in = fopen('php://input', 'rb');
 while (!feof($in)) { $b = fread($in, 1 << 20); if ($b === false) break; $n += strlen($b); hash_update($h, $b); }
 header('Content-Type: text/plain');
 echo "len=$n sha=", hash_final($h), " cl=", $_SERVER['CONTENT_LENGTH'] ?? '-', "\n";`,
+	"hello.php":    `<?php echo "hello\n";`,
 	"status.php":   `<?php http_response_code(404); header('X-Lab: a'); header('X-Lab: b', false); echo "missing";`,
 	"redirect.php": `<?php header('Location: /elsewhere'); echo "moved";`,
 	"stderr.php":   `<?php error_log("to stderr"); trigger_error("warned", E_USER_WARNING); echo "done";`,
@@ -72,7 +73,7 @@ php_admin_value[max_execution_time] = 120
 process.dumpable = yes
 `
 
-func startFPM(t *testing.T, cfg lab.FPMConfig) *lab.FPM {
+func startFPM(t testing.TB, cfg lab.FPMConfig) *lab.FPM {
 	t.Helper()
 	cfg.Scripts = fpmScripts
 	cfg.Pool = fpmPool + cfg.Pool
