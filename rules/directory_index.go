@@ -77,6 +77,32 @@ func runDirectoryIndex(p *Pass) {
 	}
 }
 
+// routesByVHost groups the routes by virtual host; routes of the main
+// server (vhost nil) are in every group, as every virtual host inherits them.
+func routesByVHost(p *Pass) map[*parser.VHost][]*urlRoute {
+	st := p.state
+	if st.routesByVH == nil {
+		st.routesByVH = map[*parser.VHost][]*urlRoute{}
+		var global []*urlRoute
+		for _, r := range routes(p) {
+			if r.access {
+				continue
+			}
+			if r.vhost == nil {
+				global = append(global, r)
+			} else {
+				st.routesByVH[r.vhost] = append(st.routesByVH[r.vhost], r)
+			}
+		}
+		for _, cfg := range []*parser.Config{p.Today, p.After} {
+			for _, vh := range cfg.VHosts {
+				st.routesByVH[vh] = append(st.routesByVH[vh], global...)
+			}
+		}
+	}
+	return st.routesByVH
+}
+
 // routeFor returns a route that takes index requests in the scope of the
 // DirectoryIndex entry: the same virtual host, the main server (whose
 // settings every virtual host inherits), or the directory of an access file.
@@ -88,7 +114,11 @@ func routeFor(p *Pass, e *conf.Entry, rs []*urlRoute, index string, own map[*par
 	} else {
 		vh = p.vhostOf(e.Node)
 	}
-	for _, r := range rs {
+	candidates := rs
+	if vh != nil {
+		candidates = routesByVHost(p)[vh]
+	}
+	for _, r := range candidates {
 		switch {
 		case e.Access != nil:
 			if r.access {

@@ -142,6 +142,7 @@ type state struct {
 	restrictDone bool
 	routes       []*urlRoute
 	routesDone   bool
+	routesByVH   map[*parser.VHost][]*urlRoute
 }
 
 // model returns the cached model of cfg. Rules run one at a time, so no
@@ -159,8 +160,22 @@ func (s *state) model(cfg *parser.Config) *conf.Model {
 }
 
 func (s *state) index() *conf.Index {
-	s.once.Do(func() { s.idx = conf.Build(s.today, s.after) })
+	s.once.Do(func() { s.idx = conf.Build(s.today, s.after, indexedNames) })
 	return s.idx
+}
+
+// indexedNames are the directives (lower-case) rules look up in the index;
+// conf.Index.Named panics for any other name, so a rule that forgets to
+// add one here fails its tests.
+var indexedNames = map[string]bool{
+	// MPM1004, MPM1005
+	"php_value": true, "php_flag": true, "php_admin_value": true, "php_admin_flag": true,
+	// MPM1006
+	"setenv": true, "passenv": true, "setenvif": true, "setenvifnocase": true, "setenvifexpr": true,
+	"browsermatch": true, "browsermatchnocase": true, "proxyfcgisetenvif": true, "rewriterule": true,
+	// MPM1001, MPM1002
+	"proxypassmatch": true, "proxypass": true, "directoryindex": true,
+	"require": true, "deny": true, "authtype": true, "authuserfile": true, "authbasicprovider": true,
 }
 
 // Sort orders diagnostics by file, line, column, code and message, and drops

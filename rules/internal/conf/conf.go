@@ -45,15 +45,29 @@ type nodeKey struct {
 	line, col int32
 }
 
-// Index holds every node of both views, grouped by lower-case name.
+// Index holds the nodes of both views that rules look at, grouped by
+// lower-case name: directives and sections with an indexed name, and
+// comments that mention CommentMarker.
 type Index struct {
 	All    []*Entry
 	byName map[string][]*Entry
+	names  map[string]bool
 }
+
+// CommentMarker selects the comments Build indexes (suppressions).
+const CommentMarker = "modphp-migrate:"
 
 // Named returns the entries whose (directive or section) name is one of
 // names, compared case-insensitively, in tree order.
+//
+// Asking for a name Build was not told to index is a bug in the caller and
+// panics (the engine turns that into an error).
 func (x *Index) Named(names ...string) []*Entry {
+	for _, n := range names {
+		if !x.names[strings.ToLower(n)] {
+			panic("conf: directive " + n + " is not indexed; add it to the names given to Build")
+		}
+	}
 	if len(names) == 1 {
 		return x.byName[strings.ToLower(names[0])]
 	}
@@ -69,9 +83,19 @@ func (x *Index) Named(names ...string) []*Entry {
 // Comments returns every comment entry.
 func (x *Index) Comments() []*Entry { return x.byName["#"] }
 
-// Build walks both views and returns the index. Either config may be nil.
-func Build(today, after *parser.Config) *Index {
-	x := &Index{byName: map[string][]*Entry{}}
+// Build walks both views and returns the index of the nodes named in names
+// (lower-case) and of the suppression comments. Either config may be nil.
+// Indexing only what rules ask for keeps a 200,000-line tree cheap.
+func Build(today, after *parser.Config, names map[string]bool) *Index {
+	x := &Index{byName: map[string][]*Entry{}, names: names}
+	// A cheap prefilter before hashing the name: the lengths of the
+	// indexed names.
+	var lengths [64]bool
+	for n := range names {
+		if len(n) < len(lengths) {
+			lengths[len(n)] = true
+		}
+	}
 	seen := map[nodeKey]*Entry{}
 	lower := map[string]string{} // directive names repeat: lower-case each once
 	fileIDs := map[string]int32{}
@@ -79,6 +103,24 @@ func Build(today, after *parser.Config) *Index {
 	var lastID int32
 	add := func(inToday bool) func(n *parser.Node, f *parser.File, acc *parser.AccessFile) {
 		return func(n *parser.Node, f *parser.File, acc *parser.AccessFile) {
+			name := "#"
+			if n.Kind == parser.KindComment {
+				if !strings.Contains(n.Name, CommentMarker) {
+					return
+				}
+			} else {
+				if len(n.Name) >= len(lengths) || !lengths[len(n.Name)] {
+					return
+				}
+				var ok bool
+				if name, ok = lower[n.Name]; !ok {
+					name = strings.ToLower(n.Name)
+					lower[n.Name] = name
+				}
+				if !names[name] {
+					return
+				}
+			}
 			if f != lastFile {
 				id, ok := fileIDs[f.Path]
 				if !ok {
@@ -102,14 +144,6 @@ func Build(today, after *parser.Config) *Index {
 				e = &Entry{Node: n, File: f, Access: acc, seq: len(x.All)}
 				seen[k] = e
 				x.All = append(x.All, e)
-				name := "#"
-				if n.Kind != parser.KindComment {
-					var ok bool
-					if name, ok = lower[n.Name]; !ok {
-						name = strings.ToLower(n.Name)
-						lower[n.Name] = name
-					}
-				}
 				x.byName[name] = append(x.byName[name], e)
 			}
 			if inToday {
