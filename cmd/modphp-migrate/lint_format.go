@@ -298,13 +298,14 @@ func sarifURI(p string) string {
 	return (&url.URL{Path: filepath.ToSlash(p)}).String()
 }
 
+// sarifLoc builds a location. GitHub code scanning wants a start line on
+// every result, so a finding about a whole file or directory (line 0) is
+// placed on line 1.
 func sarifLoc(p parser.Pos, endLine int) sarifPhysical {
 	ph := sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(p.File)}}
-	if p.Line > 0 {
-		ph.Region = &sarifRegion{StartLine: p.Line, StartColumn: p.Col}
-		if endLine > p.Line {
-			ph.Region.EndLine = endLine
-		}
+	ph.Region = &sarifRegion{StartLine: max(p.Line, 1), StartColumn: p.Col}
+	if endLine > p.Line && p.Line > 0 {
+		ph.Region.EndLine = endLine
 	}
 	return ph
 }
