@@ -1,0 +1,383 @@
+package shim
+
+import (
+	"fmt"
+	"net/http"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+// AccessError is a problem in an access file that makes httpd with mod_php
+// answer the request itself (500, or 403 for an unreadable file) instead of
+// running the script. The shim does the same, so that no request ever runs
+// with half of its settings.
+type AccessError struct {
+	Pos    parser.Pos // where httpd would report it; Line 0 for the whole file
+	Msg    string     // httpd's message where there is one
+	Status int        // HTTP status to answer
+}
+
+// Error formats the problem as file:line:col: message.
+func (e *AccessError) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// phpLine is one php_value, php_flag, php_admin_value or php_admin_flag
+// after mod_php's value handling (php-src sapi/apache2handler/
+// apache_config.c real_value_hnd and real_flag_hnd).
+type phpLine struct {
+	key, value string
+	admin      bool // php_admin_*: PHP_INI_SYSTEM status, else PHP_INI_PERDIR
+	htaccess   bool // read from an access file (applied at PHP_INI_STAGE_HTACCESS)
+	pos        parser.Pos
+}
+
+// filesMatcher is the test of a <Files> or <FilesMatch> section against the
+// script's base name (httpd server/request.c ap_file_walk: apr_fnmatch for
+// wildcards, strcmp otherwise, the regex for ~ and FilesMatch).
+type filesMatcher struct {
+	glob string
+	re   *regexp.Regexp
+}
+
+func (m filesMatcher) match(base string) bool {
+	if m.re != nil {
+		return m.re.MatchString(base)
+	}
+	if !strings.ContainsAny(m.glob, "*?[") {
+		return m.glob == base
+	}
+	ok, err := path.Match(m.glob, base)
+	return err == nil && ok
+}
+
+// filesBlock is a <Files>/<FilesMatch> section's php lines; nested
+// sections must all match.
+type filesBlock struct {
+	match []filesMatcher
+	lines []phpLine
+	// sameSection is the server-config section the block came from
+	// (nil for access files), so that lines of one section stay together.
+	sameSection *parser.Node
+}
+
+func (b *filesBlock) matches(base string) bool {
+	for _, m := range b.match {
+		if !m.match(base) {
+			return false
+		}
+	}
+	return true
+}
+
+// accessFile is an access file reduced to what mod_php takes from it.
+type accessFile struct {
+	path  string
+	dir   []phpLine    // outside <Files>, in file order
+	files []filesBlock // in file order
+	// err is the first problem httpd with mod_php rejects regardless of
+	// AllowOverride (syntax, arity, php_admin_* in .htaccess).
+	err *AccessError
+	// firstPHP is the first active php_value/php_flag, which httpd
+	// rejects ("not allowed here") when AllowOverride lacks Options.
+	firstPHP *parser.Pos
+	firstDir string // its directive name as written
+}
+
+// evalEnv is what conditional sections and ${VAR} are evaluated against.
+type evalEnv struct {
+	// module reports whether a non-PHP module is loaded; nil means every
+	// module is (the server config is unknown).
+	module func(name string) bool
+	// define reports -D names and Define variables; lookup resolves
+	// ${VAR} (Define first, then the environment).
+	define func(name string) bool
+	lookup func(name string) (string, bool)
+}
+
+// modPHPDirectives maps php_* directive names (lower case) to whether
+// they are admin and whether they are flags (php-src apache_config.c
+// php_dir_cmds).
+var modPHPDirectives = map[string]struct{ admin, flag bool }{
+	"php_value":       {false, false},
+	"php_flag":        {false, true},
+	"php_admin_value": {true, false},
+	"php_admin_flag":  {true, true},
+}
+
+// take2Help is httpd's TAKE2 error suffix per directive (the cmd_rec
+// errmsg of php_dir_cmds).
+var take2Help = map[string]string{
+	"php_value":       "PHP Value Modifier",
+	"php_flag":        "PHP Flag Modifier",
+	"php_admin_value": "PHP Value Modifier (Admin)",
+	"php_admin_flag":  "PHP Flag Modifier (Admin)",
+}
+
+// parseAccessFile reads an access file's bytes the way httpd with mod_php
+// (PHP 8) reads them, keeping only the php_* lines.
+func parseAccessFile(name string, data []byte, env evalEnv) *accessFile {
+	af := &accessFile{path: name}
+	f, diags := parser.Parse(name, data, true)
+	for _, d := range diags {
+		if d.Severity == parser.SevError {
+			af.err = &AccessError{Pos: d.Pos, Msg: d.Message, Status: http.StatusInternalServerError}
+			return af
+		}
+	}
+	af.checkClosed(f.Nodes, false, env)
+	if af.err != nil {
+		return af
+	}
+	af.walk(f.Nodes, nil, env, "")
+	return af
+}
+
+// checkClosed reports sections left open at the end of the file as httpd
+// does (FACTS Part B §3.5): a tree section gives "<Files> was not closed.",
+// a false conditional "Expected </IfModule> before end of configuration";
+// a true conditional may stay open, and so may a section inside it.
+// parser.Parse leaves this to the loader, so the shim checks it here.
+func (af *accessFile) checkClosed(nodes []*parser.Node, inOpenTrue bool, env evalEnv) {
+	for _, n := range nodes {
+		if af.err != nil || n.Kind != parser.KindSection {
+			continue
+		}
+		open := n.Close.Line == 0
+		if parser.IsConditional(n) {
+			holds := sectionTrue(strings.ToLower(n.Name), n.Args, env)
+			if open && !holds {
+				af.fail(n.Pos, "Expected </"+n.Name+"> before end of configuration")
+				return
+			}
+			af.checkClosed(n.Children, inOpenTrue || (open && holds), env)
+			continue
+		}
+		if open && !inOpenTrue {
+			af.fail(n.Pos, "<"+n.Name+"> was not closed.")
+			return
+		}
+		af.checkClosed(n.Children, inOpenTrue, env)
+	}
+}
+
+func (af *accessFile) fail(pos parser.Pos, msg string) {
+	if af.err == nil {
+		af.err = &AccessError{Pos: pos, Msg: msg, Status: http.StatusInternalServerError}
+	}
+}
+
+// walk visits nodes in file order; files is the enclosing <Files> block,
+// unsupported names an enclosing section the shim cannot evaluate.
+func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv, unsupported string) {
+	for _, n := range nodes {
+		if af.err != nil {
+			return
+		}
+		lname := strings.ToLower(n.Name)
+		switch n.Kind {
+		case parser.KindSection:
+			switch lname {
+			case "ifmodule", "ifdefine", "ifversion", "iffile", "ifdirective", "ifsection":
+				if sectionTrue(lname, n.Args, env) {
+					af.walk(n.Children, files, env, unsupported)
+				}
+			case "files", "filesmatch":
+				m, err := filesSectionMatcher(lname, n.Args)
+				if err != nil {
+					af.fail(n.Pos, err.Error())
+					return
+				}
+				nb := &filesBlock{match: []filesMatcher{m}}
+				if files != nil {
+					nb.match = append(append([]filesMatcher(nil), files.match...), m)
+				}
+				af.walk(n.Children, nb, env, unsupported)
+				if len(nb.lines) > 0 {
+					af.files = append(af.files, *nb)
+				}
+			case "if", "elseif", "else", "limit", "limitexcept":
+				af.walk(n.Children, files, env, "<"+n.Name+">")
+			default:
+				af.walk(n.Children, files, env, unsupported)
+			}
+		case parser.KindDirective:
+			kind, ok := modPHPDirectives[lname]
+			if !ok {
+				continue
+			}
+			args := n.Args
+			if strings.Contains(n.Raw, "${") {
+				args = getwordConfAll(substVars(n.Raw, env.lookup))
+			}
+			if len(args) != 2 || args[0] == "" || args[1] == "" {
+				af.fail(n.Pos, fmt.Sprintf("%s takes two arguments, %s", lname, take2Help[lname]))
+				return
+			}
+			if kind.admin {
+				// php_admin_* is ACCESS_CONF|RSRC_CONF: httpd refuses it in
+				// any .htaccess (FACTS Part A §3a: 500 "php_admin_value not
+				// allowed here", guarded or not).
+				af.fail(n.Pos, n.Name+" not allowed here")
+				return
+			}
+			if unsupported != "" {
+				af.fail(n.Pos, n.Name+" inside "+unsupported+" cannot be evaluated by the shim")
+				return
+			}
+			if af.firstPHP == nil {
+				p := n.Pos
+				af.firstPHP, af.firstDir = &p, n.Name
+			}
+			l := phpLine{key: args[0], value: modPHPValue(kind.flag, args[1]), htaccess: true, pos: n.Pos}
+			if files != nil {
+				files.lines = append(files.lines, l)
+			} else {
+				af.dir = append(af.dir, l)
+			}
+		}
+	}
+}
+
+// modPHPValue applies mod_php's value handling: php_flag stores "1" for
+// "On" (any case) or exactly "1" and "0" for anything else, so yes and true
+// are off (FACTS Part A §3b); php_value stores "" for "none" in any case and
+// the raw string otherwise — no INI parsing, no constants.
+func modPHPValue(flag bool, v string) string {
+	if flag {
+		if strings.EqualFold(v, "on") || v == "1" {
+			return "1"
+		}
+		return "0"
+	}
+	if strings.EqualFold(v, "none") {
+		return ""
+	}
+	return v
+}
+
+// filesSectionMatcher builds the matcher of <Files pat>, <Files ~ re> or
+// <FilesMatch re>.
+func filesSectionMatcher(lname string, args []string) (filesMatcher, error) {
+	regex := lname == "filesmatch"
+	if !regex && len(args) == 2 && args[0] == "~" {
+		regex, args = true, args[1:]
+	}
+	if len(args) != 1 {
+		return filesMatcher{}, fmt.Errorf("<%s> takes one argument", lname)
+	}
+	if !regex {
+		return filesMatcher{glob: args[0]}, nil
+	}
+	re, err := regexp.Compile(args[0])
+	if err != nil {
+		return filesMatcher{}, fmt.Errorf("regular expression %q cannot be evaluated by the shim: %w", args[0], err)
+	}
+	return filesMatcher{re: re}, nil
+}
+
+// sectionTrue evaluates a conditional section as httpd with PHP 8's
+// mod_php loaded would.
+func sectionTrue(lname string, args []string, env evalEnv) bool {
+	if len(args) == 0 {
+		return false
+	}
+	arg, neg := args[0], false
+	if strings.HasPrefix(arg, "!") {
+		arg, neg = arg[1:], true
+	}
+	var ok bool
+	switch lname {
+	case "ifmodule":
+		if parser.IsPHPGuard(arg) {
+			// Only mod_php.c and php_module name PHP 8's module
+			// (FACTS Part A §2 item 3).
+			ok = parser.PHP8Guard(arg)
+		} else {
+			ok = env.module == nil || env.module(arg)
+		}
+	case "ifdefine":
+		ok = env.define != nil && env.define(arg)
+	case "ifdirective":
+		// php_* exist on a mod_php server; for other directives the
+		// server's table is not known here, and a directive that a
+		// loaded module provides is the likely answer.
+		ok = true
+	default:
+		// <IfVersion>, <IfFile>, <IfSection>: the shim does not know the
+		// server's answer; it takes the body, as a server that passed
+		// apache2 -t with this .htaccess around most likely does.
+		return true
+	}
+	return ok != neg
+}
+
+// substVars replaces ${VAR} like httpd's ap_resolve_env: defined names are
+// substituted, undefined ones stay as written.
+func substVars(s string, lookup func(string) (string, bool)) string {
+	if lookup == nil {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		name := s[i+2 : i+j]
+		b.WriteString(s[:i])
+		if v, ok := lookup(name); ok {
+			b.WriteString(v)
+		} else {
+			b.WriteString(s[i : i+j+1])
+		}
+		s = s[i+j+1:]
+	}
+}
+
+// getwordConfAll splits a directive's argument text into words like
+// httpd's ap_getword_conf (server/util.c): a word is a quoted string (a
+// backslash escapes only the quote character and backslash) or a run of
+// non-blanks (where a backslash escapes a backslash).
+func getwordConfAll(s string) []string {
+	var words []string
+	for {
+		s = strings.TrimLeft(s, " \t\r\n\v\f")
+		if s == "" {
+			return words
+		}
+		var w strings.Builder
+		if q := s[0]; q == '"' || q == '\'' {
+			i := 1
+			for i < len(s) && s[i] != q {
+				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == q || s[i+1] == '\\') {
+					i++
+				}
+				w.WriteByte(s[i])
+				i++
+			}
+			if i < len(s) {
+				i++
+			}
+			s = s[i:]
+		} else {
+			i := 0
+			for i < len(s) && !strings.ContainsRune(" \t\r\n\v\f", rune(s[i])) {
+				if s[i] == '\\' && i+1 < len(s) && s[i+1] == '\\' {
+					i++
+				}
+				w.WriteByte(s[i])
+				i++
+			}
+			s = s[i:]
+		}
+		words = append(words, w.String())
+	}
+}

@@ -1,0 +1,101 @@
+package shim
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Setting is one INI directive and the raw string value PHP should see,
+// as ini_get() returns it.
+type Setting struct {
+	Key   string
+	Value string
+}
+
+// ErrUnencodable means a setting cannot be written into PHP_VALUE so that
+// php-fpm's INI parser gives back exactly the same key and value.
+var ErrUnencodable = errors.New("setting cannot be encoded safely in PHP_VALUE")
+
+// maxPHPValue bounds the encoded PHP_VALUE. php-fpm reads each name-value
+// pair from one FCGI_PARAMS record (65535 bytes with the length bytes,
+// FACTS Part C §1.4) and resets the connection otherwise; the margin keeps
+// the pair, its name and lengths inside one record.
+const maxPHPValue = 65535 - len("PHP_VALUE") - 8 - 64
+
+// EncodePHPValue renders settings as one PHP_VALUE param value, one
+// key=value line each, in a form php-fpm's INI scanner reads back
+// verbatim (php-src sapi/fpm/fpm/fpm_main.c runs zend_parse_ini_string in
+// ZEND_INI_SCANNER_NORMAL mode over the value):
+//
+//   - a value is a concatenation of single-quoted raw segments; the scanner
+//     does no ${VAR} expansion, no ; comments, no constant or bit-operator
+//     evaluation and no On/Off/none keyword mapping inside them (FACTS Part A
+//     §4 E19, E20);
+//   - a single quote is written as "'", a double-quoted string holding only
+//     that quote, so no $ ever appears inside double quotes (Part C §1.1);
+//     adjacent strings concatenate (E20);
+//   - the empty value is written as "" because an empty single-quoted string
+//     is rejected with "empty value for key" (E20);
+//   - values holding a newline, carriage return or NUL, and keys that are not
+//     plain directive names, are refused with ErrUnencodable: they could
+//     start a new INI line or be cut short.
+func EncodePHPValue(settings []Setting) (string, error) {
+	var b strings.Builder
+	for _, s := range settings {
+		if err := checkKey(s.Key); err != nil {
+			return "", err
+		}
+		b.WriteString(s.Key)
+		b.WriteByte('=')
+		v, err := encodeINIValue(s.Value)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", s.Key, err)
+		}
+		b.WriteString(v)
+		b.WriteByte('\n')
+	}
+	if b.Len() > maxPHPValue {
+		return "", fmt.Errorf("%d bytes, more than one FastCGI record holds: %w", b.Len(), ErrUnencodable)
+	}
+	return b.String(), nil
+}
+
+// checkKey accepts INI directive names as PHP registers them: letters,
+// digits, '.', '_' and '-'. Anything else ('=', '[', ']', blanks, quotes)
+// would change how the line parses (FACTS Part C §7 item 4).
+func checkKey(k string) error {
+	if k == "" {
+		return fmt.Errorf("empty key: %w", ErrUnencodable)
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("key %q: %w", k, ErrUnencodable)
+		}
+	}
+	return nil
+}
+
+// encodeINIValue writes one value as single-quoted raw segments.
+func encodeINIValue(v string) (string, error) {
+	if v == "" {
+		return `""`, nil
+	}
+	if i := strings.IndexAny(v, "\n\r\x00"); i >= 0 {
+		return "", fmt.Errorf("value holds byte %#x at %d: %w", v[i], i, ErrUnencodable)
+	}
+	var b strings.Builder
+	b.Grow(len(v) + 2)
+	for i, seg := range strings.Split(v, "'") {
+		if i > 0 {
+			b.WriteString(`"'"`)
+		}
+		if seg != "" {
+			b.WriteByte('\'')
+			b.WriteString(seg)
+			b.WriteByte('\'')
+		}
+	}
+	return b.String(), nil
+}

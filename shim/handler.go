@@ -1,0 +1,259 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/modphp-migrate/modphp-migrate/fcgi"
+)
+
+// ServeFCGI handles one request from Apache; it implements fcgi.Handler.
+func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
+	start := time.Now()
+	s.stats.Requests.Add(1)
+	defer func() { s.stats.observe(time.Since(start)) }()
+
+	if !s.enterFront(r.Context()) {
+		s.stats.Overloaded.Add(1)
+		s.log.Warn("overloaded: every front worker is busy", "uri", uriOf(r.Params))
+		writeError(w, http.StatusServiceUnavailable)
+		return
+	}
+	defer func() { <-s.front }()
+
+	st := s.state.Load()
+	params, dropped := ApplyEnvPolicy(r.Params)
+	if len(dropped) > 0 {
+		s.stats.DroppedParams.Add(int64(len(dropped)))
+		s.log.Warn("dropped params php-fpm would obey", "names", dropped, "uri", uriOf(r.Params))
+	}
+	if added := len(params) + len(dropped) - len(r.Params); added > 0 {
+		s.stats.RedirectCopies.Add(int64(added))
+	}
+
+	info := requestInfo(r.Params)
+	pool := st.route(info.DocRoot, info.Script)
+	var res *Resolution
+	if info.Script != "" {
+		var err error
+		res, err = st.resolver.Resolve(info)
+		if err != nil {
+			var ae *AccessError
+			if errors.As(err, &ae) {
+				s.countStatus(ae.Status)
+				s.log.Error("access file rejected as httpd with mod_php would", "where", ae.Pos.String(), "error", ae.Msg, "status", ae.Status, "script", info.Script)
+				writeError(w, ae.Status)
+				return
+			}
+			s.stats.ServerErrors.Add(1)
+			s.log.Error("resolving settings", "err", err, "script", info.Script)
+			writeError(w, http.StatusInternalServerError)
+			return
+		}
+		if res.EngineOff {
+			// mod_php would send the source, php-fpm would run it: both
+			// wrong for a directory meant to hold no live PHP.
+			s.stats.Forbidden.Add(1)
+			s.log.Info("php_flag engine off: refused", "script", info.Script)
+			writeError(w, http.StatusForbidden)
+			return
+		}
+		if s.log.Enabled(r.Context(), slog.LevelDebug) {
+			for _, ig := range res.Ignored {
+				s.log.Debug("setting ignored as mod_php ignores it", "key", ig.Key, "where", ig.Pos.String(), "reason", ig.Reason)
+			}
+		}
+	}
+
+	be := pool.be.Load()
+	phpValue, err := pool.phpValue(be, res, s.log)
+	if err != nil {
+		s.stats.ServerErrors.Add(1)
+		s.log.Error("refusing request: PHP_VALUE cannot be encoded safely", "err", err, "script", info.Script)
+		writeError(w, http.StatusInternalServerError)
+		return
+	}
+	if phpValue != "" {
+		params = append(params, fcgi.Param{Name: "PHP_VALUE", Value: phpValue})
+	}
+
+	if err := be.acquire(r.Context()); err != nil {
+		s.stats.Overloaded.Add(1)
+		s.log.Warn("overloaded: php-fpm pool busy", "pool", pool.addr.String(), "err", err)
+		writeError(w, http.StatusServiceUnavailable)
+		return
+	}
+	defer be.release()
+
+	req := &fcgi.Request{Params: params, Body: r.Stdin, ContentLength: contentLength(r.Params)}
+	cw := &countingWriter{w: w}
+	s.stats.Forwarded.Add(1)
+	result, err := be.client.Do(r.Context(), req, cw)
+	if result != nil && len(result.Stderr) > 0 {
+		// Apache logs it as AH01071, as it would from php-fpm directly.
+		w.Stderr().Write(result.Stderr)
+	}
+	if err != nil {
+		s.stats.BackendErrors.Add(1)
+		if r.Context().Err() != nil {
+			s.log.Info("request aborted by apache", "cause", context.Cause(r.Context()), "script", info.Script)
+			return
+		}
+		s.log.Error("php-fpm request failed", "pool", pool.addr.String(), "err", err, "script", info.Script)
+		if cw.n == 0 {
+			st := http.StatusBadGateway
+			if errors.Is(err, fcgi.ErrBackendUnavailable) || errors.Is(err, fcgi.ErrOverloaded) {
+				st = http.StatusServiceUnavailable
+			}
+			writeError(w, st)
+		}
+		return
+	}
+	if result != nil {
+		w.SetAppStatus(result.AppStatus)
+	}
+}
+
+func (s *Server) countStatus(code int) {
+	switch code {
+	case http.StatusForbidden:
+		s.stats.Forbidden.Add(1)
+	default:
+		s.stats.ServerErrors.Add(1)
+	}
+}
+
+// enterFront takes a front worker, waiting at most frontQueueWait.
+func (s *Server) enterFront(ctx context.Context) bool {
+	select {
+	case s.front <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(frontQueueWait)
+	defer t.Stop()
+	select {
+	case s.front <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// countingWriter counts the response bytes passed to Apache, to know
+// whether an error page can still be sent.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeError answers with a status and a short page, as CGI output that
+// mod_proxy_fcgi turns into the HTTP response.
+func writeError(w io.Writer, code int) {
+	text := http.StatusText(code)
+	body := fmt.Sprintf("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>%d %s</title>\n</head><body>\n<h1>%s</h1>\n</body></html>\n", code, text, text)
+	fmt.Fprintf(w, "Status: %d %s\r\nContent-Type: text/html; charset=iso-8859-1\r\nContent-Length: %d\r\n\r\n%s", code, text, len(body), body)
+}
+
+// contentLength reads CONTENT_LENGTH; -1 when absent or invalid, so the
+// client spools the body to learn it (Apache may stream a body without a
+// length, FACTS Part C §4.3).
+func contentLength(ps fcgi.Params) int64 {
+	v, ok := ps.Lookup("CONTENT_LENGTH")
+	if !ok || v == "" {
+		return -1
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+func uriOf(ps fcgi.Params) string {
+	v, _ := ps.Lookup("REQUEST_URI")
+	return v
+}
+
+// StripProxyPrefix returns the file path inside a SCRIPT_FILENAME that
+// mod_proxy_fcgi prefixed with proxy:fcgi://host[:port] (ProxyFCGIBackendType
+// FPM, the default; FACTS Part A §5, Part C §4.3). A value without the
+// prefix is returned as is.
+func StripProxyPrefix(sf string) string {
+	rest, ok := strings.CutPrefix(sf, "proxy:fcgi://")
+	if !ok {
+		return sf
+	}
+	i := strings.IndexByte(rest, '/')
+	if i < 0 {
+		return ""
+	}
+	return rest[i:]
+}
+
+// requestInfo finds the script, its document root and the URI of a
+// request. With ProxyPassMatch the path-info is still part of
+// SCRIPT_FILENAME (FACTS Part A §5), so the script is the longest leading
+// part of the path that is a regular file, as php-fpm's cgi.fix_pathinfo
+// finds it.
+func requestInfo(ps fcgi.Params) Request {
+	get := func(n string) string { v, _ := ps.Lookup(n); return v }
+	sf := StripProxyPrefix(get("SCRIPT_FILENAME"))
+	var info Request
+	info.ServerName = get("SERVER_NAME")
+	info.URI = get("SCRIPT_NAME") + get("PATH_INFO")
+	if sf == "" || !path.IsAbs(sf) || hasDotDot(sf) {
+		return info
+	}
+	info.Script = findScript(path.Clean(sf))
+	for _, n := range []string{"CONTEXT_DOCUMENT_ROOT", "DOCUMENT_ROOT"} {
+		if d := get(n); d != "" && path.IsAbs(d) {
+			if _, _, in := splitRoot(d, path.Dir(info.Script)); in || info.DocRoot == "" {
+				info.DocRoot = path.Clean(d)
+				if in {
+					break
+				}
+			}
+		}
+	}
+	return info
+}
+
+func hasDotDot(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// findScript returns the longest prefix of p that is a regular file, or "".
+func findScript(p string) string {
+	for q := p; q != "/" && q != "."; q = path.Dir(q) {
+		fi, err := os.Stat(q)
+		if err == nil {
+			if fi.Mode().IsRegular() {
+				return q
+			}
+			return ""
+		}
+	}
+	return ""
+}

@@ -1,0 +1,200 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/modphp-migrate/modphp-migrate/fcgi"
+)
+
+// poolQueueWait bounds how long a request waits for one of the pool's
+// pm.max_children connections. php-fpm itself would hold a request in its
+// listen backlog; the shim answers 503 instead of letting requests pile up
+// behind a saturated pool, and a pool that frees no worker within this time
+// is not keeping up.
+const poolQueueWait = 5 * time.Second
+
+// backend is one generation of a pool's connection settings; a reload that
+// changes pm.max_children replaces it while requests in flight finish on
+// the old one.
+type backend struct {
+	info   *Pool
+	client *fcgi.Client
+	slots  chan struct{}
+}
+
+// poolRuntime is a php-fpm pool as the shim drives it. It outlives
+// reloads: the keys the shim has ever set on the pool's workers stay set in
+// them (FACTS Part A §4 E3/E4), so the shim keeps resetting them.
+type poolRuntime struct {
+	addr Addr
+	be   atomic.Pointer[backend]
+
+	mu      sync.Mutex
+	managed map[string]bool
+	list    []string // managed keys, sorted
+	warned  map[string]bool
+}
+
+func newPoolRuntime(addr Addr) *poolRuntime {
+	return &poolRuntime{addr: addr, managed: map[string]bool{}, warned: map[string]bool{}}
+}
+
+// setPool installs the pool's (re)loaded settings and returns the backend
+// it replaced, if any, for the caller to close.
+func (p *poolRuntime) setPool(info *Pool) *backend {
+	old := p.be.Load()
+	if old != nil && old.info.MaxChildren == info.MaxChildren {
+		p.be.Store(&backend{info: info, client: old.client, slots: old.slots})
+		return nil
+	}
+	n := max(info.MaxChildren, 1)
+	p.be.Store(&backend{
+		info: info,
+		client: &fcgi.Client{
+			Network:   p.addr.Network,
+			Addr:      p.addr.Address,
+			KeepAlive: true,
+			MaxConns:  n,
+		},
+		slots: make(chan struct{}, n),
+	})
+	return old
+}
+
+// errOverloaded means no pool connection became free within poolQueueWait.
+var errOverloaded = errors.New("php-fpm pool busy")
+
+// acquire takes one of the pool's connection slots.
+func (b *backend) acquire(ctx context.Context) error {
+	select {
+	case b.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(poolQueueWait)
+	defer t.Stop()
+	select {
+	case b.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errOverloaded
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (b *backend) release() { <-b.slots }
+
+// phpValue builds the request's PHP_VALUE: the request's own settings,
+// and for every other key the shim has ever set on this pool, the pool's
+// baseline, so that nothing a previous request set survives in the worker
+// (FACTS Part C §7 item 2a). A setting whose key has no known baseline is
+// not sent (it could never be reset), and neither is one the pool locks
+// with php_admin_value.
+func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (string, error) {
+	desired := map[string]string{}
+	if res != nil {
+		for _, s := range res.Settings {
+			base, known := b.info.Baseline[s.Key]
+			switch {
+			case b.info.Locked[s.Key]:
+				p.warnOnce(log, "locked:"+s.Key, "setting not sent: the pool sets it with php_admin_value", "key", s.Key)
+				continue
+			case !known:
+				p.warnOnce(log, "unknown:"+s.Key, "setting not sent: its baseline value is unknown, so it could not be reset for later requests", "key", s.Key)
+				continue
+			case s.Key == "open_basedir" && res.OpenBasedirFromAccess && !openBasedirAllowed(base, s.Value):
+				// mod_php fails the change silently (OnUpdateBaseDir at
+				// PHP_INI_STAGE_HTACCESS only tightens).
+				continue
+			}
+			if _, err := encodeINIValue(base); err != nil {
+				p.warnOnce(log, "baseline:"+s.Key, "setting not sent: its baseline value cannot be encoded", "key", s.Key)
+				continue
+			}
+			desired[s.Key] = s.Value
+		}
+	}
+	p.mu.Lock()
+	for k := range desired {
+		if !p.managed[k] {
+			p.managed[k] = true
+			p.list = append(p.list, k)
+			slices.Sort(p.list)
+		}
+	}
+	list := p.list
+	p.mu.Unlock()
+	if len(list) == 0 {
+		return "", nil
+	}
+	settings := make([]Setting, 0, len(list))
+	for _, k := range list {
+		v, ok := desired[k]
+		if !ok {
+			v = b.info.Baseline[k]
+		}
+		settings = append(settings, Setting{Key: k, Value: v})
+	}
+	return EncodePHPValue(settings)
+}
+
+func (p *poolRuntime) warnOnce(log *slog.Logger, id, msg string, args ...any) {
+	p.mu.Lock()
+	seen := p.warned[id]
+	p.warned[id] = true
+	p.mu.Unlock()
+	if !seen {
+		log.Warn(msg, append([]any{"pool", p.addr.String()}, args...)...)
+	}
+}
+
+// managedKeys returns the keys the shim has set on the pool.
+func (p *poolRuntime) managedKeys() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.list)
+}
+
+// openBasedirAllowed is php-src main/fopen_wrappers.c OnUpdateBaseDir at
+// run time: any value when none is set; otherwise a non-empty list without
+// ".." whose every entry lies within the current open_basedir.
+func openBasedirAllowed(cur, next string) bool {
+	if cur == "" {
+		return true
+	}
+	if next == "" {
+		return false
+	}
+	curs := strings.Split(cur, ":")
+	for _, e := range strings.Split(next, ":") {
+		if e == "" {
+			continue
+		}
+		if slices.Contains(strings.Split(e, "/"), "..") {
+			return false
+		}
+		ok := false
+		for _, c := range curs {
+			if c != "" && strings.HasPrefix(e, c) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// String names the pool for logs.
+func (p *poolRuntime) String() string { return fmt.Sprintf("pool %s", p.addr) }

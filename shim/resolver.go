@@ -1,0 +1,506 @@
+package shim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+// lookupEnv resolves ${VAR} after Define; a variable so tests can set it.
+var lookupEnv = os.LookupEnv
+
+// maxAccessFileSize bounds one access file read into memory. httpd reads
+// .htaccess line by line with 8190-byte lines; a megabyte is far beyond
+// any real one and stops a hostile file from growing memory.
+const maxAccessFileSize = 1 << 20
+
+// maxCacheEntries bounds the access file cache; when full it starts over.
+// 100,000 entries of a few hundred bytes each cover every directory of a
+// large shared host.
+const maxCacheEntries = 100_000
+
+// Request is what the resolver needs to know about one request.
+type Request struct {
+	DocRoot    string // CONTEXT_DOCUMENT_ROOT or DOCUMENT_ROOT
+	Script     string // absolute path of the script file, path-info removed
+	URI        string // the URI Apache matched <Location> against (SCRIPT_NAME + PATH_INFO)
+	ServerName string
+}
+
+// Resolution is what mod_php would have applied to a request.
+type Resolution struct {
+	// Settings are the INI values to send, sorted by key.
+	Settings []Setting
+	// EngineOff is true when php_flag engine off (or php_value engine
+	// with a false value) is in effect: mod_php would not run the script.
+	EngineOff bool
+	// Ignored lists settings mod_php would have ignored silently, with
+	// the reason (SYSTEM-only directive, unknown directive, ...), for
+	// debug logs.
+	Ignored []IgnoredSetting
+	// OpenBasedirFromAccess is true when open_basedir comes from an
+	// access file: mod_php applies it at PHP_INI_STAGE_HTACCESS, where it
+	// may only tighten the current value (php-src main/fopen_wrappers.c
+	// OnUpdateBaseDir), while php-fpm would accept any value.
+	OpenBasedirFromAccess bool
+	// Files are the access files that were read, root first.
+	Files []string
+	// CacheHits and CacheMisses count access file lookups.
+	CacheHits, CacheMisses int
+}
+
+// IgnoredSetting is a php_value or php_flag that does not take effect.
+type IgnoredSetting struct {
+	Key    string
+	Pos    parser.Pos
+	Reason string
+}
+
+// Resolver computes the php_value/php_flag settings of requests from access
+// files and, optionally, the Apache configuration. It is safe for
+// concurrent use.
+type Resolver struct {
+	// AccessNames are the access file names (AccessFileName); the first
+	// that exists in a directory is read, as httpd does.
+	AccessNames []string
+	server      *serverConf
+	env         evalEnv
+	cache       accessCache
+}
+
+// NewResolver returns a resolver for access files named names (default
+// .htaccess). apacheConfig, when not empty, is the Apache configuration
+// whose AllowOverride, AccessFileName, modules and server-config php_*
+// lines apply.
+func NewResolver(names []string, apacheConfig string) (*Resolver, error) {
+	r := &Resolver{AccessNames: names, env: evalEnv{lookup: envLookup(nil)}}
+	if apacheConfig != "" {
+		sc, err := loadServerConf(apacheConfig, names)
+		if err != nil {
+			return nil, err
+		}
+		r.server = sc
+		r.env = sc.env
+		if len(names) == 0 {
+			r.AccessNames = sc.cfg.AccessNames
+		}
+	}
+	if len(r.AccessNames) == 0 {
+		r.AccessNames = []string{".htaccess"}
+	}
+	r.cache.m = map[string]*cacheEntry{}
+	return r, nil
+}
+
+// Stats returns the cache's hit and miss counters.
+func (r *Resolver) Stats() (hits, misses int64) {
+	return r.cache.hits.Load(), r.cache.misses.Load()
+}
+
+// entry is one key's value while merging, with mod_php's status.
+type mergeEntry struct {
+	line   phpLine
+	status phpini.Mode // ModePerDir for php_value/php_flag, ModeSystem for php_admin_*
+}
+
+// merger merges php lines by php-src apache_config.c
+// should_overwrite_per_dir_entry: a new entry replaces the old iff its
+// status is at least as high, so an outer php_admin_value beats an inner
+// php_value.
+type merger map[string]mergeEntry
+
+func (m merger) add(lines []phpLine) {
+	for _, l := range lines {
+		st := phpini.ModePerDir
+		if l.admin {
+			st = phpini.ModeSystem
+		}
+		if old, ok := m[l.key]; ok && st < old.status {
+			continue
+		}
+		m[l.key] = mergeEntry{line: l, status: st}
+	}
+}
+
+// Resolve computes the settings of one request. An *AccessError means the
+// request must be answered with its status instead of running.
+func (r *Resolver) Resolve(req Request) (*Resolution, error) {
+	res := &Resolution{}
+	m := merger{}
+	var vh *vhostScopes
+	sc := r.server
+	if sc != nil {
+		vh = sc.pickVHost(req.ServerName, req.DocRoot)
+		m.add(sc.main.server)
+		if vh != nil {
+			m.add(vh.server)
+		}
+	}
+	scriptDir := path.Dir(req.Script)
+	base := path.Base(req.Script)
+	var files []filesBlock
+	if sc != nil {
+		files = append(files, sc.main.files...)
+		if vh != nil {
+			files = append(files, vh.files...)
+		}
+	}
+
+	// Access files are read only under the document root, through an
+	// os.Root so that no symbolic link leads out of it.
+	root, _, inRoot := splitRoot(req.DocRoot, scriptDir)
+	var rt *os.Root
+	if inRoot {
+		var err error
+		rt, err = os.OpenRoot(root)
+		if err != nil {
+			return nil, &AccessError{Pos: parser.Pos{File: root}, Msg: fmt.Sprintf("opening document root: %v", err), Status: http.StatusInternalServerError}
+		}
+		defer rt.Close()
+	}
+
+	// Directory walk from / to the script's directory: non-regex
+	// <Directory> sections of each depth, then that directory's access file.
+	comps := splitPath(scriptDir)
+	rootDepth := len(splitPath(root))
+	for depth := 0; depth <= len(comps); depth++ {
+		dir := "/" + strings.Join(comps[:depth], "/")
+		if sc != nil {
+			for _, set := range scopeSets(sc, vh) {
+				for i := range set.dirs {
+					d := &set.dirs[i]
+					if d.matchLevel(dir, depth) {
+						m.add(d.lines)
+						files = append(files, d.files...)
+					}
+				}
+			}
+		}
+		if !inRoot || depth < rootDepth {
+			continue
+		}
+		reads, phpOK := true, true
+		if sc != nil {
+			reads, phpOK, _ = sc.allowOverride(dir, vh)
+			if reads && !phpOK {
+				phpOK = sc.allowOverrideList(dir, vh, "php_value") || sc.allowOverrideList(dir, vh, "php_flag")
+			}
+		}
+		if !reads {
+			continue
+		}
+		relDir := path.Join(append([]string{"."}, comps[rootDepth:depth]...)...)
+		af, hit, err := r.readAccess(rt, root, relDir)
+		if hit {
+			res.CacheHits++
+		} else {
+			res.CacheMisses++
+		}
+		if err != nil {
+			return nil, err
+		}
+		if af == nil {
+			continue
+		}
+		res.Files = append(res.Files, af.path)
+		if af.err != nil {
+			return nil, af.err
+		}
+		if af.firstPHP != nil && !phpOK {
+			return nil, notAllowed(af)
+		}
+		m.add(af.dir)
+		files = append(files, af.files...)
+	}
+	// Regex <Directory ~>/<DirectoryMatch> after all non-regex ones.
+	if sc != nil {
+		for _, set := range scopeSets(sc, vh) {
+			for i := range set.dirs {
+				d := &set.dirs[i]
+				if d.re != nil && d.re.MatchString(scriptDir) {
+					m.add(d.lines)
+					files = append(files, d.files...)
+				}
+			}
+		}
+	}
+	// <Files>/<FilesMatch> from everywhere, in merge order, after all
+	// directories: a parent's <Files x.php> beats a child's plain
+	// php_value (FACTS Part A §3b /files/sub/x.php).
+	for i := range files {
+		if files[i].matches(base) {
+			m.add(files[i].lines)
+		}
+	}
+	if sc != nil {
+		for _, set := range scopeSets(sc, vh) {
+			for i := range set.locs {
+				if set.locs[i].match(req.URI) {
+					m.add(set.locs[i].lines)
+				}
+			}
+		}
+	}
+	r.finish(m, res)
+	return res, nil
+}
+
+// scopeSets returns the main server's scopes, then the vhost's: httpd
+// appends a virtual host's sections after the main server's.
+func scopeSets(sc *serverConf, vh *vhostScopes) []*scopeSet {
+	if vh == nil {
+		return []*scopeSet{&sc.main}
+	}
+	return []*scopeSet{&sc.main, &vh.scopeSet}
+}
+
+// refusedKeys are never sent even from server config: under php-fpm they
+// load code into or disable functions in the worker for good (FACTS Part C
+// §1.2, §7 item 3).
+var refusedKeys = map[string]bool{
+	"extension": true, "zend_extension": true, "disable_functions": true, "disable_classes": true,
+}
+
+// finish applies mod_php's apply_config rules to the merged entries:
+// zend_alter_ini_entry_chars with the entry's status fails, silently,
+// for unknown directives and when the directive's mask lacks that status
+// (PHP_INI_SYSTEM directives from php_value, FACTS Part A §3a).
+func (r *Resolver) finish(m merger, res *Resolution) {
+	for key, e := range m {
+		if key == "engine" {
+			// apache2handler's engine directive: php-fpm has none
+			// ("unable to set 'engine'", FACTS Part A §3f); the shim
+			// answers 403 itself.
+			res.EngineOff = !parseINIBool(e.line.value)
+			continue
+		}
+		mode, known := phpini.Lookup(key)
+		reason := ""
+		switch {
+		case refusedKeys[key]:
+			reason = "never passed to php-fpm (changes the worker for good)"
+		case !known:
+			reason = "unknown directive (PHP " + phpini.PHPVersion + " table)"
+		case phpini.SAPI(key) != "":
+			reason = "directive of the " + phpini.SAPI(key) + " SAPI only"
+		case e.status == phpini.ModePerDir && !mode.PerDir():
+			reason = "PHP_INI_SYSTEM directive: mod_php ignores it in php_value/php_flag"
+		case e.status == phpini.ModeSystem && mode&phpini.ModeSystem == 0:
+			reason = "directive cannot be set by php_admin_value"
+		}
+		if reason != "" {
+			res.Ignored = append(res.Ignored, IgnoredSetting{Key: key, Pos: e.line.pos, Reason: reason})
+			continue
+		}
+		res.Settings = append(res.Settings, Setting{Key: key, Value: e.line.value})
+		if e.line.htaccess && key == "open_basedir" {
+			// Tightening is checked against the pool baseline by the
+			// handler, which knows it.
+			res.OpenBasedirFromAccess = true
+		}
+	}
+	slices.SortFunc(res.Settings, func(a, b Setting) int { return strings.Compare(a.Key, b.Key) })
+}
+
+// parseINIBool is zend_ini_parse_bool: "true", "yes", "on" (any case) or a
+// non-zero number.
+func parseINIBool(s string) bool {
+	switch strings.ToLower(s) {
+	case "true", "yes", "on":
+		return true
+	}
+	return atoi(s) != 0
+}
+
+// atoi is C's atoi: optional blanks and sign, then digits; 0 otherwise.
+func atoi(s string) int {
+	s = strings.TrimLeft(s, " \t\n\r\v\f")
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	n := 0
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + int(s[i]-'0')
+		if n > 1<<30 {
+			break
+		}
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
+// splitRoot returns the cleaned document root and the script directory
+// relative to it, and whether the directory lies inside the root.
+func splitRoot(docRoot, dir string) (root, rel string, ok bool) {
+	if docRoot == "" || !path.IsAbs(docRoot) {
+		return "", "", false
+	}
+	root = path.Clean(docRoot)
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return root, "", false
+	}
+	return root, rel, true
+}
+
+// splitPath returns the components of a cleaned absolute path.
+func splitPath(p string) []string {
+	p = strings.Trim(path.Clean(p), "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// readAccess returns the parsed access file of relDir (nil when there is
+// none), from the cache when the file is unchanged.
+func (r *Resolver) readAccess(rt *os.Root, root, relDir string) (*accessFile, bool, error) {
+	for _, name := range r.AccessNames {
+		rel := path.Join(relDir, name)
+		abs := path.Join(root, rel)
+		fi, err := rt.Stat(rel)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+				if r.cache.negative(abs) {
+					continue
+				}
+				r.cache.putNegative(abs)
+				continue
+			}
+			return nil, false, accessIOError(abs, err)
+		}
+		if af, ok := r.cache.get(abs, fi); ok {
+			return af, true, nil
+		}
+		af, fi2, err := r.parseFile(rt, rel, abs)
+		if err != nil {
+			return nil, false, err
+		}
+		r.cache.put(abs, fi2, af)
+		return af, false, nil
+	}
+	return nil, true, nil
+}
+
+func (r *Resolver) parseFile(rt *os.Root, rel, abs string) (*accessFile, fs.FileInfo, error) {
+	f, err := rt.Open(rel)
+	if err != nil {
+		return nil, nil, accessIOError(abs, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, accessIOError(abs, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return &accessFile{path: abs, err: &AccessError{Pos: parser.Pos{File: abs}, Msg: "not a regular file", Status: http.StatusInternalServerError}}, fi, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxAccessFileSize+1))
+	if err != nil {
+		return nil, nil, accessIOError(abs, err)
+	}
+	if len(data) > maxAccessFileSize {
+		return &accessFile{path: abs, err: &AccessError{Pos: parser.Pos{File: abs}, Msg: "access file too large", Status: http.StatusInternalServerError}}, fi, nil
+	}
+	return parseAccessFile(abs, data, r.env), fi, nil
+}
+
+// accessIOError maps a failure to read an access file to httpd's answer:
+// 403 when permission is denied ("unable to check htaccess file, ensure it
+// is readable"), 500 otherwise, including a path that leaves the document
+// root through a symbolic link.
+func accessIOError(abs string, err error) *AccessError {
+	st := http.StatusInternalServerError
+	if errors.Is(err, fs.ErrPermission) {
+		st = http.StatusForbidden
+	}
+	return &AccessError{Pos: parser.Pos{File: abs}, Msg: err.Error(), Status: st}
+}
+
+// fileID identifies one version of a file: a changed inode, size, mtime or
+// ctime means it must be read again (no blind TTL).
+type fileID struct {
+	dev, ino     uint64
+	size         int64
+	mtime, ctime int64
+}
+
+func idOf(fi fs.FileInfo) fileID {
+	id := fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino = uint64(st.Dev), st.Ino
+		id.ctime = st.Ctim.Sec*1e9 + st.Ctim.Nsec
+	}
+	return id
+}
+
+type cacheEntry struct {
+	id      fileID
+	missing bool
+	af      *accessFile
+}
+
+// accessCache maps access file paths to their parsed content, or to their
+// absence (negative entries).
+type accessCache struct {
+	mu           sync.RWMutex
+	m            map[string]*cacheEntry
+	hits, misses atomic.Int64
+}
+
+func (c *accessCache) lookup(p string) *cacheEntry {
+	c.mu.RLock()
+	e := c.m[p]
+	c.mu.RUnlock()
+	return e
+}
+
+func (c *accessCache) get(p string, fi fs.FileInfo) (*accessFile, bool) {
+	if e := c.lookup(p); e != nil && !e.missing && e.id == idOf(fi) {
+		c.hits.Add(1)
+		return e.af, true
+	}
+	c.misses.Add(1)
+	return nil, false
+}
+
+func (c *accessCache) negative(p string) bool {
+	if e := c.lookup(p); e != nil && e.missing {
+		c.hits.Add(1)
+		return true
+	}
+	c.misses.Add(1)
+	return false
+}
+
+func (c *accessCache) store(p string, e *cacheEntry) {
+	c.mu.Lock()
+	if len(c.m) >= maxCacheEntries {
+		c.m = map[string]*cacheEntry{}
+	}
+	c.m[p] = e
+	c.mu.Unlock()
+}
+
+func (c *accessCache) put(p string, fi fs.FileInfo, af *accessFile) {
+	c.store(p, &cacheEntry{id: idOf(fi), af: af})
+}
+
+func (c *accessCache) putNegative(p string) { c.store(p, &cacheEntry{missing: true}) }

@@ -1,0 +1,355 @@
+package shim
+
+import (
+	"fmt"
+	"net/http"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+// serverConf is what the shim takes from the Apache configuration
+// (--apache-config): php_* lines by scope, AllowOverride, AccessFileName,
+// modules and defines.
+type serverConf struct {
+	cfg    *parser.Config
+	main   scopeSet
+	vhosts []*vhostScopes
+	env    evalEnv
+}
+
+// scopeSet holds the php_* lines of one server (main or a virtual host)
+// by where httpd merges them (docs/manual/sections.xml "How the sections
+// are merged").
+type scopeSet struct {
+	server []phpLine    // outside any section: the server's defaults
+	dirs   []dirSection // <Directory>, <DirectoryMatch>, in file order
+	files  []filesBlock // top-level <Files>, <FilesMatch>
+	locs   []locSection // <Location>, <LocationMatch>
+}
+
+type vhostScopes struct {
+	vh *parser.VHost
+	scopeSet
+}
+
+// dirSection is a <Directory> or <DirectoryMatch> section.
+type dirSection struct {
+	node  *parser.Node
+	path  string // cleaned, without trailing slash (non-regex)
+	depth int    // path components (non-regex)
+	re    *regexp.Regexp
+	lines []phpLine
+	files []filesBlock // <Files> inside it
+}
+
+func (d *dirSection) matchLevel(dir string, depth int) bool {
+	if d.re != nil || d.depth != depth {
+		return false
+	}
+	if !strings.ContainsAny(d.path, "*?[") {
+		return d.path == dir
+	}
+	ok, err := path.Match(d.path, dir)
+	return err == nil && ok
+}
+
+// locSection is a <Location> or <LocationMatch> section.
+type locSection struct {
+	path  string
+	re    *regexp.Regexp
+	lines []phpLine
+}
+
+// match follows httpd's ap_location_walk: a non-regex location matches a
+// URI it is a prefix of, ending at a slash or at the URI's end.
+func (l *locSection) match(uri string) bool {
+	if l.re != nil {
+		return l.re.MatchString(uri)
+	}
+	if !strings.HasPrefix(uri, l.path) {
+		return false
+	}
+	return strings.HasSuffix(l.path, "/") || len(uri) == len(l.path) || uri[len(l.path)] == '/'
+}
+
+// loadServerConf reads the Apache configuration as the server runs after
+// mod_php is removed (modules, vhosts, AllowOverride), and its php_* lines
+// as mod_php would have applied them: <IfModule mod_php.c> and
+// <IfModule php_module> bodies count, other PHP module names do not.
+func loadServerConf(p string, accessNames []string) (*serverConf, error) {
+	cfg, err := parser.LoadView(p, parser.AfterModPHP, parser.LoadOptions{AccessFileNames: accessNames, NoAccessFiles: true})
+	if err != nil {
+		return nil, fmt.Errorf("loading apache config %s: %w", p, err)
+	}
+	for _, d := range cfg.Diagnostics {
+		if d.Severity == parser.SevError {
+			return nil, fmt.Errorf("apache config: %s: %s", d.Pos, d.Message)
+		}
+	}
+	sc := &serverConf{cfg: cfg}
+	mods := map[string]bool{}
+	for _, m := range cfg.Modules {
+		mods[m.ID] = true
+		mods[parser.SourceName(m.ID)] = true
+	}
+	sc.env = evalEnv{
+		module: func(n string) bool { return mods[n] },
+		define: func(n string) bool { _, ok := cfg.Defines[n]; return ok },
+		lookup: envLookup(cfg.Defines),
+	}
+	vhByNode := map[*parser.Node]*vhostScopes{}
+	for _, vh := range cfg.VHosts {
+		v := &vhostScopes{vh: vh}
+		sc.vhosts = append(sc.vhosts, v)
+		vhByNode[vh.Node] = v
+	}
+	var ferr error
+	parser.Walk(cfg.Main.Nodes, true, func(n *parser.Node) bool {
+		if ferr != nil {
+			return false
+		}
+		if n.Kind != parser.KindDirective {
+			return true
+		}
+		kind, ok := modPHPDirectives[strings.ToLower(n.Name)]
+		if !ok {
+			return true
+		}
+		if !activeForModPHP(n, sc.env) {
+			return true
+		}
+		if len(n.Args) != 2 || n.Args[0] == "" || n.Args[1] == "" {
+			ferr = fmt.Errorf("%s: %s takes two arguments, %s", n.Pos, strings.ToLower(n.Name), take2Help[strings.ToLower(n.Name)])
+			return false
+		}
+		l := phpLine{key: n.Args[0], value: modPHPValue(kind.flag, n.Args[1]), admin: kind.admin, pos: n.Pos}
+		if err := sc.place(l, n, vhByNode); err != nil {
+			ferr = err
+			return false
+		}
+		return true
+	})
+	if ferr != nil {
+		return nil, ferr
+	}
+	return sc, nil
+}
+
+// envLookup resolves ${VAR} in access files: Define, then the shim's
+// environment (httpd uses its own environment; run the shim with Apache's
+// envvars for the same result, FACTS Part A §3b "value handling").
+func envLookup(defines map[string]string) func(string) (string, bool) {
+	return func(n string) (string, bool) {
+		if v, ok := defines[n]; ok {
+			return v, true
+		}
+		return lookupEnv(n)
+	}
+}
+
+// activeForModPHP reports whether every conditional section around n holds
+// on a server that has PHP 8's mod_php loaded.
+func activeForModPHP(n *parser.Node, env evalEnv) bool {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Kind != parser.KindSection || !parser.IsConditional(p) {
+			continue
+		}
+		if strings.EqualFold(p.Name, "IfModule") && len(p.Args) > 0 {
+			arg, neg := p.Args[0], false
+			if strings.HasPrefix(arg, "!") {
+				arg, neg = arg[1:], true
+			}
+			if parser.IsPHPGuard(arg) {
+				if parser.PHP8Guard(arg) == neg {
+					return false
+				}
+				continue
+			}
+		}
+		if !p.Active {
+			return false
+		}
+	}
+	return true
+}
+
+// place files a server-config php line under its innermost scope.
+func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node]*vhostScopes) error {
+	set := &sc.main
+	if vn := parser.Enclosing(n, "virtualhost"); vn != nil {
+		if v := vhByNode[vn]; v != nil {
+			set = &v.scopeSet
+		}
+	}
+	sec := parser.Enclosing(n, "directory", "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch")
+	if sec == nil {
+		set.server = append(set.server, l)
+		return nil
+	}
+	lname := strings.ToLower(sec.Name)
+	switch lname {
+	case "files", "filesmatch":
+		m, err := filesSectionMatcher(lname, sec.Args)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sec.Pos, err)
+		}
+		if dn := parser.Enclosing(sec, "directory", "directorymatch"); dn != nil {
+			d, err := set.dir(dn)
+			if err != nil {
+				return err
+			}
+			d.files = appendFilesLine(d.files, sec, m, l)
+			return nil
+		}
+		set.files = appendFilesLine(set.files, sec, m, l)
+		return nil
+	case "directory", "directorymatch":
+		d, err := set.dir(sec)
+		if err != nil {
+			return err
+		}
+		d.lines = append(d.lines, l)
+	case "location", "locationmatch":
+		args := sec.Args
+		regex := lname == "locationmatch"
+		if !regex && len(args) == 2 && args[0] == "~" {
+			regex, args = true, args[1:]
+		}
+		if len(args) != 1 {
+			return fmt.Errorf("%s: <%s> takes one argument", sec.Pos, sec.Name)
+		}
+		ls := locSection{path: args[0]}
+		if regex {
+			re, err := regexp.Compile(args[0])
+			if err != nil {
+				return fmt.Errorf("%s: %w", sec.Pos, err)
+			}
+			ls.re = re
+		}
+		// One locSection per line keeps file order without a node index.
+		ls.lines = []phpLine{l}
+		set.locs = append(set.locs, ls)
+	default:
+		// <Proxy>: the request reaches the shim through it, not through a
+		// directory; mod_php never saw such requests.
+	}
+	return nil
+}
+
+// appendFilesLine adds l to the block for section sec (the last block when
+// it is the same section).
+func appendFilesLine(blocks []filesBlock, sec *parser.Node, m filesMatcher, l phpLine) []filesBlock {
+	if k := len(blocks) - 1; k >= 0 && len(blocks[k].lines) > 0 && blocks[k].lines[0].pos.File == l.pos.File && blocks[k].sameSection == sec {
+		blocks[k].lines = append(blocks[k].lines, l)
+		return blocks
+	}
+	return append(blocks, filesBlock{match: []filesMatcher{m}, lines: []phpLine{l}, sameSection: sec})
+}
+
+// dir returns the dirSection of a <Directory> node, adding it on first use.
+func (s *scopeSet) dir(n *parser.Node) (*dirSection, error) {
+	for i := range s.dirs {
+		if s.dirs[i].node == n {
+			return &s.dirs[i], nil
+		}
+	}
+	args := n.Args
+	regex := strings.EqualFold(n.Name, "directorymatch")
+	if !regex && len(args) == 2 && args[0] == "~" {
+		regex, args = true, args[1:]
+	}
+	if len(args) != 1 {
+		return nil, fmt.Errorf("%s: <%s> takes one argument", n.Pos, n.Name)
+	}
+	d := dirSection{node: n}
+	if regex {
+		re, err := regexp.Compile(args[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n.Pos, err)
+		}
+		d.re = re
+	} else {
+		d.path = path.Clean(args[0])
+		d.depth = pathDepth(d.path)
+	}
+	s.dirs = append(s.dirs, d)
+	return &s.dirs[len(s.dirs)-1], nil
+}
+
+// pathDepth counts the components of a cleaned absolute path ("/" is 0).
+func pathDepth(p string) int {
+	if p == "/" || p == "" {
+		return 0
+	}
+	return strings.Count(strings.TrimSuffix(p, "/"), "/")
+}
+
+// pickVHost chooses the virtual host of a request the way name-based
+// virtual hosting would: ServerName or ServerAlias equal to SERVER_NAME,
+// else the one whose DocumentRoot is the request's; nil means the main
+// server.
+func (sc *serverConf) pickVHost(serverName, docRoot string) *vhostScopes {
+	if sc == nil {
+		return nil
+	}
+	for _, v := range sc.vhosts {
+		if strings.EqualFold(v.vh.ServerName, serverName) {
+			return v
+		}
+		for _, a := range v.vh.Aliases {
+			if ok, _ := path.Match(strings.ToLower(a), strings.ToLower(serverName)); ok {
+				return v
+			}
+		}
+	}
+	for _, v := range sc.vhosts {
+		if docRoot != "" && path.Clean(v.vh.DocumentRoot) == path.Clean(docRoot) {
+			return v
+		}
+	}
+	return nil
+}
+
+// allowOverride returns whether httpd reads access files in dir and
+// whether php_value/php_flag are allowed in them (OR_OPTIONS, or named in
+// AllowOverrideList).
+func (sc *serverConf) allowOverride(dir string, v *vhostScopes) (reads, php bool, pos parser.Pos) {
+	if sc == nil {
+		return true, true, parser.Pos{}
+	}
+	var vh *parser.VHost
+	if v != nil {
+		vh = v.vh
+	}
+	o := sc.cfg.AllowOverrideFor(dir, vh)
+	if !o.Reads() {
+		return false, false, o.Pos
+	}
+	return true, o.Mask&parser.OverrideOptions != 0, o.Pos
+}
+
+// allowOverrideList reports whether AllowOverrideList names the directive.
+func (sc *serverConf) allowOverrideList(dir string, v *vhostScopes, name string) bool {
+	if sc == nil {
+		return false
+	}
+	var vh *parser.VHost
+	if v != nil {
+		vh = v.vh
+	}
+	for _, n := range sc.cfg.AllowOverrideFor(dir, vh).List {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// notAllowed is the AccessError httpd gives for php_value in an access file
+// whose AllowOverride lacks Options.
+func notAllowed(af *accessFile) *AccessError {
+	return &AccessError{Pos: *af.firstPHP, Msg: af.firstDir + " not allowed here", Status: http.StatusInternalServerError}
+}
