@@ -41,24 +41,41 @@ func (l *countingListener) Accept() (net.Conn, error) {
 // apacheFront starts our server on a Unix socket Apache's workers can
 // reach and an Apache proxying /app/ to it with extra ProxyPass keys.
 func apacheFront(t *testing.T, h Handler, proxyKeys string) (*lab.Apache, *countingListener, chan error) {
+	return apacheFrontOn(t, "unix", h, proxyKeys)
+}
+
+// apacheFrontOn is apacheFront with our server on "unix" or "tcp"
+// (127.0.0.1).
+func apacheFrontOn(t *testing.T, network string, h Handler, proxyKeys string) (*lab.Apache, *countingListener, chan error) {
 	t.Helper()
 	lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd", "/usr/sbin/httpd")
-	sock := filepath.Join(lab.TempDir(t), "shim.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Apache's workers run as www-data and need write permission on the
-	// socket to connect.
-	if err := os.Chmod(sock, 0o666); err != nil {
-		t.Fatal(err)
+	var l net.Listener
+	var target string
+	if network == "tcp" {
+		var err error
+		if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		target = "fcgi://" + l.Addr().String() + "/app/"
+	} else {
+		sock := filepath.Join(lab.TempDir(t), "shim.sock")
+		var err error
+		if l, err = net.Listen("unix", sock); err != nil {
+			t.Fatal(err)
+		}
+		// Apache's workers run as www-data and need write permission
+		// on the socket to connect.
+		if err := os.Chmod(sock, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		target = "unix:" + sock + "|fcgi://localhost/app/"
 	}
 	cl := &countingListener{Listener: l}
 	errs := make(chan error, 100)
 	srv := &Server{Handler: h, ConnError: func(err error) { errs <- err }}
 	go srv.Serve(cl)
 	t.Cleanup(func() { srv.Close() })
-	a := lab.StartApache(t, fmt.Sprintf("ProxyPass /app/ \"unix:%s|fcgi://localhost/app/\" %s\n", sock, proxyKeys))
+	a := lab.StartApache(t, fmt.Sprintf("ProxyPass /app/ \"%s\" %s\n", target, proxyKeys))
 	return a, cl, errs
 }
 
@@ -91,15 +108,25 @@ func TestApacheRequestResponse(t *testing.T) {
 		}
 		io.WriteString(w.Stderr(), "shim says hello")
 	})
-	for _, reuse := range []bool{false, true} {
-		t.Run(fmt.Sprintf("enablereuse=%v", reuse), func(t *testing.T) {
+	for _, tc := range []struct {
+		network string
+		reuse   bool
+	}{{"unix", false}, {"unix", true}, {"tcp", false}, {"tcp", true}} {
+		reuse := tc.reuse
+		t.Run(fmt.Sprintf("%s/enablereuse=%v", tc.network, reuse), func(t *testing.T) {
 			seen = nil
 			keys := ""
 			if reuse {
 				keys = "enablereuse=on"
 			}
-			a, cl, errs := apacheFront(t, h, keys)
+			a, cl, errs := apacheFrontOn(t, tc.network, h, keys)
 			hc := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+			// Apache keeps the backend's host:port in SCRIPT_FILENAME
+			// (ProxyFCGIBackendType FPM, FACTS Part C §4.3).
+			host := "localhost"
+			if tc.network == "tcp" {
+				host = cl.Addr().String()
+			}
 			const requests = 8
 			for i := range requests {
 				req, _ := http.NewRequest("GET", fmt.Sprintf("%s/app/x.php?q=%d", a.URL, i), nil)
@@ -111,7 +138,7 @@ func TestApacheRequestResponse(t *testing.T) {
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				want := fmt.Sprintf("REQUEST_METHOD=GET\nREQUEST_URI=/app/x.php?q=%d\nQUERY_STRING=q=%d\n"+
-					"SCRIPT_FILENAME=proxy:fcgi://localhost/app/x.php\nSCRIPT_NAME=/app/x.php\nHTTP_X_CUSTOM=v \"quoted\"\n", i, i)
+					"SCRIPT_FILENAME=proxy:fcgi://%s/app/x.php\nSCRIPT_NAME=/app/x.php\nHTTP_X_CUSTOM=v \"quoted\"\n", i, i, host)
 				if resp.StatusCode != 201 || resp.Header.Get("X-Shim") != "yes" || resp.Header.Get("Content-Type") != "text/plain" || string(body) != want {
 					t.Fatalf("request %d: %d %v\n%s\nwant\n%s\nerror log:\n%s", i, resp.StatusCode, resp.Header, body, want, a.ErrorLogText())
 				}

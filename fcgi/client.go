@@ -68,7 +68,8 @@ type Request struct {
 	// Body is the request body, sent as STDIN. Nil means no body.
 	Body io.Reader
 
-	// ContentLength is the number of bytes Body holds. -1 means unknown:
+	// ContentLength is the number of bytes Body holds; 0 sends an empty
+	// body without reading Body. -1 means unknown:
 	// the body is then spooled (in memory up to 1 MiB, then in a temporary
 	// file) to learn its length, because php-fpm needs CONTENT_LENGTH.
 	ContentLength int64
@@ -167,7 +168,8 @@ func (c *Client) timeout(v, def time.Duration) time.Duration {
 	return def
 }
 
-// Do sends req and copies the STDOUT stream to stdout as records arrive.
+// Do sends req and copies the STDOUT stream to stdout (nil discards it) as
+// records arrive.
 // It returns when END_REQUEST has been read. The body is written while the
 // response is read, so a large upload and a large response flow at once.
 //
@@ -179,6 +181,9 @@ func (c *Client) timeout(v, def time.Duration) time.Duration {
 // other than REQUEST_COMPLETE also returns ErrOverloaded, ErrUnknownRole or
 // ErrCantMultiplex.
 func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Result, error) {
+	if stdout == nil {
+		stdout = io.Discard
+	}
 	if c.KeepAlive && c.MaxConns <= 0 {
 		return nil, fmt.Errorf("client for %s %s: KeepAlive needs MaxConns (at most pm.max_children): %w", c.Network, c.Addr, ErrInvalidConfig)
 	}

@@ -523,3 +523,34 @@ func TestFPMClientAbort(t *testing.T) {
 }
 
 func md5sum(s string) [16]byte { return md5.Sum([]byte(s)) }
+
+// TestFPMPoolBound sends more concurrent requests than php-fpm has workers
+// through a client bounded at pm.max_children: every request is served,
+// over at most that many connections, by at most that many workers.
+func TestFPMPoolBound(t *testing.T) {
+	const children, requests = 2, 12
+	f := startFPM(t, lab.FPMConfig{Children: children})
+	c := &Client{Network: f.Network, Addr: f.Addr, KeepAlive: true, MaxConns: children}
+	defer c.Close()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	pids := map[string]bool{}
+	for range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pid, _ := connID(t, c, f)
+			mu.Lock()
+			pids[pid] = true
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	s := c.Stats()
+	if s.Dials > children || s.Requests != requests || len(pids) > children {
+		t.Errorf("stats %+v, workers %v; want at most %d connections", s, pids, children)
+	}
+	if lines := f.AccessLines(t, requests); len(lines) != requests {
+		t.Errorf("access log: %d lines", len(lines))
+	}
+}

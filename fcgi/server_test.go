@@ -469,3 +469,62 @@ func TestClientServerRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestServerShutdown: Shutdown closes idle kept connections at once, lets
+// an active request finish (then closes its connection) and makes Serve
+// return ErrServerClosed.
+func TestServerShutdown(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	addr := filepath.Join(t.TempDir(), "s.sock")
+	l, err := net.Listen("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{Handler: HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		if _, ok := r.Params.Lookup("SLOW"); ok {
+			close(started)
+			<-release
+		}
+		io.WriteString(w, "done")
+	})}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	ts := &testServer{Server: srv, addr: addr, network: "unix"}
+	idle := ts.dial(t)
+	idle.send(request(1, true, nil, ""))
+	idle.response(1)
+	busy := ts.dial(t)
+	busy.send(request(1, true, Params{{"SLOW", "1"}}, ""))
+	<-started
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(context.Background()) }()
+	idle.expectClosed()
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned %v with a request in flight", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if out, _, _ := busy.response(1); out != "done" {
+		t.Errorf("in-flight request: %q", out)
+	}
+	busy.expectClosed()
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("Serve: %v", err)
+	}
+	// Shutdown with an expired context closes what is left.
+	srv2 := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) { <-r.Context().Done() }))
+	c := srv2.dial(t)
+	c.send(request(1, false, nil, ""))
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := srv2.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown past its deadline: %v", err)
+	}
+	c.expectClosed()
+}
