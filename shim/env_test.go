@@ -1,0 +1,136 @@
+package shim
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/modphp-migrate/modphp-migrate/fcgi"
+)
+
+func TestFirewalled(t *testing.T) {
+	for name, want := range map[string]bool{
+		"PHP_VALUE": true, "PHP_ADMIN_VALUE": true, "REQUEST_BODY_FILE": true,
+		"REDIRECT_PHP_VALUE": true, "REDIRECT_REDIRECT_PHP_ADMIN_VALUE": true,
+		"REDIRECT_REQUEST_BODY_FILE": true, "php_value": true, "Redirect_Php_Value": true,
+		"PHP_VALUES": false, "PHP_AUTH_USER": false, "HTTP_PHP_VALUE": false,
+		"REDIRECT_": false, "REDIRECT_URL": false, "X_PHP_VALUE": false,
+	} {
+		if got := Firewalled(name); got != want {
+			t.Errorf("Firewalled(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestApplyEnvPolicy replays FACTS Part A §3c (ProxyPassMatch: only the
+// REDIRECT_ copies arrive) and §3g (SetEnv PHP_VALUE/PHP_ADMIN_VALUE).
+func TestApplyEnvPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		in, want    fcgi.Params
+		wantDropped []string
+	}{
+		{
+			name: "A.3c ProxyPassMatch after rewrite",
+			in: fcgi.Params{
+				{"REDIRECT_HTTP_AUTHORIZATION", "Bearer x"}, {"REDIRECT_FOO", "bar"},
+				{"REDIRECT_STATUS", "200"}, {"REDIRECT_URL", "/rw/some/route"},
+				{"SCRIPT_FILENAME", "proxy:fcgi://127.0.0.1:9000/www/rw/index.php"},
+			},
+			want: fcgi.Params{
+				{"REDIRECT_HTTP_AUTHORIZATION", "Bearer x"}, {"REDIRECT_FOO", "bar"},
+				{"REDIRECT_STATUS", "200"}, {"REDIRECT_URL", "/rw/some/route"},
+				{"SCRIPT_FILENAME", "proxy:fcgi://127.0.0.1:9000/www/rw/index.php"},
+				{"HTTP_AUTHORIZATION", "Bearer x"}, {"FOO", "bar"},
+			},
+		},
+		{
+			name: "A.3c SetHandler: unprefixed already present, kept as is",
+			in:   fcgi.Params{{"REDIRECT_FOO", "old"}, {"FOO", "bar"}, {"REDIRECT_STATUS", "200"}},
+			want: fcgi.Params{{"REDIRECT_FOO", "old"}, {"FOO", "bar"}, {"REDIRECT_STATUS", "200"}},
+		},
+		{
+			name: "A.3g SetEnv PHP_VALUE and PHP_ADMIN_VALUE",
+			in: fcgi.Params{
+				{"PHP_ADMIN_VALUE", "open_basedir=/"}, {"PHP_VALUE", "auto_prepend_file=/x/prepend.php"},
+				{"REDIRECT_PHP_VALUE", "x=1"}, {"REDIRECT_REDIRECT_PHP_ADMIN_VALUE", "y=1"},
+				{"REQUEST_BODY_FILE", "/etc/os-release"}, {"REDIRECT_REQUEST_BODY_FILE", "/etc/shadow"},
+				{"HTTP_HOST", "h"},
+			},
+			want:        fcgi.Params{{"HTTP_HOST", "h"}},
+			wantDropped: []string{"PHP_ADMIN_VALUE", "PHP_VALUE", "REDIRECT_PHP_VALUE", "REDIRECT_REDIRECT_PHP_ADMIN_VALUE", "REQUEST_BODY_FILE", "REDIRECT_REQUEST_BODY_FILE"},
+		},
+		{
+			name: "never from the environment",
+			in: fcgi.Params{
+				{"REDIRECT_PHP_AUTH_USER", "a"}, {"REDIRECT_SCRIPT_FILENAME", "/x"}, {"REDIRECT_PATH_INFO", "/p"},
+				{"REDIRECT_PATH", "/bin"}, {"REDIRECT_DOCUMENT_ROOT", "/"}, {"REDIRECT_CONTEXT_DOCUMENT_ROOT", "/"},
+				{"REDIRECT_QUERY_STRING", "q"}, {"REDIRECT_REQUEST_METHOD", "PUT"}, {"REDIRECT_SERVER_NAME", "s"},
+				{"REDIRECT_GATEWAY_INTERFACE", "g"}, {"REDIRECT_CONTENT_LENGTH", "9"}, {"REDIRECT_REMOTE_USER", "u"},
+				{"REDIRECT_HTTPS", "on"}, {"REDIRECT_URL", "/u"}, {"REDIRECT_STATUS", "200"},
+				{"REDIRECT_HANDLER", "h"}, {"REDIRECT_ERROR_NOTES", "e"},
+			},
+			want: fcgi.Params{
+				{"REDIRECT_PHP_AUTH_USER", "a"}, {"REDIRECT_SCRIPT_FILENAME", "/x"}, {"REDIRECT_PATH_INFO", "/p"},
+				{"REDIRECT_PATH", "/bin"}, {"REDIRECT_DOCUMENT_ROOT", "/"}, {"REDIRECT_CONTEXT_DOCUMENT_ROOT", "/"},
+				{"REDIRECT_QUERY_STRING", "q"}, {"REDIRECT_REQUEST_METHOD", "PUT"}, {"REDIRECT_SERVER_NAME", "s"},
+				{"REDIRECT_GATEWAY_INTERFACE", "g"}, {"REDIRECT_CONTENT_LENGTH", "9"}, {"REDIRECT_REMOTE_USER", "u"},
+				{"REDIRECT_HTTPS", "on"}, {"REDIRECT_URL", "/u"}, {"REDIRECT_STATUS", "200"},
+				{"REDIRECT_HANDLER", "h"}, {"REDIRECT_ERROR_NOTES", "e"},
+			},
+		},
+		{
+			name: "any depth, least-prefixed copy wins",
+			in: fcgi.Params{
+				{"REDIRECT_REDIRECT_FOO", "deep"}, {"REDIRECT_FOO", "shallow"},
+				{"REDIRECT_REDIRECT_BAR", "b2"},
+			},
+			want: fcgi.Params{
+				{"REDIRECT_REDIRECT_FOO", "deep"}, {"REDIRECT_FOO", "shallow"},
+				{"REDIRECT_REDIRECT_BAR", "b2"},
+				{"FOO", "shallow"}, {"REDIRECT_BAR", "b2"}, {"BAR", "b2"},
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, dropped := ApplyEnvPolicy(tc.in)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("params:\n got %q\nwant %q", got, tc.want)
+			}
+			if !slices.Equal(dropped, tc.wantDropped) {
+				t.Errorf("dropped = %q, want %q", dropped, tc.wantDropped)
+			}
+		})
+	}
+}
+
+func TestStripProxyPrefix(t *testing.T) {
+	for in, want := range map[string]string{
+		"proxy:fcgi://localhost/tmp/lab/www/ini.php":                        "/tmp/lab/www/ini.php",
+		"proxy:fcgi://127.0.0.1:9100/tmp/lab/www/uploads/ok.php/extra/path": "/tmp/lab/www/uploads/ok.php/extra/path",
+		"/tmp/lab/www/ini.php":                                              "/tmp/lab/www/ini.php",
+		"proxy:fcgi://localhost":                                            "",
+	} {
+		if got := StripProxyPrefix(in); got != want {
+			t.Errorf("StripProxyPrefix(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOpenBasedirAllowed(t *testing.T) {
+	for _, tc := range []struct {
+		cur, next string
+		want      bool
+	}{
+		{"", "/anything", true},
+		{"/var/www", "/var/www/site", true},
+		{"/var/www", "/var/www/a:/var/www/b", true},
+		{"/var/www", "/", false},
+		{"/var/www", "", false},
+		{"/var/www", "/var/www/../etc", false},
+		{"/var/www:/tmp", "/tmp/x", true},
+	} {
+		if got := openBasedirAllowed(tc.cur, tc.next); got != tc.want {
+			t.Errorf("openBasedirAllowed(%q, %q) = %v, want %v", tc.cur, tc.next, got, tc.want)
+		}
+	}
+}
