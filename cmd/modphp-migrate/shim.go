@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/modphp-migrate/modphp-migrate/shim"
+)
+
+const shimUsage = `usage: modphp-migrate shim --listen ADDR --pool ADDR --fpm-config PATH [flags]
+
+Runs the FastCGI shim between Apache's mod_proxy_fcgi and php-fpm. For every
+request it applies .htaccess php_value/php_flag exactly as mod_php did,
+resets every setting it ever sent to a pool so nothing leaks into later
+requests, drops PHP_VALUE, PHP_ADMIN_VALUE and REQUEST_BODY_FILE params that
+.htaccess SetEnv can inject, restores variables Apache only passed as
+REDIRECT_*, answers 403 for php_flag engine off and 500 for a broken
+.htaccess. See docs/shim.md.
+
+ADDR is unix:/path or host:port. Apache side:
+  SetHandler "proxy:unix:/run/modphp-migrate/shim.sock|fcgi://localhost"
+
+Signals: SIGTERM or SIGINT drains requests (up to --shutdown-grace), a second
+one stops at once; SIGHUP re-reads --fpm-config, --php-ini and
+--apache-config without dropping requests.
+
+--config FILE holds flags one per line ("name = value" or "name value",
+# comments); flags given on the command line win.
+
+Exit codes: 0 stopped cleanly, 2 usage error, 3 could not start or failed.
+
+Flags:
+`
+
+func shimCommand() command {
+	return command{"shim", "run the FastCGI shim that applies .htaccess php_value/php_flag under php-fpm", runShim}
+}
+
+func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("shim", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	listen := fs.String("listen", "", "where Apache connects: `ADDR` unix:/path or host:port (required)")
+	pool := fs.String("pool", "", "default php-fpm pool `ADDR`: unix:/path or host:port (required)")
+	poolFor := fs.StringArray("pool-for", nil, "send requests under document root `DOCROOT=ADDR` to another pool; repeatable")
+	fpmConfig := fs.String("fpm-config", "", "php-fpm.conf `PATH` (pools, pm.max_children, php_value[...]) (required)")
+	phpINI := fs.String("php-ini", "", "php.ini `PATH` of the pools (default: php.ini beside --fpm-config)")
+	scanDir := fs.String("php-ini-scan-dir", "", "INI scan `DIR` (default: $PHP_INI_SCAN_DIR, else conf.d beside php.ini)")
+	phpBin := fs.String("php", "", "PHP command-line `BINARY` used to read the INI baseline (default: php8.2, else php)")
+	apacheConfig := fs.String("apache-config", "", "Apache configuration `PATH` (AllowOverride, AccessFileName, server-config php_value)")
+	access := fs.StringArray("access-file-name", nil, "access file `NAME` (default: AccessFileName, else .htaccess); repeatable")
+	status := fs.String("status-listen", "", "serve counters on `127.0.0.1:PORT` (loopback only; text, or JSON with ?format=json)")
+	listenMode := fs.String("listen-mode", "0666", "permission `MODE` of a Unix listen socket (Apache's user must connect)")
+	workers := fs.Int("workers", shim.DefaultWorkers, "`N` requests handled at once; more are answered 503")
+	grace := fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
+	logFormat := fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
+	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	configFile := fs.String("config", "", "read flags from `FILE`")
+	check := fs.Bool("check", false, "load the configuration, print the pools and exit")
+	help := fs.BoolP("help", "h", false, "show this help")
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "modphp-migrate shim: "+format+"\n\n%s%s", append(a, shimUsage, fs.FlagUsages())...)
+		return exitUsage
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageErr("%v", err)
+	}
+	if *help {
+		fmt.Fprint(stdout, shimUsage+fs.FlagUsages())
+		return exitOK
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	if *configFile != "" {
+		if err := applyConfigFile(fs, *configFile); err != nil {
+			fmt.Fprintf(stderr, "modphp-migrate shim: %v\n", err)
+			return exitUsage
+		}
+	}
+	for _, req := range []struct{ name, v string }{{"listen", *listen}, {"pool", *pool}, {"fpm-config", *fpmConfig}} {
+		if req.v == "" && !(*check && req.name == "listen") {
+			return usageErr("--%s is required", req.name)
+		}
+	}
+	log, err := newShimLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	cfg := shim.Config{
+		FPMConfig: *fpmConfig, PHPINI: *phpINI, ApacheConfig: *apacheConfig, AccessNames: *access,
+		StatusListen: *status, Workers: *workers, ShutdownGrace: *grace,
+		Source: &shim.CLIPoolSource{PHP: *phpBin, ScanDir: *scanDir},
+	}
+	if *listen != "" {
+		if cfg.Listen, err = shim.ParseAddr(*listen); err != nil {
+			return usageErr("--listen: %v", err)
+		}
+	}
+	if cfg.Pool, err = shim.ParseAddr(*pool); err != nil {
+		return usageErr("--pool: %v", err)
+	}
+	for _, pf := range *poolFor {
+		root, addr, ok := strings.Cut(pf, "=")
+		if !ok || !strings.HasPrefix(root, "/") {
+			return usageErr("--pool-for %q: want /document/root=ADDR", pf)
+		}
+		a, err := shim.ParseAddr(addr)
+		if err != nil {
+			return usageErr("--pool-for: %v", err)
+		}
+		cfg.Routes = append(cfg.Routes, shim.Route{DocRoot: root, Pool: a})
+	}
+	mode, err := strconv.ParseUint(*listenMode, 8, 32)
+	if err != nil || mode > 0o777 {
+		return usageErr("--listen-mode %q: want an octal mode such as 0660", *listenMode)
+	}
+	cfg.ListenMode = os.FileMode(mode)
+	if *status != "" {
+		if err := shim.CheckLoopback(*status); err != nil {
+			return usageErr("--status-listen: %v", err)
+		}
+	}
+	if *workers < 1 {
+		return usageErr("--workers must be at least 1")
+	}
+
+	srv, err := shim.New(ctx, cfg, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return exitInternal
+	}
+	if *check {
+		snap := srv.Snapshot()
+		for _, p := range snap.Pools {
+			fmt.Fprintf(stdout, "pool %s max_children=%d\n", p.Addr, p.MaxChildren)
+		}
+		return exitOK
+	}
+	return serveShim(ctx, srv, log)
+}
+
+// serveShim runs srv until ctx ends (the first SIGTERM/SIGINT, through
+// main's signal.NotifyContext), forces a stop on the second signal and
+// reloads on SIGHUP.
+func serveShim(ctx context.Context, srv *shim.Server, log *slog.Logger) int {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx) }()
+	stops := 0
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				log.Error("shim stopped", "err", err)
+				return exitInternal
+			}
+			return exitOK
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				log.Info("SIGHUP: reloading")
+				srv.Reload(ctx)
+				continue
+			}
+			stops++
+			if stops == 1 {
+				log.Info("stopping: draining requests; send the signal again to stop at once", "signal", sig.String())
+				cancel()
+				continue
+			}
+			log.Warn("second signal: stopping at once", "signal", sig.String())
+			srv.Close()
+		}
+	}
+}
+
+// secretAttrs are attribute keys whose values never reach the log.
+var secretAttrs = []string{"authorization", "cookie", "php_auth_pw"}
+
+// newShimLogger builds the one logger the shim uses, redacting secrets.
+func newShimLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		k := strings.ToLower(a.Key)
+		for _, s := range secretAttrs {
+			if strings.Contains(k, s) {
+				return slog.String(a.Key, "[redacted]")
+			}
+		}
+		return a
+	}}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// applyConfigFile sets every flag named in file that the command line did
+// not set. Lines are "name = value" or "name value"; # starts a comment.
+func applyConfigFile(fs *pflag.FlagSet, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("reading config: %w", err)
+	}
+	defer f.Close()
+	fromCLI := map[string]bool{}
+	fs.Visit(func(fl *pflag.Flag) { fromCLI[fl.Name] = true })
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name, val, ok := strings.Cut(line, "=")
+		if !ok {
+			name, val, _ = strings.Cut(line, " ")
+		}
+		name, val = strings.TrimPrefix(strings.TrimSpace(name), "--"), strings.TrimSpace(val)
+		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+			val = val[1 : len(val)-1]
+		}
+		if name == "config" || name == "help" {
+			return fmt.Errorf("%s:%d: --%s cannot be set in a config file", file, n, name)
+		}
+		if fs.Lookup(name) == nil {
+			return fmt.Errorf("%s:%d: unknown flag %q", file, n, name)
+		}
+		if fromCLI[name] {
+			continue
+		}
+		if err := fs.Set(name, val); err != nil {
+			return fmt.Errorf("%s:%d: %s: %w", file, n, name, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", file, err)
+	}
+	return nil
+}
