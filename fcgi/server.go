@@ -151,7 +151,27 @@ type Server struct {
 	conns     map[*serverConn]struct{}
 	sem       chan struct{}
 	closing   atomic.Bool
+	done      chan struct{} // closed by Close and Shutdown
+	doneOnce  sync.Once
 	wg        sync.WaitGroup
+}
+
+// doneChan returns the channel closed when the server starts closing.
+func (s *Server) doneChan() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		s.done = make(chan struct{})
+	}
+	return s.done
+}
+
+// markClosing flags the server as closing and wakes a Serve waiting for a
+// connection slot.
+func (s *Server) markClosing() {
+	s.closing.Store(true)
+	done := s.doneChan()
+	s.doneOnce.Do(func() { close(done) })
 }
 
 func (s *Server) maxConns() int {
@@ -183,6 +203,7 @@ func (s *Server) Serve(l net.Listener) error {
 	s.listeners[l] = struct{}{}
 	sem := s.sem
 	s.mu.Unlock()
+	done := s.doneChan()
 	defer func() {
 		s.mu.Lock()
 		delete(s.listeners, l)
@@ -190,7 +211,13 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 	}()
 	for {
-		sem <- struct{}{}
+		// At MaxConns, wait for a connection to end before accepting:
+		// further connections queue in the listen backlog.
+		select {
+		case sem <- struct{}{}:
+		case <-done:
+			return ErrServerClosed
+		}
 		nc, err := l.Accept()
 		if err != nil {
 			<-sem
@@ -230,7 +257,7 @@ func (s *Server) Serve(l net.Listener) error {
 // Close closes the listeners and every connection at once; handlers see
 // their contexts canceled with ErrConnClosed.
 func (s *Server) Close() error {
-	s.closing.Store(true)
+	s.markClosing()
 	s.mu.Lock()
 	for l := range s.listeners {
 		l.Close()
@@ -246,7 +273,7 @@ func (s *Server) Close() error {
 // requests to finish (their connections are then closed) or for ctx to
 // end, whichever comes first; on ctx's end it closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.closing.Store(true)
+	s.markClosing()
 	s.mu.Lock()
 	for l := range s.listeners {
 		l.Close()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -527,4 +528,47 @@ func TestServerShutdown(t *testing.T) {
 		t.Errorf("Shutdown past its deadline: %v", err)
 	}
 	c.expectClosed()
+}
+
+// TestServerMaxConns: at MaxConns the server stops accepting until a
+// connection ends, and Close still returns from Serve while it waits.
+func TestServerMaxConns(t *testing.T) {
+	addr := filepath.Join(t.TempDir(), "s.sock")
+	l, err := net.Listen("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{Handler: echoHandler, MaxConns: 1}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	ts := &testServer{Server: srv, addr: addr, network: "unix"}
+	first := ts.dial(t)
+	first.send(request(1, true, nil, ""))
+	first.response(1)
+	second := ts.dial(t) // connects (backlog) but is not served yet
+	second.send(request(1, false, nil, "2"))
+	second.nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	var b [1]byte
+	if _, err := second.nc.Read(b[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("second connection served beyond MaxConns: %v", err)
+	}
+	first.nc.Close()
+	second.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if out, _, _ := second.response(1); !strings.Contains(out, `body="2"`) {
+		t.Errorf("second connection after the first closed: %q", out)
+	}
+	// Fill the only slot again and close the server while Serve waits.
+	third := ts.dial(t)
+	third.send(request(1, true, nil, ""))
+	third.response(1)
+	ts.dial(t)
+	srv.Close()
+	select {
+	case err := <-served:
+		if !errors.Is(err, ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still waiting for a slot after Close")
+	}
 }
