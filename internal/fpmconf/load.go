@@ -108,7 +108,9 @@ func (l *fpmLoader) lookup() func(string) (string, bool) {
 
 func (l *fpmLoader) loadLine(path string, line int, ln string, depth int) {
 	events, serr := parseINI(ln+"\n", l.lookup())
-	pos := func(off int) parser.Pos { return parser.Pos{File: path, Line: line, Col: off + 1} }
+	// An error at the end points just past the line, not at the '\n'
+	// php-fpm appends.
+	pos := func(off int) parser.Pos { return parser.Pos{File: path, Line: line, Col: min(off, len(ln)) + 1} }
 	include := ""
 	var includePos parser.Pos
 	for _, ev := range events {
@@ -312,8 +314,13 @@ func (l *fpmLoader) checkValue(kind valueKind, v string) (string, string) {
 		n, msg := ParseTime(v)
 		return strconv.Itoa(n), msg
 	case kBool:
-		if v == "1" || v == "" {
-			return v, ""
+		// PHP 8.2's fpm_conf_set_boolean takes "1" (On, yes, true) and
+		// "" or "0" (Off, no, false, none).
+		switch v {
+		case "1":
+			return "1", ""
+		case "", "0":
+			return "", ""
 		}
 		return v, "invalid boolean value"
 	case kPM:
@@ -476,7 +483,7 @@ func (l *fpmLoader) array(name, key, value string, pos parser.Pos) {
 		switch value {
 		case "1":
 			v = "1"
-		case "":
+		case "", "0":
 			v = "0"
 		default:
 			l.diag(pos, SeverityError, "error while parsing '%s[%s]': invalid boolean value %q (use On or Off)", name, key, value)
@@ -490,7 +497,11 @@ func (l *fpmLoader) array(name, key, value string, pos parser.Pos) {
 		}
 	}
 	if _, known := phpini.Lookup(key); !known && key != "extension" {
-		l.diag(pos, SeverityWarning, "PHP %s does not know the directive %q; php-fpm logs \"Unable to set %s '%s'\" and ignores it", phpini.PHPVersion, key, strings.TrimSuffix(name, "flag")+"value", key)
+		list := "php_value"
+		if admin {
+			list = "php_admin_value"
+		}
+		l.diag(pos, SeverityWarning, "PHP %s does not know the directive %q; php-fpm logs \"Unable to set %s '%s'\" and ignores it", phpini.PHPVersion, key, list, key)
 	}
 	p.PHP = append(p.PHP, INISetting{Key: key, Value: v, Admin: admin, Flag: flag, Pos: pos})
 }
