@@ -65,12 +65,17 @@ var (
 	// END_REQUEST, for example because the worker was killed mid-response.
 	ErrIncompleteResponse = errors.New("fcgi: connection closed before END_REQUEST")
 
-	// ErrCantMultiplex, ErrOverloaded and ErrUnknownRole report an
-	// END_REQUEST whose protocol status is not REQUEST_COMPLETE.
+	// ErrCantMultiplex means the backend ended the request with
+	// FCGI_CANT_MPX_CONN: it was busy with another request on the
+	// connection.
 	ErrCantMultiplex = errors.New("fcgi: backend cannot multiplex connections")
-	// ErrOverloaded: END_REQUEST with FCGI_OVERLOADED.
+
+	// ErrOverloaded means the backend ended the request with
+	// FCGI_OVERLOADED.
 	ErrOverloaded = errors.New("fcgi: backend overloaded")
-	// ErrUnknownRole: END_REQUEST with FCGI_UNKNOWN_ROLE.
+
+	// ErrUnknownRole means the backend ended the request with
+	// FCGI_UNKNOWN_ROLE.
 	ErrUnknownRole = errors.New("fcgi: backend does not support the role")
 
 	// ErrAborted is the cause of a server-side request context canceled by

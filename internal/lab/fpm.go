@@ -41,11 +41,12 @@ type FPM struct {
 	// Dir holds the generated configuration and logs; DocRoot the
 	// scripts.
 	Dir, DocRoot string
-	// ConfPath is the generated php-fpm.conf; AccessLog, ErrorLog and
-	// SlowLog the pool's access log and the master's error log.
+	// ConfPath is the generated php-fpm.conf; AccessLog and ErrorLog
+	// the pool's access log and the master's error log (which also
+	// holds what workers write to stderr).
 	ConfPath, AccessLog, ErrorLog string
-	// AccessFormat is the pool's access.format: pid, method, request
-	// URI, status, script, request body length.
+	// AccessFormat is the pool's access.format: "pid=%p %m %s %f %l",
+	// i.e. worker pid, method, status, script and request body length.
 	AccessFormat string
 
 	p *process
