@@ -20,7 +20,7 @@ var proxyRouting = register(&Rule{
 		Text: `Finds ProxyPassMatch, ProxyPass and ` + "`RewriteRule … [P]`" + ` lines that send requests to ` + "`fcgi://`" + ` by URL, and reports what that breaks.
 
 - **The pattern lets path info through, or is not anchored** (` + "`^/(.*\\.php(/.*)?)$`, `\\.php`" + `): php-fpm gets a SCRIPT_FILENAME that need not exist, and with ` + "`cgi.fix_pathinfo=1`" + ` (the default) it walks back to the longest existing file. ` + "`/uploads/evil.jpg/x.php`" + ` then runs the uploaded image as PHP as soon as ` + "`security.limit_extensions`" + ` is relaxed (observed: ` + "`EVIL-EXECUTED`" + `, ../shared/FACTS.md Part A §3e).
-- **Access rules under the proxied path are bypassed**: for a URL the proxy takes, Apache reads no .htaccess and applies no ` + "`<Directory>`" + ` section — the Proxy container takes their place (Part A §2 item 2; httpd sections.xml). A ` + "`Require all denied`" + `, an authentication block or a ` + "`php_flag engine off`" + ` there no longer protects the PHP files (observed: PHP under ` + "`Require all denied`" + ` answered 200).
+- **Access rules under the proxied path are bypassed**: for a URL the proxy takes, Apache reads no .htaccess and applies no ` + "`<Directory>`" + ` or ` + "`<Files>`" + ` section — the Proxy container takes their place (Part A §2 item 2; httpd sections.xml). A ` + "`Require all denied`" + `, an authentication block or a ` + "`php_flag engine off`" + ` there no longer protects the PHP files (observed: PHP under ` + "`Require all denied`" + ` answered 200).
 - **The destination is not the DocumentRoot** of the virtual host: php-fpm runs files from a tree Apache does not serve, so nothing Apache knows about that directory applies.
 
 Route by existing file instead: a ` + "`<FilesMatch \\.php$>`" + ` with ` + "`<If \"-f %{REQUEST_FILENAME}\">`" + ` and ` + "`SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"`" + `. Apache then maps the URL to a file, reads every .htaccess on the way, applies every section, and splits PATH_INFO itself.`,
@@ -234,7 +234,7 @@ func runProxyRouting(p *Pass) {
 			if rel := bypassed(p, r); len(rel) > 0 {
 				rel = append(rel, includeChain(n)...)
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: rel,
-					Message: fmt.Sprintf("%s bypasses %d access %s under %s: for the URLs it proxies Apache reads no .htaccess and applies no <Directory>, so those PHP files answer 200 where they were denied; route PHP by existing file with SetHandler instead (see fix)",
+					Message: fmt.Sprintf("%s bypasses %d access %s under %s: for the URLs it proxies Apache reads no .htaccess and applies no <Directory> or <Files>, so those PHP files answer 200 where they were denied; route PHP by existing file with SetHandler instead (see fix)",
 						n.Name, countRules(rel), plural(countRules(rel), "rule", "rules"), r.dest)})
 			}
 		}
@@ -318,6 +318,16 @@ func bypassed(p *Pass, r *urlRoute) []Related {
 		} else {
 			d := conf.Ancestor(n, "Directory")
 			if d == nil {
+				// A <Files> section of the same virtual host: file
+				// sections are skipped for proxied requests too.
+				f := conf.Ancestor(n, "Files")
+				if f == nil {
+					f = conf.Ancestor(n, "FilesMatch")
+				}
+				if f == nil || r.vhost == nil || p.vhostOf(n) != r.vhost {
+					continue
+				}
+				out = append(out, Related{Pos: n.Pos, Message: fmt.Sprintf("%s in <%s %s> not applied to proxied PHP", n.Name, f.Name, strings.Join(f.Args, " "))})
 				continue
 			}
 			var ok bool
