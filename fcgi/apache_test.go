@@ -276,3 +276,70 @@ func TestApacheClientGone(t *testing.T) {
 		t.Fatal("handler still running 30 s after the client went away")
 	}
 }
+
+// TestApacheRelayToFPM runs the whole chain the shim will sit in: Apache
+// mod_proxy_fcgi → our server → our client → real php-fpm. Responses,
+// status lines and STDERR pass through unchanged; a chunked upload (no
+// CONTENT_LENGTH from Apache) is spooled by the client, which then sends
+// the exact length php-fpm needs.
+func TestApacheRelayToFPM(t *testing.T) {
+	f := startFPM(t, lab.FPMConfig{Children: 2})
+	backend := &Client{Network: f.Network, Addr: f.Addr, KeepAlive: true, MaxConns: 2, SpoolDir: t.TempDir()}
+	defer backend.Close()
+	lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd", "/usr/sbin/httpd")
+	sock := filepath.Join(lab.TempDir(t), "relay.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(sock, 0o666)
+	srv := &Server{Handler: relayHandler(backend)}
+	go srv.Serve(l)
+	defer srv.Close()
+	// php-fpm strips "proxy:fcgi://localhost" from SCRIPT_FILENAME, so the
+	// path after it is the script in php-fpm's document root.
+	a := lab.StartApache(t, fmt.Sprintf("ProxyPass /php/ \"unix:%s|fcgi://localhost%s/\" enablereuse=on\n", sock, f.DocRoot))
+
+	resp, body := get(t, http.DefaultClient, a.URL+"/php/status.php")
+	// Apache merges the two X-Lab lines of the CGI response into one
+	// (observed with 2.4.71).
+	if resp.StatusCode != 404 || fmt.Sprint(resp.Header.Values("X-Lab")) != "[a, b]" || body != "missing" {
+		t.Errorf("status.php: %d %v %q", resp.StatusCode, resp.Header, body)
+	}
+	resp, body = get(t, http.DefaultClient, a.URL+"/php/stderr.php")
+	if resp.StatusCode != 200 || body != "done" {
+		t.Errorf("stderr.php: %d %q", resp.StatusCode, body)
+	}
+	if s := a.ErrorLogText(); !strings.Contains(s, "AH01071: Got error 'PHP message: to stderr; PHP message: PHP Warning:  warned in "+f.Script("stderr.php")) {
+		t.Errorf("php-fpm's STDERR did not reach Apache's error log:\n%s", s)
+	}
+	for _, chunked := range []bool{false, true} {
+		const n = 20<<20 + 7
+		req, _ := http.NewRequest("POST", a.URL+"/php/echo.php", &patternReader{n: n})
+		req.ContentLength = n
+		if chunked {
+			req.ContentLength = -1
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := fmt.Sprintf("len=%d sha=%s cl=%d\n", n, patternSHA(n), n); resp.StatusCode != 200 || string(got) != want {
+			t.Errorf("POST chunked=%v: %d %q, want %q", chunked, resp.StatusCode, got, want)
+		}
+	}
+	req, _ := http.NewRequest("GET", a.URL+"/php/big.php", nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("big.php without SIZE: %d", resp.StatusCode)
+	}
+	if s := backend.Stats(); s.Dials > 2 {
+		t.Errorf("relay opened %d php-fpm connections, bound is 2: %+v", s.Dials, s)
+	}
+}
