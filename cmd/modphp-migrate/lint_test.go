@@ -257,3 +257,67 @@ func TestLintSARIF(t *testing.T) {
 		t.Errorf("results %s, want %s", strings.Join(got, ","), want)
 	}
 }
+
+// TestLintLegacyExample lints docs/examples/legacy-server, the README's
+// walkthrough, on a copy with the file modes of legacy-server.modes
+// applied, and compares file:line code severity of every finding with
+// testdata/legacy-server.golden (go test -update rewrites it; review the
+// diff against docs/examples/README.md, which lists what each site should
+// produce).
+func TestLintLegacyExample(t *testing.T) {
+	src := "../../docs/examples/legacy-server"
+	if _, err := os.Stat(src); err != nil {
+		t.Skipf("example tree not present: %v", err)
+	}
+	root := filepath.Join(t.TempDir(), "legacy-server")
+	if err := os.CopyFS(root, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	modes, err := os.ReadFile("../../docs/examples/legacy-server.modes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(modes), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		mode, err := strconv.ParseUint(f[0], 8, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(root, f[1]), os.FileMode(mode)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"lint", "--format=json", "--root", root, filepath.Join(root, "etc", "apache2")}, &stdout, &stderr)
+	if code != exitFindings {
+		t.Fatalf("exit %d, stderr %s", code, stderr.String())
+	}
+	var diags []jsonDiag
+	if err := json.Unmarshal(stdout.Bytes(), &diags); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, d := range diags {
+		if !filepath.IsAbs(d.File) {
+			t.Errorf("%s: file is not absolute although the input path is", d.File)
+		}
+		rel, _ := filepath.Rel(root, d.File)
+		b.WriteString(rel + ":" + strconv.Itoa(d.Line) + " " + d.Code + " " + d.Severity + "\n")
+	}
+	golden := filepath.Join("testdata", "legacy-server.golden")
+	if updating() {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("findings on docs/examples/legacy-server changed (go test -update after review):\ngot:\n%swant:\n%s", b.String(), want)
+	}
+}
