@@ -167,6 +167,12 @@ func (l *fpmLoader) include(pattern string, pos parser.Pos, depth int) {
 		return
 	}
 	for _, m := range matches {
+		if fi, err := os.Stat(m); err != nil || !fi.Mode().IsRegular() {
+			// php-fpm would read a device or FIFO line by line; we
+			// refuse to (include=/dev/zero never ends).
+			l.diag(pos, SeverityWarning, "not including %s: not a regular file", m)
+			continue
+		}
 		if depth >= maxIncludeDepth {
 			l.diag(pos, SeverityError, "including %s would open more than %d files at once; php-fpm refuses the configuration", m, maxIncludeDepth)
 			return
