@@ -196,7 +196,7 @@ func TestLocalFPM(t *testing.T) {
 	for k, want := range map[string]string{
 		"memory_limit": "128M", "display_errors": "", "expose_php": "", "max_file_uploads": "20",
 		"upload_max_filesize": "2M",
-		"error_reporting": "22527", // E_ALL & ~E_DEPRECATED & ~E_STRICT
+		"error_reporting":     "22527", // E_ALL & ~E_DEPRECATED & ~E_STRICT
 	} {
 		if got, ok := ini.Get(k); !ok || got != want {
 			t.Errorf("php.ini %s = %q, %v; want %q", k, got, ok, want)
