@@ -248,7 +248,10 @@ func TestClientPoolBound(t *testing.T) {
 			errs <- err
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); cl.Stats().Open < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // let the other three queue
 	if s := cl.Stats(); s.Open != 2 || s.Dials != 2 {
 		t.Errorf("with 5 requests waiting: %+v, want 2 open", s)
 	}

@@ -518,10 +518,11 @@ func TestServerShutdown(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 	// Shutdown with an expired context closes what is left.
-	srv2 := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) { <-r.Context().Done() }))
+	running := make(chan struct{})
+	srv2 := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) { close(running); <-r.Context().Done() }))
 	c := srv2.dial(t)
 	c.send(request(1, false, nil, ""))
-	time.Sleep(50 * time.Millisecond)
+	<-running
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := srv2.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
