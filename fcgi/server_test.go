@@ -558,6 +558,8 @@ func TestServerMaxConns(t *testing.T) {
 	if out, _, _ := second.response(1); !strings.Contains(out, `body="2"`) {
 		t.Errorf("second connection after the first closed: %q", out)
 	}
+	second.expectClosed() // half-closed by the server (no KEEP_CONN) ...
+	second.nc.Close()     // ... and closed by us, freeing the slot
 	// Fill the only slot again and close the server while Serve waits.
 	third := ts.dial(t)
 	third.send(request(1, true, nil, ""))
