@@ -80,6 +80,9 @@ var cliOverrides = map[string]string{
 	"register_argc_argv": "1",
 }
 
+// probeMarker separates PHP's own output from the probe's JSON.
+const probeMarker = "@@modphp-migrate-baseline@@\n"
+
 // probeScript runs in the PHP binary. It reads a JSON request on stdin:
 // {"files": [ini files in load order], "pools": {pool: "k = raw\n..."}}.
 const probeScript = `$in = json_decode(stream_get_contents(STDIN), true);
@@ -100,7 +103,7 @@ foreach ($in["pools"] as $p => $s) {
   $out["pools"][$p] = [];
   if ($a !== false) { foreach ($a as $k => $v) { if (!is_array($v)) { $out["pools"][$p][$k] = (string)$v; } } }
 }
-echo json_encode($out);`
+echo "\n@@modphp-migrate-baseline@@\n", json_encode($out, JSON_FORCE_OBJECT);`
 
 // LoadPools implements PoolSource.
 func (s *CLIPoolSource) LoadPools(ctx context.Context, fpmConfig, phpINI string) ([]*Pool, error) {
@@ -252,6 +255,11 @@ func (s *CLIPoolSource) runProbe(ctx context.Context, phpINI, scanDir string, re
 	if err != nil {
 		return nil, fmt.Errorf("running %s for the INI baseline: %w: %s", bin, err, strings.TrimSpace(stderr.String()))
 	}
+	// PHP may print startup warnings on stdout first (display_errors);
+	// the JSON follows the marker.
+	if i := bytes.LastIndex(b, []byte(probeMarker)); i >= 0 {
+		b = b[i+len(probeMarker):]
+	}
 	var out probeOutput
 	if err := json.Unmarshal(b, &out); err != nil {
 		return nil, fmt.Errorf("reading %s's INI baseline: %w", bin, err)
@@ -260,11 +268,17 @@ func (s *CLIPoolSource) runProbe(ctx context.Context, phpINI, scanDir string, re
 }
 
 // defaultPHPINI is php.ini beside the php-fpm configuration's directory
-// (Debian: /etc/php/8.2/fpm/php-fpm.conf → /etc/php/8.2/fpm/php.ini).
+// (Debian: /etc/php/8.2/fpm/php-fpm.conf → /etc/php/8.2/fpm/php.ini), else
+// the php.ini Debian's php-fpm of the table's PHP version reads by default.
 func defaultPHPINI(fpmConfig string) string {
-	p := filepath.Join(filepath.Dir(fpmConfig), "php.ini")
-	if _, err := os.Stat(p); err == nil {
-		return p
+	v := phpini.PHPVersion
+	if i := strings.LastIndexByte(v, '.'); i > 0 {
+		v = v[:i]
+	}
+	for _, p := range []string{filepath.Join(filepath.Dir(fpmConfig), "php.ini"), "/etc/php/" + v + "/fpm/php.ini"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
 	}
 	return ""
 }

@@ -7,6 +7,15 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/fcgi"
 )
 
+// pp builds params from name, value pairs.
+func pp(kv ...string) fcgi.Params {
+	ps := fcgi.Params{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		ps = append(ps, fcgi.Param{Name: kv[i], Value: kv[i+1]})
+	}
+	return ps
+}
+
 func TestFirewalled(t *testing.T) {
 	for name, want := range map[string]bool{
 		"PHP_VALUE": true, "PHP_ADMIN_VALUE": true, "REQUEST_BODY_FILE": true,
@@ -31,64 +40,29 @@ func TestApplyEnvPolicy(t *testing.T) {
 	}{
 		{
 			name: "A.3c ProxyPassMatch after rewrite",
-			in: fcgi.Params{
-				{"REDIRECT_HTTP_AUTHORIZATION", "Bearer x"}, {"REDIRECT_FOO", "bar"},
-				{"REDIRECT_STATUS", "200"}, {"REDIRECT_URL", "/rw/some/route"},
-				{"SCRIPT_FILENAME", "proxy:fcgi://127.0.0.1:9000/www/rw/index.php"},
-			},
-			want: fcgi.Params{
-				{"REDIRECT_HTTP_AUTHORIZATION", "Bearer x"}, {"REDIRECT_FOO", "bar"},
-				{"REDIRECT_STATUS", "200"}, {"REDIRECT_URL", "/rw/some/route"},
-				{"SCRIPT_FILENAME", "proxy:fcgi://127.0.0.1:9000/www/rw/index.php"},
-				{"HTTP_AUTHORIZATION", "Bearer x"}, {"FOO", "bar"},
-			},
+			in:   pp("REDIRECT_HTTP_AUTHORIZATION", "Bearer x", "REDIRECT_FOO", "bar", "REDIRECT_STATUS", "200", "REDIRECT_URL", "/rw/some/route", "SCRIPT_FILENAME", "proxy:fcgi://127.0.0.1:9000/www/rw/index.php"),
+			want: pp("REDIRECT_HTTP_AUTHORIZATION", "Bearer x", "REDIRECT_FOO", "bar", "REDIRECT_STATUS", "200", "REDIRECT_URL", "/rw/some/route", "SCRIPT_FILENAME", "proxy:fcgi://127.0.0.1:9000/www/rw/index.php", "HTTP_AUTHORIZATION", "Bearer x", "FOO", "bar"),
 		},
 		{
 			name: "A.3c SetHandler: unprefixed already present, kept as is",
-			in:   fcgi.Params{{"REDIRECT_FOO", "old"}, {"FOO", "bar"}, {"REDIRECT_STATUS", "200"}},
-			want: fcgi.Params{{"REDIRECT_FOO", "old"}, {"FOO", "bar"}, {"REDIRECT_STATUS", "200"}},
+			in:   pp("REDIRECT_FOO", "old", "FOO", "bar", "REDIRECT_STATUS", "200"),
+			want: pp("REDIRECT_FOO", "old", "FOO", "bar", "REDIRECT_STATUS", "200"),
 		},
 		{
-			name: "A.3g SetEnv PHP_VALUE and PHP_ADMIN_VALUE",
-			in: fcgi.Params{
-				{"PHP_ADMIN_VALUE", "open_basedir=/"}, {"PHP_VALUE", "auto_prepend_file=/x/prepend.php"},
-				{"REDIRECT_PHP_VALUE", "x=1"}, {"REDIRECT_REDIRECT_PHP_ADMIN_VALUE", "y=1"},
-				{"REQUEST_BODY_FILE", "/etc/os-release"}, {"REDIRECT_REQUEST_BODY_FILE", "/etc/shadow"},
-				{"HTTP_HOST", "h"},
-			},
-			want:        fcgi.Params{{"HTTP_HOST", "h"}},
+			name:        "A.3g SetEnv PHP_VALUE and PHP_ADMIN_VALUE",
+			in:          pp("PHP_ADMIN_VALUE", "open_basedir=/", "PHP_VALUE", "auto_prepend_file=/x/prepend.php", "REDIRECT_PHP_VALUE", "x=1", "REDIRECT_REDIRECT_PHP_ADMIN_VALUE", "y=1", "REQUEST_BODY_FILE", "/etc/os-release", "REDIRECT_REQUEST_BODY_FILE", "/etc/shadow", "HTTP_HOST", "h"),
+			want:        pp("HTTP_HOST", "h"),
 			wantDropped: []string{"PHP_ADMIN_VALUE", "PHP_VALUE", "REDIRECT_PHP_VALUE", "REDIRECT_REDIRECT_PHP_ADMIN_VALUE", "REQUEST_BODY_FILE", "REDIRECT_REQUEST_BODY_FILE"},
 		},
 		{
 			name: "never from the environment",
-			in: fcgi.Params{
-				{"REDIRECT_PHP_AUTH_USER", "a"}, {"REDIRECT_SCRIPT_FILENAME", "/x"}, {"REDIRECT_PATH_INFO", "/p"},
-				{"REDIRECT_PATH", "/bin"}, {"REDIRECT_DOCUMENT_ROOT", "/"}, {"REDIRECT_CONTEXT_DOCUMENT_ROOT", "/"},
-				{"REDIRECT_QUERY_STRING", "q"}, {"REDIRECT_REQUEST_METHOD", "PUT"}, {"REDIRECT_SERVER_NAME", "s"},
-				{"REDIRECT_GATEWAY_INTERFACE", "g"}, {"REDIRECT_CONTENT_LENGTH", "9"}, {"REDIRECT_REMOTE_USER", "u"},
-				{"REDIRECT_HTTPS", "on"}, {"REDIRECT_URL", "/u"}, {"REDIRECT_STATUS", "200"},
-				{"REDIRECT_HANDLER", "h"}, {"REDIRECT_ERROR_NOTES", "e"},
-			},
-			want: fcgi.Params{
-				{"REDIRECT_PHP_AUTH_USER", "a"}, {"REDIRECT_SCRIPT_FILENAME", "/x"}, {"REDIRECT_PATH_INFO", "/p"},
-				{"REDIRECT_PATH", "/bin"}, {"REDIRECT_DOCUMENT_ROOT", "/"}, {"REDIRECT_CONTEXT_DOCUMENT_ROOT", "/"},
-				{"REDIRECT_QUERY_STRING", "q"}, {"REDIRECT_REQUEST_METHOD", "PUT"}, {"REDIRECT_SERVER_NAME", "s"},
-				{"REDIRECT_GATEWAY_INTERFACE", "g"}, {"REDIRECT_CONTENT_LENGTH", "9"}, {"REDIRECT_REMOTE_USER", "u"},
-				{"REDIRECT_HTTPS", "on"}, {"REDIRECT_URL", "/u"}, {"REDIRECT_STATUS", "200"},
-				{"REDIRECT_HANDLER", "h"}, {"REDIRECT_ERROR_NOTES", "e"},
-			},
+			in:   pp("REDIRECT_PHP_AUTH_USER", "a", "REDIRECT_SCRIPT_FILENAME", "/x", "REDIRECT_PATH_INFO", "/p", "REDIRECT_PATH", "/bin", "REDIRECT_DOCUMENT_ROOT", "/", "REDIRECT_CONTEXT_DOCUMENT_ROOT", "/", "REDIRECT_QUERY_STRING", "q", "REDIRECT_REQUEST_METHOD", "PUT", "REDIRECT_SERVER_NAME", "s", "REDIRECT_GATEWAY_INTERFACE", "g", "REDIRECT_CONTENT_LENGTH", "9", "REDIRECT_REMOTE_USER", "u", "REDIRECT_HTTPS", "on", "REDIRECT_URL", "/u", "REDIRECT_STATUS", "200", "REDIRECT_HANDLER", "h", "REDIRECT_ERROR_NOTES", "e"),
+			want: pp("REDIRECT_PHP_AUTH_USER", "a", "REDIRECT_SCRIPT_FILENAME", "/x", "REDIRECT_PATH_INFO", "/p", "REDIRECT_PATH", "/bin", "REDIRECT_DOCUMENT_ROOT", "/", "REDIRECT_CONTEXT_DOCUMENT_ROOT", "/", "REDIRECT_QUERY_STRING", "q", "REDIRECT_REQUEST_METHOD", "PUT", "REDIRECT_SERVER_NAME", "s", "REDIRECT_GATEWAY_INTERFACE", "g", "REDIRECT_CONTENT_LENGTH", "9", "REDIRECT_REMOTE_USER", "u", "REDIRECT_HTTPS", "on", "REDIRECT_URL", "/u", "REDIRECT_STATUS", "200", "REDIRECT_HANDLER", "h", "REDIRECT_ERROR_NOTES", "e"),
 		},
 		{
 			name: "any depth, least-prefixed copy wins",
-			in: fcgi.Params{
-				{"REDIRECT_REDIRECT_FOO", "deep"}, {"REDIRECT_FOO", "shallow"},
-				{"REDIRECT_REDIRECT_BAR", "b2"},
-			},
-			want: fcgi.Params{
-				{"REDIRECT_REDIRECT_FOO", "deep"}, {"REDIRECT_FOO", "shallow"},
-				{"REDIRECT_REDIRECT_BAR", "b2"},
-				{"FOO", "shallow"}, {"REDIRECT_BAR", "b2"}, {"BAR", "b2"},
-			},
+			in:   pp("REDIRECT_REDIRECT_FOO", "deep", "REDIRECT_FOO", "shallow", "REDIRECT_REDIRECT_BAR", "b2"),
+			want: pp("REDIRECT_REDIRECT_FOO", "deep", "REDIRECT_FOO", "shallow", "REDIRECT_REDIRECT_BAR", "b2", "FOO", "shallow", "REDIRECT_BAR", "b2", "BAR", "b2"),
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
