@@ -1,0 +1,70 @@
+package conf
+
+import (
+	"testing"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+func TestUnder(t *testing.T) {
+	for _, tc := range []struct {
+		p, dir string
+		want   bool
+	}{
+		{"/var/www/site", "/var/www/site", true},
+		{"/var/www/site/up", "/var/www/site/", true},
+		{"/var/www/sites", "/var/www/site", false},
+		{"/var/www", "/var/www/site", false},
+		{"/anything", "/", true},
+	} {
+		if got := Under(tc.p, tc.dir); got != tc.want {
+			t.Errorf("Under(%q, %q) = %v, want %v", tc.p, tc.dir, got, tc.want)
+		}
+	}
+}
+
+func TestPHPGuard(t *testing.T) {
+	for _, tc := range []struct {
+		arg     string
+		name    string
+		negated bool
+		ok      bool
+	}{
+		{"mod_php.c", "mod_php.c", false, true},
+		{"!mod_php8.c", "mod_php8.c", true, true},
+		{"php7_module", "php7_module", false, true},
+		{"mod_php8.2.c", "mod_php8.2.c", false, true},
+		{"sapi_apache2.c", "sapi_apache2.c", false, true},
+		{"mod_rewrite.c", "mod_rewrite.c", false, false},
+		{"!proxy_fcgi_module", "proxy_fcgi_module", true, false},
+	} {
+		name, neg, ok := PHPGuard(tc.arg)
+		if name != tc.name || neg != tc.negated || ok != tc.ok {
+			t.Errorf("PHPGuard(%q) = %q, %v, %v", tc.arg, name, neg, ok)
+		}
+	}
+}
+
+func TestPHPNames(t *testing.T) {
+	php8 := PHPNames(nil)
+	if !php8["mod_php.c"] || !php8["php_module"] || php8["mod_php8.c"] || len(php8) != 2 {
+		t.Errorf("PHP 8 names = %v", php8)
+	}
+	php7 := PHPNames(&parser.Config{Modules: []parser.Module{{ID: "rewrite_module"}, {ID: "php7_module"}}})
+	if !php7["mod_php7.c"] || !php7["php7_module"] || len(php7) != 2 {
+		t.Errorf("PHP 7 names = %v", php7)
+	}
+}
+
+func TestEffective(t *testing.T) {
+	guard := &parser.Node{Kind: parser.KindSection, Name: "IfModule", Args: []string{"mod_php.c"}, Active: false}
+	dir := &parser.Node{Kind: parser.KindSection, Name: "Directory", Parent: guard} // Active unset: not a conditional
+	n := &parser.Node{Kind: parser.KindDirective, Name: "php_value", Parent: dir}
+	if Effective(n) {
+		t.Error("node under a false <IfModule> is effective")
+	}
+	guard.Active = true
+	if !Effective(n) {
+		t.Error("node under a true <IfModule> is not effective")
+	}
+}
