@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -163,5 +164,30 @@ func TestSetVars(t *testing.T) {
 		if got := strings.Join(setVars(tc.n), " "); got != tc.want {
 			t.Errorf("setVars(%s %v) = %q, want %q", tc.n.Name, tc.n.Args, got, tc.want)
 		}
+	}
+}
+
+func TestWalkReportsUnreadable(t *testing.T) {
+	// Root can read every directory, so make one unreachable by path: a
+	// chain of directories deeper than PATH_MAX (4096 bytes) fails to open
+	// with ENAMETOOLONG, as a directory without permission would fail
+	// with EACCES.
+	root := t.TempDir()
+	t.Chdir(root)
+	name := strings.Repeat("d", 250)
+	for range 20 {
+		if err := os.Mkdir(name, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chdir(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile("deep.php", nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	res := walkTree(root, &Options{})
+	if res.unreadableCount != 1 || len(res.unreadable) != 1 || !strings.HasPrefix(res.unreadable[0], name+"/") {
+		t.Fatalf("unreadable = %d %.80q…, want the one directory past PATH_MAX", res.unreadableCount, res.unreadable)
 	}
 }
