@@ -195,11 +195,13 @@ func Sort(diags []Diagnostic) []Diagnostic {
 	})
 }
 
-// includeChain turns n's Include chain into related positions.
+// includeChain turns n's Include chain into related positions, innermost
+// first (the Include that pulled in n's file, then the one above it).
 func includeChain(n *parser.Node) []Related {
-	var out []Related
-	for _, inc := range conf.IncludeChain(n) {
-		out = append(out, Related{Pos: inc.Pos, Message: "included from here"})
+	chain := parser.IncludeChain(n)
+	out := make([]Related, 0, len(chain))
+	for i := len(chain) - 1; i >= 0; i-- {
+		out = append(out, Related{Pos: chain[i].Pos, Message: "included from here"})
 	}
 	return out
 }

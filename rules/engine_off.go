@@ -42,9 +42,9 @@ func runEngineOff(p *Pass) {
 		}
 		where := "in this directory"
 		if e.Access == nil {
-			if d := conf.Ancestor(n, "Directory"); d != nil {
+			if d := parser.Enclosing(n, "Directory"); d != nil {
 				where = "in " + conf.Arg(d, 0)
-			} else if conf.Ancestor(n, "VirtualHost") != nil {
+			} else if parser.Enclosing(n, "VirtualHost") != nil {
 				where = "in this virtual host"
 			}
 		}

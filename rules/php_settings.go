@@ -244,7 +244,7 @@ func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m))
 
 // directoryOf returns the path of the <Directory> section n is in, or "".
 func directoryOf(n *parser.Node) string {
-	if d := conf.Ancestor(n, "Directory"); d != nil {
+	if d := parser.Enclosing(n, "Directory"); d != nil {
 		if p, ok := conf.DirectoryPath(d); ok {
 			return p
 		}

@@ -87,7 +87,7 @@ func findRoutes(p *Pass) []*urlRoute {
 				loc = "LocationMatch"
 			}
 			args := n.Args
-			if sec := conf.Ancestor(n, loc); sec != nil && len(args) >= 1 && isFCGI(args[0]) {
+			if sec := parser.Enclosing(n, loc); sec != nil && len(args) >= 1 && isFCGI(args[0]) {
 				args = append([]string{conf.Arg(sec, 0)}, args...)
 			}
 			if len(args) < 2 {
@@ -107,7 +107,7 @@ func findRoutes(p *Pass) []*urlRoute {
 		// ProxyPass and ProxyPassMatch append the URL when the target
 		// has no backreference (mod_proxy docs); RewriteRule does not.
 		r.dest, r.backref, r.handler = fcgiDest(target, !strings.EqualFold(n.Name, "RewriteRule"))
-		r.inFiles = conf.Ancestor(n, "Files") != nil || conf.Ancestor(n, "FilesMatch") != nil
+		r.inFiles = parser.Enclosing(n, "Files") != nil || parser.Enclosing(n, "FilesMatch") != nil
 		if !r.prefix {
 			r.re, _ = regexp.Compile(r.pattern)
 		}
@@ -316,13 +316,13 @@ func bypassed(p *Pass, r *urlRoute) []Related {
 			dir = e.Access.Dir
 			what = "in .htaccess"
 		} else {
-			d := conf.Ancestor(n, "Directory")
+			d := parser.Enclosing(n, "Directory")
 			if d == nil {
 				// A <Files> section of the same virtual host: file
 				// sections are skipped for proxied requests too.
-				f := conf.Ancestor(n, "Files")
+				f := parser.Enclosing(n, "Files")
 				if f == nil {
-					f = conf.Ancestor(n, "FilesMatch")
+					f = parser.Enclosing(n, "FilesMatch")
 				}
 				if f == nil || r.vhost == nil || p.vhostOf(n) != r.vhost {
 					continue

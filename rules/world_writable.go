@@ -85,7 +85,7 @@ func phpTrees(p *Pass) []*tree {
 	byHost := map[string]*tree{}
 	var kept []*tree
 	for _, t := range trees {
-		host := conf.HostPath(p.Today, t.path)
+		host := p.Today.HostPath(t.path)
 		real, err := filepath.EvalSymlinks(host)
 		if err != nil {
 			continue

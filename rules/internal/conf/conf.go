@@ -7,8 +7,6 @@ package conf
 import (
 	"cmp"
 	"path"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -176,17 +174,9 @@ func Walk(cfg *parser.Config, fn func(n *parser.Node, f *parser.File, acc *parse
 				continue
 			}
 			fn(n, f, acc)
-			if len(n.Included) > 0 {
-				for _, inc := range n.Included {
-					walkFile(inc, acc)
-				}
-				continue
-			}
-			if len(n.Children) > 0 {
-				// Children of an Include with no Included list hold the
-				// included nodes directly; keep the including file's name
-				// only for sections.
-				walkNodes(n.Children, f, acc)
+			walkNodes(n.Children, f, acc)
+			for _, inc := range n.Included {
+				walkFile(inc, acc)
 			}
 		}
 	}
@@ -220,55 +210,17 @@ func Walk(cfg *parser.Config, fn func(n *parser.Node, f *parser.File, acc *parse
 // conditional section is inactive.
 func Effective(n *parser.Node) bool {
 	for p := n; p != nil; p = p.Parent {
-		if p.Kind == parser.KindSection && !p.Active && IsConditional(p.Name) {
+		if !p.Active && parser.IsConditional(p) {
 			return false
 		}
 	}
 	return true
 }
 
-// IsConditional reports whether name is one of httpd's read-time
-// conditional sections (<IfModule> and family).
-func IsConditional(name string) bool {
-	switch strings.ToLower(name) {
-	case "ifmodule", "ifdefine", "ifversion", "iffile", "ifdirective", "ifsection":
-		return true
-	}
-	return false
-}
-
-// IsInclude reports whether n is an Include or IncludeOptional directive.
-func IsInclude(n *parser.Node) bool {
-	return n.Kind == parser.KindDirective && (strings.EqualFold(n.Name, "Include") || strings.EqualFold(n.Name, "IncludeOptional"))
-}
-
-// IncludeChain returns the Include directives that led to n, innermost
-// first.
-func IncludeChain(n *parser.Node) []*parser.Node {
-	var out []*parser.Node
-	for p := n.Parent; p != nil; p = p.Parent {
-		if IsInclude(p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// Ancestor returns the nearest enclosing section named name
-// (case-insensitive), or nil.
-func Ancestor(n *parser.Node, name string) *parser.Node {
-	for p := n.Parent; p != nil; p = p.Parent {
-		if p.Kind == parser.KindSection && strings.EqualFold(p.Name, name) {
-			return p
-		}
-	}
-	return nil
-}
-
 // VHostOf returns the virtual host n is in, or nil for the main server (and
 // for access files).
 func VHostOf(cfg *parser.Config, n *parser.Node) *parser.VHost {
-	vh := Ancestor(n, "VirtualHost")
+	vh := parser.Enclosing(n, "VirtualHost")
 	if vh == nil || cfg == nil {
 		return nil
 	}
@@ -278,15 +230,6 @@ func VHostOf(cfg *parser.Config, n *parser.Node) *parser.VHost {
 		}
 	}
 	return nil
-}
-
-// HostPath returns where the path p (as httpd sees it) is on this machine:
-// under cfg.Root when the tree was loaded with one.
-func HostPath(cfg *parser.Config, p string) string {
-	if cfg == nil || cfg.Root == "" || !filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(cfg.Root, p)
 }
 
 // Clean returns p cleaned, with no trailing slash (except "/").
@@ -326,16 +269,12 @@ func Arg(n *parser.Node, i int) string {
 	return ""
 }
 
-// phpGuard matches the names people use to guard mod_php directives:
-// mod_php.c, mod_php7.c, php_module, php8_module, mod_php8.2.c,
-// libphp8.2.so, sapi_apache2.c.
-var phpGuard = regexp.MustCompile(`^(mod_php[0-9.]*\.c|php[0-9.]*_module|libphp[0-9.]*\.so|sapi_apache2\.c)$`)
-
 // PHPGuard reports whether the argument of an <IfModule> names the PHP
-// module, and whether it is negated ("!mod_php8.c").
+// module (parser.IsPHPGuard: mod_php.c, mod_php7.c, php_module,
+// libphp8.2.so, sapi_apache2.c, …), and whether it is negated ("!mod_php8.c").
 func PHPGuard(arg string) (name string, negated, ok bool) {
 	name, negated = strings.CutPrefix(arg, "!")
-	return name, negated, phpGuard.MatchString(name)
+	return name, negated, parser.IsPHPGuard(name)
 }
 
 // PHPNames returns the <IfModule> names that match the mod_php the
@@ -346,7 +285,7 @@ func PHPNames(cfg *parser.Config) map[string]bool {
 	id := "php_module"
 	if cfg != nil {
 		for _, m := range cfg.Modules {
-			if phpGuard.MatchString(m.ID) {
+			if parser.IsPHPModule(m) && strings.HasSuffix(m.ID, "_module") {
 				id = m.ID
 				break
 			}
@@ -500,7 +439,7 @@ func NewModel(cfg *parser.Config) *Model {
 
 // VHostOf returns the virtual host n is in, or nil.
 func (m *Model) VHostOf(n *parser.Node) *parser.VHost {
-	vh := Ancestor(n, "VirtualHost")
+	vh := parser.Enclosing(n, "VirtualHost")
 	if vh == nil {
 		return nil
 	}
