@@ -15,28 +15,37 @@ func explainCommand() command {
 	return command{name: "explain", summary: "explain a lint rule: what it finds, why, and the fix", run: runExplain}
 }
 
-func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("explain", pflag.ContinueOnError)
+// parseBare parses the arguments of a command that has no flags but -h:
+// it returns the positional arguments, or done with the exit code when -h
+// was given (usage on stdout, 0) or the flags were bad (stderr, 2).
+func parseBare(name, usage string, args []string, stdout, stderr io.Writer) (rest []string, code int, done bool) {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	usage := func(w io.Writer) {
-		fmt.Fprint(w, "usage: modphp-migrate explain CODE\n\nPrints the documentation of a lint rule (see 'modphp-migrate rules' for the codes).\n")
-	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			usage(stdout)
-			return exitOK
+			fmt.Fprint(stdout, usage)
+			return nil, exitOK, true
 		}
-		fmt.Fprintf(stderr, "modphp-migrate explain: %v\n", err)
-		usage(stderr)
+		fmt.Fprintf(stderr, "modphp-migrate %s: %v\n%s", name, err, usage)
+		return nil, exitUsage, true
+	}
+	return fs.Args(), 0, false
+}
+
+const explainUsage = "usage: modphp-migrate explain CODE\n\nPrints the documentation of a lint rule (see 'modphp-migrate rules' for the codes).\n"
+
+func runExplain(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	rest, code, done := parseBare("explain", explainUsage, args, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(rest) != 1 {
+		fmt.Fprint(stderr, explainUsage)
 		return exitUsage
 	}
-	if fs.NArg() != 1 {
-		usage(stderr)
-		return exitUsage
-	}
-	r, ok := rules.Lookup(fs.Arg(0))
+	r, ok := rules.Lookup(rest[0])
 	if !ok {
-		fmt.Fprintf(stderr, "modphp-migrate explain: no rule has code %q; 'modphp-migrate rules' lists them\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "modphp-migrate explain: no rule has code %q; 'modphp-migrate rules' lists them\n", rest[0])
 		return exitUsage
 	}
 	if _, err := io.WriteString(stdout, rules.Explain(r)); err != nil {

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
-
-	"github.com/spf13/pflag"
 
 	"github.com/modphp-migrate/modphp-migrate/rules"
 )
@@ -16,23 +13,15 @@ func rulesCommand() command {
 	return command{name: "rules", summary: "list the lint rules", run: runRules}
 }
 
+const rulesUsage = "usage: modphp-migrate rules\n\nLists every lint rule: code, severity and title.\n"
+
 func runRules(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("rules", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	usage := func(w io.Writer) {
-		fmt.Fprint(w, "usage: modphp-migrate rules\n\nLists every lint rule: code, severity and title.\n")
+	rest, code, done := parseBare("rules", rulesUsage, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			usage(stdout)
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "modphp-migrate rules: %v\n", err)
-		usage(stderr)
-		return exitUsage
-	}
-	if fs.NArg() != 0 {
-		usage(stderr)
+	if len(rest) != 0 {
+		fmt.Fprint(stderr, rulesUsage)
 		return exitUsage
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
