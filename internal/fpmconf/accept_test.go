@@ -62,6 +62,10 @@ var acceptCases = []struct {
 		want: []string{`1:1: nothing matches the include pattern "{{DIR}}/none/*.conf"`}},
 	{name: "include missing dir", conf: "include={{DIR}}/missing/*.conf\n" + pool,
 		want: []string{`1:1: cannot expand include pattern "{{DIR}}/missing/*.conf": open {{DIR}}/missing: no such file or directory; php-fpm refuses the configuration`}},
+	{name: "empty include", conf: "include=\n" + pool,
+		want: []string{`1:1: nothing matches the include pattern ""`}},
+	{name: "two includes on a line", conf: "include=a.inc\rinclude=b.inc\n" + pool, files: map[string]string{"a.inc": "", "b.inc": ""},
+		want: []string{`1:15: two includes on one line; php-fpm refuses the configuration`}},
 	{name: "include relative to prefix", conf: "include=pools/*.conf\n", files: map[string]string{"pools/www.conf": pool}},
 	{name: "include five deep", conf: "include=d1.inc\n", files: map[string]string{
 		"d1.inc": "include=d2.inc\n", "d2.inc": "include=d3.inc\n", "d3.inc": "include=d4.inc\n", "d4.inc": pool}},

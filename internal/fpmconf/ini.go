@@ -126,9 +126,8 @@ func (ini *INI) parse(path, src string, opt Options) {
 		}
 		return "", false
 	}
-	events, serr := parseINI(src, lookup)
 	lines := newLineIndex(src)
-	for _, ev := range events {
+	serr := parseINI(src, lookup, func(ev iniEvent) {
 		pos := lines.pos(path, ev.off)
 		for _, name := range ev.unset {
 			ini.Diagnostics = append(ini.Diagnostics, Diagnostic{Pos: pos, Severity: SeverityWarning,
@@ -144,7 +143,7 @@ func (ini *INI) parse(path, src string, opt Options) {
 				kind = "HOST"
 			}
 			if kind == "" {
-				continue
+				return
 			}
 			name := strings.TrimRight(ev.key[4:], `/\`)
 			name = strings.TrimLeft(name, "= \t")
@@ -152,7 +151,7 @@ func (ini *INI) parse(path, src string, opt Options) {
 				name = strings.ToLower(name)
 			}
 			if name == "" {
-				continue
+				return
 			}
 			section = &INISection{Kind: kind, Name: name, Pos: pos, Settings: map[string]Setting{}}
 			ini.Sections = append(ini.Sections, section)
@@ -169,7 +168,7 @@ func (ini *INI) parse(path, src string, opt Options) {
 				ini.Settings[ev.key] = s
 			}
 		}
-	}
+	})
 	if serr != nil {
 		ini.Diagnostics = append(ini.Diagnostics, Diagnostic{Pos: lines.pos(path, serr.off), Severity: SeverityError,
 			Message: serr.msg + "; PHP ignores the rest of the file"})

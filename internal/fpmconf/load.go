@@ -107,13 +107,12 @@ func (l *fpmLoader) lookup() func(string) (string, bool) {
 }
 
 func (l *fpmLoader) loadLine(path string, line int, ln string, depth int) {
-	events, serr := parseINI(ln+"\n", l.lookup())
 	// An error at the end points just past the line, not at the '\n'
 	// php-fpm appends.
 	pos := func(off int) parser.Pos { return parser.Pos{File: path, Line: line, Col: min(off, len(ln)) + 1} }
-	include := ""
+	var include *string
 	var includePos parser.Pos
-	for _, ev := range events {
+	serr := parseINI(ln+"\n", l.lookup(), func(ev iniEvent) {
 		p := pos(ev.off)
 		for _, name := range ev.unset {
 			l.diag(p, SeverityWarning, "${%s} is not set here; php-fpm takes it from its php.ini or environment and uses \"\" when neither has it", name)
@@ -125,27 +124,24 @@ func (l *fpmLoader) loadLine(path string, line int, ln string, depth int) {
 			l.diag(p, SeverityError, "%q has no value (php-fpm: \"value is NULL for a ZEND_INI_PARSER_ENTRY\"); write %s = value", ev.key, ev.key)
 		case evEntry:
 			if ev.key == "include" {
-				if include != "" {
+				if include != nil {
 					l.diag(p, SeverityError, "two includes on one line; php-fpm refuses the configuration")
-					continue
+					return
 				}
-				include, includePos = ev.value, p
-				if include == "" {
-					l.diag(p, SeverityError, "include= needs a file or pattern")
-				}
-				continue
+				include, includePos = &ev.value, p
+				return
 			}
 			l.entry(ev.key, ev.value, p)
 		case evArray:
 			l.array(ev.key, ev.offset, ev.value, p)
 		}
-	}
+	})
 	if serr != nil {
 		l.diag(pos(serr.off), SeverityError, "%s; php-fpm refuses the configuration", serr.msg)
 		return
 	}
-	if include != "" {
-		l.include(include, includePos, depth)
+	if include != nil {
+		l.include(*include, includePos, depth)
 	}
 }
 
@@ -154,7 +150,7 @@ func (l *fpmLoader) loadLine(path string, line int, ln string, depth int) {
 // directory that cannot be read is an error, no match only a warning, and
 // directories in the result are skipped.
 func (l *fpmLoader) include(pattern string, pos parser.Pos, depth int) {
-	if !strings.HasPrefix(pattern, "/") {
+	if pattern != "" && !strings.HasPrefix(pattern, "/") {
 		pattern = l.cfg.Prefix + "/" + pattern
 	}
 	matches, err := globC(pattern)

@@ -775,11 +775,12 @@ type iniParser struct {
 	unset  []string
 }
 
-// parseINI parses src with PHP's INI grammar. It returns the statements up
-// to the first syntax error, as PHP has applied them by then. lookup
-// resolves ${NAME}: PHP looks in the configuration read so far, then in the
+// parseINI parses src with PHP's INI grammar and hands each statement to
+// emit as soon as it is complete, as PHP's parser calls its callback, up to
+// the first syntax error. lookup resolves ${NAME}: PHP looks in the
+// configuration read so far (what emit has stored), then in the
 // environment.
-func parseINI(src string, lookup func(string) (string, bool)) ([]iniEvent, *iniSyntaxError) {
+func parseINI(src string, lookup func(string) (string, bool), emit func(iniEvent)) *iniSyntaxError {
 	// zend_ini_prepare_string_for_scanning skips a UTF-8 byte-order mark.
 	bom := 0
 	if strings.HasPrefix(src, "\xEF\xBB\xBF") {
@@ -791,58 +792,57 @@ func parseINI(src string, lookup func(string) (string, bool)) ([]iniEvent, *iniS
 	}
 	p := &iniParser{sc: scanner{src: src, pos: bom}, lookup: lookup}
 	p.advance()
-	var events []iniEvent
 	for {
 		start := p.tok
 		switch start.kind {
 		case tEnd:
-			return events, nil
+			return nil
 		case tEOL:
 			p.advance()
 		case tSection:
 			p.advance()
 			name, err := p.stringList(true, false)
 			if err != nil {
-				return events, err
+				return err
 			}
 			if p.tok.kind != tCloseBracket {
-				return events, p.unexpected("']'")
+				return p.unexpected("']'")
 			}
 			p.advance()
-			events = append(events, iniEvent{kind: evSection, key: name, off: start.off, unset: p.takeUnset()})
+			emit(iniEvent{kind: evSection, key: name, off: start.off, unset: p.takeUnset()})
 		case tLabel:
 			p.advance()
 			if p.tok.kind != tEquals {
-				events = append(events, iniEvent{kind: evBare, key: start.val, off: start.off})
+				emit(iniEvent{kind: evBare, key: start.val, off: start.off})
 				continue
 			}
 			p.advance()
 			v, err := p.value()
 			if err != nil {
-				return events, err
+				return err
 			}
-			events = append(events, iniEvent{kind: evEntry, key: start.val, value: v, off: start.off, unset: p.takeUnset()})
+			emit(iniEvent{kind: evEntry, key: start.val, value: v, off: start.off, unset: p.takeUnset()})
 		case tOffset:
 			p.advance()
 			off, err := p.stringList(true, true)
 			if err != nil {
-				return events, err
+				return err
 			}
 			if p.tok.kind != tCloseBracket {
-				return events, p.unexpected("']'")
+				return p.unexpected("']'")
 			}
 			p.advance()
 			if p.tok.kind != tEquals {
-				return events, p.unexpected("'='")
+				return p.unexpected("'='")
 			}
 			p.advance()
 			v, err := p.value()
 			if err != nil {
-				return events, err
+				return err
 			}
-			events = append(events, iniEvent{kind: evArray, key: start.val, offset: off, value: v, off: start.off, unset: p.takeUnset()})
+			emit(iniEvent{kind: evArray, key: start.val, offset: off, value: v, off: start.off, unset: p.takeUnset()})
 		default:
-			return events, p.unexpected("")
+			return p.unexpected("")
 		}
 	}
 }

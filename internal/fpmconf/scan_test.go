@@ -32,10 +32,11 @@ func needBinary(t testing.TB, name string) string {
 // INI_SCANNER_NORMAL) returns, flattened to sorted "path=value" lines, or
 // "false" on a syntax error.
 func emulate(src string, env map[string]string) string {
-	events, serr := parseINI(src, func(name string) (string, bool) {
+	var events []iniEvent
+	serr := parseINI(src, func(name string) (string, bool) {
 		v, ok := env[name]
 		return v, ok
-	})
+	}, func(ev iniEvent) { events = append(events, ev) })
 	if serr != nil {
 		return "false"
 	}
