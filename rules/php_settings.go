@@ -139,7 +139,14 @@ func runPHPSettings(p *Pass) {
 			p.Reportf(n, nil, "%s is never allowed in .htaccess: every request under %s %s; set %s in the php-fpm pool instead (%s)",
 				n.Name, accessDir(e), when, s.name, s.poolLine())
 		case e.After:
-			if inAccess {
+			if !s.admin && systemOnly(s.name) {
+				breaks := "httpd will refuse to start"
+				if inAccess {
+					breaks = "every request that reads this .htaccess will answer 500"
+				}
+				p.Reportf(n, nil, "%s is an unknown directive without mod_php: %s; %s is PHP_INI_SYSTEM, which mod_php ignores here even today, so remove the line (or set it in php.ini or the php-fpm pool if it is wanted)",
+					n.Name, breaks, s.name)
+			} else if inAccess {
 				p.Reportf(n, nil, "%s is an unknown directive without mod_php: every request that reads this .htaccess (PHP, static files, subdirectories) will answer 500; move %s to .user.ini (%s = %s) or wrap it in <IfModule mod_php.c>",
 					n.Name, s.name, s.name, s.iniValue())
 			} else if dir := directoryOf(n); dir != "" && !s.admin {
