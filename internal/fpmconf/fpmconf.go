@@ -32,11 +32,14 @@ func (s Severity) String() string {
 	return fmt.Sprintf("Severity(%d)", uint8(s))
 }
 
-// Diagnostic is a problem in the input at a position.
+// Diagnostic is a problem in the input at a position. Pos.Line is 0 for a
+// problem of a file (or directory) as a whole, such as "no pool defined".
 type Diagnostic struct {
 	Pos      parser.Pos
 	Severity Severity
-	Message  string
+	// Message says what is wrong, in lower case, and what php-fpm or PHP
+	// does about it.
+	Message string
 }
 
 // String formats d as file:line:col: message.
@@ -74,7 +77,9 @@ type Config struct {
 	Global map[string]Setting
 	// Pools are the pools in the order they were first opened.
 	Pools []*Pool
-	// Diagnostics are the problems found, in file order.
+	// Diagnostics are the problems found: those of reading, in file
+	// order, then those of the checks php-fpm makes once everything is
+	// read.
 	Diagnostics []Diagnostic
 }
 

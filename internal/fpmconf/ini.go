@@ -36,8 +36,10 @@ type INISection struct {
 	// Kind is "PATH" or "HOST"; Name the directory (trailing slashes
 	// removed) or the lower-cased host name, as PHP keys the section.
 	Kind, Name string
-	Pos        parser.Pos
-	Settings   map[string]Setting
+	// Pos is the section header.
+	Pos parser.Pos
+	// Settings are the section's directives by name.
+	Settings map[string]Setting
 }
 
 // Get returns the value php.ini and the scan directory give key.
