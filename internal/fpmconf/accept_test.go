@@ -114,6 +114,22 @@ var acceptCases = []struct {
 		want: []string{`5:1: [pool www] pm.status_path "/st atus" may contain only letters, digits and /_-.~`}},
 	{name: "chdir missing", conf: pool + "chdir = {{DIR}}/nope\n",
 		want: []string{`5:1: [pool www] the chdir path "{{DIR}}/nope" does not exist or is not a directory`}},
+	{name: "every global directive", conf: "[global]\npid = {{DIR}}/fpm.pid\nsyslog.ident = x\nsyslog.facility = daemon\n" +
+		"log_buffering = no\nlog_level = warn\nlog_limit = 2048\nemergency_restart_threshold = 10\n" +
+		"emergency_restart_interval = 1m\nprocess_control_timeout = 10s\nprocess.max = 0\nprocess.priority = -5\n" +
+		"daemonize = no\nrlimit_files = 1024\nrlimit_core = 0\nevents.mechanism = epoll\nsystemd_interval = 10\n" + pool},
+	{name: "every pool directive", conf: pool + "prefix = {{DIR}}\nuser = nobody\ngroup = nogroup\nlisten.backlog = 511\n" +
+		"listen.acl_users = root\nlisten.acl_groups = root\nlisten.owner = nobody\nlisten.group = nogroup\nlisten.mode = 0660\n" +
+		"listen.allowed_clients = 127.0.0.1\nprocess.priority = 5\nprocess.dumpable = yes\npm.start_servers = 1\n" +
+		"pm.min_spare_servers = 1\npm.max_spare_servers = 1\npm.max_spawn_rate = 4\npm.process_idle_timeout = 5s\n" +
+		"pm.max_requests = 100\npm.status_path = /status\npm.status_listen = {{DIR}}/status.sock\nping.path = /ping\n" +
+		"ping.response = pong\naccess.log = {{DIR}}/access.log\naccess.format = \"%R %u\"\nslowlog = {{DIR}}/slow.log\n" +
+		"request_slowlog_timeout = 5s\nrequest_slowlog_trace_depth = 5\nrequest_terminate_timeout = 10s\n" +
+		"request_terminate_timeout_track_finished = yes\nrlimit_files = 1024\nrlimit_core = unlimited\nchdir = /\n" +
+		"catch_workers_output = yes\ndecorate_workers_output = no\nclear_env = no\nsecurity.limit_extensions = .php\n" +
+		"apparmor_hat = x\n"},
+	{name: "listen.setfib is FreeBSD only", conf: pool + "listen.setfib = 1\n",
+		want: []string{`5:1: unknown entry "listen.setfib" in pool [www]; php-fpm refuses the configuration`}},
 	{name: "rlimit_core", conf: pool + "rlimit_core = unlimited\n"},
 	{name: "env from environment", conf: pool + "env[PATH] = $PATH\nphp_value[error_log] = ${NOT_SET_HERE}/x\n",
 		want: []string{`6:1: ${NOT_SET_HERE} is not set here; php-fpm takes it from its php.ini or environment and uses "" when neither has it`}},
