@@ -2,6 +2,7 @@ package fpmconf
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -191,5 +192,59 @@ func TestAcceptAgainstFPM(t *testing.T) {
 				t.Errorf("php-fpm -t accepts: %v, Accepted(): %v\n%s", ok, c.Accepted(), out)
 			}
 		})
+	}
+}
+
+// TestAcceptRandomAgainstFPM builds configurations from lines that are
+// right or subtly wrong and checks that php-fpm -t accepts exactly those
+// we find no error in.
+func TestAcceptRandomAgainstFPM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs php-fpm -t 200 times")
+	}
+	bin := fpmBinary(t)
+	lines := []string{
+		"[www]", "[other]", "[global]", "[WWW]", "listen = {{DIR}}/a.sock", "listen = {{DIR}}/b.sock", "listen = 9001",
+		"listen = run/$pool.sock", "pm = static", "pm = dynamic", "pm = ondemand", "pm = bogus", "pm.max_children = 0",
+		"pm.max_children = 3", "pm.max_children = 5x", "pm.min_spare_servers = 1", "pm.min_spare_servers = 9",
+		"pm.max_spare_servers = 2", "pm.start_servers = 3", "pm.start_servers = 2", "pm.max_spawn_rate = 0",
+		"pm.process_idle_timeout = 0", "pm.process_idle_timeout = 3m", "request_terminate_timeout = 5q",
+		"request_terminate_timeout = 1s", "request_slowlog_timeout = 2s", "slowlog = {{DIR}}/s.log",
+		"user = nobody", "env[A] =", "env[A] = b", "env[] = c", "include = {{DIR}}/none/*.conf",
+		"include = {{DIR}}/missing/*.conf", "ping.path = /p", "ping.path = p", "ping.response =",
+		"pm.status_path = /", "pm.status_path = /s", "catch_workers_output = 2", "catch_workers_output = Off",
+		"listen.backlog = -", "listen.backlog = -1", "yes = 1", "x", "; c", "", `php_value[a] = "b`,
+		"process.priority = 30", "process.priority = -19", "rlimit_core = -1", "rlimit_core = unlimited",
+		"pid = {{DIR}}/$pool.pid", "php_admin_value[error_log] = $pool.log", "access.suppress_path[] = x",
+		"access.suppress_path[] = /x", "php_flag[display_errors] = 0", "php_flag[display_errors] = none",
+		"log_level = debug", "log_level = loud", "process.max = -1", "daemonize = maybe", "chdir = {{DIR}}",
+		"chdir = {{DIR}}/nope", "prefix = {{DIR}}", "prefix = nope", "security.limit_extensions =",
+		"php_value[memory_limit] = 1M ; c", "a[b] = c", "listen.owner = nobody", "emergency_restart_interval = 1d",
+		"request_slowlog_trace_depth = 0", "request_slowlog_trace_depth = 3",
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range 200 {
+		dir := t.TempDir()
+		var b strings.Builder
+		b.WriteString("include=" + dir + "/0-global.inc\n")
+		if r.IntN(2) == 0 {
+			b.WriteString(strings.ReplaceAll(pool, "{{DIR}}", dir))
+		}
+		for range 1 + r.IntN(8) {
+			b.WriteString(strings.ReplaceAll(lines[r.IntN(len(lines))], "{{DIR}}", dir) + "\n")
+		}
+		writeTree(t, dir, map[string]string{
+			"php-fpm.conf": b.String(), "0-global.inc": "[global]\nerror_log = " + dir + "/error.log\n",
+			"none/x.txt": "", "run/": "",
+		})
+		main := filepath.Join(dir, "php-fpm.conf")
+		c, err := LoadOptions(main, Options{Prefix: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, ok := fpmTest(t, bin, main, dir, false)
+		if ok != c.Accepted() {
+			t.Errorf("case %d: php-fpm -t accepts: %v, Accepted(): %v\n%s\ndiagnostics: %v\nphp-fpm:\n%s", i, ok, c.Accepted(), b.String(), c.Diagnostics, out)
+		}
 	}
 }
