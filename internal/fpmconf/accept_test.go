@@ -67,6 +67,11 @@ var acceptCases = []struct {
 		want: []string{`1:1: nothing matches the include pattern ""`}},
 	{name: "two includes on a line", conf: "include=a.inc\rinclude=b.inc\n" + pool, files: map[string]string{"a.inc": "", "b.inc": ""},
 		want: []string{`1:15: two includes on one line; php-fpm refuses the configuration`}},
+	{name: "line numbers after an include", conf: "include=five.inc\nfoo = 1\n" + pool,
+		files: map[string]string{"five.inc": "; a\n; b\n; c\n; d\n; e\n"},
+		// php-fpm's own message gives a later line: fpm_conf_load_ini_file
+		// does not restore ini_lineno after an include.
+		want: []string{`2:1: unknown entry "foo" in the [global] section; php-fpm refuses the configuration`}},
 	{name: "include relative to prefix", conf: "include=pools/*.conf\n", files: map[string]string{"pools/www.conf": pool}},
 	{name: "include five deep", conf: "include=d1.inc\n", files: map[string]string{
 		"d1.inc": "include=d2.inc\n", "d2.inc": "include=d3.inc\n", "d3.inc": "include=d4.inc\n", "d4.inc": pool}},

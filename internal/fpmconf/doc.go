@@ -30,9 +30,10 @@
 //   - php.ini, then every *.ini of each scan directory in sorted order
 //     (main/php_ini.c php_init_config); [PATH=…] and [HOST=…] sections are
 //     kept apart and not applied; extension= and zend_extension= lines are
-//     collected, not stored as settings.
+//     collected, not stored as settings; name[]= array entries are skipped.
 //
-// Problems are Diagnostics with a file:line:col position; loading goes on
-// after them and never panics. Constants other than E_* are not known here
+// Problems are Diagnostics with a file:line:col position (the real line,
+// also after an include=, where php-fpm's own messages count on from the
+// included file); loading goes on after them and never panics. Constants other than E_* are not known here
 // and stay as written.
 package fpmconf
