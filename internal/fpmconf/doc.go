@@ -10,8 +10,10 @@
 //     ZEND_INI_SCANNER_NORMAL): unquoted On/yes/true become "1",
 //     Off/no/false/none/null become "", ';' starts a comment, "…" keeps
 //     spaces and expands ${VAR}, '…' is raw, E_* constants and | & ^ ~ ! ( )
-//     are evaluated (../shared/FACTS.md Part C §1.1). A syntax error stops a
-//     php.ini file there; php-fpm refuses the whole configuration.
+//     are evaluated (../shared/FACTS.md Part C §1.1). ${NAME} is looked up in
+//     the php.ini settings read so far, then in the environment
+//     (zend_ini_get_var). A syntax error stops a php.ini file there; php-fpm
+//     refuses the whole configuration.
 //   - php-fpm.conf is parsed one line at a time (sapi/fpm/fpm/fpm_conf.c
 //     fpm_conf_load_ini_file), so a quoted value cannot span lines. include=
 //     takes a glob; a relative pattern is relative to the prefix (-p, else
