@@ -118,6 +118,8 @@ func describeErrno(err error) string {
 		return "No such file or directory"
 	case errors.Is(err, fs.ErrPermission):
 		return "Permission denied"
+	case errors.Is(err, errNotRegular):
+		return "not a regular file"
 	}
 	return err.Error()
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // DefaultVersion is the httpd version <IfVersion> is evaluated against
@@ -235,7 +236,9 @@ func (c *parseCache) prefetch(paths []string) {
 var errNotRegular = errors.New("not a regular file")
 
 func readRegular(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer; the type check
+	// below then refuses it. Regular files ignore the flag.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}

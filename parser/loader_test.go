@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -99,5 +100,40 @@ func TestAllowOverrideForAndSections(t *testing.T) {
 	}
 	if got := strings.Join(names, " "); got != "Directory:9 FilesMatch:12 Location:15" {
 		t.Errorf("sections = %s", got)
+	}
+}
+
+// TestUnreadableInputs: a FIFO where a configuration file is expected is
+// refused as httpd refuses it ("not a regular file"), and loading goes on
+// with the rest; so does an access file httpd cannot read.
+func TestUnreadableInputs(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"httpd.conf":     "Include conf.d/*.conf\nDocumentRoot " + "/www\n<Directory /www>\n  AllowOverride All\n</Directory>\n",
+		"conf.d/b.conf":  "ServerAdmin b@example.test\n",
+		"www/index.html": "x\n",
+	})
+	if err := syscall.Mkfifo(filepath.Join(dir, "conf.d", "a.conf"), 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "www", ".htaccess"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadView(filepath.Join(dir, "httpd.conf"), Today, LoadOptions{Root: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range cfg.Diagnostics {
+		got = append(got, strings.ReplaceAll(d.Pos.String()+": "+d.Message, dir, ""))
+	}
+	want := []string{
+		"/httpd.conf:1:1: Access to file /conf.d/a.conf denied by server: not a regular file",
+		"/www/.htaccess: /www/.htaccess: not a regular file (httpd answers 403 for every request here)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(cfg.Files) != 2 || !strings.HasSuffix(cfg.Files[1].Path, "b.conf") {
+		t.Errorf("files after the FIFO were not read: %d", len(cfg.Files))
 	}
 }
