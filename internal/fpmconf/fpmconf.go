@@ -95,7 +95,9 @@ type Pool struct {
 	// PHP are the php_value/php_admin_value/php_flag/php_admin_flag lines
 	// in file order; Values gives the ones that take effect.
 	PHP []INISetting
-	// Env holds env[NAME] values by name.
+	// Env holds env[NAME] values by name, as configured: a value that
+	// starts with '$' names a variable of php-fpm's own environment, which
+	// php-fpm copies when a worker starts (sapi/fpm/fpm/fpm_env.c).
 	Env map[string]Setting
 	// Listen is the listen address as php-fpm resolves it: a relative Unix
 	// socket path is put under the pool's prefix.
