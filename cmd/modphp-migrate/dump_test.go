@@ -3,31 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 )
-
-// TestDumpHelp compares dump -h with its golden file (go test -update).
-func TestDumpHelp(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"dump", "--help"}, &stdout, &stderr); code != exitOK {
-		t.Fatalf("exit %d, stderr %s", code, stderr.String())
-	}
-	golden := filepath.Join("testdata", "dump.help.golden")
-	if updating() {
-		if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stdout.String() != string(want) {
-		t.Errorf("dump --help differs from %s (go test -update to refresh):\n%s", golden, stdout.String())
-	}
-}
 
 // TestDumpExample loads the shipped example server: every enabled vhost is
 // found with its file:line and nothing is an error.
