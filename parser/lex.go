@@ -109,28 +109,7 @@ func (l *lineLexer) Next() (lexer.Token, error) {
 			return lexer.Token{Type: tokEOF, Pos: lexer.Position{Filename: l.file, Line: l.line + 1, Column: 1}}, nil
 		}
 		first, firstOff := l.line, l.lineOff
-		logical := ln
-		joined := false
-		// ap_cfg_getline_core: a backslash right before LF (or CR LF)
-		// continues the line; the backslash goes, the next line is appended
-		// as is. This happens before comment detection.
-		if cont := continued(ln); cont >= 0 {
-			l.buf = append(l.buf[:0], ln[:cont]...)
-			for cont >= 0 {
-				next, ok := l.physical()
-				if !ok {
-					break
-				}
-				cont = continued(next)
-				if cont >= 0 {
-					l.buf = append(l.buf, next[:cont]...)
-				} else {
-					l.buf = append(l.buf, next...)
-				}
-			}
-			logical = l.buf
-			joined = true
-		}
+		logical, joined := l.join(ln)
 		start := 0
 		for start < len(logical) && isSpace(logical[start]) {
 			start++
@@ -150,10 +129,35 @@ func (l *lineLexer) Next() (lexer.Token, error) {
 			text = l.src[firstOff+start : firstOff+end]
 		}
 		typ := lineKind(text)
-		pos := lexer.Position{Filename: l.file, Offset: first, Line: first, Column: col}
+		pos := lexer.Position{Filename: l.file, Offset: firstOff + start, Line: first, Column: col}
 		l.pos = append(l.pos, linePos{line: first, col: col, end: l.line})
 		return lexer.Token{Type: typ, Value: text, Pos: pos}, nil
 	}
+}
+
+// join appends the physical lines that continue ln (ap_cfg_getline_core:
+// a backslash right before LF or CR LF continues the line; the backslash
+// goes, the next line is appended as is; this happens before comment
+// detection). It reports whether anything was joined.
+func (l *lineLexer) join(ln []byte) ([]byte, bool) {
+	cont := continued(ln)
+	if cont < 0 {
+		return ln, false
+	}
+	l.buf = append(l.buf[:0], ln[:cont]...)
+	for cont >= 0 {
+		next, ok := l.physical()
+		if !ok {
+			break
+		}
+		cont = continued(next)
+		if cont >= 0 {
+			l.buf = append(l.buf, next[:cont]...)
+		} else {
+			l.buf = append(l.buf, next...)
+		}
+	}
+	return l.buf, true
 }
 
 // continued reports where the continuation backslash of a physical line is

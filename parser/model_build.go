@@ -319,52 +319,43 @@ func parseOverride(args []string) uint {
 	return mask
 }
 
-// discoverAccess finds the access files httpd would read under every
-// DocumentRoot, Alias target and <Directory> that allows overrides.
-func (m *modelBuilder) discoverAccess() {
-	c := m.l.cfg
-	type root struct {
-		path  string
-		vhost *VHost
-		must  bool // report when missing (a DocumentRoot)
-	}
-	var roots []root
+// accessRoot is a directory tree httpd may read access files in.
+type accessRoot struct {
+	path  string
+	vhost *VHost
+	must  bool // report when missing (a DocumentRoot)
+}
+
+// accessRoots lists every DocumentRoot, Alias target and <Directory> that
+// allows overrides, in configuration order.
+func (m *modelBuilder) accessRoots() []accessRoot {
+	var roots []accessRoot
 	if m.mainDocRoot != "" {
-		roots = append(roots, root{m.mainDocRoot, nil, true})
+		roots = append(roots, accessRoot{m.mainDocRoot, nil, true})
 	}
-	for _, vh := range c.VHosts {
+	for _, vh := range m.l.cfg.VHosts {
 		if vh.DocumentRoot != "" {
-			roots = append(roots, root{vh.DocumentRoot, vh, true})
+			roots = append(roots, accessRoot{vh.DocumentRoot, vh, true})
 		}
 	}
 	for _, a := range m.aliases {
-		roots = append(roots, root{a.path, a.vhost, false})
+		roots = append(roots, accessRoot{a.path, a.vhost, false})
 	}
 	for _, d := range m.dirs {
 		if len(d.parts) > 0 && !strings.ContainsAny(d.path, "*?[") && (d.override != nil && parseOverride(d.override.Args) != 0 || d.list != nil) {
-			roots = append(roots, root{d.path, d.vhost, false})
+			roots = append(roots, accessRoot{d.path, d.vhost, false})
 		}
 	}
-	m.order(nil) // build the order index before the concurrent walks read it
-	results := make([][]accessDir, len(roots))
-	missing := make([]bool, len(roots))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(roots) {
-					return
-				}
-				results[i], missing[i] = m.walkRoot(c.HostPath(roots[i].path), roots[i].path, roots[i].vhost)
-			}
-		}()
-	}
-	wg.Wait()
-	// Merge in root order: a directory shared by several roots counts once.
+	return roots
+}
+
+// discoverAccess finds the access files httpd would read under every
+// root: the roots are walked concurrently, then the files are evaluated
+// in root order (a directory shared by several roots counts once).
+func (m *modelBuilder) discoverAccess() {
+	c := m.l.cfg
+	roots := m.accessRoots()
+	results, missing := m.walkRoots(roots)
 	seen := map[string]bool{}
 	for i, r := range roots {
 		if seen[r.path] {
@@ -390,6 +381,30 @@ func (m *modelBuilder) discoverAccess() {
 		}
 	}
 	sort.SliceStable(c.Access, func(i, j int) bool { return c.Access[i].Dir < c.Access[j].Dir })
+}
+
+// walkRoots walks the roots with GOMAXPROCS workers.
+func (m *modelBuilder) walkRoots(roots []accessRoot) ([][]accessDir, []bool) {
+	m.order(nil) // build the order index before the concurrent walks read it
+	results := make([][]accessDir, len(roots))
+	missing := make([]bool, len(roots))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(roots) {
+					return
+				}
+				results[i], missing[i] = m.walkRoot(m.l.cfg.HostPath(roots[i].path), roots[i].path, roots[i].vhost)
+			}
+		}()
+	}
+	wg.Wait()
+	return results, missing
 }
 
 // accessDir is a directory found by a walk whose access file httpd reads.

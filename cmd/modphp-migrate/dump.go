@@ -69,7 +69,17 @@ type dumpDiagnostic struct {
 	Message  string `json:"message"`
 }
 
-func runDump(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// dumpFlags are dump's parsed command line.
+type dumpFlags struct {
+	format string
+	path   string
+	view   parser.View
+	opt    parser.LoadOptions
+}
+
+// parseDumpFlags parses dump's arguments; done reports that --help was
+// answered or a usage error printed, with the exit code to return.
+func parseDumpFlags(args []string, stdout, stderr io.Writer) (f dumpFlags, done bool, code int) {
 	fs := pflag.NewFlagSet("dump", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	format := fs.String("format", "text", "output format: text or json")
@@ -80,37 +90,46 @@ func runDump(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	access := fs.StringArray("access-file-name", nil, "access file `NAME` (default: AccessFileName, else .htaccess); repeatable")
 	noAccess := fs.Bool("no-access-files", false, "do not look for .htaccess files under the document roots")
 	help := fs.BoolP("help", "h", false, "show this help")
+	usageErr := func(format string, a ...any) (dumpFlags, bool, int) {
+		fmt.Fprintf(stderr, "modphp-migrate dump: "+format+"\n", a...)
+		return f, true, exitUsage
+	}
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "modphp-migrate dump: %v\n\n%s%s", err, dumpUsage, fs.FlagUsages())
-		return exitUsage
+		return f, true, exitUsage
 	}
 	if *help {
 		fmt.Fprint(stdout, dumpUsage+fs.FlagUsages())
-		return exitOK
+		return f, true, exitOK
 	}
 	if *format != "text" && *format != "json" {
-		fmt.Fprintf(stderr, "modphp-migrate dump: --format must be text or json, not %q\n", *format)
-		return exitUsage
+		return usageErr("--format must be text or json, not %q", *format)
 	}
-	v := parser.Today
 	switch *view {
 	case "today":
+		f.view = parser.Today
 	case "after-mod_php":
-		v = parser.AfterModPHP
+		f.view = parser.AfterModPHP
 	default:
-		fmt.Fprintf(stderr, "modphp-migrate dump: --view must be today or after-mod_php, not %q\n", *view)
-		return exitUsage
+		return usageErr("--view must be today or after-mod_php, not %q", *view)
 	}
 	if fs.NArg() > 1 {
-		fmt.Fprintf(stderr, "modphp-migrate dump: one PATH at most\n")
-		return exitUsage
+		return usageErr("one PATH at most")
 	}
-	path := defaultTree()
+	f.format, f.path = *format, defaultTree()
 	if fs.NArg() == 1 {
-		path = fs.Arg(0)
+		f.path = fs.Arg(0)
 	}
-	opt := parser.LoadOptions{Root: *root, Defines: *defines, Version: *version, AccessFileNames: *access, NoAccessFiles: *noAccess}
-	cfg, err := parser.LoadView(path, v, opt)
+	f.opt = parser.LoadOptions{Root: *root, Defines: *defines, Version: *version, AccessFileNames: *access, NoAccessFiles: *noAccess}
+	return f, false, exitOK
+}
+
+func runDump(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, done, code := parseDumpFlags(args, stdout, stderr)
+	if done {
+		return code
+	}
+	cfg, err := parser.LoadView(f.path, f.view, f.opt)
 	if err != nil {
 		fmt.Fprintf(stderr, "modphp-migrate dump: %v\n", err)
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, parser.ErrNoConfig) {
@@ -119,7 +138,7 @@ func runDump(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitInternal
 	}
 	out := dumpModel(cfg)
-	if *format == "json" {
+	if f.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
