@@ -136,6 +136,12 @@ type walkResult struct {
 	php             bool
 }
 
+// entryInfo is what the walk needs to know of a directory entry.
+type entryInfo struct {
+	dir, symlink bool
+	perm         uint32 // permission bits, with setuid/setgid/sticky
+}
+
 type example struct {
 	rel  string
 	mode fs.FileMode
@@ -192,40 +198,40 @@ func walkTree(root string, opt *Options) *walkResult {
 			return
 		}
 		defer f.Close()
-		ents, err := f.ReadDir(-1)
-		if err != nil && len(ents) == 0 {
+		// Names only: the fstatat below gives type and mode in one call,
+		// and a directory entry per name would only be garbage.
+		names, err := f.Readdirnames(-1)
+		if err != nil && len(names) == 0 {
 			res.failed(rel)
 			return
 		}
 		php := false
-		for _, e := range ents {
+		var scratch []byte
+		for _, name := range names {
 			if opt.Walked != nil {
 				opt.Walked.Add(1)
 			}
-			typ := e.Type()
-			if typ&fs.ModeSymlink != 0 {
-				continue
-			}
-			name := e.Name()
-			isDir := typ.IsDir()
-			if !php && !isDir && isPHPName(name) {
-				php = true
-			}
-			perm, err := lstatPerm(f, dir, name)
+			info, err := lstatEntry(f, dir, name, &scratch)
 			if err != nil {
 				if !errors.Is(err, fs.ErrNotExist) {
 					res.failed(joinRel(rel, name))
 				}
 				continue
 			}
-			if perm&0o002 != 0 {
-				mode := fs.FileMode(perm & 0o777)
-				if isDir {
+			if info.symlink {
+				continue
+			}
+			if !php && !info.dir && isPHPName(name) {
+				php = true
+			}
+			if info.perm&0o002 != 0 {
+				mode := fs.FileMode(info.perm & 0o777)
+				if info.dir {
 					mode |= fs.ModeDir
 				}
-				res.found(joinRel(rel, name), mode, isDir)
+				res.found(joinRel(rel, name), mode, info.dir)
 			}
-			if isDir {
+			if info.dir {
 				wg.Add(1)
 				child, childRel := filepath.Join(dir, name), joinRel(rel, name)
 				select {

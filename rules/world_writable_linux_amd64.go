@@ -2,30 +2,39 @@ package rules
 
 import (
 	"os"
+	"strings"
 	"syscall"
 	"unsafe"
 )
 
-// lstatPerm returns the permission bits of dir/name without following a
+// lstatEntry returns what the walk needs of dir/name without following a
 // symbolic link. On Linux it calls fstatat(2) (newfstatat on amd64) on the
 // open directory, which spares the kernel the path walk and Go the FileInfo
 // allocation: the walk makes one such call per entry, as find -perm does.
-func lstatPerm(d *os.File, dir, name string) (uint32, error) {
-	p, err := syscall.BytePtrFromString(name)
-	if err != nil {
-		return 0, &os.PathError{Op: "fstatat", Path: dir + "/" + name, Err: err}
+//
+// scratch holds the NUL-terminated name between calls, so that the walk
+// does not allocate one per entry.
+func lstatEntry(d *os.File, dir, name string, scratch *[]byte) (entryInfo, error) {
+	if strings.IndexByte(name, 0) >= 0 {
+		return entryInfo{}, &os.PathError{Op: "fstatat", Path: dir + "/" + name, Err: syscall.EINVAL}
 	}
+	*scratch = append(append((*scratch)[:0], name...), 0)
+	p := &(*scratch)[0]
 	var st syscall.Stat_t
 	for {
 		_, _, errno := syscall.Syscall6(syscall.SYS_NEWFSTATAT, d.Fd(), uintptr(unsafe.Pointer(p)),
 			uintptr(unsafe.Pointer(&st)), _AT_SYMLINK_NOFOLLOW, 0, 0)
 		switch errno {
 		case 0:
-			return st.Mode & 0o7777, nil
+			return entryInfo{
+				dir:     st.Mode&syscall.S_IFMT == syscall.S_IFDIR,
+				symlink: st.Mode&syscall.S_IFMT == syscall.S_IFLNK,
+				perm:    st.Mode & 0o7777,
+			}, nil
 		case syscall.EINTR:
 			continue
 		}
-		return 0, &os.PathError{Op: "fstatat", Path: dir + "/" + name, Err: errno}
+		return entryInfo{}, &os.PathError{Op: "fstatat", Path: dir + "/" + name, Err: errno}
 	}
 }
 

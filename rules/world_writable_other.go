@@ -3,16 +3,17 @@
 package rules
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 )
 
-// lstatPerm returns the permission bits of dir/name without following a
+// lstatEntry returns what the walk needs of dir/name without following a
 // symbolic link.
-func lstatPerm(_ *os.File, dir, name string) (uint32, error) {
+func lstatEntry(_ *os.File, dir, name string, _ *[]byte) (entryInfo, error) {
 	st, err := os.Lstat(filepath.Join(dir, name))
 	if err != nil {
-		return 0, err
+		return entryInfo{}, err
 	}
-	return uint32(st.Mode().Perm()), nil
+	return entryInfo{dir: st.IsDir(), symlink: st.Mode()&fs.ModeSymlink != 0, perm: uint32(st.Mode().Perm())}, nil
 }
