@@ -93,6 +93,7 @@ func writeText(w io.Writer, diags []rules.Diagnostic, useColor bool, files int) 
 		ew     = &errWriter{w: w}
 		last   string
 		counts = map[string]int{}
+		fixes  = map[string]parser.Pos{} // multi-line fix text -> first finding that printed it
 		sevs   = map[rules.Severity]int{}
 	)
 	for _, d := range diags {
@@ -110,7 +111,12 @@ func writeText(w io.Writer, diags []rules.Diagnostic, useColor bool, files int) 
 		for _, r := range d.Related {
 			ew.printf("\t%s: %s\n", posString(r.Pos), r.Message)
 		}
-		if d.Fix != "" {
+		if first, seen := fixes[d.Fix]; seen && strings.Count(d.Fix, "\n") > 1 {
+			// A tree with thousands of findings repeats the same fix block:
+			// print it once, then point back to it.
+			ew.printf("\tfix: as for %s\n", posString(first))
+		} else if d.Fix != "" {
+			fixes[d.Fix] = d.Pos
 			lines := strings.Split(strings.TrimRight(d.Fix, "\n"), "\n")
 			for i, l := range lines {
 				prefix := "\t     "
