@@ -151,6 +151,7 @@ type parseCache struct {
 	mu       sync.Mutex
 	files    map[string]*parsed
 	pristine bool
+	lists    map[string]*treeListing // directory listings for access files
 }
 
 type parsed struct {

@@ -54,7 +54,12 @@ func TestIncludeDepth(t *testing.T) {
 // override (shortest path first, vhost sections only for their vhost) and
 // the sections listed per vhost.
 func TestAllowOverrideForAndSections(t *testing.T) {
-	dir := writeTree(t, map[string]string{"etc/apache2/apache2.conf": `<Directory />
+	dir := writeTree(t, map[string]string{"etc/apache2/apache2.conf": `DocumentRoot /var/www/html
+Alias /icons /usr/share/icons
+<IfModule nothing_module>
+  ServerAdmin never@example.test
+</IfModule>
+<Directory />
   AllowOverride None
 </Directory>
 <Directory /var/www>
@@ -98,8 +103,30 @@ func TestAllowOverrideForAndSections(t *testing.T) {
 	for _, s := range vh.Sections {
 		names = append(names, fmt.Sprintf("%s:%d", s.Name, s.Pos.Line))
 	}
-	if got := strings.Join(names, " "); got != "Directory:9 FilesMatch:12 Location:15" {
+	if got := strings.Join(names, " "); got != "Directory:14 FilesMatch:17 Location:20" {
 		t.Errorf("sections = %s", got)
+	}
+	if cfg.DocumentRoot != "/var/www/html" || len(cfg.Aliases) != 1 || cfg.Aliases[0].Path != "/usr/share/icons" || cfg.Aliases[0].VHost != nil {
+		t.Errorf("main DocumentRoot %q, aliases %+v", cfg.DocumentRoot, cfg.Aliases)
+	}
+	var handler, admin *Node
+	cfg.Walk(func(n *Node) bool {
+		if n.Name == "SetHandler" {
+			handler = n
+		}
+		return true
+	})
+	Walk(cfg.Main.Nodes, true, func(n *Node) bool {
+		if n.Name == "ServerAdmin" {
+			admin = n
+		}
+		return true
+	})
+	if handler == nil || cfg.VHostOf(handler) != vh || cfg.VHostOf(cfg.Main.Nodes[0]) != nil {
+		t.Errorf("VHostOf(SetHandler) wrong")
+	}
+	if admin == nil || InEffect(admin) || !InEffect(handler) {
+		t.Errorf("InEffect wrong")
 	}
 }
 

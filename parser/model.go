@@ -102,10 +102,45 @@ type Config struct {
 	MPM         string   // "prefork", "worker", "event" or ""
 	User, Group string
 	VHosts      []*VHost
+	// DocumentRoot is the main server's (outside any <VirtualHost>), "" if unset.
+	DocumentRoot string
+	// Aliases are the Alias and ScriptAlias lines, in file order.
+	Aliases     []Alias
 	AccessNames []string // AccessFileName list (default .htaccess)
 	Access      []*AccessFile
 	Defines     map[string]string
 	Diagnostics []Diagnostic
 
-	dirs *dirIndex // non-regex <Directory> sections, for AllowOverrideFor
+	dirs   *dirIndex        // non-regex <Directory> sections, for AllowOverrideFor
+	vhosts map[*Node]*VHost // <VirtualHost> section → vhost, for VHostOf
+}
+
+// Alias is an Alias or ScriptAlias line.
+type Alias struct {
+	URL   string // the URL path
+	Path  string // the target, absolute as httpd sees it
+	VHost *VHost // nil for the main server
+	Node  *Node
+}
+
+// VHostOf returns the virtual host a node is inside (through Includes),
+// or nil for the main server.
+func (c *Config) VHostOf(n *Node) *VHost {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if vh, ok := c.vhosts[p]; ok {
+			return vh
+		}
+	}
+	return nil
+}
+
+// InEffect reports whether every conditional section around n holds, i.e.
+// httpd reads n in this view.
+func InEffect(n *Node) bool {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Kind == KindSection && !p.Active {
+			return false
+		}
+	}
+	return true
 }

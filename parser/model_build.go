@@ -35,6 +35,7 @@ func (l *loader) finish() {
 			vh.DocumentRoot = m.mainDocRoot
 		}
 	}
+	c.DocumentRoot = m.mainDocRoot
 	c.AccessNames = m.accessNames
 	if len(l.opt.AccessFileNames) > 0 {
 		c.AccessNames = l.opt.AccessFileNames
@@ -52,7 +53,6 @@ type modelBuilder struct {
 	mainDocRoot string
 	accessNames []string
 	*dirIndex
-	aliases []aliasTarget
 }
 
 // dirIndex holds the non-regex <Directory> sections of a tree.
@@ -70,11 +70,6 @@ func (c *Config) AllowOverrideFor(dir string, vh *VHost) Override {
 		return Override{}
 	}
 	return c.dirs.overrideFor(filepath.Clean(dir), vh)
-}
-
-type aliasTarget struct {
-	path  string
-	vhost *VHost
 }
 
 // collect walks the active tree keeping track of the enclosing vhost and
@@ -100,6 +95,10 @@ func (m *modelBuilder) collect(ns []*Node, vh *VHost, inDir bool) {
 				}
 				v := &VHost{Node: n, Addrs: n.Args, Pos: n.Pos}
 				c.VHosts = append(c.VHosts, v)
+				if c.vhosts == nil {
+					c.vhosts = map[*Node]*VHost{}
+				}
+				c.vhosts[n] = v
 				m.collect(n.Children, v, false)
 			case "directory":
 				if len(n.Args) == 1 && n.Args[0] != "~" {
@@ -165,7 +164,8 @@ func (m *modelBuilder) directive(n *Node, vh *VHost, inDir bool) {
 		}
 	case "alias", "scriptalias":
 		if len(n.Args) == 2 && !inDir {
-			m.aliases = append(m.aliases, aliasTarget{path: m.l.serverRootRelative(n.Args[1]), vhost: vh})
+			a := Alias{URL: n.Args[0], Path: m.l.serverRootRelative(n.Args[1]), VHost: vh, Node: n}
+			c.Aliases = append(c.Aliases, a)
 		}
 	}
 }
@@ -338,8 +338,8 @@ func (m *modelBuilder) accessRoots() []accessRoot {
 			roots = append(roots, accessRoot{vh.DocumentRoot, vh, true})
 		}
 	}
-	for _, a := range m.aliases {
-		roots = append(roots, accessRoot{a.path, a.vhost, false})
+	for _, a := range m.l.cfg.Aliases {
+		roots = append(roots, accessRoot{a.Path, a.VHost, false})
 	}
 	for _, d := range m.dirs {
 		if len(d.parts) > 0 && !strings.ContainsAny(d.path, "*?[") && (d.override != nil && parseOverride(d.override.Args) != 0 || d.list != nil) {
@@ -415,42 +415,91 @@ type accessDir struct {
 	err          error // the directory could not be read
 }
 
-// walkRoot lists the access files under one root (symbolic links are not
-// followed), and reports a root that does not exist. It only reads the
-// filesystem and the builder's tables, so roots are walked concurrently.
-// Each directory costs one read of its entries: the access file is looked
-// up among them rather than with a stat per name.
+// walkRoot lists the access files httpd reads under one root, and
+// reports a root that does not exist. The filesystem listing is shared by
+// both views (parseCache.listing); only the overrides are per view. It only
+// reads, so roots are walked concurrently.
 func (m *modelBuilder) walkRoot(host, dir string, vh *VHost) (out []accessDir, missing bool) {
-	entries, err := os.ReadDir(host)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			return nil, true
-		}
-		return []accessDir{{hostDir: host, dir: dir, err: err}}, false
+	lst := m.l.cache.listing(host, m.l.cfg.AccessNames)
+	if lst.missing {
+		return nil, true
 	}
-	m.walkDir(host, dir, vh, entries, &out)
-	return out, false
-}
-
-func (m *modelBuilder) walkDir(host, dir string, vh *VHost, entries []fs.DirEntry, out *[]accessDir) {
-	if o := m.overrideFor(dir, vh); o.Reads() {
-		if f := accessName(entries, m.l.cfg.AccessNames); f != "" {
-			p := filepath.Join(host, f)
-			*out = append(*out, accessDir{hostDir: host, dir: dir, file: p, override: o})
+	for _, e := range lst.dirs {
+		d, hd := filepath.Join(dir, e.rel), filepath.Join(host, e.rel)
+		if e.err != nil {
+			out = append(out, accessDir{hostDir: hd, dir: d, err: e.err})
+			continue
+		}
+		if e.file == "" {
+			continue
+		}
+		if o := m.overrideFor(d, vh); o.Reads() {
+			p := filepath.Join(hd, e.file)
+			out = append(out, accessDir{hostDir: hd, dir: d, file: p, override: o})
 			m.l.cache.parse(p, true) // parse while walking; evaluated later in order
 		}
 	}
+	return out, false
+}
+
+// listedDir is one directory of a tree listing: its path relative to the
+// root, the first access file name present in it, or why it could not be read.
+type listedDir struct {
+	rel  string
+	file string
+	err  error
+}
+
+// treeListing is every directory under a root (symbolic links to
+// directories are not followed), in depth-first order.
+type treeListing struct {
+	once    sync.Once
+	dirs    []listedDir
+	missing bool
+}
+
+// listing lists a tree once per load, whichever view asks first. Each
+// directory costs one read of its entries: the access file is looked up
+// among them rather than with a stat per name.
+func (c *parseCache) listing(host string, names []string) *treeListing {
+	key := host + "\x00" + strings.Join(names, "\x00")
+	c.mu.Lock()
+	if c.lists == nil {
+		c.lists = map[string]*treeListing{}
+	}
+	t := c.lists[key]
+	if t == nil {
+		t = &treeListing{}
+		c.lists[key] = t
+	}
+	c.mu.Unlock()
+	t.once.Do(func() {
+		entries, err := os.ReadDir(host)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+			t.missing = true
+		case err != nil:
+			t.dirs = []listedDir{{rel: ".", err: err}}
+		default:
+			t.list(host, ".", entries, names)
+		}
+	})
+	return t
+}
+
+func (t *treeListing) list(host, rel string, entries []fs.DirEntry, names []string) {
+	t.dirs = append(t.dirs, listedDir{rel: rel, file: accessName(entries, names)})
 	for _, e := range entries {
 		if !e.IsDir() { // symbolic links to directories are not followed
 			continue
 		}
-		sub, subDir := filepath.Join(host, e.Name()), filepath.Join(dir, e.Name())
+		sub, subRel := filepath.Join(host, e.Name()), filepath.Join(rel, e.Name())
 		children, err := os.ReadDir(sub)
 		if err != nil {
-			*out = append(*out, accessDir{hostDir: sub, dir: subDir, err: err})
+			t.dirs = append(t.dirs, listedDir{rel: subRel, err: err})
 			continue
 		}
-		m.walkDir(sub, subDir, vh, children, out)
+		t.list(sub, subRel, children, names)
 	}
 }
 
