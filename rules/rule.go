@@ -115,6 +115,12 @@ type Options struct {
 	// Walked, when set, is incremented for every filesystem entry the
 	// permission walk looks at, so a caller can show progress.
 	Walked *atomic.Int64
+	// FPM is php-fpm's configuration and php.ini (lint --fpm-config); nil
+	// when there is none, and the rules that need it check Apache alone.
+	FPM *FPM
+	// HTTPDVersion is the httpd version given with lint --httpd-version,
+	// "" when not given (MPM2011 then relies on <IfVersion> alone).
+	HTTPDVersion string
 }
 
 // maxExamples returns MaxExamples, its default 5 for 0, or 0 for a

@@ -35,6 +35,10 @@ import (
 //	chmod 0777 var/www/x/a.php
 //	symlink /etc var/www/x/etc
 //	max-examples 2
+//	fpm etc/php/8.2/fpm/php-fpm.conf (rules.LoadFPM; "auto": FindFPMConfig)
+//	httpd-version 2.4.7       (Options.HTTPDVersion)
+//
+// In php-fpm and php.ini files expectations start with ';' instead of '#'.
 func TestScenarios(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/MPM*")
 	if err != nil {
@@ -53,9 +57,9 @@ func TestScenarios(t *testing.T) {
 
 // setupWords start setup lines in an archive comment; other lines describe
 // the scenario.
-var setupWords = map[string]bool{"load": true, "single": true, "enable": true, "chmod": true, "symlink": true, "mkdir": true, "max-examples": true}
+var setupWords = map[string]bool{"load": true, "single": true, "enable": true, "chmod": true, "symlink": true, "mkdir": true, "max-examples": true, "fpm": true, "httpd-version": true}
 
-var wantRE = regexp.MustCompile(`^\s*#\s*want\s+(?:([+-]\d+)|dir=(\S+))\s+(.*)$`)
+var wantRE = regexp.MustCompile(`^\s*[#;]\s*want\s+(?:([+-]\d+)|dir=(\S+))\s+(.*)$`)
 
 type want struct {
 	file string
@@ -133,6 +137,16 @@ func runScenario(t *testing.T, code, file string) {
 			if err := os.MkdirAll(filepath.Join(tmp, f[1]), 0o755); err != nil {
 				t.Fatal(err)
 			}
+		case f[0] == "fpm" && len(f) == 2: // php-fpm.conf to load (relative), or "auto"
+			path := filepath.Join(tmp, f[1])
+			if f[1] == "auto" {
+				path = rules.FindFPMConfig(tmp)
+			}
+			if opt.FPM, err = rules.LoadFPM(tmp, path); err != nil {
+				t.Fatal(err)
+			}
+		case f[0] == "httpd-version" && len(f) == 2:
+			opt.HTTPDVersion = f[1]
 		case f[0] == "max-examples" && len(f) == 2:
 			opt.MaxExamples, _ = strconv.Atoi(f[1])
 		case setupWords[f[0]]:

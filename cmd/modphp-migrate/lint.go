@@ -37,6 +37,7 @@ type lintFlags struct {
 	accessNames           []string
 	maxExamples           int
 	httpdVersion          string
+	fpmConfig             string
 }
 
 func newLintFlags() (*pflag.FlagSet, *lintFlags) {
@@ -55,6 +56,7 @@ func newLintFlags() (*pflag.FlagSet, *lintFlags) {
 	fs.StringArrayVar(&f.accessNames, "access-file-name", nil, "access file `NAME` (replaces AccessFileName; repeatable); single files with this name are linted as .htaccess")
 	fs.IntVar(&f.maxExamples, "max-examples", 5, "example paths listed per aggregated finding")
 	fs.StringVar(&f.httpdVersion, "httpd-version", parser.DefaultVersion, "httpd `version` <IfVersion> is evaluated against")
+	fs.StringVar(&f.fpmConfig, "fpm-config", "", "php-fpm.conf to compare with (`PATH`, or none); default: /etc/php/*/fpm/php-fpm.conf beside the tree, under --root when given")
 	return fs, f
 }
 
@@ -134,6 +136,9 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.maxExamples == 0 {
 		opt.MaxExamples = -1
 	}
+	if flags.Changed("httpd-version") {
+		opt.HTTPDVersion = f.httpdVersion
+	}
 	lopt := parser.LoadOptions{Root: f.root, Defines: f.defines, Version: f.httpdVersion, AccessFileNames: f.accessNames}
 
 	prog := startProgress(stderr, walked)
@@ -172,7 +177,12 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			files += len(res.Today.Files) + len(res.Today.Access)
 		}
 		prog.set("checking " + p)
-		ds, err := rules.Run(res, opt)
+		popt := *opt
+		if popt.FPM, err = fpmInput(f.fpmConfig, f.root, p, st.IsDir()); err != nil {
+			prog.stop()
+			return lintUsageError(stderr, fmt.Errorf("--fpm-config: %w", err))
+		}
+		ds, err := rules.Run(res, &popt)
 		diags = append(diags, ds...)
 		if err != nil {
 			failed = append(failed, err)
