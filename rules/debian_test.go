@@ -47,11 +47,20 @@ func TestStockDebianHasNoErrors(t *testing.T) {
 			t.Skipf("not the expected Debian setup: %v", err)
 		}
 	}
+	// php-fpm's configuration as installed (/etc/php/8.2/fpm), given to
+	// every variant: the MPM20xx rules compare Apache with it.
+	var fpm *rules.FPM
+	if p := rules.FindFPMConfig(""); p != "" {
+		var err error
+		if fpm, err = rules.LoadFPM("", p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	check := func(t *testing.T, res *parser.Result) {
 		if !strings.HasSuffix(res.Today.MainFile, "apache2.conf") || len(res.Today.Files) < 20 {
 			t.Fatalf("loaded %d files from %s: not the Debian tree", len(res.Today.Files), res.Today.MainFile)
 		}
-		diags, err := rules.Run(res, &rules.Options{})
+		diags, err := rules.Run(res, &rules.Options{FPM: fpm})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +79,24 @@ func TestStockDebianHasNoErrors(t *testing.T) {
 		}
 		check(t, res)
 	})
-	t.Run("mod_php+php8.2-fpm.conf", func(t *testing.T) {
+	for _, variant := range []struct {
+		name  string
+		links []string
+	}{
+		{"mod_php+php8.2-fpm.conf", []string{"conf-enabled/php8.2-fpm.conf"}},
+		// What the lab's "both" instance runs: php-fpm takes every .php
+		// (MPM2002 warns), still nothing may be an error.
+		{"mod_php+php8.2-fpm.conf+proxy_fcgi", []string{"conf-enabled/php8.2-fpm.conf", "mods-enabled/proxy.load", "mods-enabled/proxy_fcgi.load"}},
+	} {
+		t.Run(variant.name, func(t *testing.T) { checkCopy(t, variant.links, check) })
+	}
+}
+
+// checkCopy copies /etc/apache2 to a temporary root, enables the given
+// *-enabled links (pointing to ../*-available/ of the same name) and checks
+// the result.
+func checkCopy(t *testing.T, links []string, check func(*testing.T, *parser.Result)) {
+	{
 		root := t.TempDir()
 		dst := filepath.Join(root, "etc", "apache2")
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -79,14 +105,16 @@ func TestStockDebianHasNoErrors(t *testing.T) {
 		if out, err := exec.Command("cp", "-a", "/etc/apache2", dst).CombinedOutput(); err != nil {
 			t.Fatalf("cp: %v\n%s", err, out)
 		}
-		link := filepath.Join(dst, "conf-enabled", "php8.2-fpm.conf")
-		if err := os.Symlink("../conf-available/php8.2-fpm.conf", link); err != nil && !os.IsExist(err) {
-			t.Fatal(err)
+		for _, l := range links {
+			target := "../" + strings.Replace(filepath.Dir(l), "-enabled", "-available", 1) + "/" + filepath.Base(l)
+			if err := os.Symlink(target, filepath.Join(dst, l)); err != nil && !os.IsExist(err) {
+				t.Fatal(err)
+			}
 		}
 		res, err := parser.Load(dst, parser.LoadOptions{Root: root})
 		if err != nil {
 			t.Fatal(err)
 		}
 		check(t, res)
-	})
+	}
 }
