@@ -77,15 +77,21 @@ func FindMain(path string) (string, error) {
 func Load(path string, opt LoadOptions) (*Result, error) {
 	cache := newParseCache()
 	cache.pristine = true
-	today, err := loadView(path, Today, opt, cache)
-	if err != nil {
-		return nil, err
+	// The views share parsed files and directory listings and are
+	// evaluated concurrently.
+	var res Result
+	var errs [2]error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); res.Today, errs[0] = loadView(path, Today, opt, cache) }()
+	go func() { defer wg.Done(); res.After, errs[1] = loadView(path, AfterModPHP, opt, cache) }()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
-	after, err := loadView(path, AfterModPHP, opt, cache)
-	if err != nil {
-		return nil, err
-	}
-	return &Result{Today: today, After: after}, nil
+	return &res, nil
 }
 
 // LoadView reads a server tree in one view only (what dump needs).
