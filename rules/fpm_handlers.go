@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
 )
@@ -191,4 +192,62 @@ func (h *fpmHandler) where() string {
 // shortPos is a position for messages: base name and line.
 func shortPos(p parser.Pos) string {
 	return fmt.Sprintf("%s:%d", path.Base(p.File), p.Line)
+}
+
+// backendAddr extracts what a handler connects to: ("unix", socket path)
+// for "proxy:unix:/run/x.sock|fcgi://localhost", ("tcp", "host:port") for
+// "proxy:fcgi://127.0.0.1:9000" and "fcgi://127.0.0.1:9000/path".
+func backendAddr(backend string) (network, addr string) {
+	b := backend
+	if len(b) >= 6 && strings.EqualFold(b[:6], "proxy:") {
+		b = b[6:]
+	}
+	if len(b) >= 5 && strings.EqualFold(b[:5], "unix:") {
+		sock, _, _ := strings.Cut(b[5:], "|")
+		return "unix", sock
+	}
+	if i := strings.Index(strings.ToLower(b), "fcgi://"); i >= 0 {
+		hp := b[i+len("fcgi://"):]
+		if j := strings.IndexByte(hp, '/'); j >= 0 {
+			hp = hp[:j]
+		}
+		if !strings.Contains(hp, ":") {
+			hp += ":8000" // mod_proxy_fcgi's default port
+		}
+		return "tcp", strings.ToLower(hp)
+	}
+	return "", ""
+}
+
+// poolsFor returns the php-fpm pools listening where backend connects,
+// nil when none does (or there is no php-fpm configuration).
+func poolsFor(pools []*fpmconf.Pool, backend string) []*fpmconf.Pool {
+	network, addr := backendAddr(backend)
+	var out []*fpmconf.Pool
+	for _, pl := range pools {
+		l := pl.Listen
+		switch {
+		case network == "unix" && strings.HasPrefix(l, "/"):
+			if path.Clean(l) == path.Clean(addr) {
+				out = append(out, pl)
+			}
+		case network == "tcp" && !strings.HasPrefix(l, "/"):
+			lh, lp := "", l // "9000": every address
+			if i := strings.LastIndex(l, ":"); i >= 0 {
+				lh, lp = l[:i], l[i+1:]
+			}
+			ah, ap := addr, ""
+			if i := strings.LastIndex(addr, ":"); i >= 0 {
+				ah, ap = addr[:i], addr[i+1:]
+			}
+			if lp != ap {
+				continue
+			}
+			if lh == "" || lh == "*" || lh == "0.0.0.0" || lh == "[::]" || strings.EqualFold(lh, ah) ||
+				(ah == "localhost" && (lh == "127.0.0.1" || lh == "[::1]")) || (lh == "localhost" && ah == "127.0.0.1") {
+				out = append(out, pl)
+			}
+		}
+	}
+	return out
 }
