@@ -20,6 +20,9 @@ import (
 func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	start := time.Now()
 	s.stats.Requests.Add(1)
+	if r.KeepConn {
+		s.stats.KeptAlive.Add(1)
+	}
 	defer func() { s.stats.observe(time.Since(start)) }()
 
 	if !s.enterFront(r.Context()) {

@@ -446,11 +446,24 @@ func TestIntegrationA3(t *testing.T) {
 		t.Errorf("php-fpm ran run.php:\n%s", b)
 	}
 
+	if n := st.srv.Snapshot().KeptAlive; n != 0 {
+		t.Errorf("Apache without enablereuse kept %d connections, want 0", n)
+	}
 	// Connection reuse from Apache (enablereuse=on) and ProxyPassMatch,
 	// which does not read .htaccess for PHP URLs but the shim does.
 	for _, name := range []string{"sethandler-reuse", "proxypassmatch"} {
 		t.Run(name, func(t *testing.T) {
 			a := st.apaches[name]
+			before := st.srv.Snapshot().KeptAlive
+			defer func() {
+				kept := st.srv.Snapshot().KeptAlive - before
+				if name == "sethandler-reuse" && kept == 0 {
+					t.Error("enablereuse=on: no request arrived on a kept connection")
+				}
+				if name != "sethandler-reuse" && kept != 0 {
+					t.Errorf("%d requests on kept connections, want 0", kept)
+				}
+			}()
 			for _, r := range a3Rows {
 				if strings.HasPrefix(r.path, "/mainval") || r.path == "/lock/ini.php" || strings.HasPrefix(r.path, "/fc/") {
 					// Server-config values live in the first Apache's

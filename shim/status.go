@@ -26,6 +26,7 @@ type Stats struct {
 	BackendErrors  atomic.Int64 // php-fpm unreachable or failed mid-request
 	DroppedParams  atomic.Int64 // firewalled params removed
 	RedirectCopies atomic.Int64 // params added by the REDIRECT_ fix
+	KeptAlive      atomic.Int64 // requests on a connection Apache keeps (enablereuse=on)
 
 	mu      sync.Mutex
 	lat     [latencyWindow]time.Duration
@@ -64,6 +65,7 @@ type StatusSnapshot struct {
 	BackendErrors  int64        `json:"backend_errors"`
 	DroppedParams  int64        `json:"dropped_params"`
 	RedirectCopies int64        `json:"redirect_copies"`
+	KeptAlive      int64        `json:"apache_keepalive_requests"`
 	CacheHits      int64        `json:"cache_hits"`
 	CacheMisses    int64        `json:"cache_misses"`
 	LatencyP50ms   float64      `json:"latency_p50_ms"`
@@ -91,7 +93,7 @@ func (s *Server) Snapshot() StatusSnapshot {
 	snap := StatusSnapshot{
 		Requests: st.Requests.Load(), Forwarded: st.Forwarded.Load(), Forbidden: st.Forbidden.Load(),
 		ServerErrors: st.ServerErrors.Load(), Overloaded: st.Overloaded.Load(), BackendErrors: st.BackendErrors.Load(),
-		DroppedParams: st.DroppedParams.Load(), RedirectCopies: st.RedirectCopies.Load(),
+		DroppedParams: st.DroppedParams.Load(), RedirectCopies: st.RedirectCopies.Load(), KeptAlive: st.KeptAlive.Load(),
 		LatencyP50ms: ms(p50), LatencyP90ms: ms(p90), LatencyP99ms: ms(p99),
 	}
 	if cur := s.state.Load(); cur != nil {
@@ -134,6 +136,7 @@ func compareStrings(a, b string) int {
 func (snap StatusSnapshot) writeText(w io.Writer) {
 	fmt.Fprintf(w, "requests %d\nforwarded %d\nstatus_403 %d\nstatus_500 %d\nstatus_503 %d\n", snap.Requests, snap.Forwarded, snap.Forbidden, snap.ServerErrors, snap.Overloaded)
 	fmt.Fprintf(w, "backend_errors %d\ndropped_params %d\nredirect_copies %d\ncache_hits %d\ncache_misses %d\n", snap.BackendErrors, snap.DroppedParams, snap.RedirectCopies, snap.CacheHits, snap.CacheMisses)
+	fmt.Fprintf(w, "apache_keepalive_requests %d\n", snap.KeptAlive)
 	fmt.Fprintf(w, "latency_p50_ms %.3f\nlatency_p90_ms %.3f\nlatency_p99_ms %.3f\n", snap.LatencyP50ms, snap.LatencyP90ms, snap.LatencyP99ms)
 	for _, p := range snap.Pools {
 		fmt.Fprintf(w, "pool %s max_children=%d open=%d idle=%d dials=%d reuses=%d managed_keys=%d\n", p.Addr, p.MaxChildren, p.Open, p.Idle, p.Dials, p.Reuses, len(p.ManagedKeys))
