@@ -69,7 +69,7 @@ type Config struct {
 	Workers int
 	// ShutdownGrace bounds draining on shutdown (0 = DefaultShutdownGrace).
 	ShutdownGrace time.Duration
-	// Source loads pools and their baselines (nil = CLIPoolSource{}).
+	// Source loads pools and their baselines (nil = FPMPoolSource).
 	Source PoolSource
 }
 
@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		cfg.ShutdownGrace = DefaultShutdownGrace
 	}
 	if cfg.Source == nil {
-		cfg.Source = &CLIPoolSource{}
+		cfg.Source = &FPMPoolSource{Warn: log.Warn}
 	}
 	if cfg.ListenMode == 0 {
 		cfg.ListenMode = 0o666

@@ -55,6 +55,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fpmConfig := fs.String("fpm-config", "", "php-fpm.conf `PATH` (pools, pm.max_children, php_value[...]) (required)")
 	phpINI := fs.String("php-ini", "", "php.ini `PATH` of the pools (default: php.ini beside --fpm-config)")
 	scanDir := fs.String("php-ini-scan-dir", "", "INI scan `DIR` (default: $PHP_INI_SCAN_DIR, else conf.d beside php.ini)")
+	fpmPrefix := fs.String("fpm-prefix", "", "php-fpm's -p `DIR` for relative include= and listen paths (default /usr)")
 	phpBin := fs.String("php", "", "PHP command-line `BINARY` used to read the INI baseline (default: php8.2, else php)")
 	apacheConfig := fs.String("apache-config", "", "Apache configuration `PATH` (AllowOverride, AccessFileName, server-config php_value)")
 	access := fs.StringArray("access-file-name", nil, "access file `NAME` (default: AccessFileName, else .htaccess); repeatable")
@@ -99,7 +100,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := shim.Config{
 		FPMConfig: *fpmConfig, PHPINI: *phpINI, ApacheConfig: *apacheConfig, AccessNames: *access,
 		StatusListen: *status, Workers: *workers, ShutdownGrace: *grace,
-		Source: &shim.CLIPoolSource{PHP: *phpBin, ScanDir: *scanDir},
+		Source: &shim.FPMPoolSource{PHP: *phpBin, ScanDir: *scanDir, Prefix: *fpmPrefix},
 	}
 	if *listen != "" {
 		if cfg.Listen, err = shim.ParseAddr(*listen); err != nil {
@@ -134,6 +135,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageErr("--workers must be at least 1")
 	}
 
+	cfg.Source.(*shim.FPMPoolSource).Warn = log.Warn
 	srv, err := shim.New(ctx, cfg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
