@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -47,27 +48,7 @@ func shimCommand() command {
 }
 
 func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("shim", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	listen := fs.String("listen", "", "where Apache connects: `ADDR` unix:/path or host:port (required)")
-	pool := fs.String("pool", "", "default php-fpm pool `ADDR`: unix:/path or host:port (required)")
-	poolFor := fs.StringArray("pool-for", nil, "send requests under document root `DOCROOT=ADDR` to another pool; repeatable")
-	fpmConfig := fs.String("fpm-config", "", "php-fpm.conf `PATH` (pools, pm.max_children, php_value[...]) (required)")
-	phpINI := fs.String("php-ini", "", "php.ini `PATH` of the pools (default: php.ini beside --fpm-config)")
-	scanDir := fs.String("php-ini-scan-dir", "", "INI scan `DIR` (default: $PHP_INI_SCAN_DIR, else conf.d beside php.ini)")
-	fpmPrefix := fs.String("fpm-prefix", "", "php-fpm's -p `DIR` for relative include= and listen paths (default /usr)")
-	phpBin := fs.String("php", "", "PHP command-line `BINARY` used to read the INI baseline (default: php8.2, else php)")
-	apacheConfig := fs.String("apache-config", "", "Apache configuration `PATH` (AllowOverride, AccessFileName, server-config php_value)")
-	access := fs.StringArray("access-file-name", nil, "access file `NAME` (default: AccessFileName, else .htaccess); repeatable")
-	status := fs.String("status-listen", "", "serve counters on `127.0.0.1:PORT` (loopback only; text, or JSON with ?format=json)")
-	listenMode := fs.String("listen-mode", "0666", "permission `MODE` of a Unix listen socket (Apache's user must connect)")
-	workers := fs.Int("workers", shim.DefaultWorkers, "`N` requests handled at once; more are answered 503")
-	grace := fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
-	logFormat := fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
-	logLevel := fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
-	configFile := fs.String("config", "", "read flags from `FILE`")
-	check := fs.Bool("check", false, "load the configuration, print the pools and exit")
-	help := fs.BoolP("help", "h", false, "show this help")
+	fs, f := newShimFlags()
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "modphp-migrate shim: "+format+"\n\n%s%s", append(a, shimUsage, fs.FlagUsages())...)
 		return exitUsage
@@ -75,42 +56,42 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return usageErr("%v", err)
 	}
-	if *help {
+	if *f.help {
 		fmt.Fprint(stdout, shimUsage+fs.FlagUsages())
 		return exitOK
 	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}
-	if *configFile != "" {
-		if err := applyConfigFile(fs, *configFile); err != nil {
+	if *f.configFile != "" {
+		if err := applyConfigFile(fs, *f.configFile); err != nil {
 			fmt.Fprintf(stderr, "modphp-migrate shim: %v\n", err)
 			return exitUsage
 		}
 	}
-	for _, req := range []struct{ name, v string }{{"listen", *listen}, {"pool", *pool}, {"fpm-config", *fpmConfig}} {
-		if req.v == "" && !(*check && req.name == "listen") {
+	for _, req := range []struct{ name, v string }{{"listen", *f.listen}, {"pool", *f.pool}, {"fpm-config", *f.fpmConfig}} {
+		if req.v == "" && !(*f.check && req.name == "listen") {
 			return usageErr("--%s is required", req.name)
 		}
 	}
-	log, err := newShimLogger(stderr, *logFormat, *logLevel)
+	log, err := newShimLogger(stderr, *f.logFormat, *f.logLevel)
 	if err != nil {
 		return usageErr("%v", err)
 	}
 	cfg := shim.Config{
-		FPMConfig: *fpmConfig, PHPINI: *phpINI, ApacheConfig: *apacheConfig, AccessNames: *access,
-		StatusListen: *status, Workers: *workers, ShutdownGrace: *grace,
-		Source: &shim.FPMPoolSource{PHP: *phpBin, ScanDir: *scanDir, Prefix: *fpmPrefix},
+		FPMConfig: *f.fpmConfig, PHPINI: *f.phpINI, ApacheConfig: *f.apacheConfig, AccessNames: *f.access,
+		StatusListen: *f.status, Workers: *f.workers, ShutdownGrace: *f.grace,
+		Source: &shim.FPMPoolSource{PHP: *f.phpBin, ScanDir: *f.scanDir, Prefix: *f.fpmPrefix},
 	}
-	if *listen != "" {
-		if cfg.Listen, err = shim.ParseAddr(*listen); err != nil {
+	if *f.listen != "" {
+		if cfg.Listen, err = shim.ParseAddr(*f.listen); err != nil {
 			return usageErr("--listen: %v", err)
 		}
 	}
-	if cfg.Pool, err = shim.ParseAddr(*pool); err != nil {
+	if cfg.Pool, err = shim.ParseAddr(*f.pool); err != nil {
 		return usageErr("--pool: %v", err)
 	}
-	for _, pf := range *poolFor {
+	for _, pf := range *f.poolFor {
 		root, addr, ok := strings.Cut(pf, "=")
 		if !ok || !strings.HasPrefix(root, "/") {
 			return usageErr("--pool-for %q: want /document/root=ADDR", pf)
@@ -121,17 +102,17 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.Routes = append(cfg.Routes, shim.Route{DocRoot: root, Pool: a})
 	}
-	mode, err := strconv.ParseUint(*listenMode, 8, 32)
+	mode, err := strconv.ParseUint(*f.listenMode, 8, 32)
 	if err != nil || mode > 0o777 {
-		return usageErr("--listen-mode %q: want an octal mode such as 0660", *listenMode)
+		return usageErr("--listen-mode %q: want an octal mode such as 0660", *f.listenMode)
 	}
 	cfg.ListenMode = os.FileMode(mode)
-	if *status != "" {
-		if err := shim.CheckLoopback(*status); err != nil {
+	if *f.status != "" {
+		if err := shim.CheckLoopback(*f.status); err != nil {
 			return usageErr("--status-listen: %v", err)
 		}
 	}
-	if *workers < 1 {
+	if *f.workers < 1 {
 		return usageErr("--workers must be at least 1")
 	}
 
@@ -141,7 +122,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot start", "err", err)
 		return exitInternal
 	}
-	if *check {
+	if *f.check {
 		snap := srv.Snapshot()
 		for _, p := range snap.Pools {
 			fmt.Fprintf(stdout, "pool %s max_children=%d\n", p.Addr, p.MaxChildren)
@@ -259,4 +240,41 @@ func applyConfigFile(fs *pflag.FlagSet, file string) error {
 		return fmt.Errorf("reading %s: %w", file, err)
 	}
 	return nil
+}
+
+// shimFlags holds the values of the shim's flags.
+type shimFlags struct {
+	listen, pool, fpmConfig, phpINI, scanDir, fpmPrefix, phpBin       *string
+	apacheConfig, status, listenMode, logFormat, logLevel, configFile *string
+	poolFor, access                                                   *[]string
+	workers                                                           *int
+	grace                                                             *time.Duration
+	check, help                                                       *bool
+}
+
+// newShimFlags defines the shim's flags.
+func newShimFlags() (*pflag.FlagSet, *shimFlags) {
+	fs := pflag.NewFlagSet("shim", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := &shimFlags{}
+	f.listen = fs.String("listen", "", "where Apache connects: `ADDR` unix:/path or host:port (required)")
+	f.pool = fs.String("pool", "", "default php-fpm pool `ADDR`: unix:/path or host:port (required)")
+	f.poolFor = fs.StringArray("pool-for", nil, "send requests under document root `DOCROOT=ADDR` to another pool; repeatable")
+	f.fpmConfig = fs.String("fpm-config", "", "php-fpm.conf `PATH` (pools, pm.max_children, php_value[...]) (required)")
+	f.phpINI = fs.String("php-ini", "", "php.ini `PATH` of the pools (default: php.ini beside --fpm-config)")
+	f.scanDir = fs.String("php-ini-scan-dir", "", "INI scan `DIR` (default: $PHP_INI_SCAN_DIR, else conf.d beside php.ini)")
+	f.fpmPrefix = fs.String("fpm-prefix", "", "php-fpm's -p `DIR` for relative include= and listen paths (default /usr)")
+	f.phpBin = fs.String("php", "", "PHP command-line `BINARY` used to read the INI baseline (default: php8.2, else php)")
+	f.apacheConfig = fs.String("apache-config", "", "Apache configuration `PATH` (AllowOverride, AccessFileName, server-config php_value)")
+	f.access = fs.StringArray("access-file-name", nil, "access file `NAME` (default: AccessFileName, else .htaccess); repeatable")
+	f.status = fs.String("status-listen", "", "serve counters on `127.0.0.1:PORT` (loopback only; text, or JSON with ?format=json)")
+	f.listenMode = fs.String("listen-mode", "0666", "permission `MODE` of a Unix listen socket (Apache's user must connect)")
+	f.workers = fs.Int("workers", shim.DefaultWorkers, "`N` requests handled at once; more are answered 503")
+	f.grace = fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
+	f.logFormat = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
+	f.logLevel = fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	f.configFile = fs.String("config", "", "read flags from `FILE`")
+	f.check = fs.Bool("check", false, "load the configuration, print the pools and exit")
+	f.help = fs.BoolP("help", "h", false, "show this help")
+	return fs, f
 }
