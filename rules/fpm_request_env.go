@@ -1,0 +1,152 @@
+package rules
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+)
+
+// fpmRequestEnv is MPM2008: request variables and the Authorization header
+// that scripts stop seeing behind php-fpm.
+var fpmRequestEnv = register(&Rule{
+	Code:     "MPM2008",
+	Title:    "request variables php-fpm scripts will not see",
+	Severity: Info,
+	Doc: Doc{
+		Text: `Reports the request variables PHP scripts see differently once php-fpm runs them.
+
+- **` + "`SetEnv X`" + ` or ` + "`RewriteRule … [E=X:…]`" + ` in a .htaccess under a directory that ProxyPassMatch routes by URL**: Apache does not read .htaccess files for URLs the proxy takes, so a direct request for a .php file sees no X at all, and a front-controller rewrite (` + "`RewriteRule ^ index.php`" + `) hands the script only ` + "`REDIRECT_X`" + ` (observed: ` + "`REDIRECT_FOO`, `REDIRECT_HTTP_AUTHORIZATION`" + `, no ` + "`FOO`" + `; ../shared/FACTS.md Part A §2 item 2, §3c). Under mod_php (and under ` + "`SetHandler \"proxy:…\"`" + `) the script saw X. Read ` + "`REDIRECT_X`" + ` as a fallback, set X in the virtual host, or route PHP by file with SetHandler (MPM1001); the modphp-migrate shim can un-prefix an allow-list of them.
+- **The Authorization header is not forwarded to php-fpm**: mod_proxy_fcgi, like every CGI-style gateway, leaves ` + "`Authorization`" + ` out of the request variables unless ` + "`CGIPassAuth On`" + ` (httpd 2.4.13+) or a ` + "`SetEnvIfNoCase ^Authorization$ \"(.+)\" HTTP_AUTHORIZATION=$1`" + ` line (Debian's php8.2-fpm.conf has one) puts it back. Under mod_php PHP read the header itself, so ` + "`PHP_AUTH_USER`" + ` and Bearer tokens worked without either (Part A §3c, Part C §4.2). Reported once per virtual host that hands PHP to php-fpm without either line.`,
+		Before: "<VirtualHost *:80>\n    <FilesMatch \"\\.php$\">\n        SetHandler \"proxy:unix:/run/php/site.sock|fcgi://localhost\"\n    </FilesMatch>\n</VirtualHost>\n",
+		After:  "<VirtualHost *:80>\n    <Directory /var/www/site>\n        CGIPassAuth On\n    </Directory>\n    <FilesMatch \"\\.php$\">\n        SetHandler \"proxy:unix:/run/php/site.sock|fcgi://localhost\"\n    </FilesMatch>\n</VirtualHost>\n",
+		Since:  "0.2.0",
+	},
+	Run: runFPMRequestEnv,
+})
+
+// authHeader matches a SetEnvIf attribute naming the Authorization header.
+var authHeader = regexp.MustCompile(`(?i)^\^?authorization\$?$`)
+
+func runFPMRequestEnv(p *Pass) {
+	rs := routes(p)
+	// 1. Variables set in .htaccess under URL routing.
+	for _, e := range p.index().Named("SetEnv", "SetEnvIf", "SetEnvIfNoCase", "RewriteRule") {
+		n := e.Node
+		if n.Kind != parser.KindDirective || e.Access == nil || !(e.Today || e.After) {
+			continue
+		}
+		var vars []string
+		for _, v := range setVars(n) {
+			if _, injection := fpmEnvNames[v]; !injection && v != "" {
+				vars = append(vars, v)
+			}
+		}
+		if len(vars) == 0 {
+			continue
+		}
+		for _, r := range rs {
+			if r.dest == "" || r.inFiles || r.access || !(r.entry.Today || r.entry.After) || !conf.Under(e.Access.Dir, r.dest) {
+				continue
+			}
+			pref := make([]string, len(vars))
+			for i, v := range vars {
+				pref[i] = "REDIRECT_" + v
+			}
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine,
+				Related: []Related{{Pos: r.node.Pos, Message: "PHP in this directory is routed to php-fpm by URL here"}},
+				Message: strings.Join(vars, ", ") + " set in .htaccess: with " + r.node.Name + " (" + shortPos(r.node.Pos) + ") Apache skips this file for .php URLs, so scripts see nothing on direct requests and only " + strings.Join(pref, ", ") + " after a rewrite; read the REDIRECT_ name as a fallback, set it in the virtual host, or route PHP by file with SetHandler"})
+			break
+		}
+	}
+	// 2. Authorization not forwarded.
+	if authForwardedEverywhere(p) {
+		return
+	}
+	done := map[string]bool{}
+	for _, h := range fpmHandlers(p) {
+		if !h.entry.After || h.entry.Access != nil {
+			continue
+		}
+		vh := p.vhostOf(h.node)
+		key := "main"
+		if vh != nil {
+			key = vh.Pos.String()
+		}
+		if done[key] || authForwarded(p, vh) {
+			continue
+		}
+		done[key] = true
+		p.Report(Diagnostic{Pos: h.node.Pos, EndLine: h.node.EndLine, Related: includeChain(h.node), Fix: "CGIPassAuth On\n",
+			Message: "php-fpm will not see the Authorization header here (mod_php read it itself): HTTP Basic (PHP_AUTH_USER) and Bearer tokens stop reaching PHP; add CGIPassAuth On (httpd 2.4.13+) in the site's <Directory>, or SetEnvIfNoCase ^Authorization$ \"(.+)\" HTTP_AUTHORIZATION=$1"})
+	}
+}
+
+// authForwardedEverywhere reports whether a main-server line outside any
+// section puts Authorization back for every request.
+func authForwardedEverywhere(p *Pass) bool {
+	for _, l := range authLines(p) {
+		if !l.access && l.vhost == nil && parser.Enclosing(l.node, "Directory", "DirectoryMatch", "Location", "LocationMatch", "Files", "FilesMatch") == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// authForwarded reports whether a line of vh (its sections, the access
+// files under its DocumentRoot) or of the main server puts Authorization
+// back.
+func authForwarded(p *Pass, vh *parser.VHost) bool {
+	for _, l := range authLines(p) {
+		if l.access && sameVHost(l.vhost, vh) || !l.access && (l.vhost == nil || sameVHost(l.vhost, vh)) {
+			return true
+		}
+	}
+	return false
+}
+
+// authLine is a line that forwards Authorization, with the virtual host it
+// belongs to (for an access file: the one whose DocumentRoot holds it).
+type authLine struct {
+	node   *parser.Node
+	vhost  *parser.VHost
+	access bool
+}
+
+// authLines returns the lines in effect after the switch that forward
+// Authorization: CGIPassAuth On, SetEnvIf(NoCase) Authorization …
+// HTTP_AUTHORIZATION, RewriteRule … [E=HTTP_AUTHORIZATION:…].
+func authLines(p *Pass) []authLine {
+	var out []authLine
+	for _, e := range p.index().Named("CGIPassAuth", "SetEnvIf", "SetEnvIfNoCase", "RewriteRule") {
+		n := e.Node
+		if n.Kind != parser.KindDirective || !e.After {
+			continue
+		}
+		ok := false
+		switch strings.ToLower(n.Name) {
+		case "cgipassauth":
+			ok = strings.EqualFold(conf.Arg(n, 0), "on")
+		case "setenvif", "setenvifnocase":
+			ok = authHeader.MatchString(conf.Arg(n, 0)) && slices.Contains(setVars(n), "HTTP_AUTHORIZATION")
+		default:
+			ok = slices.Contains(setVars(n), "HTTP_AUTHORIZATION")
+		}
+		if !ok {
+			continue
+		}
+		l := authLine{node: n, vhost: p.vhostOf(n), access: e.Access != nil}
+		if l.access {
+			best := ""
+			for _, dr := range conf.DocumentRoots(p.After) {
+				if conf.Under(e.Access.Dir, dr.Path) && len(dr.Path) > len(best) {
+					best, l.vhost = dr.Path, dr.VHost
+				}
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
