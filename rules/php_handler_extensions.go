@@ -17,7 +17,7 @@ var phpHandlerExtensions = register(&Rule{
 	Doc: Doc{
 		Text: `Finds ` + "`AddHandler`, `AddType` and `SetHandler`" + ` lines that make files run as PHP under mod_php (` + "`application/x-httpd-php`, `php5-script`, `x-httpd-php5`" + `…) for extensions other than ` + "`.php`" + `, and checks them against what php-fpm will run.
 
-- **No php-fpm handler matches the extension** (the ` + "`<FilesMatch \\.php$>`" + ` of the new SetHandler, the ProxyPassMatch pattern): without mod_php nothing runs these files, and Apache serves them as they are — the PHP source, with its database passwords, goes to the browser (an ` + "`AddType application/x-httpd-php .html`" + ` even makes browsers download it). Error.
+- **No php-fpm handler matches the extension** (the ` + "`<FilesMatch \\.php$>`" + ` of the new SetHandler, the ProxyPassMatch pattern): without mod_php nothing runs these files, and Apache serves them as they are — the PHP source, with its database passwords, goes to the browser (an ` + "`AddType application/x-httpd-php .html`" + ` even makes browsers download it). Error for extensions listed by ` + "`AddType`/`AddHandler`" + `; a warning for those a ` + "`<FilesMatch>`" + ` pattern merely covers (Debian's ` + "`.+\\.ph(?:ar|p|tml)$`" + ` names ` + "`.phtml`" + ` whether or not a site has such files).
 - **php-fpm's ` + "`security.limit_extensions`" + ` refuses the extension** (default ` + "`.php .phar`" + `): the request reaches php-fpm, which answers 403 ` + "`Access denied.`" + ` and logs ` + "`has been denied (see security.limit_extensions)`" + ` (../shared/FACTS.md Part A §3e, Part C §5). Warning; the pool read from ` + "`--fpm-config`" + ` is the one whose listen address the handler uses.
 
 Extend both the handler pattern and ` + "`security.limit_extensions`" + ` of that pool, or rename the files to .php. Keep the list short: every extension there can be executed by the path-info trick of MPM2010.`,
@@ -47,7 +47,11 @@ func runPHPHandlerExtensions(p *Pass) {
 			continue
 		}
 		var exts []string
+		// A <FilesMatch> pattern covers extensions nobody may use (Debian's
+		// ".+\.ph(?:ar|p|tml)$"); an explicit list names ones in use.
+		unhandledSev := Error
 		if strings.EqualFold(n.Name, "SetHandler") {
+			unhandledSev = Warning
 			if parser.Enclosing(n, "Files", "FilesMatch") == nil {
 				continue // a whole directory as PHP: nothing to compare
 			}
@@ -84,7 +88,7 @@ func runPHPHandlerExtensions(p *Pass) {
 		mapped := n.Name + " " + n.Args[0]
 		if len(unhandled) > 0 {
 			rel := []Related{{Pos: handlers[0].node.Pos, Message: "the php-fpm handler, which does not match " + strings.Join(unhandled, " ")}}
-			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Severity: Error, Related: append(rel, includeChain(n)...),
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Severity: unhandledSev, Related: append(rel, includeChain(n)...),
 				Message: mapped + " runs " + strings.Join(unhandled, " ") + " files as PHP today, but no php-fpm handler matches them (" + handlers[0].where() + "): after the switch Apache serves their PHP source; add the extensions to the handler's pattern and to security.limit_extensions, or rename the files to .php"})
 		}
 		if len(refused) > 0 {
