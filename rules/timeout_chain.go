@@ -47,8 +47,9 @@ func (l limit) related() []Related {
 	return []Related{{Pos: l.pos, Message: l.what + " " + strconv.Itoa(l.secs) + " s"}}
 }
 
-// phpLimit returns a pool's max_execution_time (php.ini, then the pool),
-// ok false when unlimited or unknown.
+// phpLimit returns a pool's max_execution_time (the pool, else php.ini,
+// else PHP's default 30 s when php.ini is known), ok false when unlimited
+// or unknown.
 func phpLimit(ini *fpmconf.INI, pl *fpmconf.Pool) (limit, bool) {
 	if v, ok := pl.Values()["max_execution_time"]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v.Value))
@@ -59,6 +60,9 @@ func phpLimit(ini *fpmconf.INI, pl *fpmconf.Pool) (limit, bool) {
 			n, err := strconv.Atoi(strings.TrimSpace(s.Value))
 			return limit{n, "max_execution_time", s.Pos}, err == nil && n > 0
 		}
+	}
+	if ini == nil {
+		return limit{}, false // php.ini not known: cannot tell
 	}
 	// PHP's built-in default (main/main.c); only the CLI forces 0.
 	return limit{30, "max_execution_time", parser.Pos{}}, true
