@@ -83,13 +83,22 @@ func neverFromEnv(name string) bool {
 // Order is kept; added params follow the originals.
 func ApplyEnvPolicy(in fcgi.Params) (out fcgi.Params, dropped []string) {
 	out = make(fcgi.Params, 0, len(in)+4)
-	present := make(map[string]bool, len(in))
+	redirects := false
 	for _, p := range in {
 		if Firewalled(p.Name) {
 			dropped = append(dropped, p.Name)
 			continue
 		}
 		out = append(out, p)
+		if _, d := stripRedirect(p.Name); d > 0 {
+			redirects = true
+		}
+	}
+	if !redirects {
+		return out, dropped
+	}
+	present := make(map[string]bool, len(out))
+	for _, p := range out {
 		present[p.Name] = true
 	}
 	n := len(out)

@@ -40,7 +40,20 @@ type poolRuntime struct {
 	mu      sync.Mutex
 	managed map[string]bool
 	list    []string // managed keys, sorted
+	ver     uint64   // bumped when list grows
 	warned  map[string]bool
+
+	noScript atomic.Pointer[encoded] // PHP_VALUE of requests without settings
+}
+
+// encoded is a PHP_VALUE computed for one resolution, valid while the
+// pool's backend (baselines) and managed keys are the same.
+type encoded struct {
+	pool  *poolRuntime
+	be    *backend
+	ver   uint64
+	value string
+	err   error
 }
 
 func newPoolRuntime(addr Addr) *poolRuntime {
@@ -100,6 +113,22 @@ func (b *backend) release() { <-b.slots }
 // not sent (it could never be reset), and neither is one the pool locks
 // with php_admin_value.
 func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (string, error) {
+	slot := &p.noScript
+	if res != nil {
+		slot = &res.enc
+	}
+	p.mu.Lock()
+	ver := p.ver
+	p.mu.Unlock()
+	if e := slot.Load(); e != nil && e.pool == p && e.be == b && e.ver == ver {
+		return e.value, e.err
+	}
+	v, ver, err := p.buildPHPValue(b, res, log)
+	slot.Store(&encoded{pool: p, be: b, ver: ver, value: v, err: err})
+	return v, err
+}
+
+func (p *poolRuntime) buildPHPValue(b *backend, res *Resolution, log *slog.Logger) (string, uint64, error) {
 	desired := map[string]string{}
 	if res != nil {
 		for _, s := range res.Settings {
@@ -127,14 +156,15 @@ func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (s
 	for k := range desired {
 		if !p.managed[k] {
 			p.managed[k] = true
-			p.list = append(p.list, k)
+			p.list = append(slices.Clone(p.list), k)
 			slices.Sort(p.list)
+			p.ver++
 		}
 	}
-	list := p.list
+	list, ver := p.list, p.ver
 	p.mu.Unlock()
 	if len(list) == 0 {
-		return "", nil
+		return "", ver, nil
 	}
 	settings := make([]Setting, 0, len(list))
 	for _, k := range list {
@@ -144,7 +174,8 @@ func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (s
 		}
 		settings = append(settings, Setting{Key: k, Value: v})
 	}
-	return EncodePHPValue(settings)
+	enc, err := EncodePHPValue(settings)
+	return enc, ver, err
 }
 
 func (p *poolRuntime) warnOnce(log *slog.Logger, id, msg string, args ...any) {

@@ -58,8 +58,8 @@ type Resolution struct {
 	OpenBasedirFromAccess bool
 	// Files are the access files that were read, root first.
 	Files []string
-	// CacheHits and CacheMisses count access file lookups.
-	CacheHits, CacheMisses int
+
+	enc atomic.Pointer[encoded] // PHP_VALUE built from it, see poolRuntime.phpValue
 }
 
 // IgnoredSetting is a php_value or php_flag that does not take effect.
@@ -79,6 +79,9 @@ type Resolver struct {
 	server      *serverConf
 	env         evalEnv
 	cache       accessCache
+
+	rmu      sync.RWMutex
+	resolved map[string]*resolved // by request key; see Resolve
 }
 
 // NewResolver returns a resolver for access files named names (default
@@ -102,6 +105,7 @@ func NewResolver(names []string, apacheConfig string) (*Resolver, error) {
 		r.AccessNames = []string{".htaccess"}
 	}
 	r.cache.m = map[string]*cacheEntry{}
+	r.resolved = map[string]*resolved{}
 	return r, nil
 }
 
@@ -135,9 +139,68 @@ func (m merger) add(lines []phpLine) {
 	}
 }
 
+// dep is one access file path a resolution depended on, and what it was:
+// a file identity, or absent.
+type dep struct {
+	abs     string
+	id      fileID
+	missing bool
+}
+
+// resolved is a cached resolution with what it depended on.
+type resolved struct {
+	res  *Resolution
+	deps []dep
+}
+
 // Resolve computes the settings of one request. An *AccessError means the
 // request must be answered with its status instead of running.
+//
+// A request like an earlier one (same root, script, server name and URI)
+// reuses that result when every access file it read, or found absent, is
+// unchanged: one stat per file, no parsing or merging (FACTS Part C §7 item
+// 5: mtime checks, no blind TTL).
 func (r *Resolver) Resolve(req Request) (*Resolution, error) {
+	key := req.DocRoot + "\x00" + req.Script + "\x00" + req.ServerName + "\x00" + req.URI
+	r.rmu.RLock()
+	c := r.resolved[key]
+	r.rmu.RUnlock()
+	if c != nil && depsUnchanged(c.deps) {
+		r.cache.hits.Add(int64(len(c.deps)))
+		return c.res, nil
+	}
+	var deps []dep
+	res, err := r.resolve(req, &deps)
+	if err != nil {
+		return nil, err
+	}
+	r.rmu.Lock()
+	if len(r.resolved) >= maxCacheEntries {
+		r.resolved = map[string]*resolved{}
+	}
+	r.resolved[key] = &resolved{res: res, deps: deps}
+	r.rmu.Unlock()
+	return res, nil
+}
+
+// depsUnchanged stats every dependency again.
+func depsUnchanged(deps []dep) bool {
+	for _, d := range deps {
+		fi, err := os.Stat(d.abs)
+		if d.missing {
+			if err == nil || !(errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
+				return false
+			}
+			continue
+		}
+		if err != nil || idOf(fi) != d.id {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 	res := &Resolution{}
 	m := merger{}
 	var vh *vhostScopes
@@ -160,17 +223,11 @@ func (r *Resolver) Resolve(req Request) (*Resolution, error) {
 	}
 
 	// Access files are read only under the document root, through an
-	// os.Root so that no symbolic link leads out of it.
+	// os.Root so that no symbolic link leads out of it; the root is opened
+	// only when a file has to be read (see readAccess).
 	root, _, inRoot := splitRoot(req.DocRoot, scriptDir)
-	var rt *os.Root
-	if inRoot {
-		var err error
-		rt, err = os.OpenRoot(root)
-		if err != nil {
-			return nil, &AccessError{Pos: parser.Pos{File: root}, Msg: fmt.Sprintf("opening document root: %v", err), Status: http.StatusInternalServerError}
-		}
-		defer rt.Close()
-	}
+	lr := &lazyRoot{path: root}
+	defer lr.close()
 
 	// Directory walk from / to the script's directory: non-regex
 	// <Directory> sections of each depth, then that directory's access file.
@@ -203,12 +260,7 @@ func (r *Resolver) Resolve(req Request) (*Resolution, error) {
 			continue
 		}
 		relDir := path.Join(append([]string{"."}, comps[rootDepth:depth]...)...)
-		af, hit, err := r.readAccess(rt, root, relDir)
-		if hit {
-			res.CacheHits++
-		} else {
-			res.CacheMisses++
-		}
+		af, err := r.readAccess(lr, relDir, deps)
 		if err != nil {
 			return nil, err
 		}
@@ -369,34 +421,71 @@ func splitPath(p string) []string {
 	return strings.Split(p, "/")
 }
 
+// lazyRoot opens the document root as an os.Root on first use.
+type lazyRoot struct {
+	path string
+	rt   *os.Root
+}
+
+func (l *lazyRoot) get() (*os.Root, error) {
+	if l.rt == nil {
+		rt, err := os.OpenRoot(l.path)
+		if err != nil {
+			return nil, err
+		}
+		l.rt = rt
+	}
+	return l.rt, nil
+}
+
+func (l *lazyRoot) close() {
+	if l.rt != nil {
+		l.rt.Close()
+	}
+}
+
 // readAccess returns the parsed access file of relDir (nil when there is
 // none), from the cache when the file is unchanged.
-func (r *Resolver) readAccess(rt *os.Root, root, relDir string) (*accessFile, bool, error) {
+//
+// The cache is checked with a plain stat of the path, one system call per
+// directory level. That is safe although it may follow symbolic links: a
+// cached entry was read through the os.Root, so a path that now leads
+// elsewhere has another device and inode and is read again — through the
+// os.Root, which refuses a path out of the document root.
+func (r *Resolver) readAccess(lr *lazyRoot, relDir string, deps *[]dep) (*accessFile, error) {
 	for _, name := range r.AccessNames {
 		rel := path.Join(relDir, name)
-		abs := path.Join(root, rel)
-		fi, err := rt.Stat(rel)
+		abs := path.Join(lr.path, rel)
+		fi, err := os.Stat(abs)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				if r.cache.negative(abs) {
-					continue
+				*deps = append(*deps, dep{abs: abs, missing: true})
+				if !r.cache.negative(abs) {
+					r.cache.putNegative(abs)
 				}
-				r.cache.putNegative(abs)
 				continue
 			}
-			return nil, false, accessIOError(abs, err)
+			if !errors.Is(err, fs.ErrPermission) {
+				return nil, accessIOError(abs, err)
+			}
+			// Fall through to the os.Root, which reports it.
+		} else if af, ok := r.cache.get(abs, fi); ok {
+			*deps = append(*deps, dep{abs: abs, id: idOf(fi)})
+			return af, nil
 		}
-		if af, ok := r.cache.get(abs, fi); ok {
-			return af, true, nil
+		rt, err := lr.get()
+		if err != nil {
+			return nil, &AccessError{Pos: parser.Pos{File: lr.path}, Msg: fmt.Sprintf("opening document root: %v", err), Status: http.StatusInternalServerError}
 		}
 		af, fi2, err := r.parseFile(rt, rel, abs)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		r.cache.put(abs, fi2, af)
-		return af, false, nil
+		*deps = append(*deps, dep{abs: abs, id: idOf(fi2)})
+		return af, nil
 	}
-	return nil, true, nil
+	return nil, nil
 }
 
 func (r *Resolver) parseFile(rt *os.Root, rel, abs string) (*accessFile, fs.FileInfo, error) {

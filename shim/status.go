@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -144,9 +145,13 @@ func (snap StatusSnapshot) writeText(w io.Writer) {
 }
 
 // statusHandler serves the counters: text by default, JSON for
-// ?format=json or Accept: application/json.
+// ?format=json or Accept: application/json; and Go's profiles under
+// /debug/pprof/ (the endpoint is loopback only).
 func (s *Server) statusHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		snap := s.Snapshot()
 		if r.URL.Query().Get("format") == "json" || r.Header.Get("Accept") == "application/json" {
 			w.Header().Set("Content-Type", "application/json")
@@ -158,6 +163,7 @@ func (s *Server) statusHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		snap.writeText(w)
 	})
+	return mux
 }
 
 // CheckLoopback refuses a status address that is not on a loopback

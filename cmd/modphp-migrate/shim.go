@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +43,9 @@ Exit codes: 0 stopped cleanly, 2 usage error, 3 could not start or failed.
 
 Flags:
 `
+
+// shimGCPercent is the shim's GOGC unless the environment sets one.
+const shimGCPercent = 400
 
 func shimCommand() command {
 	return command{"shim", "run the FastCGI shim that applies .htaccess php_value/php_flag under php-fpm", runShim}
@@ -116,6 +120,13 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageErr("--workers must be at least 1")
 	}
 
+	if os.Getenv("GOGC") == "" {
+		// The shim's live heap is small (parsed access files, a few
+		// buffers per connection) while it allocates per request; collecting
+		// at 4× the live heap instead of 2× halves the collector's CPU
+		// share on the request path at a cost of a few megabytes.
+		debug.SetGCPercent(shimGCPercent)
+	}
 	cfg.Source.(*shim.FPMPoolSource).Warn = log.Warn
 	srv, err := shim.New(ctx, cfg, log)
 	if err != nil {

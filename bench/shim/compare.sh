@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# bench/shim/compare.sh — per-request overhead of modphp-migrate shim.
+#
+# Measures Apache → php-fpm direct against Apache → shim → php-fpm, both over
+# Unix sockets, in one run, with wrk: hello.php under a 3-level .htaccess chain
+# (php_value lines guarded by <IfModule mod_php.c>, so Apache skips them and the
+# shim applies them), 16 connections, interleaved rounds. Prints medians as a
+# markdown table (docs/benchmarks.md, section "shim").
+#
+#   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-e] [-k]
+#     -r rounds (5)  -d seconds per wrk run (5)  -c connections (16)  -t wrk threads (2)
+#     -w php-fpm pm.max_children (8)  -e Apache enablereuse=on towards both backends  -k keep the temp dir
+#
+# Needs apache2 (mod_proxy_fcgi), php-fpm8.2 and wrk; runs as root or as a user
+# that may start them on 127.0.0.1.
+set -euo pipefail
+
+ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0
+while getopts "r:d:c:t:w:ek" o; do
+	case $o in
+	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; c) CONNS=$OPTARG ;; t) THREADS=$OPTARG ;;
+	w) WORKERS=$OPTARG ;; e) REUSE=1 ;; k) KEEP=1 ;;
+	*) sed -n '2,16p' "$0"; exit 2 ;;
+	esac
+done
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "compare.sh: $1 not found" >&2; exit 2; }; }
+APACHE=$(command -v apache2 || command -v httpd || true)
+FPM=$(command -v php-fpm8.2 || ls /usr/sbin/php-fpm* 2>/dev/null | tail -1 || true)
+[ -n "$APACHE" ] || { echo "compare.sh: apache2 not found" >&2; exit 2; }
+[ -n "$FPM" ] || { echo "compare.sh: php-fpm not found" >&2; exit 2; }
+need wrk
+INI=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
+MODS=/usr/lib/apache2/modules
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+
+T=$(mktemp -d /tmp/shim-bench.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	sleep 0.5
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	[ "$KEEP" = 1 ] && echo "kept $T" >&2 || rm -rf "$T"
+}
+trap cleanup EXIT
+
+go build -o "$T/modphp-migrate" "$REPO/cmd/modphp-migrate"
+
+# Document root: /a/b/c/hello.php, an .htaccess in a, a/b and a/b/c.
+W=$T/www
+mkdir -p "$W/a/b/c"
+printf '<?php echo "hello\\n";\n' >"$W/a/b/c/hello.php"
+printf '<IfModule mod_php.c>\nphp_value memory_limit 64M\nphp_flag display_errors off\n</IfModule>\n' >"$W/a/.htaccess"
+printf '<IfModule mod_php.c>\nphp_value include_path ".:/usr/share/php:/srv/lib"\nphp_value max_execution_time 20\n</IfModule>\n' >"$W/a/b/.htaccess"
+printf '<IfModule mod_php.c>\nphp_value memory_limit 96M\n<Files hello.php>\nphp_value user_agent "bench agent"\n</Files>\n</IfModule>\n' >"$W/a/b/c/.htaccess"
+
+USERLINE="" FPMUSER=""
+if [ "$(id -u)" = 0 ]; then USERLINE=$'User www-data\nGroup www-data'; FPMUSER=$'user = www-data\ngroup = www-data'; fi
+
+# Two identical pools: the shim keeps up to pm.max_children connections open,
+# each pinning a worker (FACTS Part A §6b), so Apache-direct must not share
+# its pool. Runs are interleaved, so only one pool works at a time.
+{
+	printf '[global]\nerror_log = %s\ndaemonize = no\n' "$T/fpm-error.log"
+	for pool in direct shim; do
+		printf '[%s]\n%s\nlisten = %s\nlisten.mode = 0666\npm = static\npm.max_children = %s\n' \
+			"$pool" "$FPMUSER" "$T/fpm-$pool.sock" "$WORKERS"
+	done
+} >"$T/php-fpm.conf"
+FPMARGS=(--nodaemonize -y "$T/php-fpm.conf")
+[ -n "$INI" ] && FPMARGS+=(-c "$INI")
+[ "$(id -u)" = 0 ] && FPMARGS+=(-R)
+"$FPM" "${FPMARGS[@]}" >"$T/fpm.out" 2>&1 &
+PIDS+=($!)
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+STATUS=$(port)
+"$T/modphp-migrate" shim --listen "unix:$T/shim.sock" --pool "unix:$T/fpm-shim.sock" \
+	--fpm-config "$T/php-fpm.conf" ${INI:+--php-ini "$INI"} --status-listen "127.0.0.1:$STATUS" \
+	--log-level warn >"$T/shim.log" 2>&1 &
+PIDS+=($!)
+
+apache() { # name socket
+	local d=$T/$1 p
+	p=$(port)
+	mkdir -p "$d/run"
+	local reuse=""
+	[ "$REUSE" = 1 ] && reuse=$'<Proxy "unix:'"$2"$'|fcgi://localhost">\n    ProxySet enablereuse=on\n</Proxy>'
+	cat >"$d/httpd.conf" <<CONF
+ServerRoot $d
+ServerName 127.0.0.1
+Listen 127.0.0.1:$p
+PidFile $d/httpd.pid
+DefaultRuntimeDir $d/run
+Mutex file:$d/run default
+ErrorLog $d/error.log
+LogLevel warn
+$USERLINE
+LoadModule mpm_event_module $MODS/mod_mpm_event.so
+LoadModule authz_core_module $MODS/mod_authz_core.so
+LoadModule mime_module $MODS/mod_mime.so
+LoadModule dir_module $MODS/mod_dir.so
+LoadModule proxy_module $MODS/mod_proxy.so
+LoadModule proxy_fcgi_module $MODS/mod_proxy_fcgi.so
+StartServers 2
+ServerLimit 2
+ThreadsPerChild 25
+MaxRequestWorkers 50
+KeepAlive On
+TypesConfig /etc/mime.types
+DocumentRoot $W
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory $W>
+    AllowOverride All
+    Require all granted
+</Directory>
+$reuse
+<FilesMatch "\.php\$">
+    SetHandler "proxy:unix:$2|fcgi://localhost"
+</FilesMatch>
+CONF
+	"$APACHE" -d "$d" -f "$d/httpd.conf" -DFOREGROUND >"$d/stdout.log" 2>&1 &
+	PIDS+=($!)
+	echo "$p"
+}
+for _ in $(seq 100); do [ -S "$T/fpm-shim.sock" ] && break; sleep 0.1; done
+PDIRECT=$(apache direct "$T/fpm-direct.sock")
+PSHIM=$(apache shim "$T/shim.sock")
+
+waiturl() {
+	for _ in $(seq 100); do
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" 2>/dev/null)" = 200 ]; then return 0; fi
+		sleep 0.1
+	done
+	echo "compare.sh: $1 never answered 200" >&2
+	tail -n 5 "$T"/*/error.log "$T/shim.log" "$T/fpm-error.log" >&2 || true
+	exit 1
+}
+UD=http://127.0.0.1:$PDIRECT/a/b/c/hello.php
+US=http://127.0.0.1:$PSHIM/a/b/c/hello.php
+waiturl "$UD"
+waiturl "$US"
+
+# wrk's summary: Requests/sec and the 99% line of --latency, in ms.
+run_wrk() {
+	local out rps p99
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency "$1")
+	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+	p99=$(awk '$1=="99%" {v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+$/,"",v); if (u=="us") v/=1000; if (u=="s") v*=1000; print v}' <<<"$out")
+	if grep -q "Non-2xx" <<<"$out"; then echo "compare.sh: non-2xx answers from $1" >&2; grep Non-2xx <<<"$out" >&2; fi
+	echo "$rps $p99"
+}
+# Warm-up: opcache, the shim's cache, kept connections.
+wrk -t"$THREADS" -c"$CONNS" -d1s "$UD" >/dev/null
+wrk -t"$THREADS" -c"$CONNS" -d1s "$US" >/dev/null
+
+declare -a DR DP SR SP
+for i in $(seq "$ROUNDS"); do
+	if (( i % 2 )); then order=(d s); else order=(s d); fi
+	for w in "${order[@]}"; do
+		if [ "$w" = d ]; then read -r r p < <(run_wrk "$UD"); DR+=("$r"); DP+=("$p")
+		else read -r r p < <(run_wrk "$US"); SR+=("$r"); SP+=("$p"); fi
+	done
+	echo "round $i: direct ${DR[-1]} req/s p99 ${DP[-1]} ms | shim ${SR[-1]} req/s p99 ${SP[-1]} ms" >&2
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+dr=$(median "${DR[@]}") dp=$(median "${DP[@]}") sr=$(median "${SR[@]}") sp=$(median "${SP[@]}")
+echo
+echo "| setup | req/s (median of $ROUNDS) | p99 ms (median) |"
+echo "|---|---|---|"
+echo "| Apache → php-fpm (unix) | $dr | $dp |"
+echo "| Apache → shim → php-fpm (unix) | $sr | $sp |"
+awk -v dr="$dr" -v sr="$sr" -v dp="$dp" -v sp="$sp" 'BEGIN {printf "\nthroughput shim/direct: %.3f (%.1f%%), added p99: %+.2f ms\n", sr/dr, (sr/dr-1)*100, sp-dp}'
+# The shim applied the chain: PHP_VALUE keys it manages.
+echo >&2
+curl -s "http://127.0.0.1:$STATUS/" >&2 || true
