@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -98,6 +99,9 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	defer be.release()
 
 	req := &fcgi.Request{Params: params, Body: r.Stdin, ContentLength: contentLength(r.Params)}
+	if req.ContentLength < 0 {
+		req.Body, req.ContentLength = peekBody(r.Stdin)
+	}
 	cw := &countingWriter{w: w}
 	s.stats.Forwarded.Add(1)
 	result, err := be.client.Do(r.Context(), req, cw)
@@ -188,6 +192,31 @@ func contentLength(ps fcgi.Params) int64 {
 	}
 	return n
 }
+
+// peekBody looks at a body of unknown length (no CONTENT_LENGTH, as for
+// every GET from mod_proxy_fcgi): an empty STDIN stream is a body of
+// length 0, which spares the client spooling it; otherwise the first byte
+// is put back and the length stays unknown.
+func peekBody(stdin io.Reader) (io.Reader, int64) {
+	var b [1]byte
+	for {
+		n, err := stdin.Read(b[:])
+		if n > 0 {
+			return io.MultiReader(bytes.NewReader(b[:n]), stdin), -1
+		}
+		if err == io.EOF {
+			return nil, 0
+		}
+		if err != nil {
+			return errReader{err}, -1
+		}
+	}
+}
+
+// errReader returns err from every Read.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 func uriOf(ps fcgi.Params) string {
 	v, _ := ps.Lookup("REQUEST_URI")

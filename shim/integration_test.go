@@ -3,6 +3,7 @@ package shim
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -115,6 +116,7 @@ var fixtures = map[string]string{
 	"uploads_off/run.php":   "<?php echo 'PHP-RAN';\n",
 	"uploads_off_g/run.php": "<?php echo 'PHP-RAN';\n",
 	"hello.php":             "<?php echo 'hello';\n",
+	"echo.php":              "<?php $b = file_get_contents('php://input'); echo strlen($b), ' ', md5($b), ' ', $_SERVER['CONTENT_LENGTH'] ?? '-';\n",
 }
 
 // envPHP prints the $_SERVER keys FACTS Part A §3c compares.
@@ -548,5 +550,37 @@ func TestIntegrationRedirectEnv(t *testing.T) {
 	code, body := get(t, st.apaches["sethandler"], "/rw/index.php", "Authorization", "Bearer x")
 	if w := `{"FOO":"bar","HTTP_AUTHORIZATION":"Bearer x"}`; code != 200 || body != w {
 		t.Errorf("/rw/index.php: %d %s, want %s", code, body, w)
+	}
+}
+
+// TestIntegrationBody: request bodies reach PHP whole, with a length
+// (Content-Length) and without one (chunked, which Apache may stream
+// without CONTENT_LENGTH; the shim must then measure it, FACTS Part C
+// §4.3), and a GET has an empty body.
+func TestIntegrationBody(t *testing.T) {
+	st := startStack(t, "sethandler")
+	a := st.apaches["sethandler"]
+	body := strings.Repeat("0123456789abcdef", 20000) // 320,000 bytes
+	sum := fmt.Sprintf("%x", md5.Sum([]byte(body)))
+	for _, chunked := range []bool{false, true} {
+		var r io.Reader = strings.NewReader(body)
+		if chunked {
+			r = io.MultiReader(strings.NewReader(body)) // hides the length: chunked
+		}
+		req, _ := http.NewRequest("POST", a.URL+"/echo.php", r)
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := fmt.Sprintf("%d %s %d", len(body), sum, len(body)); resp.StatusCode != 200 || string(b) != want {
+			t.Errorf("chunked=%v: %d %q, want %q", chunked, resp.StatusCode, b, want)
+		}
+	}
+	// fcgi.Client always sends CONTENT_LENGTH, so PHP sees "0" for a GET
+	// where mod_php (and Apache → php-fpm) set none (reported as a gap).
+	if code, b := get(t, a, "/echo.php"); code != 200 || b != "0 d41d8cd98f00b204e9800998ecf8427e 0" {
+		t.Errorf("GET: %d %q", code, b)
 	}
 }
