@@ -81,7 +81,9 @@ STATUS=$(port)
 	--log-level warn >"$T/shim.log" 2>&1 &
 PIDS+=($!)
 
-apache() { # name socket
+# apache NAME SOCKET starts one Apache in front of SOCKET; its port is left
+# in APORT (no command substitution: the pid must reach PIDS in this shell).
+apache() {
 	local d=$T/$1 p
 	p=$(port)
 	mkdir -p "$d/run"
@@ -125,11 +127,13 @@ $reuse
 CONF
 	"$APACHE" -d "$d" -f "$d/httpd.conf" -DFOREGROUND >"$d/stdout.log" 2>&1 &
 	PIDS+=($!)
-	echo "$p"
+	APORT=$p
 }
 for _ in $(seq 100); do [ -S "$T/fpm-shim.sock" ] && break; sleep 0.1; done
-PDIRECT=$(apache direct "$T/fpm-direct.sock")
-PSHIM=$(apache shim "$T/shim.sock")
+apache direct "$T/fpm-direct.sock"
+PDIRECT=$APORT
+apache shim "$T/shim.sock"
+PSHIM=$APORT
 
 waiturl() {
 	for _ in $(seq 100); do
