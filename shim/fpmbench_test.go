@@ -1,0 +1,64 @@
+package shim
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/modphp-migrate/modphp-migrate/fcgi"
+	"github.com/modphp-migrate/modphp-migrate/internal/lab"
+)
+
+// BenchmarkShimFPM sends hello.php under the 3-level .htaccess chain to a
+// real php-fpm, directly and through the shim, one request at a time over
+// kept connections, and reports the p50 and p99 of each: the shim's added
+// latency without Apache and wrk competing for the CPU.
+func BenchmarkShimFPM(b *testing.B) {
+	fpm := lab.StartFPM(b, lab.FPMConfig{Children: 2})
+	root := lab.TempDir(b)
+	script := chain(b, root)
+	sock := filepath.Join(lab.TempDir(b), "shim.sock")
+	srv, err := New(context.Background(), Config{
+		Listen: Addr{Network: "unix", Address: sock}, Pool: Addr{Network: "unix", Address: fpm.Addr},
+		FPMConfig: fpm.ConfPath, ShutdownGrace: time.Second,
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(100 * time.Millisecond)
+	ps := pp("SCRIPT_FILENAME", "proxy:fcgi://localhost"+script, "DOCUMENT_ROOT", root, "CONTEXT_DOCUMENT_ROOT", root,
+		"SCRIPT_NAME", "/a/b/c/hello.php", "REQUEST_URI", "/a/b/c/hello.php", "REQUEST_METHOD", "GET",
+		"HTTP_HOST", "127.0.0.1", "SERVER_NAME", "127.0.0.1", "SERVER_PORT", "80", "REMOTE_ADDR", "127.0.0.1",
+		"GATEWAY_INTERFACE", "CGI/1.1", "SERVER_PROTOCOL", "HTTP/1.1")
+	for _, tc := range []struct {
+		name string
+		c    *fcgi.Client
+	}{
+		{"direct", &fcgi.Client{Network: "unix", Addr: fpm.Addr, KeepAlive: true, MaxConns: 1}},
+		{"shim", &fcgi.Client{Network: "unix", Addr: sock, KeepAlive: true, MaxConns: 1}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var lat []time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := tc.c.Do(context.Background(), &fcgi.Request{Params: ps}, io.Discard); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+		})
+		tc.c.Close()
+	}
+}
