@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +61,47 @@ func BenchmarkShimFPM(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 		})
 		tc.c.Close()
+	}
+}
+
+// TestRecycledWorkers: php-fpm ends a kept connection after
+// pm.max_requests (FACTS Part C §5); the shim's requests keep succeeding
+// with the right settings, and every worker it meets is reset.
+func TestRecycledWorkers(t *testing.T) {
+	fpm := lab.StartFPM(t, lab.FPMConfig{Children: 2, MaxRequests: 2, Scripts: map[string]string{
+		"a/.htaccess": "php_value memory_limit 64M\n",
+		"a/ini.php":   "<?php echo ini_get('memory_limit');",
+		"ini.php":     "<?php echo ini_get('memory_limit');",
+	}})
+	sock := filepath.Join(lab.TempDir(t), "shim.sock")
+	srv, err := New(context.Background(), Config{
+		Listen: Addr{Network: "unix", Address: sock}, Pool: Addr{Network: "unix", Address: fpm.Addr},
+		FPMConfig: fpm.ConfPath, ShutdownGrace: time.Second,
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(50 * time.Millisecond)
+	apache := &fcgi.Client{Network: "unix", Addr: sock}
+	for i := range 12 {
+		script, want := "ini.php", "128M"
+		if i%3 == 1 {
+			script, want = "a/ini.php", "64M"
+		}
+		var out strings.Builder
+		ps := pp("SCRIPT_FILENAME", "proxy:fcgi://localhost"+fpm.Script(script), "DOCUMENT_ROOT", fpm.DocRoot, "REQUEST_METHOD", "GET")
+		if _, err := apache.Do(context.Background(), &fcgi.Request{Params: ps}, &out); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if _, body, _ := strings.Cut(out.String(), "\r\n\r\n"); body != want {
+			t.Errorf("request %d %s: memory_limit %q, want %q", i, script, body, want)
+		}
+	}
+	if d := srv.Snapshot().Pools[0].Dials; d < 4 {
+		t.Errorf("dials = %d: workers were not recycled (want at least 4 with max_requests=2)", d)
 	}
 }

@@ -93,3 +93,18 @@ func TestShimStartFailure(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestShimLoggerRedacts: attributes that carry credentials never reach
+// the log, whatever their case.
+func TestShimLoggerRedacts(t *testing.T) {
+	var b bytes.Buffer
+	log, err := newShimLogger(&b, "json", "debug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("x", "HTTP_AUTHORIZATION", "Bearer s3cret", "Cookie", "sid=s3cret", "PHP_AUTH_PW", "s3cret", "uri", "/index.php")
+	got := b.String()
+	if strings.Contains(got, "s3cret") || !strings.Contains(got, `"HTTP_AUTHORIZATION":"[redacted]"`) || !strings.Contains(got, `"uri":"/index.php"`) {
+		t.Errorf("log line %s", got)
+	}
+}
