@@ -164,6 +164,7 @@ type countingWriter struct {
 	n int64
 }
 
+// Write counts and passes p on.
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
@@ -216,6 +217,7 @@ func peekBody(stdin io.Reader) (io.Reader, int64) {
 // errReader returns err from every Read.
 type errReader struct{ err error }
 
+// Read returns the error.
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 func uriOf(ps fcgi.Params) string {
