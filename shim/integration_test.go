@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -261,6 +262,14 @@ DirectoryIndex index.php index.html
 </Directory>
 ProxyPassMatch "^/(.*\.php(/.*)?)$" "unix:{{Shim}}|fcgi://localhost{{DocRoot}}/$1"
 `,
+	// The issue's other form: ProxyPassMatch to the shim's TCP address.
+	"proxypassmatch-tcp": `
+<Directory {{DocRoot}}>
+    AllowOverride All Nonfatal=Unknown
+    Options FollowSymLinks
+</Directory>
+ProxyPassMatch "^/(.*\.php(/.*)?)$" "fcgi://{{ShimTCP}}{{DocRoot}}/$1"
+`,
 }
 
 // startStack starts php-fpm (one worker), the Apache instances named, and
@@ -274,10 +283,15 @@ func startStack(t *testing.T, names ...string) *stack {
 	st := &stack{fpm: lab.StartFPM(t, lab.FPMConfig{Children: 1}), logs: &syncBuffer{}, apaches: map[string]*lab.Apache{}}
 	dir := lab.TempDir(t)
 	st.sock = filepath.Join(dir, "shim.sock")
+	listen := Addr{Network: "unix", Address: st.sock}
+	tcp := fmt.Sprintf("127.0.0.1:%d", lab.FreePort(t))
+	if strings.HasSuffix(names[0], "-tcp") {
+		listen = Addr{Network: "tcp", Address: tcp}
+	}
 	extra := ""
 	for i := len(names) - 1; i >= 0; i-- {
 		n := names[i]
-		conf := strings.ReplaceAll(apacheConfs[n], "{{Shim}}", st.sock)
+		conf := strings.NewReplacer("{{Shim}}", st.sock, "{{ShimTCP}}", tcp).Replace(apacheConfs[n])
 		if i == 0 {
 			conf += extra
 		}
@@ -290,7 +304,7 @@ func startStack(t *testing.T, names ...string) *stack {
 	t.Setenv("HOME", "/from/shim/home")
 	log := slog.New(slog.NewTextHandler(st.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := Config{
-		Listen:        Addr{Network: "unix", Address: st.sock},
+		Listen:        listen,
 		Pool:          Addr{Network: st.fpm.Network, Address: st.fpm.Addr},
 		FPMConfig:     st.fpm.ConfPath,
 		ApacheConfig:  st.apaches[names[0]].ConfPath,
@@ -314,7 +328,8 @@ func startStack(t *testing.T, names ...string) *stack {
 		}
 	})
 	for range 100 {
-		if _, err := os.Stat(st.sock); err == nil {
+		if c, err := net.Dial(listen.Network, listen.Address); err == nil {
+			c.Close()
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -582,5 +597,22 @@ func TestIntegrationBody(t *testing.T) {
 	// where mod_php (and Apache → php-fpm) set none (reported as a gap).
 	if code, b := get(t, a, "/echo.php"); code != 200 || b != "0 d41d8cd98f00b204e9800998ecf8427e 0" {
 		t.Errorf("GET: %d %q", code, b)
+	}
+}
+
+// TestIntegrationTCP: ProxyPassMatch to the shim listening on TCP (the
+// issue's second Apache form): the A.3a/A.3b rows that do not depend on
+// server config or rewrites, then the leak sequence.
+func TestIntegrationTCP(t *testing.T) {
+	st := startStack(t, "proxypassmatch-tcp")
+	a := st.apaches["proxypassmatch-tcp"]
+	for _, r := range a3Rows {
+		if strings.HasPrefix(r.path, "/mainval") || r.path == "/lock/ini.php" || strings.HasPrefix(r.path, "/fc/") {
+			continue
+		}
+		checkRow(t, a, r)
+	}
+	for _, r := range []row{{"/envinj/ini.php", 200, nil}, {"/nest/ini.php", 200, mp("memory_limit", "'64M'")}, {"/ini.php", 200, nil}} {
+		checkRow(t, a, r)
 	}
 }
