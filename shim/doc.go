@@ -19,7 +19,7 @@
 //   - drops PHP_VALUE, PHP_ADMIN_VALUE and REQUEST_BODY_FILE params (and
 //     their REDIRECT_ copies) that Apache passes from SetEnv and friends,
 //     and restores unprefixed copies of REDIRECT_ variables as mod_php showed
-//     them (EnvPolicy; FACTS Part A §3c, §3g, Part C §1.5, §7);
+//     them (ApplyEnvPolicy; FACTS Part A §3c, §3g, Part C §1.5, §7);
 //   - sends one PHP_VALUE in a form php-fpm's INI parser cannot reinterpret
 //     (EncodePHPValue; FACTS Part A §4 E19/E20) which, besides the settings
 //     of this request, resets every key the shim ever set on that pool to the
