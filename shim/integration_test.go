@@ -305,6 +305,7 @@ func startStack(t *testing.T, names ...string) *stack {
 	log := slog.New(slog.NewTextHandler(st.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := Config{
 		Listen:        listen,
+		ListenMode:    0o666, // the test runs as root, Apache as www-data
 		Pool:          Addr{Network: st.fpm.Network, Address: st.fpm.Addr},
 		FPMConfig:     st.fpm.ConfPath,
 		ApacheConfig:  st.apaches[names[0]].ConfPath,

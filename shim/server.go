@@ -46,6 +46,12 @@ const statusReadTimeout = 5 * time.Second
 // Workers.
 const maxFrontConns = 4096
 
+// DefaultListenMode is the permission of a Unix listen socket: owner and
+// group, like Debian's php-fpm listen.mode. Run the shim as Apache's user
+// (or group) so that Apache can connect; anyone who can connect can run any
+// PHP file the pool can read.
+const DefaultListenMode fs.FileMode = 0o660
+
 // Route sends requests under a document root to a pool (--pool-for).
 type Route struct {
 	DocRoot string
@@ -63,7 +69,7 @@ type Config struct {
 	AccessNames  []string
 	StatusListen string // loopback host:port, or ""
 	// ListenMode is the permission of a Unix listen socket (Apache's
-	// worker user must be able to connect).
+	// worker user must be able to connect); 0 means DefaultListenMode.
 	ListenMode fs.FileMode
 	// Workers bounds requests in progress (0 = DefaultWorkers).
 	Workers int
@@ -114,7 +120,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		cfg.Source = &FPMPoolSource{Warn: log.Warn}
 	}
 	if cfg.ListenMode == 0 {
-		cfg.ListenMode = 0o666
+		cfg.ListenMode = DefaultListenMode
 	}
 	if cfg.StatusListen != "" {
 		if err := CheckLoopback(cfg.StatusListen); err != nil {

@@ -76,7 +76,7 @@ PIDS+=($!)
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 STATUS=$(port)
-"$T/modphp-migrate" shim --listen "unix:$T/shim.sock" --pool "unix:$T/fpm-shim.sock" \
+"$T/modphp-migrate" shim --listen "unix:$T/shim.sock" --listen-mode 0666 --pool "unix:$T/fpm-shim.sock" \
 	--fpm-config "$T/php-fpm.conf" ${INI:+--php-ini "$INI"} --status-listen "127.0.0.1:$STATUS" \
 	--log-level warn >"$T/shim.log" 2>&1 &
 PIDS+=($!)

@@ -279,7 +279,7 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.apacheConfig = fs.String("apache-config", "", "Apache configuration `PATH` (AllowOverride, AccessFileName, server-config php_value)")
 	f.access = fs.StringArray("access-file-name", nil, "access file `NAME` (default: AccessFileName, else .htaccess); repeatable")
 	f.status = fs.String("status-listen", "", "serve counters on `127.0.0.1:PORT` (loopback only; text, or JSON with ?format=json)")
-	f.listenMode = fs.String("listen-mode", "0666", "permission `MODE` of a Unix listen socket (Apache's user must connect)")
+	f.listenMode = fs.String("listen-mode", "0660", "permission `MODE` of a Unix listen socket (Apache's user or group must connect)")
 	f.workers = fs.Int("workers", shim.DefaultWorkers, "`N` requests handled at once; more are answered 503")
 	f.grace = fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
 	f.logFormat = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
