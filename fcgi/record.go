@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Record framing (§3.3): an 8-byte header
@@ -97,8 +98,25 @@ type recordReader struct {
 // bytes of padding) so that content can be returned from the buffer.
 const readerBufSize = headerLen + maxContent + 255 + 1
 
+// readerPool recycles record buffers: Apache opens a connection per
+// request by default, and allocating 64 KiB for each was the largest cost
+// of a short request on the server side.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readerBufSize) }}
+
 func newRecordReader(r io.Reader) recordReader {
-	return recordReader{br: bufio.NewReaderSize(r, readerBufSize)}
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return recordReader{br: br}
+}
+
+// release returns the buffer to the pool; content returned by next must
+// no longer be used, and the reader must not be used again.
+func (r *recordReader) release() {
+	if r.br != nil {
+		r.br.Reset(nil)
+		readerPool.Put(r.br)
+		r.br = nil
+	}
 }
 
 // next reads one record. At a clean record boundary it returns io.EOF; a

@@ -387,6 +387,7 @@ func (c *serverConn) serve() {
 	}
 	c.fail(err)
 	c.handlers.Wait()
+	c.rr.release() // the read loop and every handler are done with it
 }
 
 func (c *serverConn) readLoop() error {
