@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -62,7 +63,8 @@ func runFPMRequestEnv(p *Pass) {
 		}
 	}
 	// 2. Authorization not forwarded.
-	if authForwardedEverywhere(p) {
+	lines := authLines(p) // once: per-vhost calls below must not re-walk the tree
+	if authForwardedEverywhere(lines) {
 		return
 	}
 	done := map[string]bool{}
@@ -75,7 +77,7 @@ func runFPMRequestEnv(p *Pass) {
 		if vh != nil {
 			key = vh.Pos.String()
 		}
-		if done[key] || authForwarded(p, vh) {
+		if done[key] || authForwarded(lines, vh) {
 			continue
 		}
 		done[key] = true
@@ -86,8 +88,8 @@ func runFPMRequestEnv(p *Pass) {
 
 // authForwardedEverywhere reports whether a main-server line outside any
 // section puts Authorization back for every request.
-func authForwardedEverywhere(p *Pass) bool {
-	for _, l := range authLines(p) {
+func authForwardedEverywhere(lines []authLine) bool {
+	for _, l := range lines {
 		if !l.access && l.vhost == nil && parser.Enclosing(l.node, "Directory", "DirectoryMatch", "Location", "LocationMatch", "Files", "FilesMatch") == nil {
 			return true
 		}
@@ -98,8 +100,8 @@ func authForwardedEverywhere(p *Pass) bool {
 // authForwarded reports whether a line of vh (its sections, the access
 // files under its DocumentRoot) or of the main server puts Authorization
 // back.
-func authForwarded(p *Pass, vh *parser.VHost) bool {
-	for _, l := range authLines(p) {
+func authForwarded(lines []authLine, vh *parser.VHost) bool {
+	for _, l := range lines {
 		if l.access && sameVHost(l.vhost, vh) || !l.access && (l.vhost == nil || sameVHost(l.vhost, vh)) {
 			return true
 		}
@@ -120,6 +122,7 @@ type authLine struct {
 // HTTP_AUTHORIZATION, RewriteRule … [E=HTTP_AUTHORIZATION:…].
 func authLines(p *Pass) []authLine {
 	var out []authLine
+	var roots map[string]*parser.VHost // DocumentRoot → its vhost, built on the first access-file line
 	for _, e := range p.index().Named("CGIPassAuth", "SetEnvIf", "SetEnvIfNoCase", "RewriteRule") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !e.After {
@@ -139,14 +142,33 @@ func authLines(p *Pass) []authLine {
 		}
 		l := authLine{node: n, vhost: p.vhostOf(n), access: e.Access != nil}
 		if l.access {
-			best := ""
-			for _, dr := range conf.DocumentRoots(p.After) {
-				if conf.Under(e.Access.Dir, dr.Path) && len(dr.Path) > len(best) {
-					best, l.vhost = dr.Path, dr.VHost
+			if roots == nil {
+				roots = documentRootIndex(p.After)
+			}
+			// The deepest DocumentRoot holding the access file.
+			for dir := conf.Clean(e.Access.Dir); ; dir = path.Dir(dir) {
+				if vh, ok := roots[dir]; ok {
+					l.vhost = vh
+					break
+				}
+				if dir == "/" || dir == "." {
+					break
 				}
 			}
 		}
 		out = append(out, l)
 	}
 	return out
+}
+
+// documentRootIndex maps each DocumentRoot to its virtual host (nil for the
+// main server); the first one listed wins, as in a scan in order.
+func documentRootIndex(cfg *parser.Config) map[string]*parser.VHost {
+	idx := map[string]*parser.VHost{}
+	for _, dr := range conf.DocumentRoots(cfg) {
+		if _, ok := idx[dr.Path]; !ok {
+			idx[dr.Path] = dr.VHost
+		}
+	}
+	return idx
 }

@@ -220,8 +220,14 @@ func Effective(n *parser.Node) bool {
 // VHostOf returns the virtual host n is in, or nil for the main server (and
 // for access files).
 func VHostOf(cfg *parser.Config, n *parser.Node) *parser.VHost {
+	if cfg == nil {
+		return nil
+	}
+	if v := cfg.VHostOf(n); v != nil { // a node of this view: the model's index
+		return v
+	}
 	vh := parser.Enclosing(n, "VirtualHost")
-	if vh == nil || cfg == nil {
+	if vh == nil {
 		return nil
 	}
 	for _, v := range cfg.VHosts {
