@@ -33,6 +33,16 @@ var authHeader = regexp.MustCompile(`(?i)^\^?authorization\$?$`)
 
 func runFPMRequestEnv(p *Pass) {
 	rs := routes(p)
+	// Destinations of the URL routes, each with its first route in order.
+	first := map[string]int{}
+	for i, r := range rs {
+		if r.dest == "" || r.inFiles || r.access || !(r.entry.Today || r.entry.After) {
+			continue
+		}
+		if _, ok := first[conf.Clean(r.dest)]; !ok {
+			first[conf.Clean(r.dest)] = i
+		}
+	}
 	// 1. Variables set in .htaccess under URL routing.
 	for _, e := range p.index().Named("SetEnv", "SetEnvIf", "SetEnvIfNoCase", "RewriteRule") {
 		n := e.Node
@@ -48,19 +58,18 @@ func runFPMRequestEnv(p *Pass) {
 		if len(vars) == 0 {
 			continue
 		}
-		for _, r := range rs {
-			if r.dest == "" || r.inFiles || r.access || !(r.entry.Today || r.entry.After) || !conf.Under(e.Access.Dir, r.dest) {
-				continue
-			}
-			pref := make([]string, len(vars))
-			for i, v := range vars {
-				pref[i] = "REDIRECT_" + v
-			}
-			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine,
-				Related: []Related{{Pos: r.node.Pos, Message: "PHP in this directory is routed to php-fpm by URL here"}},
-				Message: strings.Join(vars, ", ") + " set in .htaccess: with " + r.node.Name + " (" + shortPos(r.node.Pos) + ") Apache skips this file for .php URLs, so scripts see nothing on direct requests and only " + strings.Join(pref, ", ") + " after a rewrite; read the REDIRECT_ name as a fallback, set it in the virtual host, or route PHP by file with SetHandler"})
-			break
+		i := firstRouteOver(first, e.Access.Dir)
+		if i < 0 {
+			continue
 		}
+		r := rs[i]
+		pref := make([]string, len(vars))
+		for i, v := range vars {
+			pref[i] = "REDIRECT_" + v
+		}
+		p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine,
+			Related: []Related{{Pos: r.node.Pos, Message: "PHP in this directory is routed to php-fpm by URL here"}},
+			Message: strings.Join(vars, ", ") + " set in .htaccess: with " + r.node.Name + " (" + shortPos(r.node.Pos) + ") Apache skips this file for .php URLs, so scripts see nothing on direct requests and only " + strings.Join(pref, ", ") + " after a rewrite; read the REDIRECT_ name as a fallback, set it in the virtual host, or route PHP by file with SetHandler"})
 	}
 	// 2. Authorization not forwarded.
 	lines := authLines(p) // once: per-vhost calls below must not re-walk the tree
@@ -171,4 +180,19 @@ func documentRootIndex(cfg *parser.Config) map[string]*parser.VHost {
 		}
 	}
 	return idx
+}
+
+// firstRouteOver returns the index of the first route (in route order)
+// whose destination holds dir, or -1: dir's ancestors are looked up rather
+// than every route compared.
+func firstRouteOver(first map[string]int, dir string) int {
+	best := -1
+	for d := conf.Clean(dir); ; d = path.Dir(d) {
+		if i, ok := first[d]; ok && (best < 0 || i < best) {
+			best = i
+		}
+		if d == "/" || d == "." || d == "" {
+			return best
+		}
+	}
 }
