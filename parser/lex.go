@@ -8,13 +8,18 @@ import (
 )
 
 // Token types of the line lexer. Apache configuration is line-oriented: the
-// lexer joins continued physical lines and emits one token per logical
-// line; it records the last physical line of each on the side.
-// Arguments are split afterwards by splitWords (httpd's ap_getword_conf),
-// because ${VAR} substitution happens on the whole line before tokenizing.
+// lexer joins continued physical lines and emits one Line token per logical
+// line; it records the position of each on the side. Arguments are split
+// afterwards by splitWords (httpd's ap_getword_conf), because ${VAR}
+// substitution happens on the whole line before tokenizing.
 const (
-	tokEOF     lexer.TokenType = lexer.EOF
-	tokComment lexer.TokenType = -(iota + 1)
+	tokEOF  lexer.TokenType = lexer.EOF
+	tokLine lexer.TokenType = -2
+)
+
+// The kinds of logical lines (lineKind).
+const (
+	tokComment lexer.TokenType = -(iota + 10)
 	tokOpen
 	tokClose
 	tokDirective
@@ -27,11 +32,8 @@ type lineDefinition struct{}
 // package initialisation, before package-level maps would be.
 func lineSymbols() map[string]lexer.TokenType {
 	return map[string]lexer.TokenType{
-		"EOF":       tokEOF,
-		"Comment":   tokComment,
-		"Open":      tokOpen,
-		"Close":     tokClose,
-		"Directive": tokDirective,
+		"EOF":  tokEOF,
+		"Line": tokLine,
 	}
 }
 
@@ -128,10 +130,9 @@ func (l *lineLexer) Next() (lexer.Token, error) {
 		} else {
 			text = l.src[firstOff+start : firstOff+end]
 		}
-		typ := lineKind(text)
 		pos := lexer.Position{Filename: l.file, Offset: firstOff + start, Line: first, Column: col}
 		l.pos = append(l.pos, linePos{line: first, col: col, end: l.line})
-		return lexer.Token{Type: typ, Value: text, Pos: pos}, nil
+		return lexer.Token{Type: tokLine, Value: text, Pos: pos}, nil
 	}
 }
 
