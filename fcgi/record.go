@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 )
 
 // Record framing (§3.3): an 8-byte header
@@ -98,25 +97,39 @@ type recordReader struct {
 // bytes of padding) so that content can be returned from the buffer.
 const readerBufSize = headerLen + maxContent + 255 + 1
 
-// readerPool recycles record buffers: Apache opens a connection per
+// freeReaders recycles record buffers: Apache opens a connection per
 // request by default, and allocating 64 KiB for each was the largest cost
-// of a short request on the server side.
-var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readerBufSize) }}
+// of a short request on the server side. A bounded free list rather than a
+// sync.Pool, which the garbage collector empties at every cycle — and these
+// allocations were what made the cycles frequent. At most maxFreeReaders
+// buffers (4 MiB) are kept.
+const maxFreeReaders = 64
+
+var freeReaders = make(chan *bufio.Reader, maxFreeReaders)
 
 func newRecordReader(r io.Reader) recordReader {
-	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(r)
+	var br *bufio.Reader
+	select {
+	case br = <-freeReaders:
+		br.Reset(r)
+	default:
+		br = bufio.NewReaderSize(r, readerBufSize)
+	}
 	return recordReader{br: br}
 }
 
-// release returns the buffer to the pool; content returned by next must
-// no longer be used, and the reader must not be used again.
+// release returns the buffer to the free list; content returned by next
+// must no longer be used, and the reader must not be used again.
 func (r *recordReader) release() {
-	if r.br != nil {
-		r.br.Reset(nil)
-		readerPool.Put(r.br)
-		r.br = nil
+	if r.br == nil {
+		return
 	}
+	r.br.Reset(nil)
+	select {
+	case freeReaders <- r.br:
+	default:
+	}
+	r.br = nil
 }
 
 // next reads one record. At a clean record boundary it returns io.EOF; a
