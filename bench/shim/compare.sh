@@ -7,20 +7,22 @@
 # shim applies them), 16 connections, interleaved rounds. Prints medians as a
 # markdown table (docs/benchmarks.md, section "shim").
 #
-#   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-e] [-k]
+#   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-s SCRIPT] [-e] [-k]
 #     -r rounds (5)  -d seconds per wrk run (5)  -c connections (16)  -t wrk threads (2)
-#     -w php-fpm pm.max_children (8)  -e Apache enablereuse=on towards both backends  -k keep the temp dir
+#     -w php-fpm pm.max_children (8)  -s hello|work: the script (hello.php, or work.php from
+#     ../shared/lab/lab.sh: 20,000 crc32 calls and a 2,000-element sort)
+#     -e Apache enablereuse=on towards both backends  -k keep the temp dir
 #
 # Needs apache2 (mod_proxy_fcgi), php-fpm8.2 and wrk; runs as root or as a user
 # that may start them on 127.0.0.1.
 set -euo pipefail
 
-ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0
-while getopts "r:d:c:t:w:ek" o; do
+ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello
+while getopts "r:d:c:t:w:s:ek" o; do
 	case $o in
 	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; c) CONNS=$OPTARG ;; t) THREADS=$OPTARG ;;
-	w) WORKERS=$OPTARG ;; e) REUSE=1 ;; k) KEEP=1 ;;
-	*) sed -n '2,16p' "$0"; exit 2 ;;
+	w) WORKERS=$OPTARG ;; s) SCRIPT=$OPTARG ;; e) REUSE=1 ;; k) KEEP=1 ;;
+	*) sed -n '2,18p' "$0"; exit 2 ;;
 	esac
 done
 
@@ -51,6 +53,8 @@ go build -o "$T/modphp-migrate" "$REPO/cmd/modphp-migrate"
 W=$T/www
 mkdir -p "$W/a/b/c"
 printf '<?php echo "hello\\n";\n' >"$W/a/b/c/hello.php"
+printf '<?php\n$s = 0;\nfor ($i = 0; $i < 20000; $i++) { $s += crc32("x$i"); }\n$a = range(1, 2000); shuffle($a); sort($a);\necho "work ", $s, " ", count($a), "\\n";\n' >"$W/a/b/c/work.php"
+case $SCRIPT in hello | work) ;; *) echo "compare.sh: -s hello or work" >&2; exit 2 ;; esac
 printf '<IfModule mod_php.c>\nphp_value memory_limit 64M\nphp_flag display_errors off\n</IfModule>\n' >"$W/a/.htaccess"
 printf '<IfModule mod_php.c>\nphp_value include_path ".:/usr/share/php:/srv/lib"\nphp_value max_execution_time 20\n</IfModule>\n' >"$W/a/b/.htaccess"
 printf '<IfModule mod_php.c>\nphp_value memory_limit 96M\n<Files hello.php>\nphp_value user_agent "bench agent"\n</Files>\n</IfModule>\n' >"$W/a/b/c/.htaccess"
@@ -144,8 +148,8 @@ waiturl() {
 	tail -n 5 "$T"/*/error.log "$T/shim.log" "$T/fpm-error.log" >&2 || true
 	exit 1
 }
-UD=http://127.0.0.1:$PDIRECT/a/b/c/hello.php
-US=http://127.0.0.1:$PSHIM/a/b/c/hello.php
+UD=http://127.0.0.1:$PDIRECT/a/b/c/$SCRIPT.php
+US=http://127.0.0.1:$PSHIM/a/b/c/$SCRIPT.php
 waiturl "$UD"
 waiturl "$US"
 
