@@ -1,28 +1,30 @@
 #!/usr/bin/env bash
 # bench/shim/compare.sh — per-request overhead of modphp-migrate shim.
 #
-# Measures Apache → php-fpm direct against Apache → shim → php-fpm, both over
-# Unix sockets, in one run, with wrk: hello.php under a 3-level .htaccess chain
-# (php_value lines guarded by <IfModule mod_php.c>, so Apache skips them and the
-# shim applies them), 16 connections, interleaved rounds. Prints medians as a
-# markdown table (docs/benchmarks.md, section "shim").
+# Measures, in one run with wrk and interleaved rounds, three setups on the same
+# document root: Apache (event) → php-fpm direct, Apache (event) → shim →
+# php-fpm (both over Unix sockets), and Apache prefork + mod_php. The script sits
+# under a 3-level .htaccess chain (php_value lines guarded by <IfModule
+# mod_php.c>, so the event Apaches skip them, the shim applies them and mod_php
+# applies them itself). Prints medians of req/s, p50 and p99 as a markdown table
+# and the shim's throughput ratio and added p50/p99 (docs/benchmarks.md, "shim").
 #
 #   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-s SCRIPT] [-e] [-k]
 #     -r rounds (5)  -d seconds per wrk run (5)  -c connections (16)  -t wrk threads (2)
-#     -w php-fpm pm.max_children (8)  -s hello|work: the script (hello.php, or work.php from
-#     ../shared/lab/lab.sh: 20,000 crc32 calls and a 2,000-element sort)
-#     -e Apache enablereuse=on towards both backends  -k keep the temp dir
+#     -w php-fpm pm.max_children (8)  -s hello|work: the script (hello.php, or work.php:
+#     300,000 crc32 calls and a 2,000-element sort, about 15 ms of CPU with PHP 8.2 here)
+#     -e Apache enablereuse=on towards both backends  -m skip the mod_php setup  -k keep the temp dir
 #
 # Needs apache2 (mod_proxy_fcgi), php-fpm8.2 and wrk; runs as root or as a user
 # that may start them on 127.0.0.1.
 set -euo pipefail
 
-ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello
-while getopts "r:d:c:t:w:s:ek" o; do
+ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello MODPHP=1
+while getopts "r:d:c:t:w:s:emk" o; do
 	case $o in
 	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; c) CONNS=$OPTARG ;; t) THREADS=$OPTARG ;;
-	w) WORKERS=$OPTARG ;; s) SCRIPT=$OPTARG ;; e) REUSE=1 ;; k) KEEP=1 ;;
-	*) sed -n '2,18p' "$0"; exit 2 ;;
+	w) WORKERS=$OPTARG ;; s) SCRIPT=$OPTARG ;; e) REUSE=1 ;; m) MODPHP=0 ;; k) KEEP=1 ;;
+	*) sed -n '2,20p' "$0"; exit 2 ;;
 	esac
 done
 
@@ -53,7 +55,7 @@ go build -o "$T/modphp-migrate" "$REPO/cmd/modphp-migrate"
 W=$T/www
 mkdir -p "$W/a/b/c"
 printf '<?php echo "hello\\n";\n' >"$W/a/b/c/hello.php"
-printf '<?php\n$s = 0;\nfor ($i = 0; $i < 20000; $i++) { $s += crc32("x$i"); }\n$a = range(1, 2000); shuffle($a); sort($a);\necho "work ", $s, " ", count($a), "\\n";\n' >"$W/a/b/c/work.php"
+printf '<?php\n$s = 0;\nfor ($i = 0; $i < 300000; $i++) { $s += crc32("x$i"); }\n$a = range(1, 2000); shuffle($a); sort($a);\necho "work ", $s, " ", count($a), "\\n";\n' >"$W/a/b/c/work.php"
 case $SCRIPT in hello | work) ;; *) echo "compare.sh: -s hello or work" >&2; exit 2 ;; esac
 printf '<IfModule mod_php.c>\nphp_value memory_limit 64M\nphp_flag display_errors off\n</IfModule>\n' >"$W/a/.htaccess"
 printf '<IfModule mod_php.c>\nphp_value include_path ".:/usr/share/php:/srv/lib"\nphp_value max_execution_time 20\n</IfModule>\n' >"$W/a/b/.htaccess"
@@ -85,14 +87,23 @@ STATUS=$(port)
 	--log-level warn >"$T/shim.log" 2>&1 &
 PIDS+=($!)
 
-# apache NAME SOCKET starts one Apache in front of SOCKET; its port is left
-# in APORT (no command substitution: the pid must reach PIDS in this shell).
+# apache NAME SOCKET starts one event-MPM Apache in front of SOCKET, or with
+# SOCKET "modphp" a prefork Apache with mod_php; its port is left in APORT (no
+# command substitution: the pid must reach PIDS in this shell).
 apache() {
 	local d=$T/$1 p
 	p=$(port)
 	mkdir -p "$d/run"
-	local reuse=""
-	[ "$REUSE" = 1 ] && reuse=$'<Proxy "unix:'"$2"$'|fcgi://localhost">\n    ProxySet enablereuse=on\n</Proxy>'
+	local mpm handler reuse=""
+	if [ "$2" = modphp ]; then
+		# Debian's mods-available/php8.2.conf, the part that matters here.
+		mpm=$'LoadModule mpm_prefork_module '"$MODS"$'/mod_mpm_prefork.so\nLoadModule php_module '"$MODS"$'/libphp8.2.so\nStartServers 20\nMinSpareServers 20\nMaxSpareServers 40\nServerLimit 40\nMaxRequestWorkers 40'
+		handler=$'<FilesMatch ".+\\.ph(?:ar|p|tml)$">\n    SetHandler application/x-httpd-php\n</FilesMatch>'
+	else
+		mpm=$'LoadModule mpm_event_module '"$MODS"$'/mod_mpm_event.so\nLoadModule proxy_module '"$MODS"$'/mod_proxy.so\nLoadModule proxy_fcgi_module '"$MODS"$'/mod_proxy_fcgi.so\nStartServers 2\nServerLimit 2\nThreadsPerChild 25\nMaxRequestWorkers 50'
+		handler=$'<FilesMatch "\\.php$">\n    SetHandler "proxy:unix:'"$2"$'|fcgi://localhost"\n</FilesMatch>'
+		[ "$REUSE" = 1 ] && reuse=$'<Proxy "unix:'"$2"$'|fcgi://localhost">\n    ProxySet enablereuse=on\n</Proxy>'
+	fi
 	cat >"$d/httpd.conf" <<CONF
 ServerRoot $d
 ServerName 127.0.0.1
@@ -103,16 +114,10 @@ Mutex file:$d/run default
 ErrorLog $d/error.log
 LogLevel warn
 $USERLINE
-LoadModule mpm_event_module $MODS/mod_mpm_event.so
+$mpm
 LoadModule authz_core_module $MODS/mod_authz_core.so
 LoadModule mime_module $MODS/mod_mime.so
 LoadModule dir_module $MODS/mod_dir.so
-LoadModule proxy_module $MODS/mod_proxy.so
-LoadModule proxy_fcgi_module $MODS/mod_proxy_fcgi.so
-StartServers 2
-ServerLimit 2
-ThreadsPerChild 25
-MaxRequestWorkers 50
 KeepAlive On
 TypesConfig /etc/mime.types
 DocumentRoot $W
@@ -125,9 +130,7 @@ DocumentRoot $W
     Require all granted
 </Directory>
 $reuse
-<FilesMatch "\.php\$">
-    SetHandler "proxy:unix:$2|fcgi://localhost"
-</FilesMatch>
+$handler
 CONF
 	"$APACHE" -d "$d" -f "$d/httpd.conf" -DFOREGROUND >"$d/stdout.log" 2>&1 &
 	PIDS+=($!)
@@ -138,6 +141,11 @@ apache direct "$T/fpm-direct.sock"
 PDIRECT=$APORT
 apache shim "$T/shim.sock"
 PSHIM=$APORT
+if [ "$MODPHP" = 1 ]; then
+	[ -f "$MODS/libphp8.2.so" ] || { echo "compare.sh: $MODS/libphp8.2.so not found (use -m)" >&2; exit 2; }
+	apache modphp modphp
+	PMODPHP=$APORT
+fi
 
 waiturl() {
 	for _ in $(seq 100); do
@@ -150,39 +158,55 @@ waiturl() {
 }
 UD=http://127.0.0.1:$PDIRECT/a/b/c/$SCRIPT.php
 US=http://127.0.0.1:$PSHIM/a/b/c/$SCRIPT.php
+UM=${PMODPHP:+http://127.0.0.1:$PMODPHP/a/b/c/$SCRIPT.php}
 waiturl "$UD"
 waiturl "$US"
+[ -n "$UM" ] && waiturl "$UM"
 
-# wrk's summary: Requests/sec and the 99% line of --latency, in ms.
+# ms converts a wrk latency (850.00us, 1.20ms, 1.01s) to milliseconds.
+ms() { awk -v v="$1" 'BEGIN {u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+$/,"",v); if (u=="us") v/=1000; if (u=="s") v*=1000; print v}'; }
+# wrk's summary: Requests/sec and the 50% and 99% lines of --latency, in ms.
 run_wrk() {
-	local out rps p99
+	local out rps p50 p99
 	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency "$1")
 	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-	p99=$(awk '$1=="99%" {v=$2; u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+$/,"",v); if (u=="us") v/=1000; if (u=="s") v*=1000; print v}' <<<"$out")
+	p50=$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
+	p99=$(ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
 	if grep -q "Non-2xx" <<<"$out"; then echo "compare.sh: non-2xx answers from $1" >&2; grep Non-2xx <<<"$out" >&2; fi
-	echo "$rps $p99"
+	echo "$rps $p50 $p99"
 }
+SETUPS=(d s)
+[ -n "$UM" ] && SETUPS+=(m)
+declare -A URL=([d]=$UD [s]=$US [m]=$UM)
+declare -A NAME=([d]="Apache event → php-fpm (unix)" [s]="Apache event → shim → php-fpm (unix)" [m]="Apache prefork + mod_php")
 # Warm-up: opcache, the shim's cache, kept connections.
-wrk -t"$THREADS" -c"$CONNS" -d1s "$UD" >/dev/null
-wrk -t"$THREADS" -c"$CONNS" -d1s "$US" >/dev/null
+for w in "${SETUPS[@]}"; do wrk -t"$THREADS" -c"$CONNS" -d1s "${URL[$w]}" >/dev/null; done
 
-declare -a DR DP SR SP
+declare -A R P50 P99
 for i in $(seq "$ROUNDS"); do
-	if (( i % 2 )); then order=(d s); else order=(s d); fi
-	for w in "${order[@]}"; do
-		if [ "$w" = d ]; then read -r r p < <(run_wrk "$UD"); DR+=("$r"); DP+=("$p")
-		else read -r r p < <(run_wrk "$US"); SR+=("$r"); SP+=("$p"); fi
+	# Rotate the order each round so that no setup always runs first.
+	n=${#SETUPS[@]} line="round $i:"
+	for k in $(seq 0 $((n - 1))); do
+		w=${SETUPS[$(((i + k) % n))]}
+		read -r r a b < <(run_wrk "${URL[$w]}")
+		R[$w]+="$r " P50[$w]+="$a " P99[$w]+="$b "
+		line+=" $w $r req/s p50 $a ms p99 $b ms |"
 	done
-	echo "round $i: direct ${DR[-1]} req/s p99 ${DP[-1]} ms | shim ${SR[-1]} req/s p99 ${SP[-1]} ms" >&2
+	echo "$line" >&2
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-dr=$(median "${DR[@]}") dp=$(median "${DP[@]}") sr=$(median "${SR[@]}") sp=$(median "${SP[@]}")
+median() { printf '%s\n' $@ | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
-echo "| setup | req/s (median of $ROUNDS) | p99 ms (median) |"
-echo "|---|---|---|"
-echo "| Apache → php-fpm (unix) | $dr | $dp |"
-echo "| Apache → shim → php-fpm (unix) | $sr | $sp |"
-awk -v dr="$dr" -v sr="$sr" -v dp="$dp" -v sp="$sp" 'BEGIN {printf "\nthroughput shim/direct: %.3f (%.1f%%), added p99: %+.2f ms\n", sr/dr, (sr/dr-1)*100, sp-dp}'
+echo "| setup | req/s (median of $ROUNDS) | p50 ms (median) | p99 ms (median) |"
+echo "|---|---|---|---|"
+declare -A MR MP50 MP99
+for w in "${SETUPS[@]}"; do
+	MR[$w]=$(median ${R[$w]}) MP50[$w]=$(median ${P50[$w]}) MP99[$w]=$(median ${P99[$w]})
+	echo "| ${NAME[$w]} | ${MR[$w]} | ${MP50[$w]} | ${MP99[$w]} |"
+done
+awk -v dr="${MR[d]}" -v sr="${MR[s]}" -v d50="${MP50[d]}" -v s50="${MP50[s]}" -v dp="${MP99[d]}" -v sp="${MP99[s]}" \
+	'BEGIN {printf "\nthroughput shim/direct: %.3f (%.1f%%), added p50: %+.2f ms, added p99: %+.2f ms\n", sr/dr, (sr/dr-1)*100, s50-d50, sp-dp}'
+[ -n "$UM" ] && awk -v mr="${MR[m]}" -v sr="${MR[s]}" -v dr="${MR[d]}" \
+	'BEGIN {printf "throughput shim/mod_php: %.3f, direct/mod_php: %.3f\n", sr/mr, dr/mr}'
 # The shim applied the chain: PHP_VALUE keys it manages.
 echo >&2
-curl -s "http://127.0.0.1:$STATUS/" >&2 || true
+curl -s "http://127.0.0.1:$STATUS/?format=json" >&2 || true
