@@ -24,28 +24,34 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	if r.KeepConn {
 		s.stats.KeptAlive.Add(1)
 	}
-	defer func() { s.stats.observe(time.Since(start)) }()
+	st := s.state.Load()
+	info := requestInfo(r.Params)
+	pool := st.route(info.DocRoot, info.Script)
+	pool.stats.requests.Add(1)
+	defer func() {
+		d := time.Since(start)
+		s.stats.observe(d)
+		pool.stats.lat.observe(d)
+	}()
 
 	if !s.enterFront(r.Context()) {
-		s.stats.Overloaded.Add(1)
 		s.log.Warn("overloaded: every front worker is busy", "uri", uriOf(r.Params))
-		writeError(w, http.StatusServiceUnavailable)
+		s.answer(w, pool, http.StatusServiceUnavailable)
 		return
 	}
 	defer func() { <-s.front }()
 
-	st := s.state.Load()
 	params, dropped := ApplyEnvPolicy(r.Params)
 	if len(dropped) > 0 {
 		s.stats.DroppedParams.Add(int64(len(dropped)))
+		pool.stats.drops.Add(int64(len(dropped)))
 		s.log.Warn("dropped params php-fpm would obey", "names", dropped, "uri", uriOf(r.Params))
 	}
 	if added := len(params) + len(dropped) - len(r.Params); added > 0 {
 		s.stats.RedirectCopies.Add(int64(added))
+		pool.stats.redirects.Add(int64(added))
 	}
 
-	info := requestInfo(r.Params)
-	pool := st.route(info.DocRoot, info.Script)
 	var res *Resolution
 	if info.Script != "" {
 		var err error
@@ -53,22 +59,19 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 		if err != nil {
 			var ae *AccessError
 			if errors.As(err, &ae) {
-				s.countStatus(ae.Status)
 				s.log.Error("access file rejected as httpd with mod_php would", "where", ae.Pos.String(), "error", ae.Msg, "status", ae.Status, "script", info.Script)
-				writeError(w, ae.Status)
+				s.answer(w, pool, ae.Status)
 				return
 			}
-			s.stats.ServerErrors.Add(1)
 			s.log.Error("resolving settings", "err", err, "script", info.Script)
-			writeError(w, http.StatusInternalServerError)
+			s.answer(w, pool, http.StatusInternalServerError)
 			return
 		}
 		if res.EngineOff {
 			// mod_php would send the source, php-fpm would run it: both
 			// wrong for a directory meant to hold no live PHP.
-			s.stats.Forbidden.Add(1)
 			s.log.Info("php_flag engine off: refused", "script", info.Script)
-			writeError(w, http.StatusForbidden)
+			s.answer(w, pool, http.StatusForbidden)
 			return
 		}
 		if s.log.Enabled(r.Context(), slog.LevelDebug) {
@@ -81,9 +84,8 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	be := pool.be.Load()
 	phpValue, err := pool.phpValue(be, res, s.log)
 	if err != nil {
-		s.stats.ServerErrors.Add(1)
 		s.log.Error("refusing request: PHP_VALUE cannot be encoded safely", "err", err, "script", info.Script)
-		writeError(w, http.StatusInternalServerError)
+		s.answer(w, pool, http.StatusInternalServerError)
 		return
 	}
 	if phpValue != "" {
@@ -91,9 +93,8 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	}
 
 	if err := be.acquire(r.Context()); err != nil {
-		s.stats.Overloaded.Add(1)
 		s.log.Warn("overloaded: php-fpm pool busy", "pool", pool.addr.String(), "err", err)
-		writeError(w, http.StatusServiceUnavailable)
+		s.answer(w, pool, http.StatusServiceUnavailable)
 		return
 	}
 	defer be.release()
@@ -104,6 +105,7 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	}
 	cw := &countingWriter{w: w}
 	s.stats.Forwarded.Add(1)
+	pool.stats.forwarded.Add(1)
 	result, err := be.client.Do(r.Context(), req, cw)
 	if result != nil && len(result.Stderr) > 0 {
 		// Apache logs it as AH01071, as it would from php-fpm directly.
@@ -111,17 +113,18 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	}
 	if err != nil {
 		s.stats.BackendErrors.Add(1)
+		pool.stats.backendErrors.Add(1)
 		if r.Context().Err() != nil {
+			// Apache went away (the client aborted): Do has closed the
+			// php-fpm connection, the only way to stop the script
+			// (php-fpm ignores ABORT_REQUEST, FACTS Part C §7 item 8).
 			s.log.Info("request aborted by apache", "cause", context.Cause(r.Context()), "script", info.Script)
 			return
 		}
-		s.log.Error("php-fpm request failed", "pool", pool.addr.String(), "err", err, "script", info.Script)
+		code := backendStatus(err)
+		s.log.Error("php-fpm request failed", "pool", pool.addr.String(), "err", err, "status", code, "script", info.Script)
 		if cw.n == 0 {
-			st := http.StatusBadGateway
-			if errors.Is(err, fcgi.ErrBackendUnavailable) || errors.Is(err, fcgi.ErrOverloaded) {
-				st = http.StatusServiceUnavailable
-			}
-			writeError(w, st)
+			s.answer(w, pool, code)
 		}
 		return
 	}
@@ -130,13 +133,37 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	}
 }
 
-func (s *Server) countStatus(code int) {
+// backendStatus is the answer to a request php-fpm did not serve, as
+// mod_proxy_fcgi gives it: 503 when the pool cannot be reached (refused,
+// missing socket, or no connection within the dial timeout) or is
+// overloaded, 504 when php-fpm sent nothing within the backend timeout,
+// 502 when it failed otherwise.
+func backendStatus(err error) int {
+	switch {
+	case errors.Is(err, fcgi.ErrBackendUnavailable), errors.Is(err, fcgi.ErrOverloaded):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusBadGateway
+}
+
+// answer sends the shim's own error answer and counts it.
+func (s *Server) answer(w io.Writer, pool *poolRuntime, code int) {
 	switch code {
 	case http.StatusForbidden:
 		s.stats.Forbidden.Add(1)
+	case http.StatusBadGateway:
+		s.stats.BadGateway.Add(1)
+	case http.StatusServiceUnavailable:
+		s.stats.Overloaded.Add(1)
+	case http.StatusGatewayTimeout:
+		s.stats.GatewayTimeouts.Add(1)
 	default:
 		s.stats.ServerErrors.Add(1)
 	}
+	pool.stats.answered(code)
+	writeError(w, code)
 }
 
 // enterFront takes a front worker, waiting at most frontQueueWait.

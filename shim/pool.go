@@ -34,8 +34,10 @@ type backend struct {
 // reloads: the keys the shim has ever set on the pool's workers stay set in
 // them (FACTS Part A §4 E3/E4), so the shim keeps resetting them.
 type poolRuntime struct {
-	addr Addr
-	be   atomic.Pointer[backend]
+	addr    Addr
+	timeout clientTimeouts
+	be      atomic.Pointer[backend]
+	stats   poolStats
 
 	mu      sync.Mutex
 	managed map[string]bool
@@ -56,8 +58,13 @@ type encoded struct {
 	err   error
 }
 
-func newPoolRuntime(addr Addr) *poolRuntime {
-	return &poolRuntime{addr: addr, managed: map[string]bool{}, warned: map[string]bool{}}
+// clientTimeouts are the php-fpm client's timeouts (zero: fcgi's defaults).
+type clientTimeouts struct {
+	dial, backend time.Duration
+}
+
+func newPoolRuntime(addr Addr, to clientTimeouts) *poolRuntime {
+	return &poolRuntime{addr: addr, timeout: to, managed: map[string]bool{}, warned: map[string]bool{}}
 }
 
 // setPool installs the pool's (re)loaded settings and returns the backend
@@ -76,6 +83,12 @@ func (p *poolRuntime) setPool(info *Pool) *backend {
 			Addr:      p.addr.Address,
 			KeepAlive: true,
 			MaxConns:  n,
+			// The backend timeout bounds each wait for php-fpm's next
+			// record and each write of the request (progress, not the
+			// whole request; FACTS Part C §7 item 8).
+			DialTimeout:  p.timeout.dial,
+			ReadTimeout:  p.timeout.backend,
+			WriteTimeout: p.timeout.backend,
 		},
 		slots: make(chan struct{}, n),
 	})

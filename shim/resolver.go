@@ -27,10 +27,20 @@ var lookupEnv = os.LookupEnv
 // any real one and stops a hostile file from growing memory.
 const maxAccessFileSize = 1 << 20
 
-// maxCacheEntries bounds the access file cache; when full it starts over.
-// 100,000 entries of a few hundred bytes each cover every directory of a
-// large shared host.
+// maxCacheEntries bounds the number of entries in each of the resolver's
+// two caches (access files by path, resolutions by request). 100,000
+// entries cover every directory of a large shared host.
 const maxCacheEntries = 100_000
+
+// maxCacheBytes bounds the memory of each of the two caches, estimated
+// from the entries' sizes (entryCost). A typical .htaccess parses into a
+// few kilobytes, so 64 MiB holds tens of thousands of them; a host with
+// more is served by re-reading the files evicted.
+const maxCacheBytes = 64 << 20
+
+// entryOverhead estimates a cache entry's fixed memory: the map slot, the
+// entry and its headers.
+const entryOverhead = 160
 
 // Request is what the resolver needs to know about one request.
 type Request struct {
@@ -82,6 +92,13 @@ type Resolver struct {
 
 	rmu      sync.RWMutex
 	resolved map[string]*resolved // by request key; see Resolve
+	resBytes int64                // estimated memory of resolved
+	resEvict int64                // resolved entries evicted
+
+	// maxEntries and maxBytes bound each cache (maxCacheEntries and
+	// maxCacheBytes; smaller in tests).
+	maxEntries int
+	maxBytes   int64
 }
 
 // NewResolver returns a resolver for access files named names (default
@@ -106,12 +123,33 @@ func NewResolver(names []string, apacheConfig string) (*Resolver, error) {
 	}
 	r.cache.m = map[string]*cacheEntry{}
 	r.resolved = map[string]*resolved{}
+	r.setLimits(maxCacheEntries, maxCacheBytes)
 	return r, nil
+}
+
+func (r *Resolver) setLimits(entries int, bytes int64) {
+	r.maxEntries, r.maxBytes = entries, bytes
+	r.cache.maxEntries, r.cache.maxBytes = entries, bytes
 }
 
 // Stats returns the cache's hit and miss counters.
 func (r *Resolver) Stats() (hits, misses int64) {
 	return r.cache.hits.Load(), r.cache.misses.Load()
+}
+
+// CacheUsage returns the entries and estimated bytes held by the
+// resolver's caches and how many entries were evicted to stay within
+// their bounds.
+func (r *Resolver) CacheUsage() (entries int, bytes, evictions int64) {
+	r.cache.mu.RLock()
+	entries, bytes, evictions = len(r.cache.m), r.cache.bytes, r.cache.evictions
+	r.cache.mu.RUnlock()
+	r.rmu.RLock()
+	entries += len(r.resolved)
+	bytes += r.resBytes
+	evictions += r.resEvict
+	r.rmu.RUnlock()
+	return entries, bytes, evictions
 }
 
 // entry is one key's value while merging, with mod_php's status.
@@ -151,6 +189,27 @@ type dep struct {
 type resolved struct {
 	res  *Resolution
 	deps []dep
+	size int64 // entryCost
+}
+
+func (c *resolved) cost() int64 { return c.size }
+
+// resolvedCost estimates the memory of a cached resolution.
+func resolvedCost(key string, res *Resolution, deps []dep) int64 {
+	n := int64(entryOverhead + len(key))
+	for _, s := range res.Settings {
+		n += int64(64 + len(s.Key) + len(s.Value))
+	}
+	for _, ig := range res.Ignored {
+		n += int64(96 + len(ig.Key) + len(ig.Reason))
+	}
+	for _, f := range res.Files {
+		n += int64(16 + len(f))
+	}
+	for _, d := range deps {
+		n += int64(64 + len(d.abs))
+	}
+	return n
 }
 
 // Resolve computes the settings of one request. An *AccessError means the
@@ -174,11 +233,15 @@ func (r *Resolver) Resolve(req Request) (*Resolution, error) {
 	if err != nil {
 		return nil, err
 	}
+	c = &resolved{res: res, deps: deps, size: resolvedCost(key, res, deps)}
 	r.rmu.Lock()
-	if len(r.resolved) >= maxCacheEntries {
-		r.resolved = map[string]*resolved{}
+	if old := r.resolved[key]; old != nil {
+		r.resBytes -= old.size
+		delete(r.resolved, key)
 	}
-	r.resolved[key] = &resolved{res: res, deps: deps}
+	r.resEvict += evict(r.resolved, &r.resBytes, c.size, r.maxEntries, r.maxBytes)
+	r.resolved[key] = c
+	r.resBytes += c.size
 	r.rmu.Unlock()
 	return res, nil
 }
@@ -544,14 +607,50 @@ type cacheEntry struct {
 	id      fileID
 	missing bool
 	af      *accessFile
+	size    int64 // entryCost
+}
+
+func (e *cacheEntry) cost() int64 { return e.size }
+
+// costed is a cache entry that knows its estimated memory.
+type costed interface{ cost() int64 }
+
+// evict makes room for one entry of cost add in m (whose entries cost
+// *bytes together): when the entry would exceed maxEntries or maxBytes,
+// entries are dropped in Go's map order, which is unspecified and in
+// practice random, until the cache is at three quarters of its bounds, so
+// that eviction does not run again on the next insert. It returns the
+// number of entries dropped. An entry is just a re-read away: the bounds
+// cost speed, never correctness.
+func evict[V costed](m map[string]V, bytes *int64, add int64, maxEntries int, maxBytes int64) int64 {
+	if len(m)+1 <= maxEntries && *bytes+add <= maxBytes {
+		return 0
+	}
+	wantN, wantB := maxEntries*3/4, maxBytes*3/4-add
+	var n int64
+	for k, v := range m {
+		if len(m) <= wantN && *bytes <= wantB {
+			break
+		}
+		*bytes -= v.cost()
+		delete(m, k)
+		n++
+	}
+	return n
 }
 
 // accessCache maps access file paths to their parsed content, or to their
-// absence (negative entries).
+// absence (negative entries), within a bound on entries and on estimated
+// memory.
 type accessCache struct {
 	mu           sync.RWMutex
 	m            map[string]*cacheEntry
+	bytes        int64 // sum of the entries' costs
+	evictions    int64
 	hits, misses atomic.Int64
+
+	maxEntries int
+	maxBytes   int64
 }
 
 func (c *accessCache) lookup(p string) *cacheEntry {
@@ -581,15 +680,22 @@ func (c *accessCache) negative(p string) bool {
 
 func (c *accessCache) store(p string, e *cacheEntry) {
 	c.mu.Lock()
-	if len(c.m) >= maxCacheEntries {
-		c.m = map[string]*cacheEntry{}
+	if old := c.m[p]; old != nil {
+		c.bytes -= old.size
+		delete(c.m, p)
 	}
+	c.evictions += evict(c.m, &c.bytes, e.size, c.maxEntries, c.maxBytes)
 	c.m[p] = e
+	c.bytes += e.size
 	c.mu.Unlock()
 }
 
+// put caches a parsed access file. Its cost counts the file's size twice
+// (the parsed lines keep their text, plus the parser's nodes) and the path.
 func (c *accessCache) put(p string, fi fs.FileInfo, af *accessFile) {
-	c.store(p, &cacheEntry{id: idOf(fi), af: af})
+	c.store(p, &cacheEntry{id: idOf(fi), af: af, size: entryOverhead + int64(len(p)) + 2*fi.Size()})
 }
 
-func (c *accessCache) putNegative(p string) { c.store(p, &cacheEntry{missing: true}) }
+func (c *accessCache) putNegative(p string) {
+	c.store(p, &cacheEntry{missing: true, size: entryOverhead + int64(len(p))})
+}

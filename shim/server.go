@@ -77,6 +77,13 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// Source loads pools and their baselines (nil = FPMPoolSource).
 	Source PoolSource
+	// DialTimeout bounds connecting to php-fpm; a pool that cannot be
+	// reached within it is answered 503 (0 = fcgi.DefaultDialTimeout).
+	DialTimeout time.Duration
+	// BackendTimeout bounds each wait for php-fpm's next response record
+	// (and each write of the request); when it passes before any output
+	// the shim answers 504 (0 = fcgi.DefaultReadTimeout).
+	BackendTimeout time.Duration
 }
 
 // state is what a reload replaces at once.
@@ -165,7 +172,7 @@ func (s *Server) load(ctx context.Context) error {
 		s.mu.Lock()
 		rt := s.pools[a.String()]
 		if rt == nil {
-			rt = newPoolRuntime(a)
+			rt = newPoolRuntime(a, clientTimeouts{dial: s.cfg.DialTimeout, backend: s.cfg.BackendTimeout})
 			s.pools[a.String()] = rt
 		}
 		s.mu.Unlock()

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,17 +19,48 @@ import (
 // computed from: enough for a stable p99, small enough to sort on demand.
 const latencyWindow = 4096
 
+// latencyBuckets are the upper bounds of the latency histogram, from the
+// shim's own cost (well under a millisecond) to PHP's max_execution_time
+// (30 s in php.ini-production).
+var latencyBuckets = []time.Duration{
+	500 * time.Microsecond, time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
+	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+	250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2500 * time.Millisecond,
+	5 * time.Second, 10 * time.Second, 30 * time.Second,
+}
+
+// answerCodes are the statuses the shim answers itself instead of php-fpm.
+var answerCodes = []int{
+	http.StatusForbidden, http.StatusInternalServerError, http.StatusBadGateway,
+	http.StatusServiceUnavailable, http.StatusGatewayTimeout,
+}
+
+// histogram counts latencies per bucket (non-cumulative; the last slot is
+// +Inf) with their sum, lock-free.
+type histogram struct {
+	counts [16]atomic.Int64 // len(latencyBuckets)+1
+	sum    atomic.Int64     // nanoseconds
+}
+
+func (h *histogram) observe(d time.Duration) {
+	i, _ := slices.BinarySearch(latencyBuckets, d)
+	h.counts[i].Add(1)
+	h.sum.Add(int64(d))
+}
+
 // Stats are the shim's counters since start.
 type Stats struct {
-	Requests       atomic.Int64 // requests received from Apache
-	Forwarded      atomic.Int64 // requests sent to php-fpm
-	Forbidden      atomic.Int64 // 403 answers (engine off, unreadable access file)
-	ServerErrors   atomic.Int64 // 500 answers (broken access file, unencodable value)
-	Overloaded     atomic.Int64 // 503 answers (front or pool full)
-	BackendErrors  atomic.Int64 // php-fpm unreachable or failed mid-request
-	DroppedParams  atomic.Int64 // firewalled params removed
-	RedirectCopies atomic.Int64 // params added by the REDIRECT_ fix
-	KeptAlive      atomic.Int64 // requests on a connection Apache keeps (enablereuse=on)
+	Requests        atomic.Int64 // requests received from Apache
+	Forwarded       atomic.Int64 // requests sent to php-fpm
+	Forbidden       atomic.Int64 // 403 answers (engine off, unreadable access file)
+	ServerErrors    atomic.Int64 // 500 answers (broken access file, unencodable value)
+	Overloaded      atomic.Int64 // 503 answers (front or pool full, php-fpm unreachable)
+	BadGateway      atomic.Int64 // 502 answers (php-fpm failed before any output)
+	GatewayTimeouts atomic.Int64 // 504 answers (php-fpm sent nothing within the backend timeout)
+	BackendErrors   atomic.Int64 // php-fpm unreachable or failed mid-request
+	DroppedParams   atomic.Int64 // firewalled params removed
+	RedirectCopies  atomic.Int64 // params added by the REDIRECT_ fix
+	KeptAlive       atomic.Int64 // requests on a connection Apache keeps (enablereuse=on)
 
 	mu      sync.Mutex
 	lat     [latencyWindow]time.Duration
@@ -56,34 +89,87 @@ func (s *Stats) percentiles() (p50, p90, p99 time.Duration) {
 	return at(0.50), at(0.90), at(0.99)
 }
 
+// poolStats are one pool's counters: every request routed to the pool,
+// whether or not it reached php-fpm.
+type poolStats struct {
+	requests, forwarded, backendErrors, drops, redirects atomic.Int64
+	answers                                              [5]atomic.Int64 // by answerCodes
+	lat                                                  histogram
+}
+
+func (p *poolStats) answered(code int) {
+	if i := slices.Index(answerCodes, code); i >= 0 {
+		p.answers[i].Add(1)
+	}
+}
+
 // StatusSnapshot is the JSON form of the status endpoint.
 type StatusSnapshot struct {
-	Requests       int64        `json:"requests"`
-	Forwarded      int64        `json:"forwarded"`
-	Forbidden      int64        `json:"status_403"`
-	ServerErrors   int64        `json:"status_500"`
-	Overloaded     int64        `json:"status_503"`
-	BackendErrors  int64        `json:"backend_errors"`
-	DroppedParams  int64        `json:"dropped_params"`
-	RedirectCopies int64        `json:"redirect_copies"`
-	KeptAlive      int64        `json:"apache_keepalive_requests"`
-	CacheHits      int64        `json:"cache_hits"`
-	CacheMisses    int64        `json:"cache_misses"`
-	LatencyP50ms   float64      `json:"latency_p50_ms"`
-	LatencyP90ms   float64      `json:"latency_p90_ms"`
-	LatencyP99ms   float64      `json:"latency_p99_ms"`
-	Pools          []PoolStatus `json:"pools"`
+	Requests        int64        `json:"requests"`
+	Forwarded       int64        `json:"forwarded"`
+	Forbidden       int64        `json:"status_403"`
+	ServerErrors    int64        `json:"status_500"`
+	BadGateway      int64        `json:"status_502"`
+	Overloaded      int64        `json:"status_503"`
+	GatewayTimeouts int64        `json:"status_504"`
+	BackendErrors   int64        `json:"backend_errors"`
+	DroppedParams   int64        `json:"dropped_params"`
+	RedirectCopies  int64        `json:"redirect_copies"`
+	KeptAlive       int64        `json:"apache_keepalive_requests"`
+	CacheHits       int64        `json:"cache_hits"`
+	CacheMisses     int64        `json:"cache_misses"`
+	CacheEntries    int          `json:"cache_entries"`
+	CacheBytes      int64        `json:"cache_bytes"`
+	CacheEvictions  int64        `json:"cache_evictions"`
+	LatencyP50ms    float64      `json:"latency_p50_ms"`
+	LatencyP90ms    float64      `json:"latency_p90_ms"`
+	LatencyP99ms    float64      `json:"latency_p99_ms"`
+	Pools           []PoolStatus `json:"pools"`
 }
 
 // PoolStatus describes one pool in the status output.
 type PoolStatus struct {
-	Addr        string   `json:"addr"`
-	MaxChildren int      `json:"max_children"`
-	Open        int      `json:"connections_open"`
-	Idle        int      `json:"connections_idle"`
-	Dials       int64    `json:"dials"`
-	Reuses      int64    `json:"reuses"`
-	ManagedKeys []string `json:"managed_keys"`
+	Addr          string   `json:"addr"`
+	MaxChildren   int      `json:"max_children"`
+	Open          int      `json:"connections_open"`
+	Idle          int      `json:"connections_idle"`
+	Dials         int64    `json:"dials"`
+	Reuses        int64    `json:"reuses"`
+	ManagedKeys   []string `json:"managed_keys"`
+	Requests      int64    `json:"requests"`
+	Forwarded     int64    `json:"forwarded"`
+	BackendErrors int64    `json:"backend_errors"`
+	FirewallDrops int64    `json:"firewall_drops"`
+	// RedirectCopies counts params the REDIRECT_ fix added.
+	RedirectCopies int64 `json:"redirect_copies"`
+	// Answers counts the shim's own answers by status code ("403", "500",
+	// "502", "503", "504").
+	Answers map[string]int64 `json:"answers"`
+	// Latency is the histogram of the handler's latency.
+	Latency Histogram `json:"latency"`
+}
+
+// Histogram is a latency histogram: Counts[i] requests took at most
+// Bounds[i] seconds (cumulative, as in Prometheus); Count includes those
+// above the last bound.
+type Histogram struct {
+	Bounds     []float64 `json:"le_seconds"`
+	Counts     []int64   `json:"counts"`
+	Count      int64     `json:"count"`
+	SumSeconds float64   `json:"sum_seconds"`
+}
+
+func (h *histogram) snapshot() Histogram {
+	out := Histogram{Bounds: make([]float64, len(latencyBuckets)), Counts: make([]int64, len(latencyBuckets))}
+	var cum int64
+	for i, b := range latencyBuckets {
+		cum += h.counts[i].Load()
+		out.Bounds[i] = b.Seconds()
+		out.Counts[i] = cum
+	}
+	out.Count = cum + h.counts[len(latencyBuckets)].Load()
+	out.SumSeconds = time.Duration(h.sum.Load()).Seconds()
+	return out
 }
 
 // Snapshot returns the current counters.
@@ -93,7 +179,8 @@ func (s *Server) Snapshot() StatusSnapshot {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	snap := StatusSnapshot{
 		Requests: st.Requests.Load(), Forwarded: st.Forwarded.Load(), Forbidden: st.Forbidden.Load(),
-		ServerErrors: st.ServerErrors.Load(), Overloaded: st.Overloaded.Load(), BackendErrors: st.BackendErrors.Load(),
+		ServerErrors: st.ServerErrors.Load(), BadGateway: st.BadGateway.Load(), Overloaded: st.Overloaded.Load(),
+		GatewayTimeouts: st.GatewayTimeouts.Load(), BackendErrors: st.BackendErrors.Load(),
 		DroppedParams: st.DroppedParams.Load(), RedirectCopies: st.RedirectCopies.Load(), KeptAlive: st.KeptAlive.Load(),
 		LatencyP50ms: ms(p50), LatencyP90ms: ms(p90), LatencyP99ms: ms(p99),
 	}
@@ -101,6 +188,7 @@ func (s *Server) Snapshot() StatusSnapshot {
 		snap.CacheHits, snap.CacheMisses = cur.resolver.Stats()
 		snap.CacheHits += s.cacheBase[0].Load()
 		snap.CacheMisses += s.cacheBase[1].Load()
+		snap.CacheEntries, snap.CacheBytes, snap.CacheEvictions = cur.resolver.CacheUsage()
 	}
 	s.mu.Lock()
 	pools := make([]*poolRuntime, 0, len(s.pools))
@@ -108,50 +196,108 @@ func (s *Server) Snapshot() StatusSnapshot {
 		pools = append(pools, p)
 	}
 	s.mu.Unlock()
-	slices.SortFunc(pools, func(a, b *poolRuntime) int { return compareStrings(a.addr.String(), b.addr.String()) })
+	slices.SortFunc(pools, func(a, b *poolRuntime) int { return strings.Compare(a.addr.String(), b.addr.String()) })
 	for _, p := range pools {
 		b := p.be.Load()
 		if b == nil {
 			continue
 		}
 		cs := b.client.Stats()
-		snap.Pools = append(snap.Pools, PoolStatus{
+		ps := PoolStatus{
 			Addr: p.addr.String(), MaxChildren: b.info.MaxChildren, Open: cs.Open, Idle: cs.Idle,
 			Dials: cs.Dials, Reuses: cs.Reuses, ManagedKeys: p.managedKeys(),
-		})
+			Requests: p.stats.requests.Load(), Forwarded: p.stats.forwarded.Load(),
+			BackendErrors: p.stats.backendErrors.Load(), FirewallDrops: p.stats.drops.Load(),
+			RedirectCopies: p.stats.redirects.Load(), Answers: map[string]int64{},
+			Latency: p.stats.lat.snapshot(),
+		}
+		for i, c := range answerCodes {
+			ps.Answers[strconv.Itoa(c)] = p.stats.answers[i].Load()
+		}
+		snap.Pools = append(snap.Pools, ps)
 	}
 	return snap
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+// promLabel quotes a label value as the Prometheus text format requires.
+func promLabel(v string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v) + `"`
 }
 
-// writeText renders the snapshot as "name value" lines.
-func (snap StatusSnapshot) writeText(w io.Writer) {
-	fmt.Fprintf(w, "requests %d\nforwarded %d\nstatus_403 %d\nstatus_500 %d\nstatus_503 %d\n", snap.Requests, snap.Forwarded, snap.Forbidden, snap.ServerErrors, snap.Overloaded)
-	fmt.Fprintf(w, "backend_errors %d\ndropped_params %d\nredirect_copies %d\ncache_hits %d\ncache_misses %d\n", snap.BackendErrors, snap.DroppedParams, snap.RedirectCopies, snap.CacheHits, snap.CacheMisses)
-	fmt.Fprintf(w, "apache_keepalive_requests %d\n", snap.KeptAlive)
-	fmt.Fprintf(w, "latency_p50_ms %.3f\nlatency_p90_ms %.3f\nlatency_p99_ms %.3f\n", snap.LatencyP50ms, snap.LatencyP90ms, snap.LatencyP99ms)
+// promFloat formats a sample value or bound.
+func promFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// writePrometheus renders the snapshot in the Prometheus text exposition
+// format (version 0.0.4): shim-wide counters, then per pool.
+func (snap StatusSnapshot) writePrometheus(w io.Writer) {
+	metric := func(name, typ, help string) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+	}
+	metric("modphp_shim_apache_keepalive_requests_total", "counter", "Requests that arrived on a connection Apache keeps open (enablereuse=on).")
+	fmt.Fprintf(w, "modphp_shim_apache_keepalive_requests_total %d\n", snap.KeptAlive)
+	metric("modphp_shim_cache_hits_total", "counter", "Access file lookups answered from the cache.")
+	fmt.Fprintf(w, "modphp_shim_cache_hits_total %d\n", snap.CacheHits)
+	metric("modphp_shim_cache_misses_total", "counter", "Access file lookups that read the file system.")
+	fmt.Fprintf(w, "modphp_shim_cache_misses_total %d\n", snap.CacheMisses)
+	metric("modphp_shim_cache_entries", "gauge", "Entries in the access file cache.")
+	fmt.Fprintf(w, "modphp_shim_cache_entries %d\n", snap.CacheEntries)
+	metric("modphp_shim_cache_bytes", "gauge", "Estimated memory held by the access file cache.")
+	fmt.Fprintf(w, "modphp_shim_cache_bytes %d\n", snap.CacheBytes)
+	metric("modphp_shim_cache_evictions_total", "counter", "Cache entries evicted to stay within the memory bound.")
+	fmt.Fprintf(w, "modphp_shim_cache_evictions_total %d\n", snap.CacheEvictions)
+
+	perPool := func(name, typ, help string, v func(PoolStatus) string) {
+		metric(name, typ, help)
+		for _, p := range snap.Pools {
+			fmt.Fprintf(w, "%s{pool=%s} %s\n", name, promLabel(p.Addr), v(p))
+		}
+	}
+	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
+	perPool("modphp_shim_requests_total", "counter", "Requests received from Apache.", func(p PoolStatus) string { return i64(p.Requests) })
+	perPool("modphp_shim_forwarded_total", "counter", "Requests sent to php-fpm.", func(p PoolStatus) string { return i64(p.Forwarded) })
+	metric("modphp_shim_errors_total", "counter", "Requests the shim answered itself, by status (403 engine off, 500 broken access file, 502 php-fpm failed, 503 overloaded or php-fpm down, 504 php-fpm timed out).")
 	for _, p := range snap.Pools {
-		fmt.Fprintf(w, "pool %s max_children=%d open=%d idle=%d dials=%d reuses=%d managed_keys=%d\n", p.Addr, p.MaxChildren, p.Open, p.Idle, p.Dials, p.Reuses, len(p.ManagedKeys))
+		for _, c := range answerCodes {
+			code := strconv.Itoa(c)
+			fmt.Fprintf(w, "modphp_shim_errors_total{pool=%s,code=%q} %d\n", promLabel(p.Addr), code, p.Answers[code])
+		}
 	}
+	perPool("modphp_shim_backend_errors_total", "counter", "Requests php-fpm could not serve (unreachable, failed or timed out).", func(p PoolStatus) string { return i64(p.BackendErrors) })
+	perPool("modphp_shim_firewall_drops_total", "counter", "PHP_VALUE, PHP_ADMIN_VALUE and REQUEST_BODY_FILE params from Apache dropped before php-fpm.", func(p PoolStatus) string { return i64(p.FirewallDrops) })
+	perPool("modphp_shim_redirect_copies_total", "counter", "Unprefixed copies of REDIRECT_ params added.", func(p PoolStatus) string { return i64(p.RedirectCopies) })
+	metric("modphp_shim_request_duration_seconds", "histogram", "Time from Apache's request to the end of the shim's answer.")
+	for _, p := range snap.Pools {
+		l := promLabel(p.Addr)
+		for i, b := range p.Latency.Bounds {
+			fmt.Fprintf(w, "modphp_shim_request_duration_seconds_bucket{pool=%s,le=%q} %d\n", l, promFloat(b), p.Latency.Counts[i])
+		}
+		fmt.Fprintf(w, "modphp_shim_request_duration_seconds_bucket{pool=%s,le=\"+Inf\"} %d\n", l, p.Latency.Count)
+		fmt.Fprintf(w, "modphp_shim_request_duration_seconds_sum{pool=%s} %s\n", l, promFloat(p.Latency.SumSeconds))
+		fmt.Fprintf(w, "modphp_shim_request_duration_seconds_count{pool=%s} %d\n", l, p.Latency.Count)
+	}
+	perPool("modphp_shim_pool_max_children", "gauge", "pm.max_children of the pool: the bound on connections.", func(p PoolStatus) string { return strconv.Itoa(p.MaxChildren) })
+	metric("modphp_shim_pool_connections", "gauge", "Connections to php-fpm open now, by state.")
+	for _, p := range snap.Pools {
+		fmt.Fprintf(w, "modphp_shim_pool_connections{pool=%s,state=\"busy\"} %d\n", promLabel(p.Addr), p.Open-p.Idle)
+		fmt.Fprintf(w, "modphp_shim_pool_connections{pool=%s,state=\"idle\"} %d\n", promLabel(p.Addr), p.Idle)
+	}
+	perPool("modphp_shim_pool_dials_total", "counter", "Connections opened to php-fpm.", func(p PoolStatus) string { return i64(p.Dials) })
+	perPool("modphp_shim_pool_reuses_total", "counter", "Requests sent over a kept-alive php-fpm connection.", func(p PoolStatus) string { return i64(p.Reuses) })
+	perPool("modphp_shim_pool_managed_keys", "gauge", "INI keys the shim sets, and resets, on the pool.", func(p PoolStatus) string { return strconv.Itoa(len(p.ManagedKeys)) })
 }
 
-// statusHandler serves the counters: text by default, JSON for
-// ?format=json or Accept: application/json; and Go's profiles under
-// /debug/pprof/ (the endpoint is loopback only).
+// statusHandler serves the counters: Prometheus text by default (also at
+// /metrics), JSON for ?format=json or Accept: application/json; and Go's
+// profiles under /debug/pprof/ (the endpoint is loopback only).
 func (s *Server) statusHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" && r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
 		snap := s.Snapshot()
 		if r.URL.Query().Get("format") == "json" || r.Header.Get("Accept") == "application/json" {
 			w.Header().Set("Content-Type", "application/json")
@@ -160,8 +306,8 @@ func (s *Server) statusHandler() http.Handler {
 			enc.Encode(snap)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		snap.writeText(w)
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		snap.writePrometheus(w)
 	})
 	return mux
 }

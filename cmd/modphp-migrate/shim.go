@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/modphp-migrate/modphp-migrate/fcgi"
 	"github.com/modphp-migrate/modphp-migrate/shim"
 )
 
@@ -85,6 +86,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := shim.Config{
 		FPMConfig: *f.fpmConfig, PHPINI: *f.phpINI, ApacheConfig: *f.apacheConfig, AccessNames: *f.access,
 		StatusListen: *f.status, Workers: *f.workers, ShutdownGrace: *f.grace,
+		DialTimeout: *f.dialTimeout, BackendTimeout: *f.backendTimeout,
 		Source: &shim.FPMPoolSource{PHP: *f.phpBin, ScanDir: *f.scanDir, Prefix: *f.fpmPrefix},
 	}
 	if *f.listen != "" {
@@ -118,6 +120,9 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *f.workers < 1 {
 		return usageErr("--workers must be at least 1")
+	}
+	if *f.dialTimeout <= 0 || *f.backendTimeout <= 0 {
+		return usageErr("--dial-timeout and --backend-timeout must be positive")
 	}
 
 	if os.Getenv("GOGC") == "" {
@@ -259,7 +264,7 @@ type shimFlags struct {
 	apacheConfig, status, listenMode, logFormat, logLevel, configFile *string
 	poolFor, access                                                   *[]string
 	workers                                                           *int
-	grace                                                             *time.Duration
+	grace, dialTimeout, backendTimeout                                *time.Duration
 	check, help                                                       *bool
 }
 
@@ -278,10 +283,12 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.phpBin = fs.String("php", "", "PHP command-line `BINARY` used to read the INI baseline (default: php8.2, else php)")
 	f.apacheConfig = fs.String("apache-config", "", "Apache configuration `PATH` (AllowOverride, AccessFileName, server-config php_value)")
 	f.access = fs.StringArray("access-file-name", nil, "access file `NAME` (default: AccessFileName, else .htaccess); repeatable")
-	f.status = fs.String("status-listen", "", "serve counters on `127.0.0.1:PORT` (loopback only; text, or JSON with ?format=json)")
+	f.status = fs.String("status-listen", "", "serve counters on `127.0.0.1:PORT` (loopback only; Prometheus text, or JSON with ?format=json)")
 	f.listenMode = fs.String("listen-mode", "0660", "permission `MODE` of a Unix listen socket (Apache's user or group must connect)")
 	f.workers = fs.Int("workers", shim.DefaultWorkers, "`N` requests handled at once; more are answered 503")
 	f.grace = fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
+	f.dialTimeout = fs.Duration("dial-timeout", fcgi.DefaultDialTimeout, "answer 503 when php-fpm does not accept a connection within `DURATION`")
+	f.backendTimeout = fs.Duration("backend-timeout", fcgi.DefaultReadTimeout, "answer 504 when php-fpm sends nothing for `DURATION` (per read, not per request)")
 	f.logFormat = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
 	f.logLevel = fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	f.configFile = fs.String("config", "", "read flags from `FILE`")
