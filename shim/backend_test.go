@@ -270,3 +270,42 @@ func TestWritePrometheus(t *testing.T) {
 		t.Errorf("got\n%s\nwant (%s; MODPHP_SHIM_UPDATE=1 rewrites it)\n%s", b.String(), golden, want)
 	}
 }
+
+// TestClientAbort: when Apache gives up on a request (its client went
+// away), the shim closes its connection to php-fpm, the only way to stop
+// the script (php-fpm ignores ABORT_REQUEST), instead of keeping it.
+func TestClientAbort(t *testing.T) {
+	s := startShim(t, 4, map[string]string{"x.php": ""})
+	block := make(chan struct{})
+	defer close(block)
+	s.fpm.mu.Lock()
+	s.fpm.block = block
+	s.fpm.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.apache.Do(ctx, &fcgi.Request{Params: pp("SCRIPT_FILENAME", filepath.Join(s.root, "x.php"), "DOCUMENT_ROOT", s.root)}, io.Discard)
+		errc <- err
+	}()
+	for len(s.fpm.requests()) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p := s.srv.Snapshot().Pools[0]; p.Open != 1 || p.Idle != 0 {
+		t.Fatalf("before the abort: %d open, %d idle php-fpm connections, want 1 busy", p.Open, p.Idle)
+	}
+	cancel()
+	if err := <-errc; err == nil {
+		t.Fatal("aborted request finished normally")
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for s.srv.Snapshot().Pools[0].Open != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	p := s.srv.Snapshot().Pools[0]
+	if p.Open != 0 || p.BackendErrors != 1 {
+		t.Errorf("after the abort: %d php-fpm connections open, %d backend errors; want 0 and 1", p.Open, p.BackendErrors)
+	}
+	if !strings.Contains(s.logs.String(), "request aborted by apache") {
+		t.Error("abort not logged")
+	}
+}
