@@ -132,7 +132,9 @@ DocumentRoot $W
 $reuse
 $handler
 CONF
-	"$APACHE" -d "$d" -f "$d/httpd.conf" -DFOREGROUND >"$d/stdout.log" 2>&1 &
+	# Own session: prefork's shutdown signals its whole process group
+	# (ap_unixd_killpg), which would otherwise include this script and its caller.
+	setsid "$APACHE" -d "$d" -f "$d/httpd.conf" -DFOREGROUND >"$d/stdout.log" 2>&1 &
 	PIDS+=($!)
 	APORT=$p
 }
