@@ -75,19 +75,8 @@ func (l *loader) ifVersion(n *Node) bool {
 		}
 		ok = rx.MatchString(cur)
 	default:
-		c := compareVersions(cur, ver)
-		switch op {
-		case "=", "==":
-			ok = c == 0
-		case ">":
-			ok = c > 0
-		case ">=":
-			ok = c >= 0
-		case "<":
-			ok = c < 0
-		case "<=":
-			ok = c <= 0
-		default:
+		var known bool
+		if ok, known = VersionCompare(op, cur, ver); !known {
 			l.diag(n.Pos, SevError, "syntax", "<IfVersion>: unknown operator %q", op)
 			return false
 		}
@@ -95,12 +84,35 @@ func (l *loader) ifVersion(n *Node) bool {
 	return ok != neg
 }
 
-// compareVersions compares major[.minor[.patch]] numerically; missing parts are 0.
-func compareVersions(a, b string) int {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := 0; i < 3; i++ {
-		if pa[i] != pb[i] {
-			if pa[i] < pb[i] {
+// VersionCompare evaluates mod_version's numeric operators (=, ==, >, >=,
+// <, <=) as "current op ver"; known is false for any other operator.
+func VersionCompare(op, current, ver string) (ok, known bool) {
+	c := CompareVersions(current, ver)
+	switch op {
+	case "=", "==":
+		return c == 0, true
+	case ">":
+		return c > 0, true
+	case ">=":
+		return c >= 0, true
+	case "<":
+		return c < 0, true
+	case "<=":
+		return c <= 0, true
+	}
+	return false, false
+}
+
+// CompareVersions compares dotted numeric versions ("2.4.10", "8.2")
+// part by part: missing parts are 0, and a part's leading digits are its
+// value (mod_version reads major.minor.patch the same way). It returns -1,
+// 0 or 1.
+func CompareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		x, y := versionPart(pa, i), versionPart(pb, i)
+		if x != y {
+			if x < y {
 				return -1
 			}
 			return 1
@@ -109,13 +121,17 @@ func compareVersions(a, b string) int {
 	return 0
 }
 
-func versionParts(v string) [3]int {
-	var out [3]int
-	for i, p := range strings.SplitN(v, ".", 3) {
-		n, _ := strconv.Atoi(strings.TrimRightFunc(p, func(r rune) bool { return r < '0' || r > '9' }))
-		out[i] = n
+func versionPart(parts []string, i int) int {
+	if i >= len(parts) {
+		return 0
 	}
-	return out
+	p := parts[i]
+	end := 0
+	for end < len(p) && p[end] >= '0' && p[end] <= '9' {
+		end++
+	}
+	n, _ := strconv.Atoi(p[:end])
+	return n
 }
 
 // knownDirective reports whether a directive (or "<section") is registered

@@ -164,3 +164,29 @@ func TestUnreadableInputs(t *testing.T) {
 		t.Errorf("files after the FIFO were not read: %d", len(cfg.Files))
 	}
 }
+
+func TestCompareVersions(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"2.4.9", "2.4.10", -1}, {"2.4", "2.4.0", 0}, {"8.3", "8.2", 1}, {"2.4.71", "2.4.71", 0},
+		{"2.4.71-dev", "2.4.71", 0}, {"10", "9.9.9", 1}, {"", "0", 0},
+	} {
+		if got := CompareVersions(tc.a, tc.b); got != tc.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		op, cur, ver string
+		ok, known    bool
+	}{
+		{">=", "2.4.71", "2.4.10", true, true}, {"<", "2.4.71", "2.4", false, true}, {"==", "2.4.0", "2.4", true, true},
+		{"=", "2.4.1", "2.4", false, true}, {"<=", "2.2", "2.4", true, true}, {"~", "2.4", "2", false, false},
+	} {
+		ok, known := VersionCompare(tc.op, tc.cur, tc.ver)
+		if ok != tc.ok || known != tc.known {
+			t.Errorf("VersionCompare(%q, %q, %q) = %v, %v", tc.op, tc.cur, tc.ver, ok, known)
+		}
+	}
+}

@@ -42,7 +42,7 @@ func FindFPMConfig(root string) string {
 	slices.SortFunc(ms, func(a, b string) int {
 		va := filepath.Base(filepath.Dir(filepath.Dir(a)))
 		vb := filepath.Base(filepath.Dir(filepath.Dir(b)))
-		return compareVersion(va, vb)
+		return parser.CompareVersions(va, vb)
 	})
 	for i := len(ms) - 1; i >= 0; i-- {
 		if st, err := os.Stat(ms[i]); err == nil && st.Mode().IsRegular() {
@@ -175,28 +175,6 @@ func renameFPMFile(cfg *fpmconf.Config, from, to string) {
 		fix(&cfg.Diagnostics[i].Pos)
 		cfg.Diagnostics[i].Message = strings.ReplaceAll(cfg.Diagnostics[i].Message, from, to)
 	}
-}
-
-// compareVersion compares dotted numeric versions ("8.2", "2.4.10");
-// missing parts are 0 and non-numeric parts compare as 0.
-func compareVersion(a, b string) int {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < max(len(pa), len(pb)); i++ {
-		var x, y int
-		if i < len(pa) {
-			fmt.Sscanf(pa[i], "%d", &x)
-		}
-		if i < len(pb) {
-			fmt.Sscanf(pb[i], "%d", &y)
-		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
 }
 
 // pools returns the php-fpm pools, nil without a php-fpm configuration.

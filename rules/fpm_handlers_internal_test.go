@@ -48,16 +48,3 @@ func TestPoolsFor(t *testing.T) {
 		}
 	}
 }
-
-func TestCompareVersion(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"2.4.9", "2.4.10", -1}, {"2.4", "2.4.0", 0}, {"8.3", "8.2", 1}, {"2.4.71", "2.4.71", 0},
-	} {
-		if got := compareVersion(tc.a, tc.b); got != tc.want {
-			t.Errorf("compareVersion(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-	}
-}

@@ -78,20 +78,8 @@ type versionCond struct {
 }
 
 func (c versionCond) holds(v string) bool {
-	r := compareVersion(v, c.ver)
-	var ok bool
-	switch c.op {
-	case "=", "==":
-		ok = r == 0
-	case ">":
-		ok = r > 0
-	case ">=":
-		ok = r >= 0
-	case "<":
-		ok = r < 0
-	case "<=":
-		ok = r <= 0
-	default:
+	ok, known := parser.VersionCompare(c.op, v, c.ver)
+	if !known {
 		return true // regex forms: not evaluated
 	}
 	return ok != c.neg
@@ -148,7 +136,7 @@ func runHTTPDVersionFeatures(p *Pass) {
 		}
 		for _, f := range featuresOf(n) {
 			conds := versionConds(n)
-			if given != "" && compareVersion(given, f.since) < 0 && allHold(conds, given) && (e.Today || e.After || len(conds) > 0) {
+			if given != "" && parser.CompareVersions(given, f.since) < 0 && allHold(conds, given) && (e.Today || e.After || len(conds) > 0) {
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Severity: Error, Related: includeChain(n),
 					Message: f.what + " needs httpd " + f.since + " or later, and --httpd-version is " + given + ": upgrade httpd first, or keep this out of that server's configuration"})
 				continue
@@ -158,7 +146,7 @@ func runHTTPDVersionFeatures(p *Pass) {
 			}
 			older, newer := "", false
 			for _, v := range olderCandidates(f.since, conds) {
-				if compareVersion(v, f.since) < 0 && allHold(conds, v) && (older == "" || compareVersion(v, older) > 0) {
+				if parser.CompareVersions(v, f.since) < 0 && allHold(conds, v) && (older == "" || parser.CompareVersions(v, older) > 0) {
 					older = v
 				}
 			}
