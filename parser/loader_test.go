@@ -190,3 +190,25 @@ func TestCompareVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestExpandVarsAndSplitArgs(t *testing.T) {
+	lookup := func(n string) (string, bool) {
+		v, ok := map[string]string{"A": "x y", "HOME": "/root"}[n]
+		return v, ok
+	}
+	for in, want := range map[string]string{
+		"${A}":            "x y",
+		"a${HOME}b":       "a/rootb",
+		"${NOPE} $A ${A":  "${NOPE} $A ${A",
+		"${map:key}${A}":  "${map:key}x y",
+		"no vars at all":  "no vars at all",
+		"${A}${A}${HOME}": "x yx y/root",
+	} {
+		if got := ExpandVars(in, lookup); got != want {
+			t.Errorf("ExpandVars(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := SplitArgs(ExpandVars(`user_agent "${A}" ${A}`, lookup)); strings.Join(got, "|") != "user_agent|x y|x|y" {
+		t.Errorf("SplitArgs after ExpandVars = %q", got)
+	}
+}

@@ -25,8 +25,31 @@ func (l *loader) substitute(n *Node) {
 	n.Name, n.Raw, n.Args = name, rest, splitWords(rest)
 }
 
-// resolve expands ${VAR} references in s.
+// resolve expands ${VAR} references in s, reporting undefined names once
+// per position with httpd's warning.
 func (l *loader) resolve(s string, pos Pos) string {
+	return expandVars(s, l.lookup, func(name string) {
+		key := pos.String() + name
+		if !l.warned[key] {
+			l.warned[key] = true
+			l.diag(pos, SevWarning, "variable", "Config variable ${%s} is not defined", name)
+		}
+	})
+}
+
+// ExpandVars replaces ${NAME} in s as httpd's ap_resolve_env does: names
+// lookup knows are substituted, others stay as written; "$" without "{…}"
+// is literal and there is no nesting or default syntax.
+func ExpandVars(s string, lookup func(string) (string, bool)) string {
+	return expandVars(s, lookup, nil)
+}
+
+// expandVars is ExpandVars with a callback for undefined names (not called
+// for names containing ':', RewriteMap lookups, which httpd leaves silently).
+func expandVars(s string, lookup func(string) (string, bool), undefined func(string)) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "${")
@@ -41,16 +64,12 @@ func (l *loader) resolve(s string, pos Pos) string {
 		}
 		name := s[i+2 : i+2+j]
 		b.WriteString(s[:i])
-		if v, ok := l.lookup(name); ok {
+		if v, ok := lookup(name); ok {
 			b.WriteString(v)
 		} else {
 			b.WriteString(s[i : i+3+j])
-			if !strings.Contains(name, ":") {
-				key := pos.String() + name
-				if !l.warned[key] {
-					l.warned[key] = true
-					l.diag(pos, SevWarning, "variable", "Config variable ${%s} is not defined", name)
-				}
+			if undefined != nil && !strings.Contains(name, ":") {
+				undefined(name)
 			}
 		}
 		s = s[i+3+j:]

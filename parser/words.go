@@ -1,5 +1,10 @@
 package parser
 
+// SplitArgs splits a directive's argument text into arguments exactly as
+// httpd's ap_getword_conf does (see splitWords), for callers that
+// substitute ${VAR} themselves before splitting, as httpd does.
+func SplitArgs(s string) []string { return splitWords(s) }
+
 // splitWords splits an argument string the way httpd's ap_getword_conf
 // does (server/util.c): blanks separate words; a word starting with " or '
 // runs to the matching quote, in which only \<quote> and \\ are unescaped
