@@ -118,7 +118,28 @@ var fixtures = map[string]string{
 	"uploads_off_g/run.php": "<?php echo 'PHP-RAN';\n",
 	"hello.php":             "<?php echo 'hello';\n",
 	"echo.php":              "<?php $b = file_get_contents('php://input'); echo strlen($b), ' ', md5($b), ' ', $_SERVER['CONTENT_LENGTH'] ?? '-';\n",
+	// FACTS Part A §3d and §3e.
+	"di/index.html":         "STATIC-INDEX-HTML\n",
+	"di_php/index.php":      "<?php echo 'PHP-INDEX ', $_SERVER['SCRIPT_NAME'];\n",
+	"di_both/index.php":     "<?php echo 'PHP-INDEX ', $_SERVER['SCRIPT_NAME'];\n",
+	"di_both/index.html":    "STATIC-INDEX-HTML\n",
+	"uploads/evil.jpg":      "<?php echo \"EVIL-EXECUTED sapi=\", PHP_SAPI; ?>\n",
+	"uploads/ok.php":        "<?php echo 'OK ', $_SERVER['SCRIPT_NAME'], ' ', $_SERVER['PATH_INFO'] ?? '-';\n",
+	"server.php":            serverPHP,
+	"sha.php":               "<?php $h = hash_init('sha256'); $in = fopen('php://input', 'rb'); $n = 0; while (!feof($in)) { $b = fread($in, 1 << 16); $n += strlen($b); hash_update($h, $b); } echo $n, ' ', hash_final($h);\n",
+	"slow.php":              "<?php sleep((int)($_GET['s'] ?? 2)); echo 'SLOW-DONE';\n",
 }
+
+// serverPHP prints the $_SERVER keys that locate the script (FACTS Part A
+// §3e), as JSON.
+const serverPHP = `<?php
+header('Content-Type: application/json');
+$out = [];
+foreach (['SCRIPT_FILENAME','SCRIPT_NAME','PATH_INFO','PATH_TRANSLATED','PHP_SELF','REQUEST_URI','QUERY_STRING','DOCUMENT_ROOT','CONTEXT_DOCUMENT_ROOT','REQUEST_METHOD','GATEWAY_INTERFACE','SERVER_PROTOCOL','SERVER_NAME','REMOTE_ADDR','REQUEST_SCHEME','ORIG_SCRIPT_FILENAME','ORIG_SCRIPT_NAME','ORIG_PATH_INFO','REDIRECT_STATUS','HTTPS'] as $k) {
+  if (isset($_SERVER[$k])) { $out[$k] = $_SERVER[$k]; }
+}
+echo json_encode((object)$out);
+`
 
 // envPHP prints the $_SERVER keys FACTS Part A §3c compares.
 const envPHP = `<?php
@@ -260,6 +281,7 @@ DirectoryIndex index.php index.html
     AllowOverride All Nonfatal=Unknown
     Options FollowSymLinks
 </Directory>
+DirectoryIndex index.php index.html
 ProxyPassMatch "^/(.*\.php(/.*)?)$" "unix:{{Shim}}|fcgi://localhost{{DocRoot}}/$1"
 `,
 	// The issue's other form: ProxyPassMatch to the shim's TCP address.
@@ -279,8 +301,14 @@ ProxyPassMatch "^/(.*\.php(/.*)?)$" "fcgi://{{ShimTCP}}{{DocRoot}}/$1"
 // keys they set themselves).
 func startStack(t *testing.T, names ...string) *stack {
 	t.Helper()
+	return startStackFPM(t, lab.FPMConfig{Children: 1}, names...)
+}
+
+// startStackFPM is startStack with a php-fpm configuration.
+func startStackFPM(t *testing.T, fc lab.FPMConfig, names ...string) *stack {
+	t.Helper()
 	lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd")
-	st := &stack{fpm: lab.StartFPM(t, lab.FPMConfig{Children: 1}), logs: &syncBuffer{}, apaches: map[string]*lab.Apache{}}
+	st := &stack{fpm: lab.StartFPM(t, fc), logs: &syncBuffer{}, apaches: map[string]*lab.Apache{}}
 	dir := lab.TempDir(t)
 	st.sock = filepath.Join(dir, "shim.sock")
 	listen := Addr{Network: "unix", Address: st.sock}
@@ -494,44 +522,51 @@ func TestIntegrationA3(t *testing.T) {
 	}
 }
 
-// TestIntegrationLeak replays FACTS Part A §3g through the shim: the
-// injected PHP_VALUE/PHP_ADMIN_VALUE never reach php-fpm, and values the
-// shim itself set are reset for the next request on the same worker.
+// TestIntegrationLeak replays FACTS Part A §3g through the shim, under
+// SetHandler and ProxyPassMatch, on one php-fpm worker: the injected
+// PHP_VALUE/PHP_ADMIN_VALUE never reach php-fpm, and values the shim itself
+// set are reset for the next request on the same worker (the MP column:
+// "unchanged" in every row).
 func TestIntegrationLeak(t *testing.T) {
-	st := startStack(t, "sethandler")
-	a := st.apaches["sethandler"]
+	st := startStack(t, "sethandler", "proxypassmatch")
 	var pids []string
-	for i, r := range []row{
-		{"/clean/ini.php", 200, nil},
-		{"/envinj/ini.php", 200, nil},
-		{"/clean/ini.php", 200, nil},
-		{"/ini.php", 200, nil},
-		{"/envinj_ml/ini.php", 200, nil},
-		{"/nest/child/ini.php", 200, mp("memory_limit", "'96M'")},
-		{"/ini.php", 200, nil},
-		{"/q13/ini.php", 200, mp("display_errors", "'stderr'")},
-		{"/q1/ini.php", 200, mp("user_agent", "'a b c'")},
-		{"/clean/ini.php", 200, nil},
-	} {
-		code, body := get(t, a, r.path)
-		if strings.Contains(body, "PREPENDED") {
-			t.Errorf("step %d %s: auto_prepend_file injected: %s", i+1, r.path, body)
-		}
-		if code != 200 {
-			t.Fatalf("step %d %s: status %d", i+1, r.path, code)
-		}
-		got, pid := cutPID(body)
-		pids = append(pids, pid)
-		if want := wantINI(r.diff); got != want {
-			t.Errorf("step %d %s:\n got %s\nwant %s", i+1, r.path, got, want)
+	for _, name := range []string{"sethandler", "proxypassmatch"} {
+		a := st.apaches[name]
+		for i, r := range []row{
+			{"/clean/ini.php", 200, nil},
+			{"/envinj/ini.php", 200, nil},
+			{"/clean/ini.php", 200, nil},
+			{"/ini.php", 200, nil},
+			{"/envinj_ml/ini.php", 200, nil},
+			{"/nest/child/ini.php", 200, mp("memory_limit", "'96M'")},
+			{"/ini.php", 200, nil},
+			{"/q13/ini.php", 200, mp("display_errors", "'stderr'")},
+			{"/q1/ini.php", 200, mp("user_agent", "'a b c'")},
+			{"/clean/ini.php", 200, nil},
+		} {
+			code, body := get(t, a, r.path)
+			if strings.Contains(body, "PREPENDED") {
+				t.Errorf("%s step %d %s: auto_prepend_file injected: %s", name, i+1, r.path, body)
+			}
+			if code != 200 {
+				t.Fatalf("%s step %d %s: status %d", name, i+1, r.path, code)
+			}
+			got, pid := cutPID(body)
+			pids = append(pids, pid)
+			if want := wantINI(r.diff); got != want {
+				t.Errorf("%s step %d %s:\n got %s\nwant %s", name, i+1, r.path, got, want)
+			}
 		}
 	}
 	if len(slices.Compact(slices.Clone(pids))) != 1 {
 		t.Errorf("pids %v: want one worker", pids)
 	}
 	snap := st.srv.Snapshot()
-	if snap.DroppedParams != 4 {
-		t.Errorf("dropped params = %d, want 4 (PHP_ADMIN_VALUE, PHP_VALUE, REQUEST_BODY_FILE, then PHP_VALUE)", snap.DroppedParams)
+	// SetHandler: PHP_ADMIN_VALUE, PHP_VALUE, REQUEST_BODY_FILE, then
+	// PHP_VALUE. ProxyPassMatch: Apache does not read .htaccess for PHP
+	// URLs, so SetEnv never happens (FACTS Part A §2 item 2).
+	if snap.DroppedParams != 4 || snap.Pools[0].FirewallDrops != 4 {
+		t.Errorf("dropped params = %d (pool %d), want 4", snap.DroppedParams, snap.Pools[0].FirewallDrops)
 	}
 	if len(snap.Pools) != 1 || !slices.Equal(snap.Pools[0].ManagedKeys, []string{"display_errors", "memory_limit", "user_agent"}) {
 		t.Errorf("pools = %+v", snap.Pools)
