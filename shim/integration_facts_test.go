@@ -332,9 +332,13 @@ func TestIntegrationFaults(t *testing.T) {
 		code int
 		body string
 	}
+	// slow.php writes the marker once it runs, then sleeps.
+	mdir := lab.TempDir(t)
+	os.Chmod(mdir, 0o777) // php-fpm's worker runs as www-data
+	marker := filepath.Join(mdir, "running")
 	slow := make(chan result, 1)
 	go func() {
-		resp, err := httpClient.Get(a.URL + "/slow.php?s=5")
+		resp, err := httpClient.Get(a.URL + "/slow.php?s=5&m=" + marker)
 		if err != nil {
 			slow <- result{0, err.Error()}
 			return
@@ -343,12 +347,16 @@ func TestIntegrationFaults(t *testing.T) {
 		resp.Body.Close()
 		slow <- result{resp.StatusCode, string(b)}
 	}()
-	// Wait until the request is running in php-fpm (the one worker is busy).
-	deadline := time.Now().Add(5 * time.Second)
-	for st.srv.Snapshot().Pools[0].Open-st.srv.Snapshot().Pools[0].Idle == 0 && time.Now().Before(deadline) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("slow.php never started")
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(200 * time.Millisecond)
 	st.fpm.Kill()
 	r := <-slow
 	if r.code != 502 || strings.Contains(r.body, "SLOW-DONE") {

@@ -127,7 +127,7 @@ var fixtures = map[string]string{
 	"uploads/ok.php":     "<?php echo 'OK ', $_SERVER['SCRIPT_NAME'], ' ', $_SERVER['PATH_INFO'] ?? '-';\n",
 	"server.php":         serverPHP,
 	"sha.php":            "<?php $h = hash_init('sha256'); $in = fopen('php://input', 'rb'); $n = 0; while (!feof($in)) { $b = fread($in, 1 << 16); $n += strlen($b); hash_update($h, $b); } echo $n, ' ', hash_final($h);\n",
-	"slow.php":           "<?php sleep((int)($_GET['s'] ?? 2)); echo 'SLOW-DONE';\n",
+	"slow.php":           "<?php if (isset($_GET['m'])) { file_put_contents($_GET['m'], getmypid()); } sleep((int)($_GET['s'] ?? 2)); echo 'SLOW-DONE';\n",
 }
 
 // serverPHP prints the $_SERVER keys that locate the script (FACTS Part A
