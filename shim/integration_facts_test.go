@@ -359,8 +359,12 @@ func TestIntegrationFaults(t *testing.T) {
 	}
 	st.fpm.Kill()
 	r := <-slow
-	if r.code != 502 || strings.Contains(r.body, "SLOW-DONE") {
-		t.Errorf("request in flight when php-fpm died: %d %q, want 502", r.code, r.body)
+	// 502 when the request had a connection of its own; 503 when it went
+	// over the connection kept from the request before: fcgi.Client then
+	// retries once on a new connection (it takes the EOF for a kept
+	// connection php-fpm had closed), and php-fpm refuses it, being down.
+	if (r.code != 502 && r.code != 503) || strings.Contains(r.body, "SLOW-DONE") || !strings.Contains(r.body, "<title>") {
+		t.Errorf("request in flight when php-fpm died: %d %q, want the shim's 502 or 503", r.code, r.body)
 	}
 	start := time.Now()
 	if code, body := get(t, a, "/ini.php"); code != 503 {
@@ -376,8 +380,8 @@ func TestIntegrationFaults(t *testing.T) {
 	checkRow(t, a, row{"/ini.php", 200, nil})
 	checkRow(t, a, row{"/q1/ini.php", 200, mp("user_agent", "'a b c'")})
 	snap := st.srv.Snapshot()
-	if snap.BadGateway != 1 || snap.Overloaded != 1 || snap.Pools[0].Answers["502"] != 1 || snap.Pools[0].Answers["503"] != 1 {
-		t.Errorf("502s %d, 503s %d, pool answers %v; want one each", snap.BadGateway, snap.Overloaded, snap.Pools[0].Answers)
+	if got := snap.Pools[0].Answers[fmt.Sprint(r.code)]; snap.BadGateway+snap.Overloaded != 2 || snap.Pools[0].Answers["503"] < 1 || got < 1 {
+		t.Errorf("502s %d, 503s %d, pool answers %v; want the in-flight error and one 503", snap.BadGateway, snap.Overloaded, snap.Pools[0].Answers)
 	}
 }
 
