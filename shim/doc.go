@@ -27,9 +27,12 @@
 //     after the request (FACTS Part A §4 E3/E4, Part C §1.3).
 //
 // Server runs the relay: a bounded front (503 instead of an unbounded queue),
-// one kept-alive fcgi.Client per pool bounded by pm.max_children, an access
-// file cache validated by inode, size, mtime and ctime, graceful shutdown,
-// reload without dropping requests, and a loopback status endpoint.
+// one kept-alive fcgi.Client per pool bounded by pm.max_children, 503 when
+// php-fpm cannot be reached within the dial timeout and 504 when it sends
+// nothing within the backend timeout, an access file cache validated by
+// inode, size, mtime and ctime and bounded in entries and memory, graceful
+// shutdown, reload without dropping requests, and a loopback status endpoint
+// (Prometheus text and JSON, per pool).
 //
 // Only this package and cmd/modphp-migrate write logs; secrets
 // (Authorization, Cookie and their REDIRECT_ copies) never reach them.
