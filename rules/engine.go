@@ -3,10 +3,12 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
@@ -87,26 +89,58 @@ func Run(res *parser.Result, opt *Options) ([]Diagnostic, error) {
 		after = today
 	}
 	st := &state{today: today, after: after}
-	var (
-		diags []Diagnostic
-		errs  []error
-	)
+	var rules []*Rule
 	for _, r := range All() {
-		if r.Run == nil || !opt.enabled(r) {
-			continue
-		}
-		p := &Pass{Rule: r, Today: today, After: after, Options: opt, state: st}
-		p.report = func(d Diagnostic) { diags = append(diags, d) }
-		if err := runRule(r, p); err != nil {
-			errs = append(errs, err)
+		if r.Run != nil && opt.enabled(r) {
+			rules = append(rules, r)
 		}
 	}
+	st.warm(&Pass{Today: today, After: after, Options: opt, state: st})
+	diags, errs := runAll(rules, st, today, after, opt)
 	diags = suppress(st.index(), diags, opt)
 	diags = Sort(diags)
 	if len(errs) > 0 {
 		return diags, fmt.Errorf("rules: %w", joinErrs(errs))
 	}
 	return diags, nil
+}
+
+// runAll runs the rules on GOMAXPROCS workers. The shared caches of the
+// run were filled by state.warm, so rules only read them; diagnostics are
+// collected under a lock (their order does not matter: Run sorts them).
+func runAll(rules []*Rule, st *state, today, after *parser.Config, opt *Options) ([]Diagnostic, []error) {
+	var (
+		mu    sync.Mutex
+		diags []Diagnostic
+		errs  []error
+		next  atomic.Int64
+		wg    sync.WaitGroup
+	)
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(rules)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(rules) {
+					return
+				}
+				r := rules[i]
+				p := &Pass{Rule: r, Today: today, After: after, Options: opt, state: st}
+				var own []Diagnostic
+				p.report = func(d Diagnostic) { own = append(own, d) }
+				err := runRule(r, p)
+				mu.Lock()
+				diags = append(diags, own...)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return diags, errs
 }
 
 func joinErrs(errs []error) error {
@@ -145,8 +179,8 @@ type state struct {
 	routesByVH   map[*parser.VHost][]*urlRoute
 }
 
-// model returns the cached model of cfg. Rules run one at a time, so no
-// lock is needed.
+// model returns the cached model of cfg. The models of both views are
+// built by warm before rules run concurrently; later calls only read.
 func (s *state) model(cfg *parser.Config) *conf.Model {
 	if s.models == nil {
 		s.models = map[*parser.Config]*conf.Model{}
@@ -157,6 +191,19 @@ func (s *state) model(cfg *parser.Config) *conf.Model {
 		s.models[cfg] = m
 	}
 	return m
+}
+
+// warm fills every lazily built cache of the run before the rules run
+// concurrently, so that they only read shared state.
+func (s *state) warm(p *Pass) {
+	s.index()
+	for _, cfg := range []*parser.Config{s.today, s.after} {
+		m := s.model(cfg)
+		m.DocumentRootFor(nil)
+		m.Aliases()
+	}
+	restrictiveEntries(p)
+	routesByVHost(p) // also fills routes
 }
 
 func (s *state) index() *conf.Index {
