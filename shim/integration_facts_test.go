@@ -212,6 +212,9 @@ func TestIntegrationModPHPDifferential(t *testing.T) {
 		"/clean/ini.php", "/envinj/ini.php", "/clean/ini.php", "/envinj_ml/ini.php", "/ini.php",
 		"/rw/some/route", "/rw/index.php", "/env.php", "/server.php/extra/path?q=1", "/server.php",
 		"/uploads/ok.php/extra/path", "/di_php/", "/di_both/", "/di/", "/uploads/nonexistent.php",
+		// Without mod_php this is a 500 for Apache (FACTS Part A §3a);
+		// with Nonfatal=Unknown it is served, as mod_php serves it.
+		"/ini/noadmin/style.css",
 	}
 	for _, r := range a3Rows {
 		paths = append(paths, r.path)

@@ -118,16 +118,17 @@ var fixtures = map[string]string{
 	"uploads_off_g/run.php": "<?php echo 'PHP-RAN';\n",
 	"hello.php":             "<?php echo 'hello';\n",
 	"echo.php":              "<?php $b = file_get_contents('php://input'); echo strlen($b), ' ', md5($b), ' ', $_SERVER['CONTENT_LENGTH'] ?? '-';\n",
-	// FACTS Part A §3d and §3e.
-	"di/index.html":      "STATIC-INDEX-HTML\n",
-	"di_php/index.php":   "<?php echo 'PHP-INDEX ', $_SERVER['SCRIPT_NAME'];\n",
-	"di_both/index.php":  "<?php echo 'PHP-INDEX ', $_SERVER['SCRIPT_NAME'];\n",
-	"di_both/index.html": "STATIC-INDEX-HTML\n",
-	"uploads/evil.jpg":   "<?php echo \"EVIL-EXECUTED sapi=\", PHP_SAPI; ?>\n",
-	"uploads/ok.php":     "<?php echo 'OK ', $_SERVER['SCRIPT_NAME'], ' ', $_SERVER['PATH_INFO'] ?? '-';\n",
-	"server.php":         serverPHP,
-	"sha.php":            "<?php $h = hash_init('sha256'); $in = fopen('php://input', 'rb'); $n = 0; while (!feof($in)) { $b = fread($in, 1 << 16); $n += strlen($b); hash_update($h, $b); } echo $n, ' ', hash_final($h);\n",
-	"slow.php":           "<?php if (isset($_GET['m'])) { file_put_contents($_GET['m'], getmypid()); } sleep((int)($_GET['s'] ?? 2)); echo 'SLOW-DONE';\n",
+	// FACTS Part A §3a (a static file beside php_value lines), §3d and §3e.
+	"ini/noadmin/style.css": "body { color: red }\n",
+	"di/index.html":         "STATIC-INDEX-HTML\n",
+	"di_php/index.php":      "<?php echo 'PHP-INDEX ', $_SERVER['SCRIPT_NAME'];\n",
+	"di_both/index.php":     "<?php echo 'PHP-INDEX ', $_SERVER['SCRIPT_NAME'];\n",
+	"di_both/index.html":    "STATIC-INDEX-HTML\n",
+	"uploads/evil.jpg":      "<?php echo \"EVIL-EXECUTED sapi=\", PHP_SAPI; ?>\n",
+	"uploads/ok.php":        "<?php echo 'OK ', $_SERVER['SCRIPT_NAME'], ' ', $_SERVER['PATH_INFO'] ?? '-';\n",
+	"server.php":            serverPHP,
+	"sha.php":               "<?php $h = hash_init('sha256'); $in = fopen('php://input', 'rb'); $n = 0; while (!feof($in)) { $b = fread($in, 1 << 16); $n += strlen($b); hash_update($h, $b); } echo $n, ' ', hash_final($h);\n",
+	"slow.php":              "<?php if (isset($_GET['m'])) { file_put_contents($_GET['m'], getmypid()); } sleep((int)($_GET['s'] ?? 2)); echo 'SLOW-DONE';\n",
 }
 
 // serverPHP prints the $_SERVER keys that locate the script (FACTS Part A
