@@ -218,10 +218,12 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 		}
 		// A kept connection can have been closed by php-fpm in the
 		// meantime (pm.max_requests reached, pool restarted): retry once
-		// on a fresh connection, but only if the backend cannot have seen
-		// the request (nothing read back) and the body is untouched, so
-		// the retry sends the same bytes (FACTS Part C §7 item 8).
-		if err != nil && reused && !forceDial && !received && cb.n == 0 && errors.Is(err, ErrIncompleteResponse) && ctx.Err() == nil {
+		// on a fresh connection, but only if nothing came back, the body
+		// is untouched (the retry sends the same bytes, FACTS Part C §7
+		// item 8) and the method is idempotent. The same symptom can be a
+		// worker killed mid-script; like nginx's fastcgi_next_upstream,
+		// only GET, HEAD and OPTIONS may then run twice, never a POST.
+		if err != nil && reused && !forceDial && !received && cb.n == 0 && errors.Is(err, ErrIncompleteResponse) && idempotent(req.Params) && ctx.Err() == nil {
 			c.put(cc, false)
 			forceDial = true
 			continue
@@ -229,6 +231,13 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 		c.put(cc, keep && err == nil)
 		return res, err
 	}
+}
+
+// idempotent reports whether a request may be sent twice: its
+// REQUEST_METHOD is GET, HEAD or OPTIONS.
+func idempotent(ps Params) bool {
+	m, _ := ps.Lookup("REQUEST_METHOD")
+	return m == "GET" || m == "HEAD" || m == "OPTIONS"
 }
 
 // countingReader counts the bytes read from r.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -26,6 +27,13 @@ import (
 
 // fpmScripts are the PHP fixtures of the conformance tests.
 var fpmScripts = map[string]string{
+	// once.php counts its runs in a file next to it, then works silently
+	// for a second (TestFPMNoRerunAfterKill).
+	"once.php": `<?php
+file_put_contents($_SERVER['COUNT_FILE'], "run\n", FILE_APPEND);
+usleep(1000000);
+echo "done";
+`,
 	// echo.php hashes php://input as it streams in (the pool disables
 	// post data reading, so PHP never buffers the body).
 	"echo.php": `<?php
@@ -552,5 +560,50 @@ func TestFPMPoolBound(t *testing.T) {
 	}
 	if lines := f.AccessLines(t, requests); len(lines) != requests {
 		t.Errorf("access log: %d lines", len(lines))
+	}
+}
+
+// TestFPMNoRerunAfterKill: a worker killed while a POST runs on a kept
+// connection, before any output, is an error for that request — never a
+// silent second run on a fresh connection (its side effects would happen
+// twice). Only GET, HEAD and OPTIONS are retried (TestFPMMaxRequests).
+func TestFPMNoRerunAfterKill(t *testing.T) {
+	f := startFPM(t, lab.FPMConfig{Children: 1})
+	c := &Client{Network: f.Network, Addr: f.Addr, KeepAlive: true, MaxConns: 1}
+	defer c.Close()
+	var out bytes.Buffer
+	if _, err := c.Do(context.Background(), &Request{Params: fpmRequest(f, "status.php", "GET")}, &out); err != nil {
+		t.Fatal(err)
+	}
+	dir := lab.TempDir(t)
+	if err := os.Chmod(dir, 0o777); err != nil { // the worker's user writes here
+		t.Fatal(err)
+	}
+	count := filepath.Join(dir, "once.count")
+	killed := make(chan bool, 1)
+	go func() {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if b, _ := os.ReadFile(count); len(b) > 0 {
+				for _, pid := range f.WorkerPIDs() {
+					f.KillWorker(t, pid)
+				}
+				killed <- true
+				return
+			}
+		}
+		killed <- false
+	}()
+	out.Reset()
+	ps := fpmRequest(f, "once.php", "POST", Param{"COUNT_FILE", count})
+	res, err := c.Do(context.Background(), &Request{Params: ps}, &out)
+	if !<-killed {
+		t.Fatalf("once.php never started: %q, %v", out.String(), err)
+	}
+	if !errors.Is(err, ErrIncompleteResponse) || res != nil {
+		t.Errorf("killed mid-script: res %+v, err %v (output %q)", res, err, out.String())
+	}
+	time.Sleep(1500 * time.Millisecond) // a re-run would have finished by now
+	if b, _ := os.ReadFile(count); string(b) != "run\n" {
+		t.Errorf("once.php ran %d times", strings.Count(string(b), "run"))
 	}
 }
