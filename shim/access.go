@@ -208,8 +208,8 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 				continue
 			}
 			args := n.Args
-			if strings.Contains(n.Raw, "${") {
-				args = getwordConfAll(substVars(n.Raw, env.lookup))
+			if strings.Contains(n.Raw, "${") && env.lookup != nil {
+				args = parser.SplitArgs(parser.ExpandVars(n.Raw, env.lookup))
 			}
 			if len(args) != 2 || args[0] == "" || args[1] == "" {
 				af.fail(n.Pos, fmt.Sprintf("%s takes two arguments, %s", lname, take2Help[lname]))
@@ -313,71 +313,4 @@ func sectionTrue(lname string, args []string, env evalEnv) bool {
 	return ok != neg
 }
 
-// substVars replaces ${VAR} like httpd's ap_resolve_env: defined names are
-// substituted, undefined ones stay as written.
-func substVars(s string, lookup func(string) (string, bool)) string {
-	if lookup == nil {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		name := s[i+2 : i+j]
-		b.WriteString(s[:i])
-		if v, ok := lookup(name); ok {
-			b.WriteString(v)
-		} else {
-			b.WriteString(s[i : i+j+1])
-		}
-		s = s[i+j+1:]
-	}
-}
 
-// getwordConfAll splits a directive's argument text into words like
-// httpd's ap_getword_conf (server/util.c): a word is a quoted string (a
-// backslash escapes only the quote character and backslash) or a run of
-// non-blanks (where a backslash escapes a backslash).
-func getwordConfAll(s string) []string {
-	var words []string
-	for {
-		s = strings.TrimLeft(s, " \t\r\n\v\f")
-		if s == "" {
-			return words
-		}
-		var w strings.Builder
-		if q := s[0]; q == '"' || q == '\'' {
-			i := 1
-			for i < len(s) && s[i] != q {
-				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == q || s[i+1] == '\\') {
-					i++
-				}
-				w.WriteByte(s[i])
-				i++
-			}
-			if i < len(s) {
-				i++
-			}
-			s = s[i:]
-		} else {
-			i := 0
-			for i < len(s) && !strings.ContainsRune(" \t\r\n\v\f", rune(s[i])) {
-				if s[i] == '\\' && i+1 < len(s) && s[i+1] == '\\' {
-					i++
-				}
-				w.WriteByte(s[i])
-				i++
-			}
-			s = s[i:]
-		}
-		words = append(words, w.String())
-	}
-}
