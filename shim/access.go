@@ -312,5 +312,3 @@ func sectionTrue(lname string, args []string, env evalEnv) bool {
 	}
 	return ok != neg
 }
-
-
