@@ -9,22 +9,24 @@
 # applies them itself). Prints medians of req/s, p50 and p99 as a markdown table
 # and the shim's throughput ratio and added p50/p99 (docs/benchmarks.md, "shim").
 #
-#   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-s SCRIPT] [-e] [-k]
+#   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-s SCRIPT] [-e|-E] [-k]
 #     -r rounds (5)  -d seconds per wrk run (5)  -c connections (16)  -t wrk threads (2)
 #     -w php-fpm pm.max_children (8)  -s hello|work: the script (hello.php, or work.php:
 #     300,000 crc32 calls and a 2,000-element sort, about 15 ms of CPU with PHP 8.2 here)
-#     -e Apache enablereuse=on towards both backends  -m skip the mod_php setup  -k keep the temp dir
+#     -e Apache enablereuse=on towards both backends  -E enablereuse=on towards the shim only (the
+#     recommended deployment: php-fpm must not get it, a kept connection pins a worker, FACTS §6b)
+#     -m skip the mod_php setup  -k keep the temp dir
 #
 # Needs apache2 (mod_proxy_fcgi), php-fpm8.2 and wrk; runs as root or as a user
 # that may start them on 127.0.0.1.
 set -euo pipefail
 
 ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello MODPHP=1
-while getopts "r:d:c:t:w:s:emk" o; do
+while getopts "r:d:c:t:w:s:eEmk" o; do
 	case $o in
 	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; c) CONNS=$OPTARG ;; t) THREADS=$OPTARG ;;
-	w) WORKERS=$OPTARG ;; s) SCRIPT=$OPTARG ;; e) REUSE=1 ;; m) MODPHP=0 ;; k) KEEP=1 ;;
-	*) sed -n '2,20p' "$0"; exit 2 ;;
+	w) WORKERS=$OPTARG ;; s) SCRIPT=$OPTARG ;; e) REUSE=1 ;; E) REUSE=shim ;; m) MODPHP=0 ;; k) KEEP=1 ;;
+	*) sed -n '2,22p' "$0"; exit 2 ;;
 	esac
 done
 
@@ -102,7 +104,7 @@ apache() {
 	else
 		mpm=$'LoadModule mpm_event_module '"$MODS"$'/mod_mpm_event.so\nLoadModule proxy_module '"$MODS"$'/mod_proxy.so\nLoadModule proxy_fcgi_module '"$MODS"$'/mod_proxy_fcgi.so\nStartServers 2\nServerLimit 2\nThreadsPerChild 25\nMaxRequestWorkers 50'
 		handler=$'<FilesMatch "\\.php$">\n    SetHandler "proxy:unix:'"$2"$'|fcgi://localhost"\n</FilesMatch>'
-		[ "$REUSE" = 1 ] && reuse=$'<Proxy "unix:'"$2"$'|fcgi://localhost">\n    ProxySet enablereuse=on\n</Proxy>'
+		{ [ "$REUSE" = 1 ] || { [ "$REUSE" = shim ] && [ "$1" = shim ]; }; } && reuse=$'<Proxy "unix:'"$2"$'|fcgi://localhost">\n    ProxySet enablereuse=on\n</Proxy>'
 	fi
 	cat >"$d/httpd.conf" <<CONF
 ServerRoot $d
