@@ -115,13 +115,8 @@ func refusedFiles(p *Pass, pools []*fpmconf.Pool) {
 	if p.Options.FPM == nil {
 		return
 	}
-	seen := map[string]bool{}
-	for _, dr := range conf.DocumentRoots(p.After) {
-		if dr.Node == nil || dr.Path == "" || seen[dr.Path] {
-			continue
-		}
-		seen[dr.Path] = true
-		pl := poolServing(p, dr.VHost, pools)
+	for _, sr := range servedRoots(p, pools) {
+		dr, pl := sr.root, sr.pool
 		if pl == nil || len(pl.LimitExtensions) == 0 {
 			continue
 		}
@@ -171,6 +166,27 @@ func refusedFiles(p *Pass, pools []*fpmconf.Pool) {
 		rel := []Related{{Pos: pl.Pos, Message: "pool " + pl.Name}}
 		p.Report(Diagnostic{Pos: dr.Node.Pos, EndLine: dr.Node.EndLine, Severity: Warning, Related: append(rel, includeChain(dr.Node)...), Message: msg})
 	}
+}
+
+// servedRoot is a DocumentRoot written in the configuration, with the
+// pool serving it (nil when none does).
+type servedRoot struct {
+	root conf.DocumentRoot
+	pool *fpmconf.Pool
+}
+
+// servedRoots lists each distinct configured DocumentRoot once, with its pool.
+func servedRoots(p *Pass, pools []*fpmconf.Pool) []servedRoot {
+	var out []servedRoot
+	seen := map[string]bool{}
+	for _, dr := range conf.DocumentRoots(p.After) {
+		if dr.Node == nil || dr.Path == "" || seen[dr.Path] {
+			continue
+		}
+		seen[dr.Path] = true
+		out = append(out, servedRoot{dr, poolServing(p, dr.VHost, pools)})
+	}
+	return out
 }
 
 // poolServing returns the pool that serves a virtual host: the one a

@@ -303,13 +303,8 @@ func apacheOwned(p *Pass, pools []*fpmconf.Pool, apacheUser string, acc *account
 	if !ok {
 		return
 	}
-	seen := map[string]bool{}
-	for _, dr := range conf.DocumentRoots(p.After) {
-		if dr.Node == nil || dr.Path == "" || seen[dr.Path] {
-			continue
-		}
-		seen[dr.Path] = true
-		pl := poolServing(p, dr.VHost, pools)
+	for _, sr := range servedRoots(p, pools) {
+		dr, pl := sr.root, sr.pool
 		if pl == nil || pl.User == "" || pl.User == apacheUser {
 			continue
 		}

@@ -156,7 +156,7 @@ func runCLIScenario(t *testing.T, file string) {
 // TestLintHelp compares every command's -h output with its golden file, and
 // checks it goes to stdout with exit 0.
 func TestLintHelp(t *testing.T) {
-	for _, cmd := range []string{"lint", "explain", "rules", "dump"} {
+	for _, cmd := range []string{"lint", "explain", "rules", "dump", "shim"} {
 		t.Run(cmd, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			if code := run(context.Background(), []string{cmd, "-h"}, &stdout, &stderr); code != exitOK {

@@ -9,27 +9,6 @@ import (
 	"testing"
 )
 
-// TestShimHelp compares shim -h with its golden file (go test -update).
-func TestShimHelp(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	if code := run(context.Background(), []string{"shim", "-h"}, &stdout, &stderr); code != exitOK {
-		t.Fatalf("exit %d, stderr %s", code, stderr.String())
-	}
-	golden := filepath.Join("testdata", "shim.help.golden")
-	if updating() {
-		if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stdout.String() != string(want) {
-		t.Errorf("shim -h differs from %s (go test -update to refresh):\n%s", golden, stdout.String())
-	}
-}
-
 // TestShimUsageErrors: bad flags are exit 2 with the reason first on
 // stderr.
 func TestShimUsageErrors(t *testing.T) {
