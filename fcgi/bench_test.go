@@ -162,8 +162,10 @@ func TestRoundTripAllocsConstant(t *testing.T) {
 		allocs[n] = testing.AllocsPerRun(20, func() { benchRoundTrip(t, c, body, n) })
 	}
 	// 8 MiB is 129 records each way: a per-record allocation would show
-	// as 100+; allow a little noise from the runtime.
-	if allocs[8<<20] > allocs[0]+6 || allocs[1<<20] > allocs[0]+6 || allocs[0] > 60 {
+	// as 100+; allow a little noise from the runtime. A body costs a few
+	// objects of its own (the server's stdin pipe, the client's body
+	// writer), once per request.
+	if allocs[8<<20] > allocs[1<<20]+6 || allocs[1<<20] > allocs[0]+12 || allocs[0] > 60 {
 		t.Errorf("allocations per round trip by body size: %v", allocs)
 	}
 	t.Logf("allocations per round trip by body size: %v", allocs)

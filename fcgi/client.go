@@ -207,8 +207,11 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 	}
 	cb := countingReader{r: body}
 	forceDial := false
+	retryable := idempotent(req.Params)
 	for {
-		cc, reused, err := c.get(ctx, forceDial)
+		// A request that may be retried on a fresh connection does not
+		// need the kept one probed first: a closed one fails it at once.
+		cc, reused, err := c.get(ctx, forceDial, !retryable)
 		if err != nil {
 			return nil, err
 		}
@@ -223,7 +226,7 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 		// item 8) and the method is idempotent. The same symptom can be a
 		// worker killed mid-script; like nginx's fastcgi_next_upstream,
 		// only GET, HEAD and OPTIONS may then run twice, never a POST.
-		if err != nil && reused && !forceDial && !received && cb.n == 0 && errors.Is(err, ErrIncompleteResponse) && idempotent(req.Params) && ctx.Err() == nil {
+		if err != nil && reused && !forceDial && !received && cb.n == 0 && errors.Is(err, ErrIncompleteResponse) && retryable && ctx.Err() == nil {
 			c.put(cc, false)
 			forceDial = true
 			continue
@@ -231,6 +234,13 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 		c.put(cc, keep && err == nil)
 		return res, err
 	}
+}
+
+// Flusher is a stdout for Do that holds writes (a buffered
+// ResponseWriter): Do calls Flush whenever it is about to wait for
+// php-fpm, so that output is never held while nothing else arrives.
+type Flusher interface {
+	Flush() error
 }
 
 // idempotent reports whether a request may be sent twice: its
@@ -370,8 +380,20 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 	if maxStderr <= 0 {
 		maxStderr = DefaultMaxStderr
 	}
+	// A buffering stdout is flushed before waiting on php-fpm: output
+	// leaves as soon as the next record is not at hand.
+	flusher, _ := stdout.(Flusher)
+	held := false
 	for {
-		cc.nc.SetReadDeadline(time.Now().Add(readTimeout))
+		if held && !cc.rr.hasRecord() {
+			if err := flusher.Flush(); err != nil {
+				return nil, false, true, fmt.Errorf("relaying php-fpm %s output after %d bytes: %w", c.Addr, r.Stdout, err)
+			}
+			held = false
+		}
+		if !cc.rr.hasRecord() {
+			cc.nc.SetReadDeadline(time.Now().Add(readTimeout))
+		}
 		h, content, err := cc.rr.next()
 		if err != nil {
 			if werr := bodyFailed(); werr != nil {
@@ -396,6 +418,7 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 			if _, err := stdout.Write(content); err != nil {
 				return nil, false, true, fmt.Errorf("relaying php-fpm %s output after %d bytes: %w", c.Addr, r.Stdout, err)
 			}
+			held = flusher != nil
 			r.Stdout += int64(len(content))
 		case typeStderr:
 			room := max(maxStderr-len(r.Stderr), 0)
@@ -514,8 +537,9 @@ func (c *Client) writeBody(cc *clientConn, bw *bodyWriter, body *countingReader,
 }
 
 // get returns a connection: the most recently used idle one that is still
-// alive, a new one when fewer than MaxConns are open, or the next one freed.
-func (c *Client) get(ctx context.Context, forceDial bool) (*clientConn, bool, error) {
+// alive (probed only with probe), a new one when fewer than MaxConns are
+// open, or the next one freed.
+func (c *Client) get(ctx context.Context, forceDial, probe bool) (*clientConn, bool, error) {
 	idleTimeout := c.timeout(c.IdleTimeout, DefaultIdleTimeout)
 	for {
 		c.mu.Lock()
@@ -527,7 +551,7 @@ func (c *Client) get(ctx context.Context, forceDial bool) (*clientConn, bool, er
 			cc := c.idle[len(c.idle)-1]
 			c.idle = c.idle[:len(c.idle)-1]
 			c.mu.Unlock()
-			if time.Since(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && connAlive(cc.nc) {
+			if time.Since(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && (!probe || connAlive(cc.nc)) {
 				c.mu.Lock()
 				c.stats.Reuses++
 				c.stats.Requests++

@@ -299,16 +299,80 @@ func TestClientIdleTimeout(t *testing.T) {
 	addr := fakeBackend(t, func(c net.Conn) {
 		c.Write(appendEndRequest(appendRecord(nil, typeStdout, 1, []byte("hi")), 1, 0, StatusRequestComplete))
 	})
-	cl2 := &Client{Network: "unix", Addr: addr, KeepAlive: true, MaxConns: 1}
-	defer cl2.Close()
-	for i := range 5 {
-		var out bytes.Buffer
-		if _, err := cl2.Do(context.Background(), &Request{}, &out); err != nil || out.String() != "hi" {
-			t.Fatalf("request %d: %q, %v", i, out.String(), err)
+	// Without a method the request may not run twice, so the kept
+	// connection is probed first; a GET is not probed and is retried on a
+	// fresh connection instead. Either way nothing reaches the caller.
+	for _, method := range []string{"", "GET"} {
+		cl2 := &Client{Network: "unix", Addr: addr, KeepAlive: true, MaxConns: 1}
+		var ps Params
+		if method != "" {
+			ps = Params{{"REQUEST_METHOD", method}}
 		}
+		for i := range 5 {
+			var out bytes.Buffer
+			res, err := cl2.Do(context.Background(), &Request{Params: ps}, &out)
+			if err != nil || out.String() != "hi" {
+				t.Fatalf("method %q request %d: %q, %v", method, i, out.String(), err)
+			}
+			if res.Reused {
+				t.Errorf("method %q request %d: answered on a reused connection", method, i)
+			}
+		}
+		if s := cl2.Stats(); s.Dials != 5 {
+			t.Errorf("method %q: stats %+v, want 5 dials", method, s)
+		}
+		cl2.Close()
 	}
-	if s := cl2.Stats(); s.Dials != 5 {
-		t.Errorf("stats %+v, want 5 dials", s)
+}
+
+// flushLog is a stdout that holds writes until Flush, as a buffered
+// ResponseWriter does, and reports each flush.
+type flushLog struct {
+	held    bytes.Buffer
+	flushes chan string
+}
+
+func (f *flushLog) Write(p []byte) (int, error) { return f.held.Write(p) }
+
+func (f *flushLog) Flush() error {
+	f.flushes <- f.held.String()
+	f.held.Reset()
+	return nil
+}
+
+// TestClientFlushesBeforeWaiting: Do flushes a Flusher stdout whenever the
+// next record is not already received, and not between records that
+// arrived together.
+func TestClientFlushesBeforeWaiting(t *testing.T) {
+	proceed := make(chan struct{})
+	addr := fakeBackend(t, func(c net.Conn) {
+		c.Write(appendRecord(appendRecord(nil, typeStdout, 1, []byte("one")), typeStdout, 1, []byte("two")))
+		<-proceed
+		c.Write(appendEndRequest(appendRecord(nil, typeStdout, 1, []byte("three")), 1, 0, StatusRequestComplete))
+	})
+	cl := &Client{Network: "unix", Addr: addr}
+	out := &flushLog{flushes: make(chan string, 4)}
+	done := make(chan error, 1)
+	go func() {
+		_, err := cl.Do(context.Background(), &Request{}, out)
+		done <- err
+	}()
+	select {
+	case got := <-out.flushes:
+		if got != "onetwo" {
+			t.Errorf("first flush %q, want \"onetwo\"", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("output held while waiting for the backend")
+	}
+	close(proceed)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The last record came with END_REQUEST: it is left for the caller
+	// to send with its own end of the response.
+	if out.held.String() != "three" || len(out.flushes) != 0 {
+		t.Errorf("after the end: held %q, %d more flushes", out.held.String(), len(out.flushes))
 	}
 }
 

@@ -161,6 +161,17 @@ func (r *recordReader) next() (header, []byte, error) {
 	return h, b[:h.ContentLength], nil
 }
 
+// hasRecord reports whether a whole record is buffered, so that next
+// returns without reading from the stream.
+func (r *recordReader) hasRecord() bool {
+	n := r.br.Buffered()
+	if n < headerLen {
+		return false
+	}
+	hb, _ := r.br.Peek(headerLen)
+	return n >= headerLen+int(hb[4])<<8+int(hb[5])+int(hb[6])
+}
+
 // buffered reports how many bytes have been read from the stream but not
 // returned yet.
 func (r *recordReader) buffered() int { return r.br.Buffered() }

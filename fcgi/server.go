@@ -81,23 +81,62 @@ type ServerRequest struct {
 // ErrConnClosed).
 func (r *ServerRequest) Context() context.Context { return r.ctx }
 
-// ResponseWriter writes a response's STDOUT and STDERR streams. Every
-// Write is sent at once as records of at most 65535 bytes, without
-// buffering the body. It is not safe for concurrent use.
+// ResponseWriter writes a response's STDOUT and STDERR streams as records
+// of at most 65535 bytes. By default every Write is sent at once; after
+// Buffer, writes collect until Flush, until maxPending bytes are waiting,
+// or until the handler returns, when they leave together with the end of
+// the request. It is not safe for concurrent use.
 type ResponseWriter struct {
 	c         *serverConn
 	id        uint16
 	appStatus uint32
 	stderr    stderrWriter
+	buffered  bool
 }
 
-// Write sends p as STDOUT. Empty writes send nothing (an empty record
-// would end the stream).
+// maxPending bounds the records a buffered ResponseWriter holds before it
+// sends them: one full record and its header.
+const maxPending = headerLen + maxContent + 8
+
+// Write sends p as STDOUT, or holds it after Buffer. Empty writes send
+// nothing (an empty record would end the stream).
 func (w *ResponseWriter) Write(p []byte) (int, error) {
-	if err := w.c.writeStream(typeStdout, w.id, p); err != nil {
+	if err := w.writeStream(typeStdout, p); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// Buffer makes later writes wait for Flush or for the end of the request,
+// so that a short response and END_REQUEST leave in one write. A handler
+// that relays a stream calls Flush whenever it is about to wait.
+func (w *ResponseWriter) Buffer() { w.buffered = true }
+
+// Flush sends the records held since Buffer.
+func (w *ResponseWriter) Flush() error {
+	if len(w.c.pending) == 0 {
+		return nil
+	}
+	err := w.c.write(w.c.pending)
+	w.c.pending = w.c.pending[:0]
+	return err
+}
+
+func (w *ResponseWriter) writeStream(t recType, p []byte) error {
+	if !w.buffered {
+		return w.c.writeStream(t, w.id, p)
+	}
+	for len(p) > 0 {
+		n := min(len(p), maxContent)
+		if len(w.c.pending)+headerLen+n+8 > maxPending {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
+		w.c.pending = appendRecord(w.c.pending, t, w.id, p[:n])
+		p = p[n:]
+	}
+	return nil
 }
 
 // Stderr returns a writer for the STDERR stream, which Apache logs as
@@ -118,7 +157,7 @@ func (s *stderrWriter) Write(p []byte) (int, error) {
 		return 0, nil
 	}
 	s.used = true
-	if err := s.w.c.writeStream(typeStderr, s.w.id, p); err != nil {
+	if err := s.w.writeStream(typeStderr, p); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -309,6 +348,14 @@ type serverConn struct {
 	wmu  sync.Mutex // serializes writes and guards wbuf
 	wbuf []byte
 
+	// pending holds a buffered ResponseWriter's records; only the handler
+	// goroutine uses it.
+	pending []byte
+	// work hands requests to the connection's handler goroutine, started
+	// with the first request and kept for the next ones on a kept
+	// connection (its grown stack with it).
+	work chan handlerJob
+
 	mu       sync.Mutex // guards active and closed
 	active   *serverReq
 	closed   bool        // closed on purpose: read errors are not reported
@@ -323,8 +370,10 @@ type serverReq struct {
 	keep     bool
 	role     Role
 	params   []byte // params stream so far
-	inStdin  bool   // params done, handler running
+	inStdin  bool   // params done
+	started  bool   // handler running
 	stdinEOF bool
+	ps       Params // decoded params, until the handler starts
 	pw       *io.PipeWriter
 	pr       *io.PipeReader
 	cancel   context.CancelCauseFunc
@@ -382,6 +431,9 @@ func (c *serverConn) serve() {
 		}
 	}
 	c.mu.Unlock()
+	if c.work != nil {
+		close(c.work) // the read loop was its only sender
+	}
 	if errors.Is(err, io.EOF) || c.draining.Load() {
 		err = nil
 	}
@@ -483,8 +535,7 @@ func (c *serverConn) readLoop() error {
 			}
 			paramsBuf = r.params[:0]
 			r.inStdin = true
-			r.pr, r.pw = io.Pipe()
-			c.start(r, ps)
+			r.ps = ps
 		case typeStdin:
 			if r == nil || r.id != h.ID || r.stdinEOF {
 				continue // the tail of a request the handler already finished
@@ -492,10 +543,21 @@ func (c *serverConn) readLoop() error {
 			if !r.inStdin {
 				return fmt.Errorf("STDIN for request %d before its params stream ended: %w", h.ID, ErrUnexpectedRecord)
 			}
+			// The handler starts with the first STDIN record, which the
+			// web server sends right after the params: an empty body is
+			// then known at once and needs no pipe.
 			if len(content) == 0 {
 				r.stdinEOF = true
-				r.pw.Close()
+				if !r.started {
+					c.start(r, emptyBody{})
+				} else {
+					r.pw.Close()
+				}
 				continue
+			}
+			if !r.started {
+				r.pr, r.pw = io.Pipe()
+				c.start(r, r.pr)
 			}
 			// Blocks until the handler has read it all: the body streams
 			// with the handler's pace. An error means the handler has
@@ -506,10 +568,12 @@ func (c *serverConn) readLoop() error {
 				continue
 			}
 			r.cancel(ErrAborted)
-			if r.pw != nil {
-				r.pw.CloseWithError(fmt.Errorf("request body: %w", ErrAborted))
+			if r.started {
+				if r.pw != nil {
+					r.pw.CloseWithError(fmt.Errorf("request body: %w", ErrAborted))
+				}
 			} else {
-				// Aborted before the params ended: no handler runs.
+				// Aborted before the body began: no handler runs.
 				c.mu.Lock()
 				c.active = nil
 				c.mu.Unlock()
@@ -528,44 +592,84 @@ func (c *serverConn) readLoop() error {
 	}
 }
 
-// start runs the handler for r in its own goroutine.
-func (c *serverConn) start(r *serverReq, ps Params) {
-	req := &ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: ps, Stdin: r.pr, ctx: r.ctx}
+// handlerJob is one request for the connection's handler goroutine.
+type handlerJob struct {
+	r   *serverReq
+	req *ServerRequest
+	w   *ResponseWriter
+}
+
+// emptyBody is the Stdin of a request whose STDIN stream ended before the
+// handler started.
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+
+// start hands r to the connection's handler goroutine, starting it for the
+// connection's first request.
+func (c *serverConn) start(r *serverReq, stdin io.Reader) {
+	r.started = true
+	req := &ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: r.ps, Stdin: stdin, ctx: r.ctx}
+	r.ps = nil
 	w := &ResponseWriter{c: c, id: r.id}
 	w.stderr.w = w
-	c.handlers.Add(1)
-	go func() {
-		defer c.handlers.Done()
-		ok := c.run(w, req)
+	if c.work == nil {
+		// One request is active at a time and the next can only begin
+		// once this one is no longer active, which the handler
+		// goroutine decides: a buffer of one never blocks the read loop.
+		c.work = make(chan handlerJob, 1)
+		c.handlers.Add(1)
+		go func() {
+			defer c.handlers.Done()
+			for j := range c.work {
+				c.finish(j)
+			}
+		}()
+	}
+	c.work <- handlerJob{r: r, req: req, w: w}
+}
+
+// finish runs a request's handler and ends the request.
+func (c *serverConn) finish(j handlerJob) {
+	r, w := j.r, j.w
+	ok := c.run(w, j.req)
+	if r.pr != nil {
 		r.pr.CloseWithError(errHandlerDone)
-		r.cancel(context.Canceled)
-		if !ok {
-			c.fail(fmt.Errorf("handler for request %d panicked; connection closed without END_REQUEST", r.id))
-			return
-		}
-		// End the streams and the request. The request stops being
-		// active before END_REQUEST leaves, so the web server's next
-		// BEGIN_REQUEST on a kept connection finds it free.
-		b := appendHeader(nil, typeStdout, r.id, 0)
-		if w.stderr.used {
-			b = appendHeader(b, typeStderr, r.id, 0)
-		}
-		b = appendEndRequest(b, r.id, w.appStatus, StatusRequestComplete)
-		c.mu.Lock()
-		c.active = nil
-		closing := c.srv.closing.Load()
-		c.mu.Unlock()
-		if err := c.write(b); err != nil {
-			c.fail(fmt.Errorf("ending request %d: %w", r.id, err))
-			return
-		}
-		switch {
-		case closing:
-			c.fail(nil)
-		case !r.keep:
-			c.linger()
-		}
-	}()
+	}
+	r.cancel(context.Canceled)
+	if !ok {
+		c.pending = c.pending[:0]
+		c.fail(fmt.Errorf("handler for request %d panicked; connection closed without END_REQUEST", r.id))
+		return
+	}
+	// End the streams and the request, after whatever the handler left
+	// buffered. The request stops being active before END_REQUEST
+	// leaves, so the web server's next BEGIN_REQUEST on a kept connection
+	// finds it free.
+	b := appendHeader(c.pending, typeStdout, r.id, 0)
+	if w.stderr.used {
+		b = appendHeader(b, typeStderr, r.id, 0)
+	}
+	b = appendEndRequest(b, r.id, w.appStatus, StatusRequestComplete)
+	c.pending = nil
+	c.mu.Lock()
+	c.active = nil
+	closing := c.srv.closing.Load()
+	c.mu.Unlock()
+	err := c.write(b)
+	if cap(b) <= maxPending {
+		c.pending = b[:0]
+	}
+	if err != nil {
+		c.fail(fmt.Errorf("ending request %d: %w", r.id, err))
+		return
+	}
+	switch {
+	case closing:
+		c.fail(nil)
+	case !r.keep:
+		c.linger()
+	}
 }
 
 // linger half-closes a connection whose request did not ask for

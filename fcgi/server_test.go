@@ -575,3 +575,143 @@ func TestServerMaxConns(t *testing.T) {
 		t.Fatal("Serve still waiting for a slot after Close")
 	}
 }
+
+// writeLog is a listener whose connections report every Write, to check
+// how the server groups records into writes.
+type writeLog struct {
+	net.Listener
+	writes chan []byte
+}
+
+func (l *writeLog) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &loggedConn{Conn: nc, writes: l.writes}, nil
+}
+
+type loggedConn struct {
+	net.Conn
+	writes chan []byte
+}
+
+func (c *loggedConn) Write(p []byte) (int, error) {
+	c.writes <- bytes.Clone(p)
+	return c.Conn.Write(p)
+}
+
+// CloseWrite keeps the half-close the server lingers with.
+func (c *loggedConn) CloseWrite() error { return c.Conn.(*net.UnixConn).CloseWrite() }
+
+// TestServerBufferedWrites checks ResponseWriter.Buffer: a short response
+// leaves with its stream ends and END_REQUEST in one write, Flush sends at
+// once, and more than one record's worth is sent without waiting for the
+// end.
+func TestServerBufferedWrites(t *testing.T) {
+	proceed := make(chan struct{})
+	h := HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		w.Buffer()
+		mode, _ := r.Params.Lookup("MODE")
+		switch mode {
+		case "short":
+			io.WriteString(w, "Status: 200 OK\r\n\r\n")
+			io.WriteString(w, "hello")
+			io.WriteString(w.Stderr(), "warn")
+		case "flush":
+			io.WriteString(w, "x")
+			w.Flush()
+			<-proceed
+		case "big":
+			w.Write(bytes.Repeat([]byte{'b'}, 100000))
+		}
+	})
+	addr := filepath.Join(t.TempDir(), "s.sock")
+	l, err := net.Listen("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl := &writeLog{Listener: l, writes: make(chan []byte, 16)}
+	srv := &Server{Handler: h}
+	go srv.Serve(wl)
+	t.Cleanup(func() { srv.Close() })
+	ts := &testServer{addr: addr, network: "unix"}
+	c := ts.dial(t)
+	next := func() []byte {
+		t.Helper()
+		select {
+		case b := <-wl.writes:
+			return b
+		case <-time.After(5 * time.Second):
+			t.Fatal("no write from the server")
+			return nil
+		}
+	}
+
+	c.send(request(1, true, Params{{"MODE", "short"}}, ""))
+	want := appendRecord(nil, typeStdout, 1, []byte("Status: 200 OK\r\n\r\n"))
+	want = appendRecord(want, typeStdout, 1, []byte("hello"))
+	want = appendRecord(want, typeStderr, 1, []byte("warn"))
+	want = appendHeader(want, typeStdout, 1, 0)
+	want = appendHeader(want, typeStderr, 1, 0)
+	want = appendEndRequest(want, 1, 0, StatusRequestComplete)
+	if got := next(); !bytes.Equal(got, want) {
+		t.Errorf("short response in one write:\n got % x\nwant % x", got, want)
+	}
+	c.response(1)
+
+	c.send(request(1, true, Params{{"MODE", "flush"}}, ""))
+	if got, want := next(), appendRecord(nil, typeStdout, 1, []byte("x")); !bytes.Equal(got, want) {
+		t.Errorf("flushed write: % x, want % x", got, want)
+	}
+	close(proceed)
+	if got, want := next(), appendEndRequest(appendHeader(nil, typeStdout, 1, 0), 1, 0, StatusRequestComplete); !bytes.Equal(got, want) {
+		t.Errorf("end after a flush: % x, want % x", got, want)
+	}
+	c.response(1)
+
+	c.send(request(1, true, Params{{"MODE", "big"}}, ""))
+	body := bytes.Repeat([]byte{'b'}, 100000)
+	if got, want := next(), appendRecord(nil, typeStdout, 1, body[:maxContent]); !bytes.Equal(got, want) {
+		t.Errorf("first record of a big write: %d bytes, want %d", len(got), len(want))
+	}
+	want = appendRecord(nil, typeStdout, 1, body[maxContent:])
+	want = appendEndRequest(appendHeader(want, typeStdout, 1, 0), 1, 0, StatusRequestComplete)
+	if got := next(); !bytes.Equal(got, want) {
+		t.Errorf("rest of a big write with the end: %d bytes, want %d", len(got), len(want))
+	}
+	if out, _, _ := c.response(1); out != string(body) {
+		t.Errorf("big response: %d bytes", len(out))
+	}
+}
+
+// TestServerStartsOnStdin: the handler runs once the body has begun (an
+// empty body reads as EOF at once); a request aborted between its params
+// and its body never reaches the handler.
+func TestServerStartsOnStdin(t *testing.T) {
+	calls := make(chan string, 4)
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		b, err := io.ReadAll(r.Stdin)
+		calls <- fmt.Sprintf("body %q err %v", b, err)
+	}))
+	c := ts.dial(t)
+	c.send(appendBeginRequest(nil, 1, RoleResponder, true), paramsRecords(1, nil))
+	c.send(appendRecord(nil, typeAbortRequest, 1, nil))
+	if got, want := c.record(), appendEndRequest(nil, 1, 0, StatusRequestComplete); !bytes.Equal(got, want) {
+		t.Errorf("abort before the body: % x, want % x", got, want)
+	}
+	c.send(request(1, true, nil, ""))
+	c.response(1)
+	c.send(request(1, true, nil, "data"))
+	c.response(1)
+	for _, want := range []string{`body "" err <nil>`, `body "data" err <nil>`} {
+		if got := <-calls; got != want {
+			t.Errorf("handler saw %s, want %s", got, want)
+		}
+	}
+	select {
+	case got := <-calls:
+		t.Errorf("extra handler call: %s", got)
+	default:
+	}
+}

@@ -44,8 +44,9 @@ func BenchmarkResolve(b *testing.B) {
 }
 
 // BenchmarkServe is one request through the whole shim (Apache side →
-// resolver → PHP_VALUE → a fake php-fpm), one connection per request from
-// the Apache side as mod_proxy_fcgi does by default.
+// resolver → PHP_VALUE → a fake php-fpm): "new" opens a connection per
+// request from the Apache side as mod_proxy_fcgi does by default, "kept"
+// reuses one as with enablereuse=on.
 func BenchmarkServe(b *testing.B) {
 	s := startShim(&testing.T{}, 64, nil)
 	script := chain(b, s.root)
@@ -55,15 +56,23 @@ func BenchmarkServe(b *testing.B) {
 		"SCRIPT_NAME", "/a/b/c/hello.php", "REQUEST_URI", "/a/b/c/hello.php", "REQUEST_METHOD", "GET",
 		"HTTP_HOST", "127.0.0.1", "HTTP_USER_AGENT", "wrk", "SERVER_NAME", "127.0.0.1", "SERVER_PORT", "80",
 		"REMOTE_ADDR", "127.0.0.1", "REMOTE_PORT", "40000", "GATEWAY_INTERFACE", "CGI/1.1", "SERVER_PROTOCOL", "HTTP/1.1")
-	var out bytes.Buffer
-	b.ReportAllocs()
-	for b.Loop() {
-		out.Reset()
-		if _, err := s.apache.Do(context.Background(), &fcgi.Request{Params: ps}, &out); err != nil {
-			b.Fatal(err)
-		}
+	kept := &fcgi.Client{Network: s.apache.Network, Addr: s.apache.Addr, KeepAlive: true, MaxConns: 1}
+	for _, c := range []struct {
+		name   string
+		client *fcgi.Client
+	}{{"new", s.apache}, {"kept", kept}} {
+		b.Run(c.name, func(b *testing.B) {
+			var out bytes.Buffer
+			b.ReportAllocs()
+			for b.Loop() {
+				out.Reset()
+				if _, err := c.client.Do(context.Background(), &fcgi.Request{Params: ps}, &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
-	b.StopTimer()
+	kept.Close()
 	s.cancel()
 	s.srv.Close()
 }

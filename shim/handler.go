@@ -20,6 +20,10 @@ import (
 // ServeFCGI handles one request from Apache; it implements fcgi.Handler.
 func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	start := time.Now()
+	// Output is held until php-fpm has nothing more at hand (the client
+	// flushes before it waits) or the request ends: a short response
+	// leaves with END_REQUEST in one write.
+	w.Buffer()
 	s.stats.Requests.Add(1)
 	if r.KeepConn {
 		s.stats.KeptAlive.Add(1)
@@ -103,7 +107,7 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	if req.ContentLength < 0 {
 		req.Body, req.ContentLength = peekBody(r.Stdin)
 	}
-	cw := &countingWriter{w: w}
+	cw := &countingWriter{w: w, f: w}
 	s.stats.Forwarded.Add(1)
 	pool.stats.forwarded.Add(1)
 	result, err := be.client.Do(r.Context(), req, cw)
@@ -188,8 +192,12 @@ func (s *Server) enterFront(ctx context.Context) bool {
 // whether an error page can still be sent.
 type countingWriter struct {
 	w io.Writer
+	f fcgi.Flusher
 	n int64
 }
+
+// Flush passes held output on to Apache.
+func (c *countingWriter) Flush() error { return c.f.Flush() }
 
 // Write counts and passes p on.
 func (c *countingWriter) Write(p []byte) (int, error) {
