@@ -62,7 +62,8 @@ type Request struct {
 	// Params is sent in order, each pair whole inside one PARAMS record.
 	// Client.Do sets CONTENT_LENGTH to the number of body bytes it sends:
 	// an existing CONTENT_LENGTH pair gets the value in place, otherwise the
-	// pair is appended.
+	// pair is appended — except for an empty body, which is sent without
+	// one, as Apache sends a GET.
 	Params Params
 
 	// Body is the request body, sent as STDIN. Nil means no body.
@@ -266,6 +267,14 @@ func (cr *countingReader) Read(p []byte) (int, error) {
 // an existing pair is replaced in place, otherwise a pair is appended. ps is
 // copied only when it has to change.
 func setContentLength(ps Params, n int64) Params {
+	if n == 0 {
+		if _, ok := ps.Lookup("CONTENT_LENGTH"); !ok {
+			// No body and no length, as Apache sends a GET: php-fpm
+			// reads no body without CONTENT_LENGTH, and PHP sees the
+			// same $_SERVER as from Apache directly.
+			return ps
+		}
+	}
 	v := strconv.FormatInt(n, 10)
 	idx := -1
 	for i := range ps {

@@ -25,7 +25,8 @@
 //     open, so [Client.MaxConns] bounds open connections and must not exceed
 //     the pool's pm.max_children.
 //   - php-fpm hangs when CONTENT_LENGTH is absent and the body is not empty,
-//     so the client always sends it, spooling a body of unknown length.
+//     so the client sends it with every body, spooling one of unknown
+//     length; an empty body goes without it, as Apache sends a GET.
 //   - Apache uses request id 1, never splits a pair and sets FCGI_KEEP_CONN
 //     only with enablereuse=on; the server side handles both.
 //

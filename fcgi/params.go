@@ -135,6 +135,10 @@ func readLen(s string, i int) (n, next int, ok bool) {
 // substrings of s, so decoding allocates nothing but the slice growth. Pairs
 // may have straddled records: s is the concatenated stream.
 func decodeParams(dst Params, s string) (Params, error) {
+	if dst == nil {
+		// Apache sends some 30 pairs: size the slice once.
+		dst = make(Params, 0, countPairs(s))
+	}
 	for i := 0; i < len(s); {
 		start := i
 		nl, i2, ok := readLen(s, i)
@@ -153,4 +157,22 @@ func decodeParams(dst Params, s string) (Params, error) {
 		i = i3 + nl + vl
 	}
 	return dst, nil
+}
+
+// countPairs returns how many pairs s holds, counting up to where it stops
+// being well-formed (decodeParams reports that).
+func countPairs(s string) int {
+	n := 0
+	for i := 0; i < len(s); n++ {
+		nl, i2, ok := readLen(s, i)
+		if !ok {
+			break
+		}
+		vl, i3, ok := readLen(s, i2)
+		if !ok || nl > len(s)-i3 || vl > len(s)-i3-nl {
+			break
+		}
+		i = i3 + nl + vl
+	}
+	return n
 }

@@ -188,8 +188,16 @@ func TestSetContentLength(t *testing.T) {
 	if got[1] != (Param{"CONTENT_LENGTH", "7"}) || len(got) != 3 || base[1].Value != "5" {
 		t.Errorf("replace in place: %q (caller's params %q)", got, base)
 	}
-	got = setContentLength(Params{{"A", "1"}}, 0)
-	if len(got) != 2 || got[1] != (Param{"CONTENT_LENGTH", "0"}) {
+	got = setContentLength(Params{{"A", "1"}}, 3)
+	if len(got) != 2 || got[1] != (Param{"CONTENT_LENGTH", "3"}) {
 		t.Errorf("append: %q", got)
+	}
+	// An empty body goes without a length, as Apache sends a GET; a
+	// wrong length is still corrected.
+	if got = setContentLength(Params{{"A", "1"}}, 0); len(got) != 1 {
+		t.Errorf("empty body: %q", got)
+	}
+	if got = setContentLength(Params{{"CONTENT_LENGTH", "9"}}, 0); len(got) != 1 || got[0] != (Param{"CONTENT_LENGTH", "0"}) {
+		t.Errorf("empty body with a length: %q", got)
 	}
 }
