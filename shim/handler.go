@@ -316,9 +316,9 @@ func hasDotDot(p string) bool {
 // findScript returns the longest prefix of p that is a regular file, or "".
 func findScript(p string) string {
 	for q := p; q != "/" && q != "."; q = path.Dir(q) {
-		fi, err := os.Stat(q)
+		_, regular, err := statID(q)
 		if err == nil {
-			if fi.Mode().IsRegular() {
+			if regular {
 				return q
 			}
 			return ""

@@ -249,14 +249,14 @@ func (r *Resolver) Resolve(req Request) (*Resolution, error) {
 // depsUnchanged stats every dependency again.
 func depsUnchanged(deps []dep) bool {
 	for _, d := range deps {
-		fi, err := os.Stat(d.abs)
+		id, _, err := statID(d.abs)
 		if d.missing {
 			if err == nil || !(errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
 				return false
 			}
 			continue
 		}
-		if err != nil || idOf(fi) != d.id {
+		if err != nil || id != d.id {
 			return false
 		}
 	}
@@ -592,15 +592,6 @@ type fileID struct {
 	dev, ino     uint64
 	size         int64
 	mtime, ctime int64
-}
-
-func idOf(fi fs.FileInfo) fileID {
-	id := fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		id.dev, id.ino = uint64(st.Dev), st.Ino
-		id.ctime = st.Ctim.Sec*1e9 + st.Ctim.Nsec
-	}
-	return id
 }
 
 type cacheEntry struct {
