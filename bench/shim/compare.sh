@@ -15,18 +15,25 @@
 #     300,000 crc32 calls and a 2,000-element sort, about 15 ms of CPU with PHP 8.2 here)
 #     -e Apache enablereuse=on towards both backends  -E enablereuse=on towards the shim only (the
 #     recommended deployment: php-fpm must not get it, a kept connection pins a worker, FACTS §6b)
-#     -m skip the mod_php setup  -k keep the temp dir
+#     -m skip the mod_php setup  -k keep the temp dir  -P N run the shim with GOMAXPROCS=N
+#
+# Besides throughput and latency it prints the CPU time each process group
+# spent per request during the runs (utime+stime from /proc, in µs): Apache
+# (each in its own session), the php-fpm pool that served, and the shim. On a
+# machine where wrk, Apache and php-fpm saturate the cores this is what the
+# throughput ratio follows.
 #
 # Needs apache2 (mod_proxy_fcgi), php-fpm8.2 and wrk; runs as root or as a user
 # that may start them on 127.0.0.1.
 set -euo pipefail
 
-ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello MODPHP=1
-while getopts "r:d:c:t:w:s:eEmk" o; do
+ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello MODPHP=1 PROCS=""
+while getopts "r:d:c:t:w:s:eEmkP:" o; do
 	case $o in
 	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; c) CONNS=$OPTARG ;; t) THREADS=$OPTARG ;;
 	w) WORKERS=$OPTARG ;; s) SCRIPT=$OPTARG ;; e) REUSE=1 ;; E) REUSE=shim ;; m) MODPHP=0 ;; k) KEEP=1 ;;
-	*) sed -n '2,22p' "$0"; exit 2 ;;
+	P) PROCS=$OPTARG ;;
+	*) sed -n '2,29p' "$0"; exit 2 ;;
 	esac
 done
 
@@ -81,14 +88,17 @@ FPMARGS=(--nodaemonize -y "$T/php-fpm.conf")
 [ "$(id -u)" = 0 ] && FPMARGS+=(-R)
 "$FPM" "${FPMARGS[@]}" >"$T/fpm.out" 2>&1 &
 PIDS+=($!)
+FPMPID=$!
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 STATUS=$(port)
-"$T/modphp-migrate" shim --listen "unix:$T/shim.sock" --listen-mode 0666 --pool "unix:$T/fpm-shim.sock" \
+${PROCS:+env GOMAXPROCS=$PROCS} "$T/modphp-migrate" shim --listen "unix:$T/shim.sock" --listen-mode 0666 --pool "unix:$T/fpm-shim.sock" \
 	--fpm-config "$T/php-fpm.conf" ${INI:+--php-ini "$INI"} --status-listen "127.0.0.1:$STATUS" \
 	--log-level warn >"$T/shim.log" 2>&1 &
 PIDS+=($!)
+SHIMPID=$!
 
+declare -A SID
 # apache NAME SOCKET starts one event-MPM Apache in front of SOCKET, or with
 # SOCKET "modphp" a prefork Apache with mod_php; its port is left in APORT (no
 # command substitution: the pid must reach PIDS in this shell).
@@ -138,6 +148,7 @@ CONF
 	# (ap_unixd_killpg), which would otherwise include this script and its caller.
 	setsid "$APACHE" -d "$d" -f "$d/httpd.conf" -DFOREGROUND >"$d/stdout.log" 2>&1 &
 	PIDS+=($!)
+	SID[$1]=$! # setsid execs in place: the session is Apache's pid
 	APORT=$p
 }
 for _ in $(seq 100); do [ -S "$T/fpm-shim.sock" ] && break; sleep 0.1; done
@@ -169,15 +180,39 @@ waiturl "$US"
 
 # ms converts a wrk latency (850.00us, 1.20ms, 1.01s) to milliseconds.
 ms() { awk -v v="$1" 'BEGIN {u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+$/,"",v); if (u=="us") v/=1000; if (u=="s") v*=1000; print v}'; }
-# wrk's summary: Requests/sec and the 50% and 99% lines of --latency, in ms.
+# ticks W prints the CPU clock ticks (utime+stime) used so far by setup W's
+# processes: "apache php-fpm shim". Apache's are its session; php-fpm's the
+# workers of the setup's pool (their title names it).
+ticks() {
+	local sid pool a f=0 s=0 p
+	case $1 in
+	d) sid=${SID[direct]} pool=direct ;; s) sid=${SID[shim]} pool=shim ;; m) sid=${SID[modphp]} pool="" ;;
+	esac
+	a=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v sid="$sid" '{sub(/^.*\) /, ""); if ($4 == sid) t += $12 + $13} END {print t + 0}')
+	if [ -n "$pool" ]; then
+		for p in $(pgrep -P "$FPMPID"); do
+			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "pool $pool\b" || continue
+			f=$((f + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+		done
+	fi
+	[ "$1" = s ] && s=$(sed 's/^.*) //' "/proc/$SHIMPID/stat" | awk '{print $12 + $13}')
+	echo "$a $f $s"
+}
+HZ=$(getconf CLK_TCK)
+# run_wrk W: wrk's Requests/sec and the 50% and 99% lines of --latency (ms),
+# then the µs of CPU per request of Apache, php-fpm and the shim.
 run_wrk() {
-	local out rps p50 p99
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency "$1")
+	local out rps p50 p99 n a0 f0 s0 a1 f1 s1
+	read -r a0 f0 s0 < <(ticks "$1")
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency "${URL[$1]}")
+	read -r a1 f1 s1 < <(ticks "$1")
 	rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+	n=$(awk '/requests in/ {print $1}' <<<"$out")
 	p50=$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
 	p99=$(ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
-	if grep -q "Non-2xx" <<<"$out"; then echo "compare.sh: non-2xx answers from $1" >&2; grep Non-2xx <<<"$out" >&2; fi
-	echo "$rps $p50 $p99"
+	if grep -q "Non-2xx" <<<"$out"; then echo "compare.sh: non-2xx answers from ${URL[$1]}" >&2; grep Non-2xx <<<"$out" >&2; fi
+	awk -v n="$n" -v hz="$HZ" -v a=$((a1 - a0)) -v f=$((f1 - f0)) -v s=$((s1 - s0)) -v r="$rps" -v p="$p50" -v q="$p99" \
+		'BEGIN {u = 1e6 / hz / n; printf "%s %s %s %.1f %.1f %.1f\n", r, p, q, a * u, f * u, s * u}'
 }
 SETUPS=(d s)
 [ -n "$UM" ] && SETUPS+=(m)
@@ -186,26 +221,27 @@ declare -A NAME=([d]="Apache event → php-fpm (unix)" [s]="Apache event → shi
 # Warm-up: opcache, the shim's cache, kept connections.
 for w in "${SETUPS[@]}"; do wrk -t"$THREADS" -c"$CONNS" -d1s "${URL[$w]}" >/dev/null; done
 
-declare -A R P50 P99
+declare -A R P50 P99 CA CF CS
 for i in $(seq "$ROUNDS"); do
 	# Rotate the order each round so that no setup always runs first.
 	n=${#SETUPS[@]} line="round $i:"
 	for k in $(seq 0 $((n - 1))); do
 		w=${SETUPS[$(((i + k) % n))]}
-		read -r r a b < <(run_wrk "${URL[$w]}")
-		R[$w]+="$r " P50[$w]+="$a " P99[$w]+="$b "
-		line+=" $w $r req/s p50 $a ms p99 $b ms |"
+		read -r r a b ca cf cs < <(run_wrk "$w")
+		R[$w]+="$r " P50[$w]+="$a " P99[$w]+="$b " CA[$w]+="$ca " CF[$w]+="$cf " CS[$w]+="$cs "
+		line+=" $w $r req/s p50 $a ms p99 $b ms cpu $ca+$cf+$cs us |"
 	done
 	echo "$line" >&2
 done
 median() { printf '%s\n' $@ | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
-echo "| setup | req/s (median of $ROUNDS) | p50 ms (median) | p99 ms (median) |"
-echo "|---|---|---|---|"
+echo "| setup | req/s (median of $ROUNDS) | p50 ms (median) | p99 ms (median) | CPU µs/request: Apache + php-fpm + shim (medians) |"
+echo "|---|---|---|---|---|"
 declare -A MR MP50 MP99
 for w in "${SETUPS[@]}"; do
 	MR[$w]=$(median ${R[$w]}) MP50[$w]=$(median ${P50[$w]}) MP99[$w]=$(median ${P99[$w]})
-	echo "| ${NAME[$w]} | ${MR[$w]} | ${MP50[$w]} | ${MP99[$w]} |"
+	ca=$(median ${CA[$w]}) cf=$(median ${CF[$w]}) cs=$(median ${CS[$w]})
+	echo "| ${NAME[$w]} | ${MR[$w]} | ${MP50[$w]} | ${MP99[$w]} | $ca + $cf + $cs = $(awk -v a="$ca" -v b="$cf" -v c="$cs" 'BEGIN {print a + b + c}') |"
 done
 awk -v dr="${MR[d]}" -v sr="${MR[s]}" -v d50="${MP50[d]}" -v s50="${MP50[s]}" -v dp="${MP99[d]}" -v sp="${MP99[s]}" \
 	'BEGIN {printf "\nthroughput shim/direct: %.3f (%.1f%%), added p50: %+.2f ms, added p99: %+.2f ms\n", sr/dr, (sr/dr-1)*100, s50-d50, sp-dp}'
