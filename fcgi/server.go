@@ -42,8 +42,12 @@ const shutdownPollInterval = 10 * time.Millisecond
 // Handler serves one FastCGI request on the server side.
 //
 // ServeFCGI reads the body from r.Stdin as it arrives and writes the
-// response to w as it is produced. When it returns, the server ends the
-// STDOUT (and, if used, STDERR) stream and sends END_REQUEST. It should
+// response to w as it is produced. It is called once the params have ended
+// and the STDIN stream has begun (the web server sends its first STDIN
+// record right after the params; an empty body is then known at once), in
+// a goroutine the connection keeps for its later requests. When it
+// returns, the server ends the STDOUT (and, if used, STDERR) stream and
+// sends END_REQUEST. It should
 // return soon after r.Context() is canceled: by ABORT_REQUEST (cause
 // ErrAborted) or because the connection to the web server failed
 // (ErrConnClosed).
