@@ -44,8 +44,8 @@ const shutdownPollInterval = 10 * time.Millisecond
 // ServeFCGI reads the body from r.Stdin as it arrives and writes the
 // response to w as it is produced. It is called once the params have ended
 // and the STDIN stream has begun (the web server sends its first STDIN
-// record right after the params; an empty body is then known at once), in
-// a goroutine the connection keeps for its later requests. When it
+// record right after the params; an empty body is then known at once), on
+// a goroutine that goes on to serve later requests. When it
 // returns, the server ends the STDOUT (and, if used, STDERR) stream and
 // sends END_REQUEST. It should
 // return soon after r.Context() is canceled: by ABORT_REQUEST (cause
@@ -96,6 +96,7 @@ type ResponseWriter struct {
 	appStatus uint32
 	stderr    stderrWriter
 	buffered  bool
+	pending   []byte // records held since Buffer
 }
 
 // maxPending bounds the records a buffered ResponseWriter holds before it
@@ -118,11 +119,11 @@ func (w *ResponseWriter) Buffer() { w.buffered = true }
 
 // Flush sends the records held since Buffer.
 func (w *ResponseWriter) Flush() error {
-	if len(w.c.pending) == 0 {
+	if len(w.pending) == 0 {
 		return nil
 	}
-	err := w.c.write(w.c.pending)
-	w.c.pending = w.c.pending[:0]
+	err := w.c.write(w.pending)
+	w.pending = w.pending[:0]
 	return err
 }
 
@@ -132,12 +133,12 @@ func (w *ResponseWriter) writeStream(t recType, p []byte) error {
 	}
 	for len(p) > 0 {
 		n := min(len(p), maxContent)
-		if len(w.c.pending)+headerLen+n+8 > maxPending {
+		if len(w.pending)+headerLen+n+8 > maxPending {
 			if err := w.Flush(); err != nil {
 				return err
 			}
 		}
-		w.c.pending = appendRecord(w.c.pending, t, w.id, p[:n])
+		w.pending = appendRecord(w.pending, t, w.id, p[:n])
 		p = p[n:]
 	}
 	return nil
@@ -193,6 +194,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
 	sem       chan struct{}
+	jobs      chan handlerJob // to idle handler goroutines
 	closing   atomic.Bool
 	done      chan struct{} // closed by Close and Shutdown
 	doneOnce  sync.Once
@@ -242,6 +244,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	if s.sem == nil {
 		s.sem = make(chan struct{}, s.maxConns())
+		s.jobs = make(chan handlerJob)
 	}
 	s.listeners[l] = struct{}{}
 	sem := s.sem
@@ -352,13 +355,10 @@ type serverConn struct {
 	wmu  sync.Mutex // serializes writes and guards wbuf
 	wbuf []byte
 
-	// pending holds a buffered ResponseWriter's records; only the handler
-	// goroutine uses it.
-	pending []byte
-	// work hands requests to the connection's handler goroutine, started
-	// with the first request and kept for the next ones on a kept
-	// connection (its grown stack with it).
-	work chan handlerJob
+	// spare is a record buffer for the next request's ResponseWriter,
+	// guarded by mu: consecutive requests on a kept connection may run on
+	// different handler goroutines.
+	spare []byte
 
 	mu       sync.Mutex // guards active and closed
 	active   *serverReq
@@ -376,6 +376,7 @@ type serverReq struct {
 	params   []byte // params stream so far
 	inStdin  bool   // params done
 	started  bool   // handler running
+	bodyless bool   // STDIN had ended when the handler started
 	stdinEOF bool
 	ps       Params // decoded params, until the handler starts
 	pw       *io.PipeWriter
@@ -435,9 +436,6 @@ func (c *serverConn) serve() {
 		}
 	}
 	c.mu.Unlock()
-	if c.work != nil {
-		close(c.work) // the read loop was its only sender
-	}
 	if errors.Is(err, io.EOF) || c.draining.Load() {
 		err = nil
 	}
@@ -553,6 +551,7 @@ func (c *serverConn) readLoop() error {
 			if len(content) == 0 {
 				r.stdinEOF = true
 				if !r.started {
+					r.bodyless = true
 					c.start(r, emptyBody{})
 				} else {
 					r.pw.Close()
@@ -596,8 +595,9 @@ func (c *serverConn) readLoop() error {
 	}
 }
 
-// handlerJob is one request for the connection's handler goroutine.
+// handlerJob is one request for a handler goroutine.
 type handlerJob struct {
+	c   *serverConn
 	r   *serverReq
 	req *ServerRequest
 	w   *ResponseWriter
@@ -609,28 +609,56 @@ type emptyBody struct{}
 
 func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
 
-// start hands r to the connection's handler goroutine, starting it for the
-// connection's first request.
+// start hands r to a handler goroutine.
 func (c *serverConn) start(r *serverReq, stdin io.Reader) {
 	r.started = true
 	req := &ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: r.ps, Stdin: stdin, ctx: r.ctx}
 	r.ps = nil
 	w := &ResponseWriter{c: c, id: r.id}
 	w.stderr.w = w
-	if c.work == nil {
-		// One request is active at a time and the next can only begin
-		// once this one is no longer active, which the handler
-		// goroutine decides: a buffer of one never blocks the read loop.
-		c.work = make(chan handlerJob, 1)
-		c.handlers.Add(1)
-		go func() {
-			defer c.handlers.Done()
-			for j := range c.work {
-				c.finish(j)
-			}
-		}()
+	c.mu.Lock()
+	w.pending, c.spare = c.spare, nil
+	c.mu.Unlock()
+	c.handlers.Add(1)
+	c.srv.dispatch(handlerJob{c: c, r: r, req: req, w: w})
+}
+
+// workerIdle is how long a handler goroutine waits for another request
+// before it exits.
+const workerIdle = 10 * time.Second
+
+// dispatch runs j on an idle handler goroutine, or on a new one. Handler
+// goroutines outlive their requests and connections, and so do their
+// grown stacks: with Apache's default of one connection per request,
+// starting a goroutine for each was a good part of the cost of a short
+// request.
+func (s *Server) dispatch(j handlerJob) {
+	select {
+	case s.jobs <- j:
+	default:
+		go s.worker(j)
 	}
-	c.work <- handlerJob{r: r, req: req, w: w}
+}
+
+// worker runs j, then further jobs until it has been idle for workerIdle
+// or the server closes.
+func (s *Server) worker(j handlerJob) {
+	done := s.doneChan()
+	t := time.NewTimer(workerIdle)
+	defer t.Stop()
+	for {
+		j.c.finish(j)
+		j.c.handlers.Done()
+		j = handlerJob{}
+		t.Reset(workerIdle)
+		select {
+		case j = <-s.jobs:
+		case <-t.C:
+			return
+		case <-done:
+			return
+		}
+	}
 }
 
 // finish runs a request's handler and ends the request.
@@ -642,7 +670,6 @@ func (c *serverConn) finish(j handlerJob) {
 	}
 	r.cancel(context.Canceled)
 	if !ok {
-		c.pending = c.pending[:0]
 		c.fail(fmt.Errorf("handler for request %d panicked; connection closed without END_REQUEST", r.id))
 		return
 	}
@@ -650,19 +677,23 @@ func (c *serverConn) finish(j handlerJob) {
 	// buffered. The request stops being active before END_REQUEST
 	// leaves, so the web server's next BEGIN_REQUEST on a kept connection
 	// finds it free.
-	b := appendHeader(c.pending, typeStdout, r.id, 0)
+	b := appendHeader(w.pending, typeStdout, r.id, 0)
 	if w.stderr.used {
 		b = appendHeader(b, typeStderr, r.id, 0)
 	}
 	b = appendEndRequest(b, r.id, w.appStatus, StatusRequestComplete)
-	c.pending = nil
+	w.pending = nil
 	c.mu.Lock()
 	c.active = nil
 	closing := c.srv.closing.Load()
 	c.mu.Unlock()
 	err := c.write(b)
 	if cap(b) <= maxPending {
-		c.pending = b[:0]
+		c.mu.Lock()
+		if c.spare == nil {
+			c.spare = b[:0]
+		}
+		c.mu.Unlock()
 	}
 	if err != nil {
 		c.fail(fmt.Errorf("ending request %d: %w", r.id, err))
@@ -670,6 +701,10 @@ func (c *serverConn) finish(j handlerJob) {
 	}
 	switch {
 	case closing:
+		c.fail(nil)
+	case !r.keep && r.bodyless:
+		// The web server has sent all it will: close at once, no
+		// linger needed.
 		c.fail(nil)
 	case !r.keep:
 		c.linger()
