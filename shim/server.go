@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -271,7 +272,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		go s.status.Serve(sl)
 		s.log.Info("status", "addr", sl.Addr().String())
 	}
-	s.log.Info("listening", "addr", s.cfg.Listen.String(), "workers", s.cfg.Workers)
+	s.log.Info("listening", "addr", s.cfg.Listen.String(), "workers", s.cfg.Workers, "procs", runtime.GOMAXPROCS(0))
 	select {
 	case err := <-errc:
 		s.closePools()

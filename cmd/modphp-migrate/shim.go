@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -120,6 +121,15 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *f.workers < 1 {
 		return usageErr("--workers must be at least 1")
+	}
+	if *f.procs < 0 {
+		return usageErr("--procs must be 0 (the default) or more")
+	}
+	if *f.procs > 0 {
+		// Apache and php-fpm run beside the shim and need the CPUs more:
+		// fewer Go threads on a saturated machine mean fewer context
+		// switches per request (docs/shim.md, "Performance").
+		runtime.GOMAXPROCS(*f.procs)
 	}
 	if *f.dialTimeout <= 0 || *f.backendTimeout <= 0 {
 		return usageErr("--dial-timeout and --backend-timeout must be positive")
@@ -263,7 +273,7 @@ type shimFlags struct {
 	listen, pool, fpmConfig, phpINI, scanDir, fpmPrefix, phpBin       *string
 	apacheConfig, status, listenMode, logFormat, logLevel, configFile *string
 	poolFor, access                                                   *[]string
-	workers                                                           *int
+	workers, procs                                                    *int
 	grace, dialTimeout, backendTimeout                                *time.Duration
 	check, help                                                       *bool
 }
@@ -286,6 +296,7 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.status = fs.String("status-listen", "", "serve counters on `127.0.0.1:PORT` (loopback only; Prometheus text, or JSON with ?format=json)")
 	f.listenMode = fs.String("listen-mode", "0660", "permission `MODE` of a Unix listen socket (Apache's user or group must connect)")
 	f.workers = fs.Int("workers", shim.DefaultWorkers, "`N` requests handled at once; more are answered 503")
+	f.procs = fs.Int("procs", 0, "run the shim's Go code on at most `N` CPUs at once (GOMAXPROCS; 0: $GOMAXPROCS, else every CPU)")
 	f.grace = fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
 	f.dialTimeout = fs.Duration("dial-timeout", fcgi.DefaultDialTimeout, "answer 503 when php-fpm does not accept a connection within `DURATION`")
 	f.backendTimeout = fs.Duration("backend-timeout", fcgi.DefaultReadTimeout, "answer 504 when php-fpm sends nothing for `DURATION` (per read, not per request)")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,9 +53,11 @@ func TestShimSignals(t *testing.T) {
 	stderr := &lockedBuffer{}
 	code := make(chan int, 1)
 	go func() {
-		code <- run(context.Background(), []string{"shim", "--listen", "unix:" + sock, "--pool", "unix:" + fpm.Addr, "--fpm-config", fpm.ConfPath, "--log-format", "json"}, &stdout, stderr)
+		code <- run(context.Background(), []string{"shim", "--listen", "unix:" + sock, "--pool", "unix:" + fpm.Addr, "--fpm-config", fpm.ConfPath, "--log-format", "json", "--procs", "1"}, &stdout, stderr)
 	}()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	waitFor(t, stderr, `"msg":"listening"`)
+	waitFor(t, stderr, `"workers":256,"procs":1}`)
 	if c, err := net.Dial("unix", sock); err != nil {
 		t.Fatalf("dial shim: %v", err)
 	} else {

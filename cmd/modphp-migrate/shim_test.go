@@ -29,6 +29,7 @@ func TestShimUsageErrors(t *testing.T) {
 		{[]string{"--listen", "unix:/x", "--pool", "unix:/y", "--fpm-config", "/x", "--log-format", "xml"}, "modphp-migrate shim: --log-format \"xml\": want text or json\n"},
 		{[]string{"--config", conf}, "modphp-migrate shim: " + conf + ":3: unknown flag \"no-such-flag\"\n"},
 		{[]string{"extra"}, "modphp-migrate shim: unexpected argument \"extra\"\n"},
+		{[]string{"--listen", "unix:/x", "--pool", "unix:/y", "--fpm-config", "/x", "--procs", "-1"}, "modphp-migrate shim: --procs must be 0 (the default) or more\n"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(context.Background(), append([]string{"shim"}, tc.args...), &stdout, &stderr)
