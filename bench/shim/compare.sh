@@ -16,6 +16,8 @@
 #     -e Apache enablereuse=on towards both backends  -E enablereuse=on towards the shim only (the
 #     recommended deployment: php-fpm must not get it, a kept connection pins a worker, FACTS §6b)
 #     -m skip the mod_php setup  -k keep the temp dir  -P N run the shim with GOMAXPROCS=N
+#     (-r 0 sets up, warms up and stops: with -k it leaves the configuration that
+#     bench/shim/ab.sh runs two shims on)
 #
 # Besides throughput and latency it prints the CPU time each process group
 # spent per request during the runs (utime+stime from /proc, in µs): Apache
@@ -26,6 +28,7 @@
 # Needs apache2 (mod_proxy_fcgi), php-fpm8.2 and wrk; runs as root or as a user
 # that may start them on 127.0.0.1.
 set -euo pipefail
+trap 'echo "compare.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 
 ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello MODPHP=1 PROCS=""
 while getopts "r:d:c:t:w:s:eEmkP:" o; do
@@ -220,6 +223,7 @@ declare -A URL=([d]=$UD [s]=$US [m]=$UM)
 declare -A NAME=([d]="Apache event → php-fpm (unix)" [s]="Apache event → shim → php-fpm (unix)" [m]="Apache prefork + mod_php")
 # Warm-up: opcache, the shim's cache, kept connections.
 for w in "${SETUPS[@]}"; do wrk -t"$THREADS" -c"$CONNS" -d1s "${URL[$w]}" >/dev/null; done
+[ "$ROUNDS" = 0 ] && exit 0 # set up only (with -k, for bench/shim/ab.sh)
 
 declare -A R P50 P99 CA CF CS
 for i in $(seq "$ROUNDS"); do

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# bench/shim/ab.sh — two shims on one Apache → shim → php-fpm setup, interleaved.
+#
+# Compares the CPU each shim spends per request (and the throughput of the
+# whole chain) with everything else identical: the setup compare.sh builds
+# (hello.php under the 3-level .htaccess chain, php-fpm pm=static, Apache
+# event with SetHandler to the shim), one Apache and one php-fpm pool, and
+# the two shims restarted in turn on the same socket. Use it to measure a
+# change to the shim, or a setting such as GOMAXPROCS, on a shared machine
+# where absolute numbers drift: each round runs A then B back to back.
+#
+#   bench/shim/ab.sh [-r ROUNDS] [-d SECONDS] [-s hello|work] [-E] A B
+#     A, B: a shim binary, optionally followed by :N to run it with GOMAXPROCS=N
+#     (e.g. /tmp/old/modphp-migrate ./modphp-migrate:1)
+#     -r rounds (7)  -d seconds per wrk run (4)  -E enablereuse=on towards the shim
+#
+# Prints, for A and B, the medians of req/s and of the µs of CPU per request
+# spent by Apache, php-fpm's pool and the shim, and B's ratios to A.
+set -euo pipefail
+trap 'echo "ab.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
+
+ROUNDS=7 DUR=4 SCRIPT=hello REUSE=""
+while getopts "r:d:s:E" o; do
+	case $o in
+	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; s) SCRIPT=$OPTARG ;; E) REUSE=-E ;;
+	*) sed -n '2,18p' "$0"; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# = 2 ] || { sed -n '2,18p' "$0"; exit 2; }
+declare -A BIN PROCS
+for k in A B; do
+	spec=$1 && shift
+	BIN[$k]=$(realpath "${spec%%:*}") PROCS[$k]=""
+	[[ $spec == *:* ]] && PROCS[$k]=${spec##*:}
+	[ -x "${BIN[$k]}" ] || { echo "ab.sh: ${BIN[$k]} is not an executable" >&2; exit 2; }
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+# Let compare.sh write the configuration (no rounds, no mod_php), keep it.
+T=$(bash "$HERE/compare.sh" -r 0 -d 1 -m -k -s "$SCRIPT" $REUSE 2>&1 >/dev/null | sed -n 's/^kept //p')
+[ -d "$T" ] || { echo "ab.sh: compare.sh left no setup" >&2; exit 1; }
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -n "${SHIM:-}" ] && kill "$SHIM" 2>/dev/null || true
+	sleep 0.5
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+FPM=$(command -v php-fpm8.2 || ls /usr/sbin/php-fpm* | tail -1)
+INI=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
+FPMARGS=(--nodaemonize -y "$T/php-fpm.conf")
+[ -n "$INI" ] && FPMARGS+=(-c "$INI")
+[ "$(id -u)" = 0 ] && FPMARGS+=(-R)
+"$FPM" "${FPMARGS[@]}" >"$T/fpm.out" 2>&1 &
+PIDS+=($!)
+FPMPID=$!
+for _ in $(seq 100); do [ -S "$T/fpm-shim.sock" ] && break; sleep 0.1; done
+setsid "$(command -v apache2 || command -v httpd)" -d "$T/shim" -f "$T/shim/httpd.conf" -DFOREGROUND >"$T/shim/stdout.log" 2>&1 &
+PIDS+=($!)
+SID=$!
+URL=http://127.0.0.1:$(sed -n 's/^Listen 127.0.0.1://p' "$T/shim/httpd.conf")/a/b/c/$SCRIPT.php
+
+# start_shim K replaces the running shim with K's.
+start_shim() {
+	[ -n "${SHIM:-}" ] && { kill "$SHIM"; wait "$SHIM" 2>/dev/null || true; }
+	${PROCS[$1]:+env GOMAXPROCS=${PROCS[$1]}} "${BIN[$1]}" shim --listen "unix:$T/shim.sock" --listen-mode 0666 \
+		--pool "unix:$T/fpm-shim.sock" --fpm-config "$T/php-fpm.conf" ${INI:+--php-ini "$INI"} --log-level warn \
+		>>"$T/shim.log" 2>&1 &
+	SHIM=$!
+	for _ in $(seq 100); do [ -S "$T/shim.sock" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" = 200 ] && return 0; sleep 0.1; done
+	echo "ab.sh: shim $1 (${BIN[$1]}) never answered 200" >&2
+	tail -n 5 "$T/shim.log" >&2
+	exit 1
+}
+# ticks: CPU clock ticks so far of Apache (its session), the shim pool's
+# php-fpm workers and the shim.
+ticks() {
+	local a f=0 s p
+	a=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v sid="$SID" '{sub(/^.*\) /, ""); if ($4 == sid) t += $12 + $13} END {print t + 0}')
+	for p in $(pgrep -P "$FPMPID"); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "pool shim\b" || continue
+		f=$((f + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+	done
+	s=$(sed 's/^.*) //' "/proc/$SHIM/stat" | awk '{print $12 + $13}')
+	echo "$a $f $s"
+}
+HZ=$(getconf CLK_TCK)
+declare -A R CA CF CS
+for i in $(seq "$ROUNDS"); do
+	line="round $i:"
+	for k in A B; do
+		start_shim "$k"
+		wrk -t2 -c16 -d1s "$URL" >/dev/null # warm the cache and the connections
+		read -r a0 f0 s0 < <(ticks)
+		out=$(wrk -t2 -c16 -d"${DUR}s" "$URL")
+		read -r a1 f1 s1 < <(ticks)
+		n=$(awk '/requests in/ {print $1}' <<<"$out")
+		rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+		read -r ca cf cs < <(awk -v n="$n" -v hz="$HZ" -v a=$((a1 - a0)) -v f=$((f1 - f0)) -v s=$((s1 - s0)) \
+			'BEGIN {u = 1e6 / hz / n; printf "%.1f %.1f %.1f\n", a * u, f * u, s * u}')
+		R[$k]+="$rps " CA[$k]+="$ca " CF[$k]+="$cf " CS[$k]+="$cs "
+		line+=" $k $rps req/s cpu $ca+$cf+$cs us |"
+	done
+	echo "$line" >&2
+done
+median() { printf '%s\n' $@ | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo
+echo "| shim | req/s (median of $ROUNDS) | CPU µs/request: Apache | php-fpm | shim |"
+echo "|---|---|---|---|---|"
+declare -A M
+for k in A B; do
+	M[$k]=$(median ${R[$k]})
+	M[$k.s]=$(median ${CS[$k]})
+	echo "| $k: ${BIN[$k]}${PROCS[$k]:+ (GOMAXPROCS=${PROCS[$k]})} | ${M[$k]} | $(median ${CA[$k]}) | $(median ${CF[$k]}) | ${M[$k.s]} |"
+done
+awk -v ra="${M[A]}" -v rb="${M[B]}" -v sa="${M[A.s]}" -v sb="${M[B.s]}" \
+	'BEGIN {printf "\nB/A: throughput %.3f, shim CPU per request %.3f\n", rb/ra, sb/sa}'
