@@ -96,8 +96,12 @@ func FuzzServerConn(f *testing.F) {
 	f.Add(append(appendBeginRequest(nil, 1, RoleResponder, true), appendRecord(nil, typeAbortRequest, 1, nil)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		srv := &Server{Handler: HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+			if r.KeepConn {
+				w.Buffer() // both ways of writing, chosen by the input
+			}
 			io.Copy(w, r.Stdin)
 			io.WriteString(w.Stderr(), "e")
+			w.Flush()
 		})}
 		client, server := net.Pipe()
 		c := &serverConn{srv: srv, nc: server, rr: newRecordReader(server)}
