@@ -368,6 +368,19 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 		return bw.err
 	}
 	defer waitBody()
+	// endBody is waitBody at END_REQUEST: a writer that has sent the whole
+	// body is let finish (php-fpm often answers before the record that
+	// ends the body, which the web server may even not have sent yet;
+	// stopping the writer then would cost the kept connection for
+	// nothing). Its wait is bounded as waitBody's: by the body's reader,
+	// then by the write timeout.
+	endBody := func() error {
+		if bw == nil || !bw.ending() {
+			return waitBody()
+		}
+		<-bw.done
+		return bw.err
+	}
 	// bodyFailed stops the writer after a failed read and returns the
 	// error of a body that could not be completed on our side (its reader
 	// failed or its length was wrong): the real cause when the writer
@@ -441,7 +454,7 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 			r.AppStatus = binary.BigEndian.Uint32(content[:4])
 			r.ProtocolStatus = ProtocolStatus(content[4])
 			keep := c.KeepAlive && r.ProtocolStatus == StatusRequestComplete
-			if werr := waitBody(); werr != nil {
+			if werr := endBody(); werr != nil {
 				keep = false
 			}
 			if cc.rr.buffered() > 0 {
@@ -471,6 +484,24 @@ type bodyWriter struct {
 
 	mu      sync.Mutex
 	stopped bool
+	end     bool // the whole body is sent: only its end is left
+}
+
+// markEnding records that every body byte has been written: what is left
+// is to see the body's end (EOF from its reader) and write the empty
+// STDIN record.
+func (bw *bodyWriter) markEnding() {
+	bw.mu.Lock()
+	bw.end = !bw.stopped
+	bw.mu.Unlock()
+}
+
+// ending reports whether the whole body has been written; the writer is
+// then let finish rather than stopped.
+func (bw *bodyWriter) ending() bool {
+	bw.mu.Lock()
+	defer bw.mu.Unlock()
+	return bw.end
 }
 
 // contentError marks a body failure on the caller's side (reader error,
@@ -532,6 +563,7 @@ func (c *Client) writeBody(cc *clientConn, bw *bodyWriter, body *countingReader,
 			return &contentError{fmt.Errorf("reading request body after %d bytes: %w", sent, err)}
 		}
 	}
+	bw.markEnding()
 	var one [1]byte
 	if k, _ := io.ReadFull(body, one[:]); k > 0 {
 		return &contentError{fmt.Errorf("request body longer than its length %d: %w", n, ErrContentLength)}

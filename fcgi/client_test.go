@@ -429,3 +429,87 @@ func TestClientStdoutWriteError(t *testing.T) {
 		t.Errorf("connection kept after a failed relay: %+v", s)
 	}
 }
+
+// lateEOF is a body whose end is seen only once release is closed, as when
+// Apache's record ending the body arrives after php-fpm has answered.
+type lateEOF struct {
+	r       io.Reader
+	release chan struct{}
+}
+
+func (b *lateEOF) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		<-b.release
+	}
+	return n, err
+}
+
+// TestClientKeepsConnWhenAnsweredBeforeBodyEnd: php-fpm answers once it has
+// read CONTENT_LENGTH bytes, before the empty STDIN record that ends the
+// body; the client still ends the body and keeps the connection.
+func TestClientKeepsConnWhenAnsweredBeforeBodyEnd(t *testing.T) {
+	answered := make(chan struct{}, 2)
+	addr := filepath.Join(t.TempDir(), "fpm.sock")
+	l, err := net.Listen("unix", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	ends := make(chan int, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		rr := newRecordReader(c)
+		emptyStdin := 0
+		for req := 0; req < 2; {
+			h, content, err := rr.next()
+			if err != nil {
+				break
+			}
+			switch {
+			case h.Type == typeStdin && len(content) == 4: // the whole body
+				c.Write(appendEndRequest(appendRecord(nil, typeStdout, 1, []byte("ok")), 1, 0, StatusRequestComplete))
+				answered <- struct{}{}
+				req++
+			case h.Type == typeStdin && len(content) == 0:
+				emptyStdin++
+			}
+		}
+		for emptyStdin < 2 { // the second body's end
+			h, content, err := rr.next()
+			if err != nil {
+				break
+			}
+			if h.Type == typeStdin && len(content) == 0 {
+				emptyStdin++
+			}
+		}
+		ends <- emptyStdin
+	}()
+	cl := &Client{Network: "unix", Addr: addr, KeepAlive: true, MaxConns: 1}
+	defer cl.Close()
+	for i := range 2 {
+		body := &lateEOF{r: strings.NewReader("data"), release: make(chan struct{})}
+		go func() { <-answered; close(body.release) }()
+		var out bytes.Buffer
+		if _, err := cl.Do(context.Background(), &Request{Params: Params{{"REQUEST_METHOD", "POST"}}, Body: body, ContentLength: 4}, &out); err != nil || out.String() != "ok" {
+			t.Fatalf("request %d: %q, %v", i, out.String(), err)
+		}
+	}
+	if s := cl.Stats(); s.Dials != 1 || s.Reuses != 1 {
+		t.Errorf("stats %+v, want the connection kept", s)
+	}
+	cl.Close()
+	select {
+	case n := <-ends:
+		if n != 2 {
+			t.Errorf("backend saw %d bodies ended, want 2", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("backend never saw the second body's end")
+	}
+}
