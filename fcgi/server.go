@@ -45,12 +45,11 @@ const shutdownPollInterval = 10 * time.Millisecond
 // response to w as it is produced. It is called once the params have ended
 // and the STDIN stream has begun (the web server sends its first STDIN
 // record right after the params; an empty body is then known at once), on
-// a goroutine that goes on to serve later requests. When it
-// returns, the server ends the STDOUT (and, if used, STDERR) stream and
-// sends END_REQUEST. It should
-// return soon after r.Context() is canceled: by ABORT_REQUEST (cause
-// ErrAborted) or because the connection to the web server failed
-// (ErrConnClosed).
+// a goroutine that goes on to serve later requests. When it returns, the
+// server ends the STDOUT (and, if used, STDERR) stream and sends
+// END_REQUEST. It should return soon after r.Context() is canceled: by
+// ABORT_REQUEST (cause ErrAborted) or because the connection to the web
+// server failed (ErrConnClosed).
 type Handler interface {
 	ServeFCGI(w *ResponseWriter, r *ServerRequest)
 }
