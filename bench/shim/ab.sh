@@ -36,6 +36,7 @@ for k in A B; do
 	[ -x "${BIN[$k]}" ] || { echo "ab.sh: ${BIN[$k]} is not an executable" >&2; exit 2; }
 done
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 
 # Let compare.sh write the configuration (no rounds, no mod_php), keep it.
 T=$(bash "$HERE/compare.sh" -r 0 -d 1 -m -k -s "$SCRIPT" $REUSE 2>&1 >/dev/null | sed -n 's/^kept //p')
@@ -49,14 +50,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FPM=$(command -v php-fpm8.2 || ls /usr/sbin/php-fpm* | tail -1)
 INI=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
-FPMARGS=(--nodaemonize -y "$T/php-fpm.conf")
-[ -n "$INI" ] && FPMARGS+=(-c "$INI")
-[ "$(id -u)" = 0 ] && FPMARGS+=(-R)
-"$FPM" "${FPMARGS[@]}" >"$T/fpm.out" 2>&1 &
-PIDS+=($!)
-FPMPID=$!
+start_fpm "$T"
 for _ in $(seq 100); do [ -S "$T/fpm-shim.sock" ] && break; sleep 0.1; done
 setsid "$(command -v apache2 || command -v httpd)" -d "$T/shim" -f "$T/shim/httpd.conf" -DFOREGROUND >"$T/shim/stdout.log" 2>&1 &
 PIDS+=($!)
@@ -75,18 +70,6 @@ start_shim() {
 	tail -n 5 "$T/shim.log" >&2
 	exit 1
 }
-# ticks: CPU clock ticks so far of Apache (its session), the shim pool's
-# php-fpm workers and the shim.
-ticks() {
-	local a f=0 s p
-	a=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v sid="$SID" '{sub(/^.*\) /, ""); if ($4 == sid) t += $12 + $13} END {print t + 0}')
-	for p in $(pgrep -P "$FPMPID"); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "pool shim\b" || continue
-		f=$((f + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
-	done
-	s=$(sed 's/^.*) //' "/proc/$SHIM/stat" | awk '{print $12 + $13}')
-	echo "$a $f $s"
-}
 HZ=$(getconf CLK_TCK)
 declare -A R CA CF CS
 for i in $(seq "$ROUNDS"); do
@@ -94,9 +77,9 @@ for i in $(seq "$ROUNDS"); do
 	for k in A B; do
 		start_shim "$k"
 		wrk -t2 -c16 -d1s "$URL" >/dev/null # warm the cache and the connections
-		read -r a0 f0 s0 < <(ticks)
+		read -r a0 f0 s0 < <(cpu_ticks "$SID" shim "$SHIM")
 		out=$(wrk -t2 -c16 -d"${DUR}s" "$URL")
-		read -r a1 f1 s1 < <(ticks)
+		read -r a1 f1 s1 < <(cpu_ticks "$SID" shim "$SHIM")
 		n=$(awk '/requests in/ {print $1}' <<<"$out")
 		rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 		read -r ca cf cs < <(awk -v n="$n" -v hz="$HZ" -v a=$((a1 - a0)) -v f=$((f1 - f0)) -v s=$((s1 - s0)) \

@@ -49,6 +49,7 @@ need wrk
 INI=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
 MODS=/usr/lib/apache2/modules
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$REPO/bench/shim/lib.sh"
 
 T=$(mktemp -d /tmp/shim-bench.XXXXXX)
 chmod 755 "$T"
@@ -86,12 +87,7 @@ if [ "$(id -u)" = 0 ]; then USERLINE=$'User www-data\nGroup www-data'; FPMUSER=$
 			"$pool" "$FPMUSER" "$T/fpm-$pool.sock" "$WORKERS"
 	done
 } >"$T/php-fpm.conf"
-FPMARGS=(--nodaemonize -y "$T/php-fpm.conf")
-[ -n "$INI" ] && FPMARGS+=(-c "$INI")
-[ "$(id -u)" = 0 ] && FPMARGS+=(-R)
-"$FPM" "${FPMARGS[@]}" >"$T/fpm.out" 2>&1 &
-PIDS+=($!)
-FPMPID=$!
+start_fpm "$T"
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 STATUS=$(port)
@@ -183,23 +179,14 @@ waiturl "$US"
 
 # ms converts a wrk latency (850.00us, 1.20ms, 1.01s) to milliseconds.
 ms() { awk -v v="$1" 'BEGIN {u=v; sub(/[0-9.]+/,"",u); sub(/[a-z]+$/,"",v); if (u=="us") v/=1000; if (u=="s") v*=1000; print v}'; }
-# ticks W prints the CPU clock ticks (utime+stime) used so far by setup W's
-# processes: "apache php-fpm shim". Apache's are its session; php-fpm's the
-# workers of the setup's pool (their title names it).
+# ticks W prints the CPU clock ticks used so far by setup W's Apache, php-fpm
+# pool and shim (lib.sh's cpu_ticks).
 ticks() {
-	local sid pool a f=0 s=0 p
 	case $1 in
-	d) sid=${SID[direct]} pool=direct ;; s) sid=${SID[shim]} pool=shim ;; m) sid=${SID[modphp]} pool="" ;;
+	d) cpu_ticks "${SID[direct]}" direct "" ;;
+	s) cpu_ticks "${SID[shim]}" shim "$SHIMPID" ;;
+	m) cpu_ticks "${SID[modphp]}" "" "" ;;
 	esac
-	a=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v sid="$sid" '{sub(/^.*\) /, ""); if ($4 == sid) t += $12 + $13} END {print t + 0}')
-	if [ -n "$pool" ]; then
-		for p in $(pgrep -P "$FPMPID"); do
-			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "pool $pool\b" || continue
-			f=$((f + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
-		done
-	fi
-	[ "$1" = s ] && s=$(sed 's/^.*) //' "/proc/$SHIMPID/stat" | awk '{print $12 + $13}')
-	echo "$a $f $s"
 }
 HZ=$(getconf CLK_TCK)
 # run_wrk W: wrk's Requests/sec and the 50% and 99% lines of --latency (ms),

@@ -1,0 +1,33 @@
+# bench/shim/lib.sh — shared by compare.sh and ab.sh (sourced, not run).
+
+# start_fpm DIR starts php-fpm on DIR/php-fpm.conf in the foreground of a
+# background job; sets FPMPID and appends it to PIDS.
+start_fpm() {
+	local fpm ini args
+	fpm=$(command -v php-fpm8.2 || ls /usr/sbin/php-fpm* 2>/dev/null | tail -1 || true)
+	[ -n "$fpm" ] || { echo "php-fpm not found" >&2; return 1; }
+	ini=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
+	args=(--nodaemonize -y "$1/php-fpm.conf")
+	[ -n "$ini" ] && args+=(-c "$ini")
+	[ "$(id -u)" = 0 ] && args+=(-R)
+	"$fpm" "${args[@]}" >"$1/fpm.out" 2>&1 &
+	FPMPID=$!
+	PIDS+=("$FPMPID")
+}
+
+# cpu_ticks SID POOL SHIMPID prints the CPU clock ticks (utime+stime) used
+# so far by the processes of session SID (an Apache started with setsid),
+# by the workers of php-fpm pool POOL (their title names it; "" for none)
+# and by process SHIMPID ("" for none): "apache php-fpm shim".
+cpu_ticks() {
+	local a f=0 s=0 p
+	a=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v sid="$1" '{sub(/^.*\) /, ""); if ($4 == sid) t += $12 + $13} END {print t + 0}')
+	if [ -n "$2" ]; then
+		for p in $(pgrep -P "$FPMPID"); do
+			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "pool $2\b" || continue
+			f=$((f + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+		done
+	fi
+	[ -n "$3" ] && s=$(sed 's/^.*) //' "/proc/$3/stat" | awk '{print $12 + $13}')
+	echo "$a $f $s"
+}
