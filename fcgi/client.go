@@ -226,8 +226,11 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 		// is untouched (the retry sends the same bytes, FACTS Part C §7
 		// item 8) and the method is idempotent. The same symptom can be a
 		// worker killed mid-script; like nginx's fastcgi_next_upstream,
-		// only GET, HEAD and OPTIONS may then run twice, never a POST.
-		if err != nil && reused && !forceDial && !received && cb.n == 0 && errors.Is(err, ErrIncompleteResponse) && retryable && ctx.Err() == nil {
+		// only GET, HEAD and OPTIONS may then run twice, never a POST —
+		// unless the very first write was refused (errNotDelivered):
+		// then php-fpm never saw the request.
+		if err != nil && reused && !forceDial && !received && cb.n == 0 && errors.Is(err, ErrIncompleteResponse) &&
+			(retryable || errors.Is(err, errNotDelivered)) && ctx.Err() == nil {
 			c.put(cc, false)
 			forceDial = true
 			continue
@@ -243,6 +246,11 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 type Flusher interface {
 	Flush() error
 }
+
+// errNotDelivered marks a request whose first write on a kept connection
+// failed with a reset or broken pipe: the peer had closed the connection
+// before, so any request, whatever its method, may be sent again.
+var errNotDelivered = errors.New("connection closed by php-fpm before the request was sent")
 
 // idempotent reports whether a request may be sent twice: its
 // REQUEST_METHOD is GET, HEAD or OPTIONS.
@@ -323,9 +331,11 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 	// for an empty body, the empty STDIN record, in as few writes as
 	// possible.
 	ps = setContentLength(ps, n)
+	wrote := false
 	flush := func(b []byte) ([]byte, error) {
 		cc.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		_, err := cc.nc.Write(b)
+		k, err := cc.nc.Write(b)
+		wrote = wrote || k > 0
 		return b[:0], err
 	}
 	buf := appendBeginRequest(cc.wbuf[:0], requestID, RoleResponder, c.KeepAlive)
@@ -338,6 +348,11 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 	}
 	cc.wbuf = buf[:0]
 	if err != nil {
+		if !wrote && isConnReset(err) {
+			// Refused before a byte left: php-fpm had closed the
+			// connection, so it cannot have run the request.
+			err = fmt.Errorf("%w: %w", errNotDelivered, err)
+		}
 		return nil, false, false, fmt.Errorf("writing request head to php-fpm %s: %w: %w", c.Addr, ErrIncompleteResponse, err)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -295,9 +296,14 @@ func TestClientIdleTimeout(t *testing.T) {
 
 	// Backend closes kept connections after each request (like php-fpm
 	// at pm.max_requests): the client notices and dials again, with no
-	// error for the caller.
+	// error for the caller. The next request waits until the close has
+	// happened; a close racing with the next request is the case of
+	// TestClientRetriesUndelivered.
+	closed := make(chan struct{}, 1)
 	addr := fakeBackend(t, func(c net.Conn) {
 		c.Write(appendEndRequest(appendRecord(nil, typeStdout, 1, []byte("hi")), 1, 0, StatusRequestComplete))
+		c.Close()
+		closed <- struct{}{}
 	})
 	// Without a method the request may not run twice, so the kept
 	// connection is probed first; a GET is not probed and is retried on a
@@ -311,6 +317,7 @@ func TestClientIdleTimeout(t *testing.T) {
 		for i := range 5 {
 			var out bytes.Buffer
 			res, err := cl2.Do(context.Background(), &Request{Params: ps}, &out)
+			<-closed
 			if err != nil || out.String() != "hi" {
 				t.Fatalf("method %q request %d: %q, %v", method, i, out.String(), err)
 			}
@@ -511,5 +518,57 @@ func TestClientKeepsConnWhenAnsweredBeforeBodyEnd(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("backend never saw the second body's end")
+	}
+}
+
+// TestClientRetriesUndelivered: a POST whose first write on a kept
+// connection is refused (php-fpm stopped reading it after the liveness
+// probe) never reached php-fpm, so it is sent again on a fresh connection;
+// a POST that reached php-fpm and got no answer is not
+// (TestFPMNoRerunAfterKill).
+func TestClientRetriesUndelivered(t *testing.T) {
+	var conns atomic.Int32
+	readClosed := make(chan struct{}, 2)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	addr := fakeBackend(t, func(c net.Conn) {
+		c.Write(appendEndRequest(appendRecord(nil, typeStdout, 1, []byte("hi")), 1, 0, StatusRequestComplete))
+		if conns.Add(1) <= 2 {
+			// Stop reading but keep the connection open: the probe
+			// sees nothing wrong, the next write fails at once.
+			c.(*net.UnixConn).CloseRead()
+			readClosed <- struct{}{}
+			<-done
+		}
+	})
+	cl := &Client{Network: "unix", Addr: addr, KeepAlive: true, MaxConns: 1}
+	defer cl.Close()
+	post := &Request{Params: Params{{"REQUEST_METHOD", "POST"}}}
+	if _, err := cl.Do(context.Background(), post, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	<-readClosed
+	cc, reused, err := cl.get(context.Background(), false, true)
+	if err != nil || !reused {
+		t.Fatalf("get: reused %v, %v (the probe should pass)", reused, err)
+	}
+	_, _, _, err = cl.roundTrip(context.Background(), cc, post.Params, &countingReader{r: bytes.NewReader(nil)}, 0, io.Discard)
+	cl.put(cc, false)
+	if !errors.Is(err, errNotDelivered) || !errors.Is(err, ErrIncompleteResponse) {
+		t.Fatalf("write on a connection php-fpm stopped reading: %v, want errNotDelivered", err)
+	}
+	// Through Do: the second connection refuses the next POST the same
+	// way, and Do sends it again on a third.
+	if _, err := cl.Do(context.Background(), post, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	<-readClosed
+	var out bytes.Buffer
+	res, err := cl.Do(context.Background(), post, &out)
+	if err != nil || out.String() != "hi" || res.Reused {
+		t.Fatalf("POST after the refusal: %q, %v, %+v", out.String(), err, res)
+	}
+	if s := cl.Stats(); s.Dials != 3 {
+		t.Errorf("stats %+v, want 3 dials", s)
 	}
 }
