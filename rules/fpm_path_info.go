@@ -106,8 +106,36 @@ func iniTrue(v string) bool {
 	return err == nil && n != 0
 }
 
-// maxRefusedWalk bounds the entries looked at per document root.
-const maxRefusedWalk = 200000
+// maxRootWalk bounds the entries looked at per document root.
+const maxRootWalk = 200000
+
+// walkServedRoot walks the document root docPath (a path in the linted
+// configuration), looking at no more than maxRootWalk entries and skipping
+// what cannot be read. It returns how many entries match accepted and up to
+// maxExamples of them as configuration paths.
+func walkServedRoot(p *Pass, docPath string, match func(d fs.DirEntry) bool) (int, []string) {
+	count, n := 0, 0
+	var examples []string
+	root := p.After.HostPath(docPath)
+	_ = filepath.WalkDir(root, func(fp string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if n++; n > maxRootWalk {
+			return fs.SkipAll
+		}
+		if !match(d) {
+			return nil
+		}
+		count++
+		if len(examples) < p.Options.maxExamples() {
+			rel, _ := filepath.Rel(root, fp)
+			examples = append(examples, path.Join(docPath, filepath.ToSlash(rel)))
+		}
+		return nil
+	})
+	return count, examples
+}
 
 // refusedFiles reports, per DocumentRoot, the PHP files (by extension)
 // that the pool serving it will refuse.
@@ -121,29 +149,16 @@ func refusedFiles(p *Pass, pools []*fpmconf.Pool) {
 			continue
 		}
 		counts := map[string]int{}
-		var examples []string
-		n := 0
-		root := p.After.HostPath(dr.Path)
-		_ = filepath.WalkDir(root, func(fp string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if n++; n > maxRefusedWalk {
-				return fs.SkipAll
-			}
+		_, examples := walkServedRoot(p, dr.Path, func(d fs.DirEntry) bool {
 			if d.IsDir() || !d.Type().IsRegular() {
-				return nil
+				return false
 			}
 			ext := strings.ToLower(path.Ext(d.Name()))
 			if !isPHPExt(ext) || slices.Contains(pl.LimitExtensions, ext) {
-				return nil
+				return false
 			}
 			counts[ext]++
-			if len(examples) < p.Options.maxExamples() {
-				rel, _ := filepath.Rel(root, fp)
-				examples = append(examples, path.Join(dr.Path, filepath.ToSlash(rel)))
-			}
-			return nil
+			return true
 		})
 		if len(counts) == 0 {
 			continue

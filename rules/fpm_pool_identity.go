@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -293,9 +292,6 @@ func checkSocket(p *Pass, pl *fpmconf.Pool, apacheUser, apacheGroup string, acc 
 		Message: "Apache runs as " + apacheUser + ":" + apacheGroup + " but the socket of pool " + pl.Name + " (" + pl.Listen + ") is " + owner + ":" + orDefault(group, "?") + " mode " + strconv.FormatInt(int64(mode), 8) + ": Apache cannot connect and every PHP request answers 503; set listen.owner/listen.group to " + apacheUser + " (mode 0660)"})
 }
 
-// maxOwnedWalk bounds the entries looked at per document root.
-const maxOwnedWalk = 200000
-
 // apacheOwned reports document roots whose files belong to Apache's user
 // while the pool serving them runs as another user that cannot write them.
 func apacheOwned(p *Pass, pools []*fpmconf.Pool, apacheUser string, acc *accounts) {
@@ -312,37 +308,19 @@ func apacheOwned(p *Pass, pools []*fpmconf.Pool, apacheUser string, acc *account
 		if !ok || puid == auid {
 			continue
 		}
-		count := 0
-		var examples []string
-		n := 0
-		root := p.After.HostPath(dr.Path)
-		_ = filepath.WalkDir(root, func(fp string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if n++; n > maxOwnedWalk {
-				return fs.SkipAll
-			}
+		count, examples := walkServedRoot(p, dr.Path, func(d fs.DirEntry) bool {
 			if d.Type()&fs.ModeSymlink != 0 {
-				return nil
+				return false
 			}
 			info, err := d.Info()
 			if err != nil {
-				return nil
+				return false
 			}
 			uid, gid, ok := fileOwner(info)
 			if !ok || uid != auid || info.Mode().Perm()&0o002 != 0 {
-				return nil
+				return false
 			}
-			if info.Mode().Perm()&0o020 != 0 && acc.inGroup(pl.User, groupName(acc, gid)) {
-				return nil
-			}
-			count++
-			if len(examples) < p.Options.maxExamples() {
-				rel, _ := filepath.Rel(root, fp)
-				examples = append(examples, filepath.ToSlash(filepath.Join(dr.Path, rel)))
-			}
-			return nil
+			return info.Mode().Perm()&0o020 == 0 || !acc.inGroup(pl.User, groupName(acc, gid))
 		})
 		if count == 0 {
 			continue

@@ -172,20 +172,31 @@ func (s *Server) answer(w io.Writer, pool *poolRuntime, code int) {
 
 // enterFront takes a front worker, waiting at most frontQueueWait.
 func (s *Server) enterFront(ctx context.Context) bool {
+	return takeSlot(ctx, s.front, frontQueueWait) == nil
+}
+
+// errNoSlot means no slot became free within the wait.
+var errNoSlot = errors.New("no free slot")
+
+// takeSlot takes a slot of the semaphore sem at once if one is free, else
+// waits for one at most wait: errNoSlot then, or ctx's cause if it ends
+// first. A timer is only made when the request must wait.
+func takeSlot(ctx context.Context, sem chan struct{}, wait time.Duration) error {
 	select {
-	case s.front <- struct{}{}:
-		return true
+	case sem <- struct{}{}:
+		return nil
 	default:
 	}
-	t := time.NewTimer(frontQueueWait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
-	case s.front <- struct{}{}:
-		return true
+	case sem <- struct{}{}:
+		return nil
 	case <-t.C:
+		return errNoSlot
 	case <-ctx.Done():
+		return context.Cause(ctx)
 	}
-	return false
 }
 
 // countingWriter counts the response bytes passed to Apache, to know

@@ -100,21 +100,11 @@ var errOverloaded = errors.New("php-fpm pool busy")
 
 // acquire takes one of the pool's connection slots.
 func (b *backend) acquire(ctx context.Context) error {
-	select {
-	case b.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	t := time.NewTimer(poolQueueWait)
-	defer t.Stop()
-	select {
-	case b.slots <- struct{}{}:
-		return nil
-	case <-t.C:
+	err := takeSlot(ctx, b.slots, poolQueueWait)
+	if errors.Is(err, errNoSlot) {
 		return errOverloaded
-	case <-ctx.Done():
-		return context.Cause(ctx)
 	}
+	return err
 }
 
 func (b *backend) release() { <-b.slots }

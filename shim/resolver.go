@@ -235,13 +235,7 @@ func (r *Resolver) Resolve(req Request) (*Resolution, error) {
 	}
 	c = &resolved{res: res, deps: deps, size: resolvedCost(key, res, deps)}
 	r.rmu.Lock()
-	if old := r.resolved[key]; old != nil {
-		r.resBytes -= old.size
-		delete(r.resolved, key)
-	}
-	r.resEvict += evict(r.resolved, &r.resBytes, c.size, r.maxEntries, r.maxBytes)
-	r.resolved[key] = c
-	r.resBytes += c.size
+	r.resEvict += store(r.resolved, &r.resBytes, key, c, r.maxEntries, r.maxBytes)
 	r.rmu.Unlock()
 	return res, nil
 }
@@ -630,6 +624,20 @@ func evict[V costed](m map[string]V, bytes *int64, add int64, maxEntries int, ma
 	return n
 }
 
+// store puts v under key in the bounded cache m, replacing any entry
+// there, evicting first if the bounds require it, and keeps *bytes the sum
+// of the entries' costs. It returns the number of entries evicted.
+func store[V costed](m map[string]V, bytes *int64, key string, v V, maxEntries int, maxBytes int64) int64 {
+	if old, ok := m[key]; ok {
+		*bytes -= old.cost()
+		delete(m, key)
+	}
+	n := evict(m, bytes, v.cost(), maxEntries, maxBytes)
+	m[key] = v
+	*bytes += v.cost()
+	return n
+}
+
 // accessCache maps access file paths to their parsed content, or to their
 // absence (negative entries), within a bound on entries and on estimated
 // memory.
@@ -671,13 +679,7 @@ func (c *accessCache) negative(p string) bool {
 
 func (c *accessCache) store(p string, e *cacheEntry) {
 	c.mu.Lock()
-	if old := c.m[p]; old != nil {
-		c.bytes -= old.size
-		delete(c.m, p)
-	}
-	c.evictions += evict(c.m, &c.bytes, e.size, c.maxEntries, c.maxBytes)
-	c.m[p] = e
-	c.bytes += e.size
+	c.evictions += store(c.m, &c.bytes, p, e, c.maxEntries, c.maxBytes)
 	c.mu.Unlock()
 }
 
