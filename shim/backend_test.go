@@ -276,20 +276,14 @@ func TestWritePrometheus(t *testing.T) {
 // the script (php-fpm ignores ABORT_REQUEST), instead of keeping it.
 func TestClientAbort(t *testing.T) {
 	s := startShim(t, 4, map[string]string{"x.php": ""})
-	block := make(chan struct{})
-	defer close(block)
-	s.fpm.mu.Lock()
-	s.fpm.block = block
-	s.fpm.mu.Unlock()
+	defer close(s.blockFPM())
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
 		_, err := s.apache.Do(ctx, &fcgi.Request{Params: pp("SCRIPT_FILENAME", filepath.Join(s.root, "x.php"), "DOCUMENT_ROOT", s.root)}, io.Discard)
 		errc <- err
 	}()
-	for len(s.fpm.requests()) == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	s.waitFPMRequests(1)
 	if p := s.srv.Snapshot().Pools[0]; p.Open != 1 || p.Idle != 0 {
 		t.Fatalf("before the abort: %d open, %d idle php-fpm connections, want 1 busy", p.Open, p.Idle)
 	}

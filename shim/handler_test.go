@@ -117,6 +117,23 @@ func startShim(t *testing.T, workers int, files map[string]string) *shimUnderTes
 
 // do sends a request as Apache's SetHandler would for the script path
 // (relative to the root), with extra params.
+// blockFPM makes the fake php-fpm hold every request until the returned
+// channel is closed.
+func (s *shimUnderTest) blockFPM() chan struct{} {
+	block := make(chan struct{})
+	s.fpm.mu.Lock()
+	s.fpm.block = block
+	s.fpm.mu.Unlock()
+	return block
+}
+
+// waitFPMRequests waits until the fake php-fpm has received n requests.
+func (s *shimUnderTest) waitFPMRequests(n int) {
+	for len(s.fpm.requests()) < n {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (s *shimUnderTest) do(t *testing.T, script string, extra ...string) string {
 	t.Helper()
 	ps := pp("SCRIPT_FILENAME", "proxy:fcgi://localhost"+filepath.Join(s.root, script), "DOCUMENT_ROOT", s.root,
@@ -212,15 +229,10 @@ func TestHandlerPHPValue(t *testing.T) {
 // answered 503 at once instead of queueing.
 func TestHandlerOverloaded(t *testing.T) {
 	s := startShim(t, 1, map[string]string{"x.php": ""})
-	block := make(chan struct{})
-	s.fpm.mu.Lock()
-	s.fpm.block = block
-	s.fpm.mu.Unlock()
+	block := s.blockFPM()
 	first := make(chan string)
 	go func() { first <- s.do(t, "/x.php") }()
-	for len(s.fpm.requests()) == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	s.waitFPMRequests(1)
 	if body := s.do(t, "/x.php"); !strings.HasPrefix(body, "Status: 503 Service Unavailable\r\n") {
 		t.Errorf("second request: %q, want 503", body)
 	}
@@ -237,15 +249,10 @@ func TestHandlerOverloaded(t *testing.T) {
 // at once, a request in flight still finishes, and Run returns nil.
 func TestShutdownDrains(t *testing.T) {
 	s := startShim(t, 4, map[string]string{"x.php": ""})
-	block := make(chan struct{})
-	s.fpm.mu.Lock()
-	s.fpm.block = block
-	s.fpm.mu.Unlock()
+	block := s.blockFPM()
 	first := make(chan string)
 	go func() { first <- s.do(t, "/x.php") }()
-	for len(s.fpm.requests()) == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	s.waitFPMRequests(1)
 	s.cancel()
 	for range 200 {
 		if _, err := os.Stat(s.apache.Addr); err != nil {
@@ -269,19 +276,13 @@ func TestShutdownDrains(t *testing.T) {
 // TestShutdownForced: Close (the second signal) cuts requests in flight.
 func TestShutdownForced(t *testing.T) {
 	s := startShim(t, 4, map[string]string{"x.php": ""})
-	block := make(chan struct{})
-	defer close(block)
-	s.fpm.mu.Lock()
-	s.fpm.block = block
-	s.fpm.mu.Unlock()
+	defer close(s.blockFPM())
 	errc := make(chan error, 1)
 	go func() {
 		_, err := s.apache.Do(context.Background(), &fcgi.Request{Params: pp("SCRIPT_FILENAME", filepath.Join(s.root, "x.php"))}, nil)
 		errc <- err
 	}()
-	for len(s.fpm.requests()) == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	s.waitFPMRequests(1)
 	s.cancel()
 	time.Sleep(20 * time.Millisecond)
 	s.srv.Close()

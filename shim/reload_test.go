@@ -59,15 +59,10 @@ func TestReload(t *testing.T) {
 		t.Errorf("before reload: %q", got)
 	}
 	// A request in flight across the reload.
-	block := make(chan struct{})
-	s.fpm.mu.Lock()
-	s.fpm.block = block
-	s.fpm.mu.Unlock()
+	block := s.blockFPM()
 	inflight := make(chan string)
 	go func() { inflight <- s.do(t, "/plain.php") }()
-	for len(s.fpm.requests()) < 3 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	s.waitFPMRequests(3)
 	oldBackend := s.srv.state.Load().def.be.Load()
 	src.set(pool("256M", 3), nil)
 	if err := s.srv.Reload(context.Background()); err != nil {
