@@ -33,7 +33,14 @@ func startShimTo(t *testing.T, pool Addr, dial, backend time.Duration) (*Server,
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Listen(Addr{Network: "unix", Address: sock}, 0o600)
+	serveInTest(t, srv, Addr{Network: "unix", Address: sock})
+	return srv, &fcgi.Client{Network: "unix", Addr: sock}, root
+}
+
+// serveInTest serves srv on addr until the test ends.
+func serveInTest(t *testing.T, srv *Server, addr Addr) {
+	t.Helper()
+	l, err := Listen(addr, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +48,6 @@ func startShimTo(t *testing.T, pool Addr, dial, backend time.Duration) (*Server,
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
 	t.Cleanup(func() { cancel(); srv.Close(); <-done })
-	return srv, &fcgi.Client{Network: "unix", Addr: sock}, root
 }
 
 // askShim sends one SetHandler-style request and returns the status line

@@ -115,8 +115,6 @@ func startShim(t *testing.T, workers int, files map[string]string) *shimUnderTes
 	return s
 }
 
-// do sends a request as Apache's SetHandler would for the script path
-// (relative to the root), with extra params.
 // blockFPM makes the fake php-fpm hold every request until the returned
 // channel is closed.
 func (s *shimUnderTest) blockFPM() chan struct{} {
@@ -134,6 +132,8 @@ func (s *shimUnderTest) waitFPMRequests(n int) {
 	}
 }
 
+// do sends a request as Apache's SetHandler would for the script path
+// (relative to the root), with extra params.
 func (s *shimUnderTest) do(t *testing.T, script string, extra ...string) string {
 	t.Helper()
 	ps := pp("SCRIPT_FILENAME", "proxy:fcgi://localhost"+filepath.Join(s.root, script), "DOCUMENT_ROOT", s.root,

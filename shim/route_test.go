@@ -38,14 +38,7 @@ func startRoutedShim(t *testing.T, children int, routes map[string]int, npools i
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Listen(cfg.Listen, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() { cancel(); srv.Close(); <-done })
+	serveInTest(t, srv, cfg.Listen)
 	return srv, &fcgi.Client{Network: "unix", Addr: sock}, fpms
 }
 
