@@ -26,6 +26,8 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 echo "== cross builds"
 # lint runs from pre-commit hooks on developers' machines, not only on Linux servers.
 for os in darwin windows; do GOOS=$os go build -o /dev/null ./cmd/modphp-migrate; done
+# The shim's raw system calls are per architecture on Linux.
+for arch in arm64 386; do GOOS=linux GOARCH=$arch go build -o /dev/null ./cmd/modphp-migrate; done
 echo "== go test"
 # MODPHP_MIGRATE_REAL=1: tests that drive real Apache/php-fpm fail instead of skipping when absent.
 MODPHP_MIGRATE_REAL=1 go test -count=1 -timeout 12m ./... "$@"

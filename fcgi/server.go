@@ -189,6 +189,14 @@ type Server struct {
 	// package never logs; the caller decides.
 	ConnError func(err error)
 
+	// PHPFPMEnding ends each request as php-fpm does: END_REQUEST right
+	// after the last output, without the empty STDOUT and STDERR records
+	// that close the streams (FastCGI spec §5.3). The web servers that
+	// front php-fpm accept it, and Apache's mod_proxy_fcgi then spends a
+	// poll and a read less per request. Off by default: the spec asks for
+	// the closing records.
+	PHPFPMEnding bool
+
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
@@ -275,6 +283,7 @@ func (s *Server) Serve(l net.Listener) error {
 			}
 			return fmt.Errorf("accepting FastCGI connections on %s: %w", l.Addr(), err)
 		}
+		nc = fastConn(nc)
 		c := &serverConn{srv: s, nc: nc, rr: newRecordReader(nc)}
 		s.mu.Lock()
 		if s.closing.Load() {
@@ -676,9 +685,12 @@ func (c *serverConn) finish(j handlerJob) {
 	// buffered. The request stops being active before END_REQUEST
 	// leaves, so the web server's next BEGIN_REQUEST on a kept connection
 	// finds it free.
-	b := appendHeader(w.pending, typeStdout, r.id, 0)
-	if w.stderr.used {
-		b = appendHeader(b, typeStderr, r.id, 0)
+	b := w.pending
+	if !c.srv.PHPFPMEnding {
+		b = appendHeader(b, typeStdout, r.id, 0)
+		if w.stderr.used {
+			b = appendHeader(b, typeStderr, r.id, 0)
+		}
 	}
 	b = appendEndRequest(b, r.id, w.appStatus, StatusRequestComplete)
 	w.pending = nil

@@ -719,3 +719,45 @@ func TestServerStartsOnStdin(t *testing.T) {
 	default:
 	}
 }
+
+// TestServerPHPFPMEnding: with PHPFPMEnding a request ends as php-fpm ends
+// it, END_REQUEST right after the output; without it the empty STDOUT and
+// STDERR records close the streams first (spec §5.3).
+func TestServerPHPFPMEnding(t *testing.T) {
+	for _, fpm := range []bool{false, true} {
+		h := HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+			w.Buffer()
+			io.WriteString(w, "Status: 200 OK\r\n\r\nhi")
+			io.WriteString(w.Stderr(), "warn")
+		})
+		addr := filepath.Join(t.TempDir(), "s.sock")
+		l, err := net.Listen("unix", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wl := &writeLog{Listener: l, writes: make(chan []byte, 16)}
+		srv := &Server{Handler: h, PHPFPMEnding: fpm}
+		go srv.Serve(wl)
+		t.Cleanup(func() { srv.Close() })
+		c := (&testServer{addr: addr, network: "unix"}).dial(t)
+		c.send(request(1, true, nil, ""))
+		want := appendRecord(nil, typeStdout, 1, []byte("Status: 200 OK\r\n\r\nhi"))
+		want = appendRecord(want, typeStderr, 1, []byte("warn"))
+		if !fpm {
+			want = appendHeader(want, typeStdout, 1, 0)
+			want = appendHeader(want, typeStderr, 1, 0)
+		}
+		want = appendEndRequest(want, 1, 0, StatusRequestComplete)
+		select {
+		case got := <-wl.writes:
+			if !bytes.Equal(got, want) {
+				t.Errorf("PHPFPMEnding %v:\n got % x\nwant % x", fpm, got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no write from the server")
+		}
+		if out, errOut, _ := c.response(1); out != "Status: 200 OK\r\n\r\nhi" || errOut != "warn" {
+			t.Errorf("PHPFPMEnding %v: response %q, stderr %q", fpm, out, errOut)
+		}
+	}
+}

@@ -12,13 +12,13 @@ import (
 // with fs.ErrNotExist).
 func statID(p string) (fileID, bool, error) {
 	var st syscall.Stat_t
-	if err := syscall.Stat(p, &st); err != nil {
+	if err := statFile(p, &st); err != nil {
 		return fileID{}, false, err
 	}
 	return fileID{
-		dev: uint64(st.Dev), ino: st.Ino, size: st.Size,
-		mtime: st.Mtim.Sec*1e9 + st.Mtim.Nsec,
-		ctime: st.Ctim.Sec*1e9 + st.Ctim.Nsec,
+		dev: uint64(st.Dev), ino: uint64(st.Ino), size: int64(st.Size),
+		mtime: int64(st.Mtim.Sec)*1e9 + int64(st.Mtim.Nsec),
+		ctime: int64(st.Ctim.Sec)*1e9 + int64(st.Ctim.Nsec),
 	}, st.Mode&syscall.S_IFMT == syscall.S_IFREG, nil
 }
 
@@ -26,8 +26,8 @@ func statID(p string) (fileID, bool, error) {
 func idOf(fi fs.FileInfo) fileID {
 	id := fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		id.dev, id.ino = uint64(st.Dev), st.Ino
-		id.ctime = st.Ctim.Sec*1e9 + st.Ctim.Nsec
+		id.dev, id.ino = uint64(st.Dev), uint64(st.Ino)
+		id.ctime = int64(st.Ctim.Sec)*1e9 + int64(st.Ctim.Nsec)
 	}
 	return id
 }

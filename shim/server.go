@@ -142,6 +142,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.fs = &fcgi.Server{
 		Handler:  s,
 		MaxConns: maxFrontConns,
+		// Apache then reads the response exactly as it reads php-fpm's.
+		PHPFPMEnding: true,
 		ConnError: func(err error) {
 			s.log.Warn("apache connection failed", "err", err)
 		},

@@ -1,0 +1,145 @@
+package fcgi
+
+import (
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// sysConn is a socket whose reads and writes are made as raw system calls
+// between the runtime's readiness waits. A read or write on a
+// non-blocking socket never blocks, so it does not need the scheduler's
+// system-call bookkeeping, and skipping it matters on a busy machine: each
+// ordinary socket call wakes the runtime's monitor thread and lets it hand
+// the processor to another thread whenever the calling thread is
+// descheduled mid-call, which costs more than the call itself on a short
+// request. Deadlines and Close work as on the wrapped connection.
+type sysConn struct {
+	net.Conn
+	rc syscall.RawConn
+
+	rmu    sync.Mutex // one read at a time owns r
+	r      rawOp
+	readFn func(fd uintptr) bool
+
+	wmu     sync.Mutex // one write at a time owns w
+	w       rawOp
+	writeFn func(fd uintptr) bool
+}
+
+// rawOp is the state of one read or write, kept in the connection so that
+// the function handed to the runtime is made once, not per call.
+type rawOp struct {
+	b     []byte
+	n     int
+	errno syscall.Errno
+}
+
+// fastConn returns nc with raw reads and writes when it is a socket that
+// allows them, and nc itself otherwise.
+func fastConn(nc net.Conn) net.Conn {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nc
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nc
+	}
+	c := &sysConn{Conn: nc, rc: rc}
+	c.readFn, c.writeFn = c.r.read, c.w.write
+	return c
+}
+
+// read makes one read(2) of op.b into op.n: false asks the runtime to wait
+// for the socket to become readable.
+func (op *rawOp) read(fd uintptr) bool {
+	for {
+		k, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&op.b[0])), uintptr(len(op.b)))
+		switch e {
+		case 0:
+			op.n = int(k)
+			return true
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return false
+		default:
+			op.errno = e
+			return true
+		}
+	}
+}
+
+// write writes op.b from op.n on: false asks the runtime to wait for the
+// socket to become writable.
+func (op *rawOp) write(fd uintptr) bool {
+	for op.n < len(op.b) {
+		k, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&op.b[op.n])), uintptr(len(op.b)-op.n))
+		switch e {
+		case 0:
+			op.n += int(k)
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return false
+		default:
+			op.errno = e
+			return true
+		}
+	}
+	return true
+}
+
+func (c *sysConn) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.r = rawOp{b: b}
+	err := c.rc.Read(c.readFn)
+	n, errno := c.r.n, c.r.errno
+	c.r = rawOp{}
+	switch {
+	case err != nil:
+		return 0, c.opError("read", err)
+	case errno != 0:
+		return 0, c.opError("read", os.NewSyscallError("read", errno))
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+func (c *sysConn) Write(b []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.w = rawOp{b: b}
+	err := c.rc.Write(c.writeFn)
+	n, errno := c.w.n, c.w.errno
+	c.w = rawOp{}
+	switch {
+	case err != nil:
+		return n, c.opError("write", err)
+	case errno != 0:
+		return n, c.opError("write", os.NewSyscallError("write", errno))
+	}
+	return n, nil
+}
+
+func (c *sysConn) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+}
+
+// CloseWrite shuts down the writing side, as the wrapped connection does.
+func (c *sysConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// SyscallConn is the wrapped connection's.
+func (c *sysConn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }

@@ -1,0 +1,30 @@
+//go:build linux && (amd64 || arm64)
+
+package shim
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// statFile is stat(2) made as a raw system call, outside the scheduler's
+// system-call bookkeeping, like the shim's socket reads and writes (see
+// fcgi's sysConn): it runs several times per request, and each ordinary
+// call would wake the runtime's monitor thread. A stat of a local file
+// that the kernel has cached does not block. On a hung network mount it
+// holds one of the shim's processors (--procs) until the mount answers,
+// as it holds the Apache workers that read .htaccess files there.
+func statFile(p string, st *syscall.Stat_t) error {
+	b, err := syscall.BytePtrFromString(p)
+	if err != nil {
+		return err
+	}
+	_, _, e := syscall.RawSyscall6(sysFstatat, atFDCWD, uintptr(unsafe.Pointer(b)), uintptr(unsafe.Pointer(st)), 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// atFDCWD is AT_FDCWD (-100) as a register value.
+const atFDCWD = ^uintptr(99)
