@@ -74,6 +74,18 @@ type Request struct {
 	// the body is then spooled (in memory up to 1 MiB, then in a temporary
 	// file) to learn its length, because php-fpm needs CONTENT_LENGTH.
 	ContentLength int64
+
+	// ConnParams, when set, is called once the request has its php-fpm
+	// connection and before anything is written to it; the params it
+	// returns are sent after Params. state is the caller's value for that
+	// connection: nil on a new connection, kept for the later requests on
+	// it, dropped when it closes. php-fpm serves a kept-alive connection
+	// with one worker for the connection's whole life (the worker reads
+	// the next request from it), so the state can describe that worker. A
+	// request retried on a fresh connection calls ConnParams again; a
+	// request that fails closes its connection, so a state updated for it
+	// is dropped with it.
+	ConnParams func(state *any) Params
 }
 
 // Result describes how a request ended.
@@ -160,6 +172,7 @@ type clientConn struct {
 	rr       recordReader
 	wbuf     []byte // request head and STDIN records
 	lastUsed time.Time
+	state    any // Request.ConnParams's
 }
 
 func (c *Client) timeout(v, def time.Duration) time.Duration {
@@ -216,7 +229,12 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 		if err != nil {
 			return nil, err
 		}
-		res, keep, received, err := c.roundTrip(ctx, cc, req.Params, &cb, n, stdout)
+		ps, err := connParams(req, cc)
+		if err != nil {
+			c.put(cc, false) // its state may count params never sent
+			return nil, err
+		}
+		res, keep, received, err := c.roundTrip(ctx, cc, ps, &cb, n, stdout)
 		if res != nil {
 			res.Reused = reused
 		}
@@ -238,6 +256,22 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 		c.put(cc, keep && err == nil)
 		return res, err
 	}
+}
+
+// connParams returns req's params for a request on cc: Params, then what
+// ConnParams adds for cc.
+func connParams(req *Request, cc *clientConn) (Params, error) {
+	if req.ConnParams == nil {
+		return req.Params, nil
+	}
+	extra := req.ConnParams(&cc.state)
+	if len(extra) == 0 {
+		return req.Params, nil
+	}
+	if err := checkPairs(extra); err != nil {
+		return nil, err
+	}
+	return append(req.Params[:len(req.Params):len(req.Params)], extra...), nil
 }
 
 // Flusher is a stdout for Do that holds writes (a buffered

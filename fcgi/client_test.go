@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -570,5 +571,44 @@ func TestClientRetriesUndelivered(t *testing.T) {
 	}
 	if s := cl.Stats(); s.Dials != 3 {
 		t.Errorf("stats %+v, want 3 dials", s)
+	}
+}
+
+// TestClientConnParams: ConnParams sees its connection's state (nil when
+// new, kept while the connection is kept, gone with it), and its params go
+// after the request's.
+func TestClientConnParams(t *testing.T) {
+	seen := make(chan string, 8)
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		var names []string
+		for _, p := range r.Params {
+			names = append(names, p.Name+"="+p.Value)
+		}
+		seen <- strings.Join(names, " ")
+		if v, _ := r.Params.Lookup("DIE"); v == "1" {
+			panic(http.ErrAbortHandler) // the connection closes without END_REQUEST
+		}
+		io.WriteString(w, "Status: 200 OK\r\n\r\n")
+	}))
+	c := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 1}
+	defer c.Close()
+	connParams := func(state *any) Params {
+		n, _ := (*state).(int)
+		*state = n + 1
+		return Params{{"SEQ", strconv.Itoa(n + 1)}}
+	}
+	for i, tc := range []struct{ die, want string }{
+		{"0", "A=a DIE=0 SEQ=1"},
+		{"0", "A=a DIE=0 SEQ=2"},
+		{"1", "A=a DIE=1 SEQ=3"},
+		{"0", "A=a DIE=0 SEQ=1"}, // a new connection
+	} {
+		_, err := c.Do(context.Background(), &Request{Params: Params{{"A", "a"}, {"DIE", tc.die}}, ConnParams: connParams}, nil)
+		if (err != nil) != (tc.die == "1") {
+			t.Errorf("request %d: err %v", i, err)
+		}
+		if got := <-seen; got != tc.want {
+			t.Errorf("request %d: server got %q, want %q", i, got, tc.want)
+		}
 	}
 }

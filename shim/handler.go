@@ -86,14 +86,11 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	}
 
 	be := pool.be.Load()
-	phpValue, err := pool.phpValue(be, res, s.log)
+	settings, err := pool.phpValue(be, res, s.log)
 	if err != nil {
 		s.log.Error("refusing request: PHP_VALUE cannot be encoded safely", "err", err, "script", info.Script)
 		s.answer(w, pool, http.StatusInternalServerError)
 		return
-	}
-	if phpValue != "" {
-		params = append(params, fcgi.Param{Name: "PHP_VALUE", Value: phpValue})
 	}
 
 	if err := be.acquire(r.Context()); err != nil {
@@ -103,7 +100,7 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	}
 	defer be.release()
 
-	req := &fcgi.Request{Params: params, Body: r.Stdin, ContentLength: contentLength(r.Params)}
+	req := &fcgi.Request{Params: params, Body: r.Stdin, ContentLength: contentLength(r.Params), ConnParams: settings.connParams}
 	if req.ContentLength < 0 {
 		req.Body, req.ContentLength = peekBody(r.Stdin)
 	}

@@ -178,7 +178,8 @@ func TestHandlerPHPValue(t *testing.T) {
 		{"/a/x.php", []string{"PHP_VALUE", "auto_prepend_file=/evil", "REDIRECT_PHP_ADMIN_VALUE", "open_basedir=/", "REQUEST_BODY_FILE", "/etc/shadow", "HTTP_AUTHORIZATION", "Bearer secret-token"},
 			"PHP_VALUE=display_errors='1'\nmemory_limit='64M'\nopen_basedir='/'\n"},
 		{"/b/x.php", nil, "PHP_VALUE=display_errors=\"\"\nmemory_limit='128M'\nopen_basedir=\"\"\n"},
-		{"/plain.php", []string{"PHP_VALUE", "x=1"}, "PHP_VALUE=display_errors=\"\"\nmemory_limit='128M'\nopen_basedir=\"\"\n"},
+		// The kept connection's worker holds the baselines already.
+		{"/plain.php", []string{"PHP_VALUE", "x=1"}, ""},
 	}
 	for i, st := range steps {
 		body := s.do(t, st.script, st.extra...)
@@ -222,6 +223,53 @@ func TestHandlerPHPValue(t *testing.T) {
 	snap := s.srv.Snapshot()
 	if snap.Requests != 6 || snap.Forwarded != 4 || snap.Forbidden != 1 || snap.ServerErrors != 1 || snap.DroppedParams != 4 {
 		t.Errorf("snapshot %+v", snap)
+	}
+}
+
+// TestHandlerPHPValuePerConnection: each kept connection to php-fpm is one
+// worker; a request carries what that worker does not hold yet, and a new
+// connection (a worker that may hold anything the shim set before) gets
+// every managed key.
+func TestHandlerPHPValuePerConnection(t *testing.T) {
+	s := startShim(t, 4, map[string]string{
+		"a/x.php":     "",
+		"a/.htaccess": "php_value memory_limit 64M\nphp_flag display_errors on\n",
+		"b/x.php":     "",
+		"b/.htaccess": "php_value memory_limit 64M\n",
+	})
+	full := "PHP_VALUE=display_errors='1'\nmemory_limit='64M'\n"
+	last := func() string {
+		reqs := s.fpm.requests()
+		return strings.Join(phpValues(reqs[len(reqs)-1]), "|")
+	}
+	for i, st := range []struct{ script, want string }{
+		{"/a/x.php", full},
+		{"/a/x.php", ""},
+		{"/b/x.php", "PHP_VALUE=display_errors=\"\"\n"},
+		{"/b/x.php", ""},
+		{"/a/x.php", "PHP_VALUE=display_errors='1'\n"},
+	} {
+		s.do(t, st.script)
+		if got := last(); got != st.want {
+			t.Errorf("step %d %s: php-fpm got %q, want %q", i, st.script, got, st.want)
+		}
+	}
+	// The kept connection busy, a second request opens a new one.
+	block := s.blockFPM()
+	done := make(chan string, 2)
+	go func() { done <- s.do(t, "/a/x.php") }()
+	s.waitFPMRequests(6)
+	go func() { done <- s.do(t, "/a/x.php") }()
+	s.waitFPMRequests(7)
+	close(block)
+	<-done
+	<-done
+	reqs := s.fpm.requests()
+	if got := strings.Join(phpValues(reqs[5]), "|"); got != "" {
+		t.Errorf("on the kept connection: php-fpm got %q, want nothing", got)
+	}
+	if got := strings.Join(phpValues(reqs[6]), "|"); got != full {
+		t.Errorf("on a new connection: php-fpm got %q, want %q", got, full)
 	}
 }
 

@@ -49,13 +49,63 @@ type poolRuntime struct {
 }
 
 // encoded is a PHP_VALUE computed for one resolution, valid while the
-// pool's backend (baselines) and managed keys are the same.
+// pool's backend (baselines) and managed keys are the same: every managed
+// key, at the resolution's value or the pool's baseline.
 type encoded struct {
-	pool  *poolRuntime
-	be    *backend
-	ver   uint64
-	value string
-	err   error
+	pool     *poolRuntime
+	be       *backend
+	ver      uint64
+	settings []Setting
+	value    string
+	err      error
+}
+
+// workerState is what the shim has set in the php-fpm worker behind one
+// kept-alive connection (fcgi.Request.ConnParams): the value last sent for
+// each key, and the full set last asked for.
+type workerState struct {
+	last *encoded
+	sent map[string]string
+}
+
+// connParams returns the PHP_VALUE param that gives the worker behind a
+// connection every setting of e: the keys whose value there is unknown or
+// different, nothing when it holds them all. php-fpm applies PHP_VALUE
+// before anything else in every request it reads (fpm_main.c
+// init_request_info) and keeps it (FACTS Part A §4 E3/E4), so a value sent
+// on the connection is the worker's value until the shim sends another or
+// the connection closes, which drops the state.
+func (e *encoded) connParams(state *any) fcgi.Params {
+	ws, _ := (*state).(*workerState)
+	if ws == nil {
+		ws = &workerState{sent: make(map[string]string, len(e.settings))}
+		*state = ws
+	}
+	if ws.last == e || len(e.settings) == 0 {
+		return nil
+	}
+	var delta []Setting
+	for _, st := range e.settings {
+		if v, ok := ws.sent[st.Key]; !ok || v != st.Value {
+			delta = append(delta, st)
+		}
+	}
+	value := e.value
+	if len(delta) < len(e.settings) {
+		var err error
+		if value, err = EncodePHPValue(delta); err != nil {
+			// Cannot happen: each setting encoded within e. Send all.
+			value, delta = e.value, e.settings
+		}
+	}
+	for _, st := range delta {
+		ws.sent[st.Key] = st.Value
+	}
+	ws.last = e
+	if len(delta) == 0 {
+		return nil
+	}
+	return fcgi.Params{{Name: "PHP_VALUE", Value: value}}
 }
 
 // clientTimeouts are the php-fpm client's timeouts (zero: fcgi's defaults).
@@ -109,13 +159,14 @@ func (b *backend) acquire(ctx context.Context) error {
 
 func (b *backend) release() { <-b.slots }
 
-// phpValue builds the request's PHP_VALUE: the request's own settings,
-// and for every other key the shim has ever set on this pool, the pool's
-// baseline, so that nothing a previous request set survives in the worker
-// (FACTS Part C §7 item 2a). A setting whose key has no known baseline is
-// not sent (it could never be reset), and neither is one the pool locks
-// with php_admin_value.
-func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (string, error) {
+// phpValue builds the settings the request's worker must hold: the
+// request's own, and for every other key the shim has ever set on this
+// pool, the pool's baseline, so that nothing a previous request set
+// survives in the worker (FACTS Part C §7 item 2a). A setting whose key has
+// no known baseline is not sent (it could never be reset), and neither is
+// one the pool locks with php_admin_value. The result's connParams picks
+// what a given connection's worker still needs.
+func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (*encoded, error) {
 	slot := &p.noScript
 	if res != nil {
 		slot = &res.enc
@@ -124,14 +175,18 @@ func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (s
 	ver := p.ver
 	p.mu.Unlock()
 	if e := slot.Load(); e != nil && e.pool == p && e.be == b && e.ver == ver {
-		return e.value, e.err
+		return e, e.err
 	}
-	v, ver, err := p.buildPHPValue(b, res, log)
-	slot.Store(&encoded{pool: p, be: b, ver: ver, value: v, err: err})
-	return v, err
+	settings, ver := p.settingsFor(b, res, log)
+	e := &encoded{pool: p, be: b, ver: ver, settings: settings}
+	if len(settings) > 0 {
+		e.value, e.err = EncodePHPValue(settings)
+	}
+	slot.Store(e)
+	return e, e.err
 }
 
-func (p *poolRuntime) buildPHPValue(b *backend, res *Resolution, log *slog.Logger) (string, uint64, error) {
+func (p *poolRuntime) settingsFor(b *backend, res *Resolution, log *slog.Logger) ([]Setting, uint64) {
 	desired := map[string]string{}
 	if res != nil {
 		for _, s := range res.Settings {
@@ -166,9 +221,6 @@ func (p *poolRuntime) buildPHPValue(b *backend, res *Resolution, log *slog.Logge
 	}
 	list, ver := p.list, p.ver
 	p.mu.Unlock()
-	if len(list) == 0 {
-		return "", ver, nil
-	}
 	settings := make([]Setting, 0, len(list))
 	for _, k := range list {
 		v, ok := desired[k]
@@ -177,8 +229,7 @@ func (p *poolRuntime) buildPHPValue(b *backend, res *Resolution, log *slog.Logge
 		}
 		settings = append(settings, Setting{Key: k, Value: v})
 	}
-	enc, err := EncodePHPValue(settings)
-	return enc, ver, err
+	return settings, ver
 }
 
 func (p *poolRuntime) warnOnce(log *slog.Logger, id, msg string, args ...any) {
