@@ -7,7 +7,7 @@ import (
 
 // statID stats p, following symbolic links, and reports its fileID and
 // whether it is a regular file. Unlike os.Stat it allocates nothing but
-// the path's C string: it runs several times per request to validate the
+// a C string for paths over 511 bytes: it runs several times per request to validate the
 // cached access files. Errors are the bare syscall.Errno (errors.Is works
 // with fs.ErrNotExist).
 func statID(p string) (fileID, bool, error) {

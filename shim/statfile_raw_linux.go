@@ -3,6 +3,7 @@
 package shim
 
 import (
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -15,9 +16,17 @@ import (
 // holds one of the shim's processors (--procs) until the mount answers,
 // as it holds the Apache workers that read .htaccess files there.
 func statFile(p string, st *syscall.Stat_t) error {
-	b, err := syscall.BytePtrFromString(p)
-	if err != nil {
-		return err
+	// The C string on the stack for usual paths: no allocation.
+	var buf [512]byte
+	var b *byte
+	if len(p) < len(buf) && strings.IndexByte(p, 0) < 0 {
+		copy(buf[:], p)
+		b = &buf[0]
+	} else {
+		var err error
+		if b, err = syscall.BytePtrFromString(p); err != nil {
+			return err
+		}
 	}
 	_, _, e := syscall.RawSyscall6(sysFstatat, atFDCWD, uintptr(unsafe.Pointer(b)), uintptr(unsafe.Pointer(st)), 0, 0, 0)
 	if e != 0 {

@@ -125,11 +125,11 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *f.procs < 0 {
 		return usageErr("--procs must be 0 (the default) or more")
 	}
-	if *f.procs > 0 {
-		// Apache and php-fpm run beside the shim and need the CPUs more:
-		// fewer Go threads on a saturated machine mean fewer context
-		// switches per request (docs/shim.md, "Performance").
-		runtime.GOMAXPROCS(*f.procs)
+	// Apache and php-fpm run beside the shim and need the CPUs more: fewer
+	// Go threads mean fewer thread wake-ups per request (docs/shim.md,
+	// "Performance").
+	if procs := shimProcs(*f.procs, os.Getenv("GOMAXPROCS") != "", runtime.GOMAXPROCS(0)); procs > 0 {
+		runtime.GOMAXPROCS(procs)
 	}
 	if *f.dialTimeout <= 0 || *f.backendTimeout <= 0 {
 		return usageErr("--dial-timeout and --backend-timeout must be positive")
@@ -296,7 +296,7 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.status = fs.String("status-listen", "", "serve counters on `127.0.0.1:PORT` (loopback only; Prometheus text, or JSON with ?format=json)")
 	f.listenMode = fs.String("listen-mode", "0660", "permission `MODE` of a Unix listen socket (Apache's user or group must connect)")
 	f.workers = fs.Int("workers", shim.DefaultWorkers, "`N` requests handled at once; more are answered 503")
-	f.procs = fs.Int("procs", 0, "run the shim's Go code on at most `N` CPUs at once (GOMAXPROCS; 0: $GOMAXPROCS, else every CPU)")
+	f.procs = fs.Int("procs", 0, "run the shim's Go code on at most `N` CPUs at once (GOMAXPROCS; 0: $GOMAXPROCS if set, else a quarter of the CPUs, at least 1)")
 	f.grace = fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
 	f.dialTimeout = fs.Duration("dial-timeout", fcgi.DefaultDialTimeout, "answer 503 when php-fpm does not accept a connection within `DURATION`")
 	f.backendTimeout = fs.Duration("backend-timeout", fcgi.DefaultReadTimeout, "answer 504 when php-fpm sends nothing for `DURATION` (per read, not per request)")
@@ -306,4 +306,20 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.check = fs.Bool("check", false, "load the configuration, print the pools and exit")
 	f.help = fs.BoolP("help", "h", false, "show this help")
 	return fs, f
+}
+
+// shimProcs is the GOMAXPROCS the shim runs with, 0 to leave it: --procs
+// when given, else $GOMAXPROCS when set, else a quarter of the CPUs Go
+// would use (cpus), at least one. The shim's work per request is a few
+// tens of microseconds of system calls; one CPU's worth serves some 25,000
+// short requests a second, and each idle processor Go keeps costs thread
+// wake-ups on every request, paid in CPU that PHP needs.
+func shimProcs(flag int, envSet bool, cpus int) int {
+	switch {
+	case flag > 0:
+		return flag
+	case envSet:
+		return 0
+	}
+	return max(1, (cpus+3)/4)
 }

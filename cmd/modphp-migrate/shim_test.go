@@ -88,3 +88,27 @@ func TestShimLoggerRedacts(t *testing.T) {
 		t.Errorf("log line %s", got)
 	}
 }
+
+// TestShimProcs: --procs wins, then $GOMAXPROCS (left to the runtime), then
+// a quarter of the CPUs, at least one.
+func TestShimProcs(t *testing.T) {
+	for _, tc := range []struct {
+		flag   int
+		envSet bool
+		cpus   int
+		want   int
+	}{
+		{3, true, 16, 3},
+		{0, true, 16, 0},
+		{0, false, 1, 1},
+		{0, false, 2, 1},
+		{0, false, 4, 1},
+		{0, false, 5, 2},
+		{0, false, 8, 2},
+		{0, false, 64, 16},
+	} {
+		if got := shimProcs(tc.flag, tc.envSet, tc.cpus); got != tc.want {
+			t.Errorf("shimProcs(%d, %v, %d) = %d, want %d", tc.flag, tc.envSet, tc.cpus, got, tc.want)
+		}
+	}
+}
