@@ -96,35 +96,32 @@ func (c *sysConn) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	c.r = rawOp{b: b}
-	err := c.rc.Read(c.readFn)
-	n, errno := c.r.n, c.r.errno
-	c.r = rawOp{}
-	switch {
-	case err != nil:
-		return 0, c.opError("read", err)
-	case errno != 0:
-		return 0, c.opError("read", os.NewSyscallError("read", errno))
-	case n == 0:
+	n, err := c.do(&c.rmu, &c.r, b, c.rc.Read, c.readFn, "read")
+	if err == nil && n == 0 {
 		return 0, io.EOF
 	}
-	return n, nil
+	return n, err
 }
 
 func (c *sysConn) Write(b []byte) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.w = rawOp{b: b}
-	err := c.rc.Write(c.writeFn)
-	n, errno := c.w.n, c.w.errno
-	c.w = rawOp{}
+	return c.do(&c.wmu, &c.w, b, c.rc.Write, c.writeFn, "write")
+}
+
+// do runs one read or write of b: fn inside the runtime's readiness loop
+// wait (RawConn.Read or Write), with op holding its state under mu. Errors
+// are what net.Conn returns.
+func (c *sysConn) do(mu *sync.Mutex, op *rawOp, b []byte, wait func(func(uintptr) bool) error, fn func(uintptr) bool, name string) (int, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	*op = rawOp{b: b}
+	err := wait(fn)
+	n, errno := op.n, op.errno
+	*op = rawOp{}
 	switch {
 	case err != nil:
-		return n, c.opError("write", err)
+		return n, c.opError(name, err)
 	case errno != 0:
-		return n, c.opError("write", os.NewSyscallError("write", errno))
+		return n, c.opError(name, os.NewSyscallError(name, errno))
 	}
 	return n, nil
 }
