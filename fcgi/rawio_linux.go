@@ -50,37 +50,24 @@ func fastConn(nc net.Conn) net.Conn {
 		return nc
 	}
 	c := &sysConn{Conn: nc, rc: rc}
-	c.readFn, c.writeFn = c.r.read, c.w.write
+	c.readFn = func(fd uintptr) bool { return c.r.step(fd, syscall.SYS_READ, false) }
+	c.writeFn = func(fd uintptr) bool { return c.w.step(fd, syscall.SYS_WRITE, true) }
 	return c
 }
 
-// read makes one read(2) of op.b into op.n: false asks the runtime to wait
-// for the socket to become readable.
-func (op *rawOp) read(fd uintptr) bool {
+// step makes read(2) (trap SYS_READ) or write(2) calls on op.b[op.n:],
+// adding to op.n: one call that moves bytes, or with whole as many as it
+// takes to move all of op.b. It returns false to ask the runtime to wait
+// for readiness (EAGAIN), true when done or failed (op.errno).
+func (op *rawOp) step(fd, trap uintptr, whole bool) bool {
 	for {
-		k, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&op.b[0])), uintptr(len(op.b)))
-		switch e {
-		case 0:
-			op.n = int(k)
-			return true
-		case syscall.EINTR:
-		case syscall.EAGAIN:
-			return false
-		default:
-			op.errno = e
-			return true
-		}
-	}
-}
-
-// write writes op.b from op.n on: false asks the runtime to wait for the
-// socket to become writable.
-func (op *rawOp) write(fd uintptr) bool {
-	for op.n < len(op.b) {
-		k, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&op.b[op.n])), uintptr(len(op.b)-op.n))
+		k, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&op.b[op.n])), uintptr(len(op.b)-op.n))
 		switch e {
 		case 0:
 			op.n += int(k)
+			if !whole || op.n == len(op.b) || k == 0 {
+				return true
+			}
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false
@@ -89,7 +76,6 @@ func (op *rawOp) write(fd uintptr) bool {
 			return true
 		}
 	}
-	return true
 }
 
 func (c *sysConn) Read(b []byte) (int, error) {
@@ -104,7 +90,14 @@ func (c *sysConn) Read(b []byte) (int, error) {
 }
 
 func (c *sysConn) Write(b []byte) (int, error) {
-	return c.do(&c.wmu, &c.w, b, c.rc.Write, c.writeFn, "write")
+	if len(b) == 0 {
+		return 0, nil
+	}
+	n, err := c.do(&c.wmu, &c.w, b, c.rc.Write, c.writeFn, "write")
+	if err == nil && n < len(b) {
+		return n, c.opError("write", io.ErrShortWrite)
+	}
+	return n, err
 }
 
 // do runs one read or write of b: fn inside the runtime's readiness loop
