@@ -3,19 +3,21 @@
 #
 # Measures, in one run with wrk and interleaved rounds, three setups on the same
 # document root: Apache (event) → php-fpm direct, Apache (event) → shim →
-# php-fpm (both over Unix sockets), and Apache prefork + mod_php. The script sits
+# php-fpm (Unix sockets, or TCP on 127.0.0.1 with -T), and Apache prefork + mod_php. The script sits
 # under a 3-level .htaccess chain (php_value lines guarded by <IfModule
 # mod_php.c>, so the event Apaches skip them, the shim applies them and mod_php
 # applies them itself). Prints medians of req/s, p50 and p99 as a markdown table
 # and the shim's throughput ratio and added p50/p99 (docs/benchmarks.md, "shim").
 #
-#   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-s SCRIPT] [-e|-E] [-k]
+#   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-s SCRIPT] [-e|-E] [-m] [-k] [-P N] [-T]
 #     -r rounds (5)  -d seconds per wrk run (5)  -c connections (16)  -t wrk threads (2)
 #     -w php-fpm pm.max_children (8)  -s hello|work: the script (hello.php, or work.php:
 #     300,000 crc32 calls and a 2,000-element sort, about 15 ms of CPU with PHP 8.2 here)
 #     -e Apache enablereuse=on towards both backends  -E enablereuse=on towards the shim only (the
 #     recommended deployment: php-fpm must not get it, a kept connection pins a worker, FACTS §6b)
 #     -m skip the mod_php setup  -k keep the temp dir  -P N run the shim with GOMAXPROCS=N
+#     -T TCP on 127.0.0.1 for every FastCGI hop instead of Unix sockets (the listen of php-fpm's
+#     own default pool config and of the official php:fpm container image)
 #     (-r 0 sets up, warms up and stops: with -k it leaves the configuration that
 #     bench/shim/ab.sh runs two shims on)
 #
@@ -30,13 +32,13 @@
 set -euo pipefail
 trap 'echo "compare.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 
-ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello MODPHP=1 PROCS=""
-while getopts "r:d:c:t:w:s:eEmkP:" o; do
+ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello MODPHP=1 PROCS="" TCP=0
+while getopts "r:d:c:t:w:s:eEmkP:T" o; do
 	case $o in
 	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; c) CONNS=$OPTARG ;; t) THREADS=$OPTARG ;;
 	w) WORKERS=$OPTARG ;; s) SCRIPT=$OPTARG ;; e) REUSE=1 ;; E) REUSE=shim ;; m) MODPHP=0 ;; k) KEEP=1 ;;
-	P) PROCS=$OPTARG ;;
-	*) sed -n '2,29p' "$0"; exit 2 ;;
+	P) PROCS=$OPTARG ;; T) TCP=1 ;;
+	*) sed -n '2,31p' "$0"; exit 2 ;;
 	esac
 done
 
@@ -80,26 +82,45 @@ if [ "$(id -u)" = 0 ]; then USERLINE=$'User www-data\nGroup www-data'; FPMUSER=$
 # Two identical pools: the shim keeps up to pm.max_children connections open,
 # each pinning a worker (FACTS Part A §6b), so Apache-direct must not share
 # its pool. Runs are interleaved, so only one pool works at a time.
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# FastCGI addresses: php-fpm's two pools and the shim, as php-fpm's listen,
+# the shim's flags and Apache's proxy: URL spell them.
+declare -A FLISTEN FADDR AURL
+for k in direct shim; do
+	if [ "$TCP" = 1 ]; then
+		FLISTEN[$k]=127.0.0.1:$(port)
+	else
+		FLISTEN[$k]=$T/fpm-$k.sock
+	fi
+done
+if [ "$TCP" = 1 ]; then
+	FADDR[fpm]=${FLISTEN[shim]} FADDR[shim]=127.0.0.1:$(port)
+	AURL[direct]=fcgi://${FLISTEN[direct]} AURL[shim]=fcgi://${FADDR[shim]}
+	LISTENMODE=()
+else
+	FADDR[fpm]=unix:${FLISTEN[shim]} FADDR[shim]=unix:$T/shim.sock
+	AURL[direct]="unix:${FLISTEN[direct]}|fcgi://localhost" AURL[shim]="unix:$T/shim.sock|fcgi://localhost"
+	LISTENMODE=(--listen-mode 0666)
+fi
 {
 	printf '[global]\nerror_log = %s\ndaemonize = no\n' "$T/fpm-error.log"
 	for pool in direct shim; do
 		printf '[%s]\n%s\nlisten = %s\nlisten.mode = 0666\npm = static\npm.max_children = %s\n' \
-			"$pool" "$FPMUSER" "$T/fpm-$pool.sock" "$WORKERS"
+			"$pool" "$FPMUSER" "${FLISTEN[$pool]}" "$WORKERS"
 	done
 } >"$T/php-fpm.conf"
 start_fpm "$T"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 STATUS=$(port)
-${PROCS:+env GOMAXPROCS=$PROCS} "$T/modphp-migrate" shim --listen "unix:$T/shim.sock" --listen-mode 0666 --pool "unix:$T/fpm-shim.sock" \
+${PROCS:+env GOMAXPROCS=$PROCS} "$T/modphp-migrate" shim --listen "${FADDR[shim]}" "${LISTENMODE[@]}" --pool "${FADDR[fpm]}" \
 	--fpm-config "$T/php-fpm.conf" ${INI:+--php-ini "$INI"} --status-listen "127.0.0.1:$STATUS" \
 	--log-level warn >"$T/shim.log" 2>&1 &
 PIDS+=($!)
 SHIMPID=$!
 
 declare -A SID
-# apache NAME SOCKET starts one event-MPM Apache in front of SOCKET, or with
-# SOCKET "modphp" a prefork Apache with mod_php; its port is left in APORT (no
+# apache NAME URL starts one event-MPM Apache in front of the proxy: URL, or
+# with URL "modphp" a prefork Apache with mod_php; its port is left in APORT (no
 # command substitution: the pid must reach PIDS in this shell).
 apache() {
 	local d=$T/$1 p
@@ -112,8 +133,8 @@ apache() {
 		handler=$'<FilesMatch ".+\\.ph(?:ar|p|tml)$">\n    SetHandler application/x-httpd-php\n</FilesMatch>'
 	else
 		mpm=$'LoadModule mpm_event_module '"$MODS"$'/mod_mpm_event.so\nLoadModule proxy_module '"$MODS"$'/mod_proxy.so\nLoadModule proxy_fcgi_module '"$MODS"$'/mod_proxy_fcgi.so\nStartServers 2\nServerLimit 2\nThreadsPerChild 25\nMaxRequestWorkers 50'
-		handler=$'<FilesMatch "\\.php$">\n    SetHandler "proxy:unix:'"$2"$'|fcgi://localhost"\n</FilesMatch>'
-		{ [ "$REUSE" = 1 ] || { [ "$REUSE" = shim ] && [ "$1" = shim ]; }; } && reuse=$'<Proxy "unix:'"$2"$'|fcgi://localhost">\n    ProxySet enablereuse=on\n</Proxy>'
+		handler=$'<FilesMatch "\\.php$">\n    SetHandler "proxy:'"$2"$'"\n</FilesMatch>'
+		{ [ "$REUSE" = 1 ] || { [ "$REUSE" = shim ] && [ "$1" = shim ]; }; } && reuse=$'<Proxy "'"$2"$'">\n    ProxySet enablereuse=on\n</Proxy>'
 	fi
 	cat >"$d/httpd.conf" <<CONF
 ServerRoot $d
@@ -150,10 +171,14 @@ CONF
 	SID[$1]=$! # setsid execs in place: the session is Apache's pid
 	APORT=$p
 }
-for _ in $(seq 100); do [ -S "$T/fpm-shim.sock" ] && break; sleep 0.1; done
-apache direct "$T/fpm-direct.sock"
+# php-fpm up: its pool answers (Unix socket or port).
+for _ in $(seq 100); do
+	if [ "$TCP" = 1 ]; then (exec 3<>"/dev/tcp/${FLISTEN[shim]%:*}/${FLISTEN[shim]#*:}") 2>/dev/null && break; else [ -S "${FLISTEN[shim]}" ] && break; fi
+	sleep 0.1
+done
+apache direct "${AURL[direct]}"
 PDIRECT=$APORT
-apache shim "$T/shim.sock"
+apache shim "${AURL[shim]}"
 PSHIM=$APORT
 if [ "$MODPHP" = 1 ]; then
 	[ -f "$MODS/libphp8.2.so" ] || { echo "compare.sh: $MODS/libphp8.2.so not found (use -m)" >&2; exit 2; }
@@ -207,7 +232,9 @@ run_wrk() {
 SETUPS=(d s)
 [ -n "$UM" ] && SETUPS+=(m)
 declare -A URL=([d]=$UD [s]=$US [m]=$UM)
-declare -A NAME=([d]="Apache event → php-fpm (unix)" [s]="Apache event → shim → php-fpm (unix)" [m]="Apache prefork + mod_php")
+NET=unix
+[ "$TCP" = 1 ] && NET=tcp
+declare -A NAME=([d]="Apache event → php-fpm ($NET)" [s]="Apache event → shim → php-fpm ($NET)" [m]="Apache prefork + mod_php")
 # Warm-up: opcache, the shim's cache, kept connections.
 for w in "${SETUPS[@]}"; do wrk -t"$THREADS" -c"$CONNS" -d1s "${URL[$w]}" >/dev/null; done
 [ "$ROUNDS" = 0 ] && exit 0 # set up only (with -k, for bench/shim/ab.sh)
