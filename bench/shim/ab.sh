@@ -70,7 +70,6 @@ start_shim() {
 	tail -n 5 "$T/shim.log" >&2
 	exit 1
 }
-HZ=$(getconf CLK_TCK)
 declare -A R CA CF CS
 for i in $(seq "$ROUNDS"); do
 	line="round $i:"
@@ -82,14 +81,12 @@ for i in $(seq "$ROUNDS"); do
 		read -r a1 f1 s1 < <(cpu_ticks "$SID" shim "$SHIM")
 		n=$(awk '/requests in/ {print $1}' <<<"$out")
 		rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-		read -r ca cf cs < <(awk -v n="$n" -v hz="$HZ" -v a=$((a1 - a0)) -v f=$((f1 - f0)) -v s=$((s1 - s0)) \
-			'BEGIN {u = 1e6 / hz / n; printf "%.1f %.1f %.1f\n", a * u, f * u, s * u}')
+		read -r ca cf cs < <(per_request "$n" $((a1 - a0)) $((f1 - f0)) $((s1 - s0)))
 		R[$k]+="$rps " CA[$k]+="$ca " CF[$k]+="$cf " CS[$k]+="$cs "
 		line+=" $k $rps req/s cpu $ca+$cf+$cs us |"
 	done
 	echo "$line" >&2
 done
-median() { printf '%s\n' $@ | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
 echo "| shim | req/s (median of $ROUNDS) | CPU µs/request: Apache | php-fpm | shim |"
 echo "|---|---|---|---|---|"

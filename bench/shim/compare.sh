@@ -213,7 +213,6 @@ ticks() {
 	m) cpu_ticks "${SID[modphp]}" "" "" ;;
 	esac
 }
-HZ=$(getconf CLK_TCK)
 # run_wrk W: wrk's Requests/sec and the 50% and 99% lines of --latency (ms),
 # then the µs of CPU per request of Apache, php-fpm and the shim.
 run_wrk() {
@@ -226,8 +225,7 @@ run_wrk() {
 	p50=$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
 	p99=$(ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
 	if grep -q "Non-2xx" <<<"$out"; then echo "compare.sh: non-2xx answers from ${URL[$1]}" >&2; grep Non-2xx <<<"$out" >&2; fi
-	awk -v n="$n" -v hz="$HZ" -v a=$((a1 - a0)) -v f=$((f1 - f0)) -v s=$((s1 - s0)) -v r="$rps" -v p="$p50" -v q="$p99" \
-		'BEGIN {u = 1e6 / hz / n; printf "%s %s %s %.1f %.1f %.1f\n", r, p, q, a * u, f * u, s * u}'
+	echo "$rps $p50 $p99 $(per_request "$n" $((a1 - a0)) $((f1 - f0)) $((s1 - s0)))"
 }
 SETUPS=(d s)
 [ -n "$UM" ] && SETUPS+=(m)
@@ -251,7 +249,6 @@ for i in $(seq "$ROUNDS"); do
 	done
 	echo "$line" >&2
 done
-median() { printf '%s\n' $@ | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo
 echo "| setup | req/s (median of $ROUNDS) | p50 ms (median) | p99 ms (median) | CPU µs/request: Apache + php-fpm + shim (medians) |"
 echo "|---|---|---|---|---|"

@@ -31,3 +31,13 @@ cpu_ticks() {
 	[ -n "$3" ] && s=$(sed 's/^.*) //' "/proc/$3/stat" | awk '{print $12 + $13}')
 	echo "$a $f $s"
 }
+
+# per_request N DA DF DS prints CPU clock ticks DA, DF and DS (cpu_ticks
+# differences) as µs per request of N requests: "apache php-fpm shim".
+per_request() {
+	awk -v n="$1" -v hz="$(getconf CLK_TCK)" -v a="$2" -v f="$3" -v s="$4" \
+		'BEGIN {u = 1e6 / hz / n; printf "%.1f %.1f %.1f\n", a * u, f * u, s * u}'
+}
+
+# median V... prints the median of the numbers V.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
