@@ -6,7 +6,6 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"unsafe"
 )
 
 // sysConn is a socket whose reads and writes are made as raw system calls
@@ -61,7 +60,7 @@ func fastConn(nc net.Conn) net.Conn {
 // for readiness (EAGAIN), true when done or failed (op.errno).
 func (op *rawOp) step(fd, trap uintptr, whole bool) bool {
 	for {
-		k, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&op.b[op.n])), uintptr(len(op.b)-op.n))
+		k, e := sysRW(trap, fd, op.b[op.n:])
 		switch e {
 		case 0:
 			op.n += int(k)
