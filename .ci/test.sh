@@ -31,3 +31,7 @@ for arch in arm64 386; do GOOS=linux GOARCH=$arch go build -o /dev/null ./cmd/mo
 echo "== go test"
 # MODPHP_MIGRATE_REAL=1: tests that drive real Apache/php-fpm fail instead of skipping when absent.
 MODPHP_MIGRATE_REAL=1 go test -count=1 -timeout 12m ./... "$@"
+echo "== go test -race (the concurrent packages)"
+# Race builds keep package syscall's annotations on the shim's socket I/O
+# (fcgi/rawio_race_linux.go); the run above tests the raw calls.
+MODPHP_MIGRATE_REAL=1 go test -race -count=1 -timeout 12m ./fcgi ./shim "$@"
