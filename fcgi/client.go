@@ -392,7 +392,7 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 
 	var bw *bodyWriter
 	if n > 0 {
-		bw = &bodyWriter{nc: cc.nc, timeout: writeTimeout, done: make(chan struct{})}
+		bw = &bodyWriter{nc: cc.nc, timeout: writeTimeout, done: make(chan struct{}), ended: make(chan struct{})}
 		go func() {
 			defer close(bw.done)
 			bw.err = c.writeBody(cc, bw, body, n)
@@ -418,14 +418,26 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 	}
 	defer waitBody()
 	// endBody is waitBody at END_REQUEST: a writer that has sent the whole
-	// body is let finish (php-fpm often answers before the record that
+	// body (or records so within endGrace) is let finish (php-fpm often answers before the record that
 	// ends the body, which the web server may even not have sent yet;
 	// stopping the writer then would cost the kept connection for
 	// nothing). Its wait is bounded as waitBody's: by the body's reader,
 	// then by the write timeout.
 	endBody := func() error {
-		if bw == nil || !bw.ending() {
-			return waitBody()
+		if bw == nil {
+			return nil
+		}
+		if !bw.ending() {
+			t := time.NewTimer(endGrace)
+			select {
+			case <-bw.ended:
+			case <-bw.done:
+			case <-t.C:
+			}
+			t.Stop()
+			if !bw.ending() {
+				return waitBody()
+			}
 		}
 		<-bw.done
 		return bw.err
@@ -533,8 +545,18 @@ type bodyWriter struct {
 
 	mu      sync.Mutex
 	stopped bool
-	end     bool // the whole body is sent: only its end is left
+	end     bool          // the whole body is sent: only its end is left
+	ended   chan struct{} // closed by markEnding
 }
+
+// endGrace is how long END_REQUEST waits for a body writer that has not
+// yet recorded sending the whole body before stopping it. php-fpm answers
+// as soon as it has read CONTENT_LENGTH bytes, which can be before the
+// writer, descheduled right after its last write, records it; stopping the
+// writer then would cost the kept connection. A writer that really is
+// mid-body (the script ended the response without reading it) waits this
+// long before being stopped.
+const endGrace = 50 * time.Millisecond
 
 // markEnding records that every body byte has been written: what is left
 // is to see the body's end (EOF from its reader) and write the empty
@@ -543,6 +565,7 @@ func (bw *bodyWriter) markEnding() {
 	bw.mu.Lock()
 	bw.end = !bw.stopped
 	bw.mu.Unlock()
+	close(bw.ended)
 }
 
 // ending reports whether the whole body has been written; the writer is
