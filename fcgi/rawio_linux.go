@@ -15,7 +15,9 @@ import (
 // ordinary socket call wakes the runtime's monitor thread and lets it hand
 // the processor to another thread whenever the calling thread is
 // descheduled mid-call, which costs more than the call itself on a short
-// request. Deadlines and Close work as on the wrapped connection.
+// request. Deadlines and Close work as on the wrapped connection. (Builds
+// with the race detector make the calls through package syscall instead:
+// rawio_race_linux.go.)
 type sysConn struct {
 	net.Conn
 	rc syscall.RawConn
