@@ -233,19 +233,16 @@ func (snap StatusSnapshot) writePrometheus(w io.Writer) {
 	metric := func(name, typ, help string) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
 	}
-	metric("modphp_shim_apache_keepalive_requests_total", "counter", "Requests that arrived on a connection Apache keeps open (enablereuse=on).")
-	fmt.Fprintf(w, "modphp_shim_apache_keepalive_requests_total %d\n", snap.KeptAlive)
-	metric("modphp_shim_cache_hits_total", "counter", "Access file lookups answered from the cache.")
-	fmt.Fprintf(w, "modphp_shim_cache_hits_total %d\n", snap.CacheHits)
-	metric("modphp_shim_cache_misses_total", "counter", "Access file lookups that read the file system.")
-	fmt.Fprintf(w, "modphp_shim_cache_misses_total %d\n", snap.CacheMisses)
-	metric("modphp_shim_cache_entries", "gauge", "Entries in the access file cache.")
-	fmt.Fprintf(w, "modphp_shim_cache_entries %d\n", snap.CacheEntries)
-	metric("modphp_shim_cache_bytes", "gauge", "Estimated memory held by the access file cache.")
-	fmt.Fprintf(w, "modphp_shim_cache_bytes %d\n", snap.CacheBytes)
-	metric("modphp_shim_cache_evictions_total", "counter", "Cache entries evicted to stay within the memory bound.")
-	fmt.Fprintf(w, "modphp_shim_cache_evictions_total %d\n", snap.CacheEvictions)
-
+	single := func(name, typ, help string, v int64) {
+		metric(name, typ, help)
+		fmt.Fprintf(w, "%s %d\n", name, v)
+	}
+	single("modphp_shim_apache_keepalive_requests_total", "counter", "Requests that arrived on a connection Apache keeps open (enablereuse=on).", snap.KeptAlive)
+	single("modphp_shim_cache_hits_total", "counter", "Access file lookups answered from the cache.", snap.CacheHits)
+	single("modphp_shim_cache_misses_total", "counter", "Access file lookups that read the file system.", snap.CacheMisses)
+	single("modphp_shim_cache_entries", "gauge", "Entries in the access file cache.", int64(snap.CacheEntries))
+	single("modphp_shim_cache_bytes", "gauge", "Estimated memory held by the access file cache.", snap.CacheBytes)
+	single("modphp_shim_cache_evictions_total", "counter", "Cache entries evicted to stay within the memory bound.", snap.CacheEvictions)
 	perPool := func(name, typ, help string, v func(PoolStatus) string) {
 		metric(name, typ, help)
 		for _, p := range snap.Pools {
