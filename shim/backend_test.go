@@ -50,6 +50,14 @@ func serveInTest(t *testing.T, srv *Server, addr Addr) {
 	t.Cleanup(func() { cancel(); srv.Close(); <-done })
 }
 
+// runShim runs srv (Server.Run) until the test ends.
+func runShim(tb testing.TB, srv *Server) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	tb.Cleanup(func() { cancel(); <-done })
+}
+
 // askShim sends one SetHandler-style request and returns the status line
 // of the answer and how long it took.
 func askShim(t *testing.T, c *fcgi.Client, root string) (string, time.Duration) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,19 +23,7 @@ func BenchmarkShimFPM(b *testing.B) {
 	fpm := lab.StartFPM(b, lab.FPMConfig{Children: 2})
 	root := lab.TempDir(b)
 	script := chain(b, root)
-	sock := filepath.Join(lab.TempDir(b), "shim.sock")
-	srv, err := New(context.Background(), Config{
-		Listen: Addr{Network: "unix", Address: sock}, Pool: Addr{Network: "unix", Address: fpm.Addr},
-		FPMConfig: fpm.ConfPath, ShutdownGrace: time.Second,
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	time.Sleep(100 * time.Millisecond)
+	_, sock := shimOnFPM(b, fpm)
 	ps := pp("SCRIPT_FILENAME", "proxy:fcgi://localhost"+script, "DOCUMENT_ROOT", root, "CONTEXT_DOCUMENT_ROOT", root,
 		"SCRIPT_NAME", "/a/b/c/hello.php", "REQUEST_URI", "/a/b/c/hello.php", "REQUEST_METHOD", "GET",
 		"HTTP_HOST", "127.0.0.1", "SERVER_NAME", "127.0.0.1", "SERVER_PORT", "80", "REMOTE_ADDR", "127.0.0.1",
@@ -73,19 +62,7 @@ func TestRecycledWorkers(t *testing.T) {
 		"a/ini.php":   "<?php echo ini_get('memory_limit');",
 		"ini.php":     "<?php echo ini_get('memory_limit');",
 	}})
-	sock := filepath.Join(lab.TempDir(t), "shim.sock")
-	srv, err := New(context.Background(), Config{
-		Listen: Addr{Network: "unix", Address: sock}, Pool: Addr{Network: "unix", Address: fpm.Addr},
-		FPMConfig: fpm.ConfPath, ShutdownGrace: time.Second,
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	time.Sleep(50 * time.Millisecond)
+	srv, sock := shimOnFPM(t, fpm)
 	apache := &fcgi.Client{Network: "unix", Addr: sock}
 	for i := range 12 {
 		script, want := "ini.php", "128M"
@@ -104,4 +81,26 @@ func TestRecycledWorkers(t *testing.T) {
 	if d := srv.Snapshot().Pools[0].Dials; d < 4 {
 		t.Errorf("dials = %d: workers were not recycled (want at least 4 with max_requests=2)", d)
 	}
+}
+
+// shimOnFPM runs a shim in front of the real php-fpm until the test ends
+// and returns it and its socket.
+func shimOnFPM(tb testing.TB, fpm *lab.FPM) (*Server, string) {
+	tb.Helper()
+	sock := filepath.Join(lab.TempDir(tb), "shim.sock")
+	srv, err := New(context.Background(), Config{
+		Listen: Addr{Network: "unix", Address: sock}, Pool: Addr{Network: "unix", Address: fpm.Addr},
+		FPMConfig: fpm.ConfPath, ShutdownGrace: time.Second,
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	runShim(tb, srv)
+	for range 200 {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return srv, sock
 }

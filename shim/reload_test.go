@@ -109,10 +109,7 @@ func TestStatusEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	runShim(t, srv)
 	srv.stats.Requests.Add(3)
 	srv.stats.DroppedParams.Add(2)
 	for range 50 {
