@@ -348,9 +348,9 @@ func setContentLength(ps Params, n int64) Params {
 // another request; received whether any response record arrived. res is
 // nil unless END_REQUEST was read.
 func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body *countingReader, n int64, stdout io.Writer) (res *Result, keep, received bool, err error) {
-	stop := context.AfterFunc(ctx, func() { cc.nc.Close() })
+	done := afterDone(ctx, cc.nc)
 	defer func() {
-		if !stop() {
+		if !done.release() {
 			// ctx ended: the connection has been closed under us.
 			keep = false
 			if err != nil {
@@ -873,8 +873,8 @@ func GetValues(ctx context.Context, network, addr string, names ...string) (Para
 		return nil, fmt.Errorf("dialing %s %s: %w: %w", network, addr, ErrBackendUnavailable, err)
 	}
 	defer nc.Close()
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	defer stop()
+	done := afterDone(ctx, nc)
+	defer done.release()
 	var q []byte
 	for _, n := range names {
 		q = appendPair(q, n, "")

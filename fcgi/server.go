@@ -389,8 +389,7 @@ type serverReq struct {
 	ps       Params // decoded params, until the handler starts
 	pw       *io.PipeWriter
 	pr       *io.PipeReader
-	cancel   context.CancelCauseFunc
-	ctx      context.Context
+	ctx      *reqCtx
 }
 
 func (c *serverConn) closeIfIdle() {
@@ -438,7 +437,7 @@ func (c *serverConn) serve() {
 	// Whatever ended the loop, a running handler must stop.
 	c.mu.Lock()
 	if r := c.active; r != nil {
-		r.cancel(ErrConnClosed)
+		r.ctx.end(ErrConnClosed)
 		if r.pw != nil {
 			r.pw.CloseWithError(fmt.Errorf("request body: %w", ErrConnClosed))
 		}
@@ -520,8 +519,7 @@ func (c *serverConn) readLoop() error {
 				}
 				continue
 			}
-			ctx, cancel := context.WithCancelCause(context.Background())
-			nr := &serverReq{id: h.ID, keep: keep, role: role, params: paramsBuf[:0], ctx: ctx, cancel: cancel}
+			nr := &serverReq{id: h.ID, keep: keep, role: role, params: paramsBuf[:0], ctx: newReqCtx()}
 			c.mu.Lock()
 			c.active = nr
 			c.mu.Unlock()
@@ -578,7 +576,7 @@ func (c *serverConn) readLoop() error {
 			if r == nil || r.id != h.ID {
 				continue
 			}
-			r.cancel(ErrAborted)
+			r.ctx.end(ErrAborted)
 			if r.started {
 				if r.pw != nil {
 					r.pw.CloseWithError(fmt.Errorf("request body: %w", ErrAborted))
@@ -676,7 +674,7 @@ func (c *serverConn) finish(j handlerJob) {
 	if r.pr != nil {
 		r.pr.CloseWithError(errHandlerDone)
 	}
-	r.cancel(context.Canceled)
+	r.ctx.end(context.Canceled)
 	if !ok {
 		c.fail(fmt.Errorf("handler for request %d panicked; connection closed without END_REQUEST", r.id))
 		return
