@@ -32,18 +32,27 @@ const redirectPrefix = "REDIRECT_"
 // and how many there were.
 func stripRedirect(name string) (string, int) {
 	d := 0
-	for len(name) > len(redirectPrefix) && strings.EqualFold(name[:len(redirectPrefix)], redirectPrefix) {
+	for len(name) > len(redirectPrefix) && foldsTo(name[0], 'r') && strings.EqualFold(name[:len(redirectPrefix)], redirectPrefix) {
 		name = name[len(redirectPrefix):]
 		d++
 	}
 	return name, d
 }
 
+// foldsTo reports whether a name starting with byte b can equal, in
+// strings.EqualFold's sense, one starting with the lower-case ASCII letter
+// lower: only the ASCII letter itself does for p and r, which no other
+// rune case-folds to (unlike k and s: the Kelvin sign, long s).
+func foldsTo(b, lower byte) bool { return b|0x20 == lower }
+
 // Firewalled reports whether a param is one php-fpm must never receive from
 // Apache: PHP_VALUE, PHP_ADMIN_VALUE, REQUEST_BODY_FILE in any letter case
 // and behind any number of REDIRECT_ prefixes.
 func Firewalled(name string) bool {
 	base, _ := stripRedirect(name)
+	if base == "" || !foldsTo(base[0], 'p') && !foldsTo(base[0], 'r') {
+		return false // the common case, decided without EqualFold
+	}
 	for _, f := range firewalled {
 		if strings.EqualFold(base, f) {
 			return true

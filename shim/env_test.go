@@ -2,7 +2,9 @@ package shim
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/modphp-migrate/modphp-migrate/fcgi"
 )
@@ -106,5 +108,22 @@ func TestOpenBasedirAllowed(t *testing.T) {
 		if got := openBasedirAllowed(tc.cur, tc.next); got != tc.want {
 			t.Errorf("openBasedirAllowed(%q, %q) = %v, want %v", tc.cur, tc.next, got, tc.want)
 		}
+	}
+}
+
+// TestFoldsToIsExact: no rune but the ASCII letters themselves case-folds
+// to p or r, so foldsTo's one-byte test loses no name strings.EqualFold
+// would match (it would for k and s).
+func TestFoldsToIsExact(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		s := string(r)
+		for _, l := range []byte{'p', 'r'} {
+			if strings.EqualFold(s, string(l)) != foldsTo(s[0], l) {
+				t.Errorf("rune %U: EqualFold with %q is %v, foldsTo says %v", r, l, !foldsTo(s[0], l), foldsTo(s[0], l))
+			}
+		}
+	}
+	if strings.EqualFold("\u212a", "k") == foldsTo("\u212a"[0], 'k') {
+		t.Error("the Kelvin sign case-folds to k: foldsTo must not be used for k")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -462,11 +461,16 @@ func splitRoot(docRoot, dir string) (root, rel string, ok bool) {
 		return "", "", false
 	}
 	root = path.Clean(docRoot)
-	rel, err := filepath.Rel(root, dir)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return root, "", false
+	dir = path.Clean(dir)
+	switch {
+	case dir == root:
+		return root, ".", true
+	case root == "/" && path.IsAbs(dir):
+		return root, dir[1:], true
+	case len(dir) > len(root) && dir[len(root)] == '/' && dir[:len(root)] == root:
+		return root, dir[len(root)+1:], true
 	}
-	return root, rel, true
+	return root, "", false
 }
 
 // splitPath returns the components of a cleaned absolute path.

@@ -191,3 +191,38 @@ func mustResolver(t *testing.T, names []string) *Resolver {
 	}
 	return r
 }
+
+// TestSplitRoot: the directory relative to the document root, as
+// filepath.Rel gives it for paths inside, and nothing outside.
+func TestSplitRoot(t *testing.T) {
+	for _, tc := range []struct {
+		root, dir  string
+		wantRoot   string
+		wantRel    string
+		wantInside bool
+	}{
+		{"/srv/www", "/srv/www", "/srv/www", ".", true},
+		{"/srv/www/", "/srv/www/a/b", "/srv/www", "a/b", true},
+		{"/srv/www", "/srv/www//a/./b/", "/srv/www", "a/b", true},
+		{"/srv/./www/..//www", "/srv/www/a", "/srv/www", "a", true},
+		{"/", "/a/b", "/", "a/b", true},
+		{"/", "/", "/", ".", true},
+		{"/srv/www", "/srv/wwwx/a", "/srv/www", "", false},
+		{"/srv/www", "/srv", "/srv/www", "", false},
+		{"/srv/www", "/srv/www/../x", "/srv/www", "", false},
+		{"/srv/www", ".", "/srv/www", "", false},
+		{"/srv/www", "", "/srv/www", "", false},
+		{"srv/www", "/srv/www/a", "", "", false},
+		{"", "/srv/www/a", "", "", false},
+	} {
+		root, rel, in := splitRoot(tc.root, tc.dir)
+		if root != tc.wantRoot || rel != tc.wantRel || in != tc.wantInside {
+			t.Errorf("splitRoot(%q, %q) = %q, %q, %v; want %q, %q, %v", tc.root, tc.dir, root, rel, in, tc.wantRoot, tc.wantRel, tc.wantInside)
+		}
+		if in {
+			if want, err := filepath.Rel(tc.wantRoot, tc.dir); err != nil || want != rel {
+				t.Errorf("splitRoot(%q, %q) rel %q, filepath.Rel says %q (%v)", tc.root, tc.dir, rel, want, err)
+			}
+		}
+	}
+}
