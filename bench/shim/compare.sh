@@ -9,7 +9,7 @@
 # applies them itself). Prints medians of req/s, p50 and p99 as a markdown table
 # and the shim's throughput ratio and added p50/p99 (docs/benchmarks.md, "shim").
 #
-#   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-s SCRIPT] [-e|-E] [-m] [-k] [-P N] [-T]
+#   bench/shim/compare.sh [-r ROUNDS] [-d SECONDS] [-c CONNS] [-t THREADS] [-w FPM_WORKERS] [-s SCRIPT] [-e|-E] [-m] [-k] [-P N] [-T] [-F]
 #     -r rounds (5)  -d seconds per wrk run (5)  -c connections (16)  -t wrk threads (2)
 #     -w php-fpm pm.max_children (8)  -s hello|work: the script (hello.php, or work.php:
 #     300,000 crc32 calls and a 2,000-element sort, about 15 ms of CPU with PHP 8.2 here)
@@ -18,6 +18,8 @@
 #     -m skip the mod_php setup  -k keep the temp dir  -P N run the shim with GOMAXPROCS=N
 #     -T TCP on 127.0.0.1 for every FastCGI hop instead of Unix sockets (the listen of php-fpm's
 #     own default pool config and of the official php:fpm container image)
+#     -F run bench/relayfloor in the shim's place: a relay that only forwards records, the
+#     floor under any process between Apache and php-fpm (its rows still say "shim")
 #     (-r 0 sets up, warms up and stops: with -k it leaves the configuration that
 #     bench/shim/ab.sh runs two shims on)
 #
@@ -32,13 +34,13 @@
 set -euo pipefail
 trap 'echo "compare.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 
-ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello MODPHP=1 PROCS="" TCP=0
-while getopts "r:d:c:t:w:s:eEmkP:T" o; do
+ROUNDS=5 DUR=5 CONNS=16 THREADS=2 WORKERS=8 REUSE=0 KEEP=0 SCRIPT=hello MODPHP=1 PROCS="" TCP=0 FLOOR=0
+while getopts "r:d:c:t:w:s:eEmkP:TF" o; do
 	case $o in
 	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; c) CONNS=$OPTARG ;; t) THREADS=$OPTARG ;;
 	w) WORKERS=$OPTARG ;; s) SCRIPT=$OPTARG ;; e) REUSE=1 ;; E) REUSE=shim ;; m) MODPHP=0 ;; k) KEEP=1 ;;
-	P) PROCS=$OPTARG ;; T) TCP=1 ;;
-	*) sed -n '2,31p' "$0"; exit 2 ;;
+	P) PROCS=$OPTARG ;; T) TCP=1 ;; F) FLOOR=1 ;;
+	*) sed -n '2,33p' "$0"; exit 2 ;;
 	esac
 done
 
@@ -64,7 +66,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$T/modphp-migrate" "$REPO/cmd/modphp-migrate"
+FLOORARGS=()
+if [ "$FLOOR" = 1 ]; then
+	go build -o "$T/modphp-migrate" "$REPO/bench/relayfloor"
+	FLOORARGS=(--conns "$WORKERS")
+else
+	go build -o "$T/modphp-migrate" "$REPO/cmd/modphp-migrate"
+fi
 
 # Document root: /a/b/c/hello.php, an .htaccess in a, a/b and a/b/c.
 W=$T/www
@@ -114,7 +122,7 @@ start_fpm "$T"
 STATUS=$(port)
 ${PROCS:+env GOMAXPROCS=$PROCS} "$T/modphp-migrate" shim --listen "${FADDR[shim]}" "${LISTENMODE[@]}" --pool "${FADDR[fpm]}" \
 	--fpm-config "$T/php-fpm.conf" ${INI:+--php-ini "$INI"} --status-listen "127.0.0.1:$STATUS" \
-	--log-level warn >"$T/shim.log" 2>&1 &
+	--log-level warn "${FLOORARGS[@]}" >"$T/shim.log" 2>&1 &
 PIDS+=($!)
 SHIMPID=$!
 
