@@ -126,7 +126,11 @@ type Client struct {
 	// allowed without KeepAlive.
 	MaxConns int
 
-	// Timeouts; zero means the Default* constant of the same name.
+	// Timeouts; zero means the Default* constant of the same name. On a
+	// kept connection a read or write deadline is moved only when less
+	// than 7/8 of its timeout remains, which spares a runtime timer update
+	// on nearly every request: a wait may end after 7/8 of ReadTimeout or
+	// WriteTimeout.
 	DialTimeout  time.Duration
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
@@ -173,6 +177,35 @@ type clientConn struct {
 	wbuf     []byte // request head and STDIN records
 	lastUsed time.Time
 	state    any // Request.ConnParams's
+
+	// The deadlines set on nc, zero for none or unknown.
+	rdl, wdl time.Time
+}
+
+// setDeadline makes *cur, the read or write deadline set with set, at
+// least 7/8 of timeout away from now, moving it to now+timeout only when
+// it is closer than that.
+func setDeadline(cur *time.Time, set func(time.Time) error, timeout time.Duration) {
+	d := time.Now().Add(timeout)
+	if !cur.IsZero() && !cur.Before(d.Add(-timeout/8)) {
+		return
+	}
+	if set(d) == nil {
+		*cur = d
+	} else {
+		*cur = time.Time{}
+	}
+}
+
+// clearDeadlines removes nc's deadlines if one has passed, so that a
+// probe of an idle connection does not fail on a deadline of its last
+// request.
+func (cc *clientConn) clearDeadlines() {
+	now := time.Now()
+	if !cc.rdl.IsZero() && cc.rdl.Before(now) || !cc.wdl.IsZero() && cc.wdl.Before(now) {
+		cc.nc.SetDeadline(time.Time{})
+		cc.rdl, cc.wdl = time.Time{}, time.Time{}
+	}
 }
 
 func (c *Client) timeout(v, def time.Duration) time.Duration {
@@ -367,7 +400,7 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 	ps = setContentLength(ps, n)
 	wrote := false
 	flush := func(b []byte) ([]byte, error) {
-		cc.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		setDeadline(&cc.wdl, cc.nc.SetWriteDeadline, writeTimeout)
 		k, err := cc.nc.Write(b)
 		wrote = wrote || k > 0
 		return b[:0], err
@@ -392,6 +425,8 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 
 	var bw *bodyWriter
 	if n > 0 {
+		// The body writer sets write deadlines of its own.
+		cc.wdl = time.Time{}
 		bw = &bodyWriter{nc: cc.nc, timeout: writeTimeout, done: make(chan struct{}), ended: make(chan struct{})}
 		go func() {
 			defer close(bw.done)
@@ -475,7 +510,7 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 			held = false
 		}
 		if !cc.rr.hasRecord() {
-			cc.nc.SetReadDeadline(time.Now().Add(readTimeout))
+			setDeadline(&cc.rdl, cc.nc.SetReadDeadline, readTimeout)
 		}
 		h, content, err := cc.rr.next()
 		if err != nil {
@@ -664,6 +699,7 @@ func (c *Client) get(ctx context.Context, forceDial, probe bool) (*clientConn, b
 			cc := c.idle[len(c.idle)-1]
 			c.idle = c.idle[:len(c.idle)-1]
 			c.mu.Unlock()
+			cc.clearDeadlines()
 			if time.Since(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && (!probe || connAlive(cc.nc)) {
 				c.mu.Lock()
 				c.stats.Reuses++
@@ -739,7 +775,6 @@ func (c *Client) put(cc *clientConn, reusable bool) {
 	defer c.mu.Unlock()
 	if reusable && !c.closed {
 		cc.lastUsed = time.Now()
-		cc.nc.SetDeadline(time.Time{})
 		c.idle = append(c.idle, cc)
 		if !c.reapArmed {
 			c.reapArmed = true

@@ -612,3 +612,40 @@ func TestClientConnParams(t *testing.T) {
 		}
 	}
 }
+
+// TestClientLazyDeadlines: a kept connection's deadline is moved only when
+// less than 7/8 of its timeout remains, and one that passed while the
+// connection was idle does not fail the liveness probe of the next
+// request, which reuses the connection.
+func TestClientLazyDeadlines(t *testing.T) {
+	var cur time.Time
+	sets := 0
+	set := func(time.Time) error { sets++; return nil }
+	setDeadline(&cur, set, 400*time.Millisecond)
+	setDeadline(&cur, set, 400*time.Millisecond)
+	if sets != 1 {
+		t.Errorf("two deadlines in a row: %d updates, want 1", sets)
+	}
+	time.Sleep(60 * time.Millisecond) // over 400ms/8
+	setDeadline(&cur, set, 400*time.Millisecond)
+	if sets != 2 {
+		t.Errorf("after 60 ms: %d updates, want 2", sets)
+	}
+
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) { io.WriteString(w, "ok") }))
+	cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 1, ReadTimeout: 20 * time.Millisecond, WriteTimeout: 20 * time.Millisecond}
+	t.Cleanup(func() { cl.Close() })
+	for i := range 2 {
+		if i == 1 {
+			time.Sleep(50 * time.Millisecond) // both deadlines pass
+		}
+		// No REQUEST_METHOD: the kept connection is probed before use.
+		var out bytes.Buffer
+		if _, err := cl.Do(context.Background(), &Request{}, &out); err != nil || out.String() != "ok" {
+			t.Fatalf("request %d: %q, %v", i, out.String(), err)
+		}
+	}
+	if s := cl.Stats(); s.Dials != 1 || s.Reuses != 1 {
+		t.Errorf("stats %+v, want 1 dial and 1 reuse", s)
+	}
+}

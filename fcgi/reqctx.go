@@ -23,10 +23,11 @@ type reqCtx struct {
 	closer io.Closer // closed at end unless released
 }
 
-func newReqCtx() *reqCtx {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	return &reqCtx{Context: ctx, cancel: cancel}
+// init makes x a new request's context.
+func (x *reqCtx) init() {
+	x.Context, x.cancel = context.WithCancelCause(context.Background())
 }
+
 
 // end cancels the context with cause and closes the registered closer.
 func (x *reqCtx) end(cause error) {

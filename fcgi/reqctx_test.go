@@ -38,7 +38,8 @@ func TestReqCtx(t *testing.T) {
 		}, 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			x, c := newReqCtx(), &closeCounter{}
+			x, c := new(reqCtx), &closeCounter{}
+			x.init()
 			if got := tc.run(x, c); got != tc.wantRelease {
 				t.Errorf("release() = %v, want %v", got, tc.wantRelease)
 			}

@@ -389,7 +389,11 @@ type serverReq struct {
 	ps       Params // decoded params, until the handler starts
 	pw       *io.PipeWriter
 	pr       *io.PipeReader
-	ctx      *reqCtx
+	ctx      reqCtx
+
+	// The handler's view of the request, allocated with it.
+	req ServerRequest
+	w   ResponseWriter
 }
 
 func (c *serverConn) closeIfIdle() {
@@ -519,7 +523,8 @@ func (c *serverConn) readLoop() error {
 				}
 				continue
 			}
-			nr := &serverReq{id: h.ID, keep: keep, role: role, params: paramsBuf[:0], ctx: newReqCtx()}
+			nr := &serverReq{id: h.ID, keep: keep, role: role, params: paramsBuf[:0]}
+			nr.ctx.init()
 			c.mu.Lock()
 			c.active = nr
 			c.mu.Unlock()
@@ -618,9 +623,11 @@ func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
 // start hands r to a handler goroutine.
 func (c *serverConn) start(r *serverReq, stdin io.Reader) {
 	r.started = true
-	req := &ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: r.ps, Stdin: stdin, ctx: r.ctx}
+	req := &r.req
+	*req = ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: r.ps, Stdin: stdin, ctx: &r.ctx}
 	r.ps = nil
-	w := &ResponseWriter{c: c, id: r.id}
+	w := &r.w
+	*w = ResponseWriter{c: c, id: r.id}
 	w.stderr.w = w
 	c.mu.Lock()
 	w.pending, c.spare = c.spare, nil
@@ -647,7 +654,8 @@ func (s *Server) dispatch(j handlerJob) {
 }
 
 // worker runs j, then further jobs until it has been idle for workerIdle
-// or the server closes.
+// (up to twice that: the timer is not reset for every job, which would
+// cost a runtime timer update per request) or the server closes.
 func (s *Server) worker(j handlerJob) {
 	done := s.doneChan()
 	t := time.NewTimer(workerIdle)
@@ -656,13 +664,29 @@ func (s *Server) worker(j handlerJob) {
 		j.c.finish(j)
 		j.c.handlers.Done()
 		j = handlerJob{}
-		t.Reset(workerIdle)
+		if !s.nextJob(&j, t, done) {
+			return
+		}
+	}
+}
+
+// nextJob waits for the next job into *j; false means none came within
+// a full period of t, or the server closed. A period of t in which the
+// worker ran jobs re-arms it.
+func (s *Server) nextJob(j *handlerJob, t *time.Timer, done <-chan struct{}) bool {
+	busy := true // a job ran since t was armed
+	for {
 		select {
-		case j = <-s.jobs:
+		case *j = <-s.jobs:
+			return true
 		case <-t.C:
-			return
+			if !busy {
+				return false
+			}
+			busy = false
+			t.Reset(workerIdle)
 		case <-done:
-			return
+			return false
 		}
 	}
 }
