@@ -28,7 +28,6 @@ func (x *reqCtx) init() {
 	x.Context, x.cancel = context.WithCancelCause(context.Background())
 }
 
-
 // end cancels the context with cause and closes the registered closer.
 func (x *reqCtx) end(cause error) {
 	x.cancel(cause)
@@ -73,7 +72,7 @@ type endHook interface {
 
 // doneCloser closes a connection when a context ends: see afterDone.
 type doneCloser struct {
-	hook endHook      // ctx's own hook, or
+	hook endHook     // ctx's own hook, or
 	stop func() bool // context.AfterFunc's
 }
 
