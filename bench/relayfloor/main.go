@@ -26,7 +26,8 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/shim"
 )
 
 func main() {
@@ -59,11 +60,19 @@ func run(args []string) error {
 	if listen == "" || pool == "" {
 		return errors.New("usage: relayfloor shim --listen ADDR --pool ADDR [--conns N]")
 	}
-	l, err := listenOn(listen)
+	la, err := shim.ParseAddr(listen)
 	if err != nil {
 		return err
 	}
-	r := newRelay(pool, conns)
+	pa, err := shim.ParseAddr(pool)
+	if err != nil {
+		return err
+	}
+	l, err := shim.Listen(la, 0o666)
+	if err != nil {
+		return err
+	}
+	r := newRelay(pa, conns)
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -71,34 +80,6 @@ func run(args []string) error {
 		}
 		go r.serve(c)
 	}
-}
-
-// network splits unix:/path or host:port into net.Dial's arguments.
-func network(addr string) (string, string) {
-	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
-		return "unix", p
-	}
-	return "tcp", addr
-}
-
-// listenOn listens on addr; a Unix socket is replaced if present and made
-// writable for Apache's user.
-func listenOn(addr string) (net.Listener, error) {
-	nw, a := network(addr)
-	if nw == "unix" {
-		os.Remove(a)
-	}
-	l, err := net.Listen(nw, a)
-	if err != nil {
-		return nil, err
-	}
-	if nw == "unix" {
-		if err := os.Chmod(a, 0o666); err != nil {
-			l.Close()
-			return nil, err
-		}
-	}
-	return l, nil
 }
 
 // relay holds the kept php-fpm connections: at most cap(slots) in use, an
@@ -115,9 +96,8 @@ type backend struct {
 	br *bufio.Reader
 }
 
-func newRelay(pool string, conns int) *relay {
-	nw, a := network(pool)
-	return &relay{nw: nw, addr: a, slots: make(chan struct{}, conns), idle: make(chan *backend, conns)}
+func newRelay(pool shim.Addr, conns int) *relay {
+	return &relay{nw: pool.Network, addr: pool.Address, slots: make(chan struct{}, conns), idle: make(chan *backend, conns)}
 }
 
 // take waits for a slot and returns an idle connection, or nil.

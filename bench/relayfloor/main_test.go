@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/modphp-migrate/modphp-migrate/fcgi"
+	"github.com/modphp-migrate/modphp-migrate/shim"
 )
 
 // TestRelay: requests from Apache reach the backend
@@ -35,12 +36,12 @@ func TestRelay(t *testing.T) {
 	go srv.Serve(countingListener{bl, &conns})
 	t.Cleanup(func() { srv.Close() })
 
-	l, err := listenOn("unix:" + front)
+	l, err := shim.Listen(shim.Addr{Network: "unix", Address: front}, 0o666)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	r := newRelay("unix:"+backend, 2)
+	r := newRelay(shim.Addr{Network: "unix", Address: backend}, 2)
 	go func() {
 		for {
 			c, err := l.Accept()
