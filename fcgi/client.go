@@ -197,11 +197,10 @@ func setDeadline(cur *time.Time, set func(time.Time) error, timeout time.Duratio
 	}
 }
 
-// clearDeadlines removes nc's deadlines if one has passed, so that a
-// probe of an idle connection does not fail on a deadline of its last
+// clearDeadlines removes nc's deadlines if one has passed by now, so that
+// a probe of an idle connection does not fail on a deadline of its last
 // request.
-func (cc *clientConn) clearDeadlines() {
-	now := time.Now()
+func (cc *clientConn) clearDeadlines(now time.Time) {
 	if !cc.rdl.IsZero() && cc.rdl.Before(now) || !cc.wdl.IsZero() && cc.wdl.Before(now) {
 		cc.nc.SetDeadline(time.Time{})
 		cc.rdl, cc.wdl = time.Time{}, time.Time{}
@@ -699,8 +698,9 @@ func (c *Client) get(ctx context.Context, forceDial, probe bool) (*clientConn, b
 			cc := c.idle[len(c.idle)-1]
 			c.idle = c.idle[:len(c.idle)-1]
 			c.mu.Unlock()
-			cc.clearDeadlines()
-			if time.Since(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && (!probe || connAlive(cc.nc)) {
+			now := time.Now()
+			cc.clearDeadlines(now)
+			if now.Sub(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && (!probe || connAlive(cc.nc)) {
 				c.mu.Lock()
 				c.stats.Reuses++
 				c.stats.Requests++
