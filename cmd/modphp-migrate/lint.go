@@ -200,7 +200,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "json":
 		werr = writeJSON(stdout, diags)
 	case "sarif":
-		werr = writeSARIF(stdout, diags)
+		werr = writeSARIF(stdout, diags, f.root)
 	case "github":
 		werr = writeGitHub(stdout, diags)
 	default:
