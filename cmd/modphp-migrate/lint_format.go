@@ -321,9 +321,9 @@ func sarifLoc(p parser.Pos, endLine int) sarifPhysical {
 	return ph
 }
 
-// writeSARIF prints a SARIF 2.1.0 log with every rule in the driver. root
-// is lint's --root, which fingerprints are relative to.
-func writeSARIF(w io.Writer, diags []rules.Diagnostic, root string) error {
+// writeSARIF prints a SARIF 2.1.0 log with every rule in the driver; fps
+// are the findings' fingerprints (see fingerprints).
+func writeSARIF(w io.Writer, diags []rules.Diagnostic, fps []string) error {
 	all := rules.All()
 	index := map[string]int{}
 	driver := sarifDriver{Name: "modphp-migrate", InformationURI: "https://github.com/modphp-migrate/modphp-migrate", Version: lintVersion, Rules: []sarifRule{}}
@@ -340,7 +340,6 @@ func writeSARIF(w io.Writer, diags []rules.Diagnostic, root string) error {
 		})
 	}
 	results := make([]sarifResult, 0, len(diags))
-	fps := fingerprints(diags, root)
 	lines := &lineCache{}
 	for i, d := range diags {
 		res := sarifResult{RuleID: d.Code, RuleIndex: index[d.Code], Level: sarifLevel(d.Severity),
