@@ -50,7 +50,7 @@ func runEngineOff(p *Pass) {
 		}
 		switch {
 		case e.Today:
-			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, Related: includeChain(n),
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, FixReplaces: true, Related: includeChain(n),
 				Message: n.Name + " engine off stops PHP only under mod_php: php-fpm will run the scripts " + where + "; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
 		default:
 			for _, g := range conf.PHPGuards(n) {

@@ -53,7 +53,7 @@ func runFcgidPHPChildren(p *Pass) {
 			if name != "PHP_FCGI_CHILDREN" || childrenZero(val) {
 				continue
 			}
-			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: includeChain(n), Fix: n.Name + " PHP_FCGI_CHILDREN 0\n",
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: includeChain(n), Fix: n.Name + " PHP_FCGI_CHILDREN 0\n", FixReplaces: true,
 				Message: "PHP_FCGI_CHILDREN " + val + ": " + fcgidChildrenWhy + "; set it to 0 and let FcgidMaxProcesses decide the process count"})
 		default:
 			script := strings.Fields(n.Args[0])

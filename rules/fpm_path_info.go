@@ -71,7 +71,7 @@ func runFPMPathInfo(p *Pass) {
 		if len(pl.LimitExtensions) > 0 {
 			what = "allows " + strings.Join(relaxed, " ")
 		}
-		p.Report(Diagnostic{Pos: setting.Pos, Related: rel, Fix: "security.limit_extensions = .php\n",
+		p.Report(Diagnostic{Pos: setting.Pos, Related: rel, Fix: "security.limit_extensions = .php\n", FixReplaces: setting.Pos.Line > 0,
 			Message: "security.limit_extensions of pool " + pl.Name + " " + what + " while cgi.fix_pathinfo is 1 (" + fixWhere + "): /uploads/x.jpg/y.php runs the uploaded x.jpg as PHP; list only .php (and the PHP extensions in use), and set cgi.fix_pathinfo=0 if no application needs PATH_INFO"})
 	}
 	if !p.Options.NoPermissions {

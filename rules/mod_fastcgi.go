@@ -37,7 +37,7 @@ func runModFastCGI(p *Pass) {
 		case "fastcgiexternalserver":
 			fix := fastcgiEquivalent(n.Args)
 			msg := fastcgiWhy + ": use mod_proxy_fcgi instead: " + oneLine(fix)
-			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: includeChain(n), Fix: fix, Message: msg})
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: includeChain(n), Fix: fix, FixReplaces: true, Message: msg})
 		case "fastcgiserver":
 			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: includeChain(n),
 				Fix:     "; php-fpm pool instead of FastCgiServer\n[site]\nlisten = /run/php/site.sock\npm = dynamic\npm.max_children = 10\n\n<FilesMatch \"\\.php$\">\n    SetHandler \"proxy:unix:/run/php/site.sock|fcgi://localhost\"\n</FilesMatch>\n",

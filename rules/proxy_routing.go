@@ -225,7 +225,7 @@ func runProxyRouting(p *Pass) {
 		// 1. The pattern.
 		if r.backref && !r.inFiles {
 			if what := r.patternProblem(); what != "" {
-				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
+				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, FixReplaces: true, Related: includeChain(n),
 					Message: fmt.Sprintf("%s %s: php-fpm is handed paths that need not exist, and with cgi.fix_pathinfo=1 and a relaxed security.limit_extensions /uploads/evil.jpg/x.php runs the upload as PHP; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)", n.Name, what)})
 			}
 		}
@@ -233,7 +233,7 @@ func runProxyRouting(p *Pass) {
 		if r.dest != "" && r.dest != "/" {
 			if rel := bypassed(p, r); len(rel) > 0 {
 				rel = append(rel, includeChain(n)...)
-				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: rel,
+				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, FixReplaces: true, Related: rel,
 					Message: fmt.Sprintf("%s bypasses %d access %s under %s: for the URLs it proxies Apache reads no .htaccess and applies no <Directory> or <Files>, so those PHP files answer 200 where they were denied; route PHP by existing file with SetHandler instead (see fix)",
 						n.Name, countRules(rel), plural(countRules(rel), "rule", "rules"), r.dest)})
 			}
@@ -249,7 +249,7 @@ func runProxyRouting(p *Pass) {
 			// comparison meaningless.
 			templated := strings.ContainsAny(root+r.dest+r.handler, "{}")
 			if root != "" && root != "/" && !templated && !conf.Under(r.dest, root) && !underAlias(p.state.model(cfg).Aliases(), r.dest) {
-				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
+				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, FixReplaces: true, Related: includeChain(n),
 					Message: fmt.Sprintf("%s sends PHP to %s but the DocumentRoot is %s: php-fpm runs files Apache does not serve, and no .htaccess or <Directory> of the served tree applies; point it at the DocumentRoot, or better route by existing file with SetHandler (see fix)", n.Name, r.dest, root)})
 			}
 		}

@@ -99,6 +99,10 @@ type Diagnostic struct {
 	Related []Related
 	// Fix is optional replacement configuration text.
 	Fix string
+	// FixReplaces is true when Fix replaces the finding's own lines (Pos.Line
+	// through EndLine of Pos.File). When false, Fix belongs elsewhere (a
+	// php-fpm pool, .user.ini, shell commands), as the message says.
+	FixReplaces bool
 }
 
 // Options tune a run.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/lintconfig"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules"
 )
@@ -38,6 +39,10 @@ type lintFlags struct {
 	maxExamples           int
 	httpdVersion          string
 	fpmConfig             string
+	config                string
+	baseline              string
+	writeBaseline         string
+	severity              map[string]rules.Severity // from the configuration file
 }
 
 func newLintFlags() (*pflag.FlagSet, *lintFlags) {
@@ -57,6 +62,9 @@ func newLintFlags() (*pflag.FlagSet, *lintFlags) {
 	fs.IntVar(&f.maxExamples, "max-examples", 5, "example paths listed per aggregated finding")
 	fs.StringVar(&f.httpdVersion, "httpd-version", parser.DefaultVersion, "httpd `version` <IfVersion> is evaluated against")
 	fs.StringVar(&f.fpmConfig, "fpm-config", "", "php-fpm.conf to compare with (`PATH`, or none); default: /etc/php/*/fpm/php-fpm.conf beside the tree, under --root when given")
+	fs.StringVar(&f.config, "config", "", "configuration `FILE` (or none); default: "+lintconfig.FileName+" in the first path's directory or the nearest one above it")
+	fs.StringVar(&f.baseline, "baseline", "", "report only findings not recorded in `FILE` (see --write-baseline)")
+	fs.StringVar(&f.writeBaseline, "write-baseline", "", "record today's findings in `FILE`, print nothing and exit 0")
 	return fs, f
 }
 
@@ -71,6 +79,12 @@ tree (its apache2.conf, httpd.conf or conf/httpd.conf, the Includes, and the
 .htaccess files under every DocumentRoot). A FILE is linted on its own, as a
 pre-commit hook sees it: a file named .htaccess (or --access-file-name) in
 .htaccess context, any other file as server configuration.
+
+Settings may also come from a .modphp-migrate.yaml in the first path's
+directory or the nearest one above it (keys enable, disable, fail-on,
+severity, access-file-name, root; see docs/lint.md); flags override it.
+To adopt lint on a large tree, --write-baseline FILE records today's
+findings, and --baseline FILE then reports only new ones.
 
 flags:
 `)
@@ -90,6 +104,12 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		}
 		return lintUsageError(stderr, err)
+	}
+	if err := applyConfig(flags, f); err != nil {
+		return lintUsageError(stderr, err)
+	}
+	if f.baseline != "" && f.writeBaseline != "" {
+		return lintUsageError(stderr, fmt.Errorf("--baseline and --write-baseline exclude each other"))
 	}
 	failOn, err := rules.ParseSeverity(f.failOn)
 	if err != nil {
@@ -193,6 +213,16 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		relativize(diags)
 	}
 	diags = rules.Sort(diags)
+	applySeverities(diags, f.severity)
+	fps := fingerprints(diags, f.root)
+	if f.writeBaseline != "" {
+		return lintWriteBaseline(f.writeBaseline, diags, fps, failed, stderr)
+	}
+	if f.baseline != "" {
+		if diags, fps, err = filterBaseline(f.baseline, diags, fps, stderr); err != nil {
+			return lintUsageError(stderr, fmt.Errorf("--baseline: %w", err))
+		}
+	}
 
 	color := useColor(f.color, stdout)
 	var werr error
@@ -200,7 +230,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "json":
 		werr = writeJSON(stdout, diags)
 	case "sarif":
-		werr = writeSARIF(stdout, diags)
+		werr = writeSARIF(stdout, diags, fps)
 	case "github":
 		werr = writeGitHub(stdout, diags)
 	default:

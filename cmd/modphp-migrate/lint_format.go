@@ -249,6 +249,7 @@ type sarifRule struct {
 	HelpURI              string         `json:"helpUri"`
 	Help                 sarifText      `json:"help"`
 	DefaultConfiguration sarifRuleLevel `json:"defaultConfiguration"`
+	Properties           sarifRuleProps `json:"properties"`
 }
 
 type sarifRuleLevel struct {
@@ -256,12 +257,14 @@ type sarifRuleLevel struct {
 }
 
 type sarifResult struct {
-	RuleID           string          `json:"ruleId"`
-	RuleIndex        int             `json:"ruleIndex"`
-	Level            string          `json:"level"`
-	Message          sarifText       `json:"message"`
-	Locations        []sarifLocation `json:"locations"`
-	RelatedLocations []sarifLocation `json:"relatedLocations,omitempty"`
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	RelatedLocations    []sarifLocation   `json:"relatedLocations,omitempty"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Fixes               []sarifFix        `json:"fixes,omitempty"`
 }
 
 type sarifLocation struct {
@@ -304,20 +307,23 @@ func sarifURI(p string) string {
 	return (&url.URL{Path: filepath.ToSlash(p)}).String()
 }
 
-// sarifLoc builds a location. GitHub code scanning wants a start line on
-// every result, so a finding about a whole file or directory (line 0) is
-// placed on line 1.
+// sarifLoc builds a location. A finding about a whole file or directory
+// (line 0) has no region.
 func sarifLoc(p parser.Pos, endLine int) sarifPhysical {
 	ph := sarifPhysical{ArtifactLocation: sarifArtifact{URI: sarifURI(p.File)}}
-	ph.Region = &sarifRegion{StartLine: max(p.Line, 1), StartColumn: p.Col}
+	if p.Line == 0 {
+		return ph
+	}
+	ph.Region = &sarifRegion{StartLine: p.Line, StartColumn: p.Col}
 	if endLine > p.Line && p.Line > 0 {
 		ph.Region.EndLine = endLine
 	}
 	return ph
 }
 
-// writeSARIF prints a SARIF 2.1.0 log with every rule in the driver.
-func writeSARIF(w io.Writer, diags []rules.Diagnostic) error {
+// writeSARIF prints a SARIF 2.1.0 log with every rule in the driver; fps
+// are the findings' fingerprints (see fingerprints).
+func writeSARIF(w io.Writer, diags []rules.Diagnostic, fps []string) error {
 	all := rules.All()
 	index := map[string]int{}
 	driver := sarifDriver{Name: "modphp-migrate", InformationURI: "https://github.com/modphp-migrate/modphp-migrate", Version: lintVersion, Rules: []sarifRule{}}
@@ -328,15 +334,19 @@ func writeSARIF(w io.Writer, diags []rules.Diagnostic) error {
 			ShortDescription:     sarifText{Text: r.Title},
 			FullDescription:      sarifText{Text: r.Summary()},
 			HelpURI:              docsURL(r.Code),
-			Help:                 sarifText{Text: rules.Explain(r), Markdown: rules.Markdown(r)},
+			Help:                 sarifText{Text: rules.Explain(r), Markdown: rules.HelpMarkdown(r)},
 			DefaultConfiguration: sarifRuleLevel{Level: sarifLevel(r.Severity)},
+			Properties:           sarifRuleProps{SecuritySeverity: securitySeverity(r.Severity)},
 		})
 	}
 	results := make([]sarifResult, 0, len(diags))
-	for _, d := range diags {
+	lines := &lineCache{}
+	for i, d := range diags {
 		res := sarifResult{RuleID: d.Code, RuleIndex: index[d.Code], Level: sarifLevel(d.Severity),
-			Message:   sarifText{Text: d.Message},
-			Locations: []sarifLocation{{PhysicalLocation: sarifLoc(d.Pos, d.EndLine)}}}
+			Message:             sarifText{Text: sarifMessage(d)},
+			Locations:           []sarifLocation{{PhysicalLocation: sarifLoc(d.Pos, d.EndLine)}},
+			PartialFingerprints: map[string]string{fingerprintKey: fps[i]},
+			Fixes:               sarifFixes(d, lines)}
 		for i, r := range d.Related {
 			id := i + 1
 			res.RelatedLocations = append(res.RelatedLocations, sarifLocation{ID: &id, PhysicalLocation: sarifLoc(r.Pos, 0), Message: &sarifText{Text: r.Message}})
