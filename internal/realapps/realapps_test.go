@@ -37,7 +37,7 @@ func TestRealApps(t *testing.T) {
 	shim := realapps.Start(t, realapps.Shim, bin, realapps.Apps)
 	direct := realapps.Start(t, realapps.FPM, "", realapps.Apps)
 
-	var diffs []string
+	var diffs, bodies []string
 	order := slices.Clone(realapps.Apps)
 	for round := 1; round <= 2; round++ {
 		for _, app := range order {
@@ -49,7 +49,11 @@ func TestRealApps(t *testing.T) {
 						t.Errorf("%s: mod_php answered %v, want %d: the harness no longer serves %s as its package does", r, ref, r.Want, app.Package)
 					}
 					logged := len(shim.Shim.LogText())
-					if got := shim.Do(t, r); !got.Same(ref) {
+					got := shim.Do(t, r)
+					if got.Same(ref) && got != ref && round == 1 {
+						bodies = append(bodies, fmt.Sprintf("%s: shim %v, mod_php %v", r, got, ref))
+					}
+					if !got.Same(ref) {
 						log := strings.TrimSpace(shim.Shim.LogText()[logged:])
 						if isKnown(app, log) {
 							known = append(known, fmt.Sprintf("%s: shim %v, mod_php %v", r, got, ref))
@@ -72,6 +76,9 @@ func TestRealApps(t *testing.T) {
 		slices.Reverse(order)
 	}
 	reportDirect(t, diffs)
+	if len(bodies) > 0 {
+		t.Logf("the shim answers with mod_php's status but another error body on %d requests (not a failure):\n\t%s", len(bodies), strings.Join(bodies, "\n\t"))
+	}
 }
 
 // isKnown reports whether the shim's log for a request that differed from
