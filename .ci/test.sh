@@ -11,11 +11,33 @@ command -v apache2 >/dev/null 2>&1 || [ -x /usr/sbin/apache2 ] || need+=(apache2
 [ -e /usr/lib/apache2/modules/libphp8.2.so ] || ls /usr/lib/apache2/modules/libphp*.so >/dev/null 2>&1 || need+=(libapache2-mod-php)
 ls /usr/sbin/php-fpm* >/dev/null 2>&1 || need+=(php-fpm)
 command -v php >/dev/null 2>&1 || need+=(php-cli)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
+# PHP applications from their Debian packages, served by internal/realapps
+# (TestRealApps) with the Apache configuration they ship.
+apps=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in dokuwiki adminer phpmyadmin; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$' || apps+=("$p")
+  done
+fi
+if [ ${#need[@]} -gt 0 ] || [ ${#apps[@]} -gt 0 ]; then
+  echo "installing: ${need[*]} ${apps[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  if [ ${#need[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+  if [ ${#apps[@]} -gt 0 ]; then
+    # The tests include each application's Apache configuration in their
+    # own ServerRoot: leave the system's Apache alone, and configure no
+    # database (phpMyAdmin's login page needs none).
+    $SUDO debconf-set-selections <<'EOF'
+dokuwiki dokuwiki/system/configure-webserver multiselect
+dokuwiki dokuwiki/system/restart-webserver boolean false
+phpmyadmin phpmyadmin/reconfigure-webserver multiselect
+phpmyadmin phpmyadmin/dbconfig-install boolean false
+EOF
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apps[@]}" >/dev/null
+  fi
 fi
 
 echo "== go vet"

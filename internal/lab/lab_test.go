@@ -71,3 +71,25 @@ func TestStartApache(t *testing.T) {
 		t.Errorf("placeholders not replaced:\n%s", conf)
 	}
 }
+
+func TestStartShim(t *testing.T) {
+	f := lab.StartFPM(t, lab.FPMConfig{
+		Scripts: map[string]string{"hello.php": `<?php echo "hello via ", PHP_SAPI, "\n";`},
+	})
+	s := lab.StartShim(t, lab.BuildCommand(t), lab.ShimSocket(t), "--pool", "unix:"+f.Addr, "--fpm-config", f.ConfPath)
+	var out strings.Builder
+	c := &fcgi.Client{Network: "unix", Addr: s.Sock}
+	_, err := c.Do(context.Background(), &fcgi.Request{Params: fcgi.Params{
+		{Name: "SCRIPT_FILENAME", Value: f.Script("hello.php")}, {Name: "REQUEST_METHOD", Value: "GET"},
+		{Name: "DOCUMENT_ROOT", Value: f.DocRoot},
+	}}, &out)
+	if err != nil {
+		t.Fatalf("request through the shim: %v\nshim log:\n%s", err, s.LogText())
+	}
+	if want := "hello via fpm-fcgi\n"; !strings.HasSuffix(out.String(), "\r\n\r\n"+want) {
+		t.Errorf("response %q, want a body %q", out.String(), want)
+	}
+	if log := s.LogText(); !strings.Contains(log, "msg=listening addr=unix:"+s.Sock) {
+		t.Errorf("shim log lacks its listening line:\n%s", log)
+	}
+}
