@@ -330,9 +330,34 @@ func cloneNodes(ns []*Node, parent *Node) []*Node {
 // access file (access == true) or a fragment of server configuration. With
 // no server around it, <IfModule> is true for every module except PHP
 // modules, which are PHP 8's mod_php today (only mod_php.c and php_module
-// match) and absent after mod_php. Include is not followed.
+// match) and absent after mod_php. Include is not followed; the envvars of
+// the server tree a fragment lies in is read (treeEnvvars).
 func LoadSingle(path string, access bool, opt LoadOptions) (*Result, error) {
 	return loadSingle(path, access, opt, newParseCache())
+}
+
+// treeEnvvars returns Debian's envvars of the server tree a configuration
+// fragment lies in (sites-enabled/x.conf of /etc/apache2): the envvars
+// beside the main file found in the fragment's directory or one of its
+// ancestors, "" when there is none. The fragment's ${APACHE_LOG_DIR} and
+// the like are then known as apache2ctl would define them.
+func treeEnvvars(fragment string) string {
+	dir, err := filepath.Abs(filepath.Dir(fragment))
+	if err != nil {
+		return ""
+	}
+	for {
+		for _, n := range mainNames[:2] {
+			if st, err := os.Stat(filepath.Join(dir, n)); err == nil && st.Mode().IsRegular() {
+				return filepath.Join(dir, "envvars")
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }
 
 // LoadSingleBytes is LoadSingle for content that was not read from path,
@@ -364,6 +389,9 @@ func loadSingle(path string, access bool, opt LoadOptions, cache *parseCache) (*
 			l.evalAccess(f)
 			l.cfg.Access = []*AccessFile{{File: f, Dir: filepath.Dir(path)}}
 		} else {
+			if env := treeEnvvars(path); env != "" {
+				l.readEnvvars(env)
+			}
 			l.cfg.Main = f
 			l.chain = []string{path}
 			l.evalNodes(f.Nodes)

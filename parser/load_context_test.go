@@ -51,3 +51,27 @@ func TestLoadSingleBytes(t *testing.T) {
 		t.Error("both views share one parsed file")
 	}
 }
+
+// TestLoadSingleTreeEnvvars: a fragment inside a Debian tree sees the
+// variables of the tree's envvars; a fragment elsewhere does not.
+func TestLoadSingleTreeEnvvars(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf":                   "ServerName x\n",
+		"etc/apache2/envvars":                        "export APACHE_LOG_DIR=/var/log/apache2$SUFFIX\n",
+		"etc/apache2/sites-enabled/000-default.conf": "ErrorLog ${APACHE_LOG_DIR}/error.log\n",
+		"elsewhere/site.conf":                        "ErrorLog ${APACHE_LOG_DIR}/error.log\n",
+	})
+	for name, want := range map[string]string{
+		"etc/apache2/sites-enabled/000-default.conf": "/var/log/apache2/error.log",
+		"elsewhere/site.conf":                        "${APACHE_LOG_DIR}/error.log",
+	} {
+		res, err := LoadSingle(dir+"/"+name, false, LoadOptions{Env: func(string) (string, bool) { return "", false }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := res.Today.Main.Nodes[0]
+		if len(n.Args) != 1 || n.Args[0] != want {
+			t.Errorf("%s: ErrorLog args %q, want %q", name, n.Args, want)
+		}
+	}
+}
