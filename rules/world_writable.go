@@ -21,7 +21,7 @@ import (
 // serve PHP.
 var worldWritable = register(&Rule{
 	Code:     "MPM1003",
-	Title:    "world-writable files under a php tree",
+	Title:    "world-writable files under a PHP tree",
 	Severity: Error,
 	NeedsFS:  true,
 	Doc: Doc{
