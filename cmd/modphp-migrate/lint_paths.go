@@ -77,9 +77,7 @@ func lintPaths(ctx context.Context, paths []string, in lintInput) lintResult {
 		if err != nil {
 			return loadFailure(ctx, p, err)
 		}
-		if res.Today != nil {
-			r.files += len(res.Today.Files) + len(res.Today.Access)
-		}
+		r.files += filesRead(res.Today)
 		in.prog.phase("checking " + p)
 		popt := *in.opt
 		if p == stdinPath {
@@ -179,4 +177,20 @@ func loadStdin(in lintInput) (*parser.Result, string, error) {
 	access := rules.IsAccessFileName(filepath.Base(name), in.flags.accessNames)
 	res, err := parser.LoadSingleBytes(name, data, access, in.lopt)
 	return res, "", err
+}
+
+// filesRead counts the configuration and access files of a load, each
+// once (a single .htaccess is both the file read and its access file).
+func filesRead(c *parser.Config) int {
+	if c == nil {
+		return 0
+	}
+	seen := make(map[string]bool, len(c.Files)+len(c.Access))
+	for _, f := range c.Files {
+		seen[f.Path] = true
+	}
+	for _, a := range c.Access {
+		seen[a.File.Path] = true
+	}
+	return len(seen)
 }
