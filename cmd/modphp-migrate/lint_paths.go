@@ -72,13 +72,13 @@ func lintPaths(ctx context.Context, paths []string, in lintInput) lintResult {
 		if ctx.Err() != nil {
 			return lintResult{code: exitInterrupted, err: errors.New("interrupted")}
 		}
-		in.prog.phase("reading " + p)
+		in.prog.phase(phaseReading, p)
 		res, tree, err := loadPath(ctx, p, in)
 		if err != nil {
 			return loadFailure(ctx, p, err)
 		}
 		r.files += filesRead(res.Today)
-		in.prog.phase("checking " + p)
+		in.prog.phase(phaseChecking, p)
 		popt := *in.opt
 		if p == stdinPath {
 			popt.NoPermissions = true // nothing on disk to walk

@@ -30,7 +30,8 @@ func isTerminal(w io.Writer) bool {
 // when the next one is drawn).
 type progress struct {
 	mu     sync.Mutex
-	what   string
+	kind   string // phaseReading or phaseChecking
+	path   string
 	w      io.Writer
 	fd     int
 	load   *parser.Progress
@@ -91,17 +92,24 @@ func (p *progress) loop() {
 	}
 }
 
-// phase names what lint does now ("reading /etc/apache2").
-func (p *progress) phase(what string) {
+// The phases of a lint run the progress line names.
+const (
+	phaseReading  = "reading"  // loading a tree: files read, directories searched
+	phaseChecking = "checking" // running the rules: paths the permission walk checked
+)
+
+// phase says what lint does now, and to which path.
+func (p *progress) phase(kind, path string) {
 	p.mu.Lock()
-	p.what = what
+	p.kind, p.path = kind, path
 	p.mu.Unlock()
 }
 
-// line is the status line (without width limit); p.mu is held.
+// line is the status line (without width limit) with the counts of the
+// current phase; p.mu is held.
 func (p *progress) line() string {
 	var counts []string
-	if p.load != nil {
+	if p.load != nil && p.kind == phaseReading {
 		if n := p.load.Files.Load(); n > 0 {
 			counts = append(counts, fmt.Sprintf("%d %s read", n, plural(int(n), "file", "files")))
 		}
@@ -109,12 +117,12 @@ func (p *progress) line() string {
 			counts = append(counts, fmt.Sprintf("%d %s searched for .htaccess", n, plural(int(n), "directory", "directories")))
 		}
 	}
-	if p.walked != nil {
+	if p.walked != nil && p.kind == phaseChecking {
 		if n := p.walked.Load(); n > 0 {
 			counts = append(counts, fmt.Sprintf("%d %s checked for permissions", n, plural(int(n), "path", "paths")))
 		}
 	}
-	s := "modphp-migrate: " + p.what
+	s := "modphp-migrate: " + p.kind + " " + p.path
 	if len(counts) > 0 {
 		s += " (" + strings.Join(counts, ", ") + ")"
 	}

@@ -64,7 +64,7 @@ func TestIsTerminal(t *testing.T) {
 func TestProgressLine(t *testing.T) {
 	load := &parser.Progress{}
 	walked := &atomic.Int64{}
-	p := &progress{load: load, walked: walked, what: "reading /etc/apache2"}
+	p := &progress{load: load, walked: walked, kind: phaseReading, path: "/etc/apache2"}
 	if got, want := p.line(), "modphp-migrate: reading /etc/apache2"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
@@ -73,9 +73,12 @@ func TestProgressLine(t *testing.T) {
 	if got, want := p.line(), "modphp-migrate: reading /etc/apache2 (1 file read, 250 directories searched for .htaccess)"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
-	p.what = "checking /etc/apache2"
+	p.kind = phaseChecking
+	if got, want := p.line(), "modphp-migrate: checking /etc/apache2"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
 	walked.Store(12345)
-	if got, want := p.line(), "modphp-migrate: checking /etc/apache2 (1 file read, 250 directories searched for .htaccess, 12345 paths checked for permissions)"; got != want {
+	if got, want := p.line(), "modphp-migrate: checking /etc/apache2 (12345 paths checked for permissions)"; got != want {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 }
@@ -110,7 +113,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	load := &parser.Progress{}
 	load.Files.Store(10000)
 	p := startProgress(pty, load, nil)
-	p.phase("reading /srv/copies/www1.example.com/etc/apache2")
+	p.phase(phaseReading, "/srv/copies/www1.example.com/etc/apache2")
 	got := make(chan string, 1)
 	go func() {
 		var b strings.Builder
