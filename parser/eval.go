@@ -79,6 +79,9 @@ func (l *loader) includeFile(path string, from *Node) *File {
 		l.diag(pos, SevError, "include", "Exceeded maximum include depth of %d, There appears to be a recursion.", maxIncludeDepth)
 		return nil
 	}
+	if l.cache.ctx.Err() != nil {
+		return nil // the load was given up; loadView returns the error
+	}
 	f, diags, err := l.cache.get(path, false)
 	if err != nil {
 		l.diag(pos, SevError, "io", "%s", openError(path, err))

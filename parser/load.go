@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,9 +35,21 @@ type LoadOptions struct {
 	AccessFileNames []string
 	// NoAccessFiles skips the discovery of .htaccess files.
 	NoAccessFiles bool
+	// Progress, when set, counts what the load has done so far, for a
+	// progress display.
+	Progress *Progress
 	// Env supplies variables for ${VAR} after Define (nil = the process
 	// environment). Debian's envvars beside apache2.conf is read first.
 	Env func(string) (string, bool)
+}
+
+// Progress counts the work of a load as it goes; every field may be read
+// while the load runs.
+type Progress struct {
+	// Files is the number of configuration and access files read.
+	Files atomic.Int64
+	// Dirs is the number of directories searched for access files.
+	Dirs atomic.Int64
 }
 
 // Result holds the same tree loaded in both views.
@@ -75,7 +88,15 @@ func FindMain(path string) (string, error) {
 // main configuration file, in both views. Problems in the configuration
 // become Diagnostics; the error is only for a path that cannot be used.
 func Load(path string, opt LoadOptions) (*Result, error) {
+	return LoadContext(context.Background(), path, opt)
+}
+
+// LoadContext is Load, given up when ctx is done: reading, Include
+// expansion and the .htaccess discovery stop at the next file or
+// directory, and the error is ctx's.
+func LoadContext(ctx context.Context, path string, opt LoadOptions) (*Result, error) {
 	cache := newParseCache()
+	cache.ctx, cache.progress = ctx, opt.Progress
 	cache.pristine = true
 	// The views share parsed files and directory listings and are
 	// evaluated concurrently.
@@ -110,6 +131,9 @@ func loadView(path string, view View, opt LoadOptions, cache *parseCache) (*Conf
 	l.readEnvvars(filepath.Join(filepath.Dir(main), "envvars"))
 	l.cfg.Main = l.includeFile(main, nil)
 	l.finish()
+	if err := l.cache.ctx.Err(); err != nil {
+		return nil, fmt.Errorf("loading %s: %w", path, err)
+	}
 	return l.cfg, nil
 }
 
@@ -154,6 +178,8 @@ func (l *loader) httpdPath(host string) string {
 // hands out copies; otherwise the first user gets the parsed nodes
 // themselves and a file read again (included twice) is parsed again.
 type parseCache struct {
+	ctx      context.Context // the load gives up when it is done
+	progress *Progress       // nil: not counted
 	mu       sync.Mutex
 	files    map[string]*parsed
 	pristine bool
@@ -168,7 +194,9 @@ type parsed struct {
 	used  bool // handed out (when not pristine)
 }
 
-func newParseCache() *parseCache { return &parseCache{files: map[string]*parsed{}} }
+func newParseCache() *parseCache {
+	return &parseCache{ctx: context.Background(), files: map[string]*parsed{}}
+}
 
 func (c *parseCache) entry(path string) *parsed {
 	c.mu.Lock()
@@ -187,6 +215,9 @@ func (c *parseCache) parse(path string, access bool) *parsed {
 	p.once.Do(func() {
 		var data []byte
 		data, p.err = readRegular(path)
+		if c.progress != nil {
+			c.progress.Files.Add(1)
+		}
 		if p.err == nil {
 			p.file, p.diags = Parse(path, data, access)
 		}
@@ -230,7 +261,7 @@ func (c *parseCache) prefetch(paths []string) {
 		go func() {
 			for {
 				k := int(next.Add(1)) - 1
-				if k >= len(paths) {
+				if k >= len(paths) || c.ctx.Err() != nil {
 					return
 				}
 				c.parse(paths[k], false) // errors are reported when the file is evaluated
@@ -299,9 +330,48 @@ func cloneNodes(ns []*Node, parent *Node) []*Node {
 // access file (access == true) or a fragment of server configuration. With
 // no server around it, <IfModule> is true for every module except PHP
 // modules, which are PHP 8's mod_php today (only mod_php.c and php_module
-// match) and absent after mod_php. Include is not followed.
+// match) and absent after mod_php. Include is not followed; the envvars of
+// the server tree a fragment lies in is read (treeEnvvars).
 func LoadSingle(path string, access bool, opt LoadOptions) (*Result, error) {
+	return loadSingle(path, access, opt, newParseCache())
+}
+
+// treeEnvvars returns Debian's envvars of the server tree a configuration
+// fragment lies in (sites-enabled/x.conf of /etc/apache2): the envvars
+// beside the main file found in the fragment's directory or one of its
+// ancestors, "" when there is none. The fragment's ${APACHE_LOG_DIR} and
+// the like are then known as apache2ctl would define them.
+func treeEnvvars(fragment string) string {
+	dir, err := filepath.Abs(filepath.Dir(fragment))
+	if err != nil {
+		return ""
+	}
+	for {
+		for _, n := range mainNames[:2] {
+			if st, err := os.Stat(filepath.Join(dir, n)); err == nil && st.Mode().IsRegular() {
+				return filepath.Join(dir, "envvars")
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// LoadSingleBytes is LoadSingle for content that was not read from path,
+// such as an editor's buffer given on standard input; path names it in
+// positions and decides nothing else.
+func LoadSingleBytes(path string, data []byte, access bool, opt LoadOptions) (*Result, error) {
 	cache := newParseCache()
+	cache.pristine = true // both views get a copy: there is no file to read again
+	p := cache.entry(path)
+	p.once.Do(func() { p.file, p.diags = Parse(path, data, access) })
+	return loadSingle(path, access, opt, cache)
+}
+
+func loadSingle(path string, access bool, opt LoadOptions, cache *parseCache) (*Result, error) {
 	var r Result
 	for _, view := range []View{Today, AfterModPHP} {
 		l := newLoader(view, opt, cache)
@@ -319,6 +389,9 @@ func LoadSingle(path string, access bool, opt LoadOptions) (*Result, error) {
 			l.evalAccess(f)
 			l.cfg.Access = []*AccessFile{{File: f, Dir: filepath.Dir(path)}}
 		} else {
+			if env := treeEnvvars(path); env != "" {
+				l.readEnvvars(env)
+			}
 			l.cfg.Main = f
 			l.chain = []string{path}
 			l.evalNodes(f.Nodes)

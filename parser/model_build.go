@@ -358,7 +358,7 @@ func (m *modelBuilder) discoverAccess() {
 	results, missing := m.walkRoots(roots)
 	seen := map[string]bool{}
 	for i, r := range roots {
-		if seen[r.path] {
+		if seen[r.path] || m.l.cache.ctx.Err() != nil {
 			continue
 		}
 		if missing[i] {
@@ -396,7 +396,7 @@ func (m *modelBuilder) walkRoots(roots []accessRoot) ([][]accessDir, []bool) {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(roots) {
+				if i >= len(roots) || m.l.cache.ctx.Err() != nil {
 					return
 				}
 				results[i], missing[i] = m.walkRoot(m.l.cfg.HostPath(roots[i].path), roots[i].path, roots[i].vhost)
@@ -481,17 +481,24 @@ func (c *parseCache) listing(host string, names []string) *treeListing {
 		case err != nil:
 			t.dirs = []listedDir{{rel: ".", err: err}}
 		default:
-			t.list(host, ".", entries, names)
+			t.list(c, host, ".", entries, names)
 		}
 	})
 	return t
 }
 
-func (t *treeListing) list(host, rel string, entries []fs.DirEntry, names []string) {
+// list stops descending once the load is given up (c.ctx is done).
+func (t *treeListing) list(c *parseCache, host, rel string, entries []fs.DirEntry, names []string) {
 	t.dirs = append(t.dirs, listedDir{rel: rel, file: accessName(entries, names)})
+	if c.progress != nil {
+		c.progress.Dirs.Add(1)
+	}
 	for _, e := range entries {
 		if !e.IsDir() { // symbolic links to directories are not followed
 			continue
+		}
+		if c.ctx.Err() != nil {
+			return
 		}
 		sub, subRel := filepath.Join(host, e.Name()), filepath.Join(rel, e.Name())
 		children, err := os.ReadDir(sub)
@@ -499,7 +506,7 @@ func (t *treeListing) list(host, rel string, entries []fs.DirEntry, names []stri
 			t.dirs = append(t.dirs, listedDir{rel: subRel, err: err})
 			continue
 		}
-		t.list(sub, subRel, children, names)
+		t.list(c, sub, subRel, children, names)
 	}
 }
 

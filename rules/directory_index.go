@@ -13,7 +13,7 @@ import (
 // is routed by URL.
 var directoryIndexOrder = register(&Rule{
 	Code:     "MPM1002",
-	Title:    "php index before static index under url routing",
+	Title:    "PHP index before static index under URL routing",
 	Severity: Warning,
 	Doc: Doc{
 		Text: `Finds a DirectoryIndex that lists a PHP file before a static one (` + "`DirectoryIndex index.php index.html`" + `) in a scope where PHP is routed to php-fpm by URL (ProxyPassMatch, ProxyPass, ` + "`RewriteRule … [P]`" + `, see MPM1001).

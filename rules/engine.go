@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -75,6 +76,13 @@ func (o *Options) enabled(r *Rule) bool {
 // without duplicates. The error is for the engine itself failing (a rule
 // that panicked); the diagnostics of the other rules are still returned.
 func Run(res *parser.Result, opt *Options) ([]Diagnostic, error) {
+	return RunContext(context.Background(), res, opt)
+}
+
+// RunContext is Run, stopped when ctx is done: rules not yet started are
+// skipped, the permission walk stops between directories, and the error
+// is ctx's (the diagnostics are then incomplete and nil).
+func RunContext(ctx context.Context, res *parser.Result, opt *Options) ([]Diagnostic, error) {
 	if opt == nil {
 		opt = &Options{}
 	}
@@ -88,7 +96,7 @@ func Run(res *parser.Result, opt *Options) ([]Diagnostic, error) {
 	if after == nil {
 		after = today
 	}
-	st := &state{today: today, after: after}
+	st := &state{ctx: ctx, today: today, after: after}
 	var rules []*Rule
 	for _, r := range All() {
 		if r.Run != nil && opt.enabled(r) {
@@ -97,6 +105,9 @@ func Run(res *parser.Result, opt *Options) ([]Diagnostic, error) {
 	}
 	st.warm(&Pass{Today: today, After: after, Options: opt, state: st})
 	diags, errs := runAll(rules, st, today, after, opt)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
 	diags = suppress(st.index(), diags, opt)
 	diags = Sort(diags)
 	if len(errs) > 0 {
@@ -122,7 +133,7 @@ func runAll(rules []*Rule, st *state, today, after *parser.Config, opt *Options)
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(rules) {
+				if i >= len(rules) || st.ctx.Err() != nil {
 					return
 				}
 				r := rules[i]
@@ -168,6 +179,7 @@ func runRule(r *Rule, p *Pass) (err error) {
 
 // state is shared by the passes of one run.
 type state struct {
+	ctx          context.Context // the run's; rules that take long check it
 	today, after *parser.Config
 	once         sync.Once
 	idx          *conf.Index

@@ -18,7 +18,7 @@ const denyPHP = `<FilesMatch "\.ph(p[0-9]?|ar|tml|ps)$">
 // under mod_php.
 var lostEngineOff = register(&Rule{
 	Code:     "MPM1005",
-	Title:    "php engine off stops protecting",
+	Title:    "PHP engine off stops protecting",
 	Severity: Error,
 	Doc: Doc{
 		Text: `Finds ` + "`php_flag engine off`" + ` and ` + "`php_admin_flag engine off`" + ` (and their php_value forms), the usual way to stop uploaded scripts from running in an uploads or cache directory.

@@ -15,7 +15,7 @@ func init() { indexedNames["fcgiwrapper"] = true }
 // fcgidPHPChildren is MPM2004: PHP_FCGI_CHILDREN under mod_fcgid.
 var fcgidPHPChildren = register(&Rule{
 	Code:     "MPM2004",
-	Title:    "php_fcgi_children under mod_fcgid",
+	Title:    "PHP_FCGI_CHILDREN under mod_fcgid",
 	Severity: Warning,
 	Doc: Doc{
 		Text: `Finds ` + "`PHP_FCGI_CHILDREN`" + ` set to anything but 0 for php-cgi run by mod_fcgid: in ` + "`FcgidInitialEnv`" + ` (or the old ` + "`DefaultInitEnv`" + `), or in the wrapper script a ` + "`FcgidWrapper`" + ` line names, when that script can be read.

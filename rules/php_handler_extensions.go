@@ -12,7 +12,7 @@ import (
 // will not run.
 var phpHandlerExtensions = register(&Rule{
 	Code:     "MPM2007",
-	Title:    "php extensions php-fpm will not run",
+	Title:    "PHP extensions php-fpm will not run",
 	Severity: Error,
 	Doc: Doc{
 		Text: `Finds ` + "`AddHandler`, `AddType` and `SetHandler`" + ` lines that make files run as PHP under mod_php (` + "`application/x-httpd-php`, `php5-script`, `x-httpd-php5`" + `…) for extensions other than ` + "`.php`" + `, and checks them against what php-fpm will run.

@@ -8,7 +8,7 @@ import (
 // phpModuleMPM is MPM2001: mod_php and the MPM, before and after the switch.
 var phpModuleMPM = register(&Rule{
 	Code:     "MPM2001",
-	Title:    "mod_php and the mpm",
+	Title:    "mod_php and the MPM",
 	Severity: Error,
 	Doc: Doc{
 		Text: `Checks mod_php against the MPM Apache runs, and reports where the migration stands.

@@ -14,7 +14,7 @@ import (
 // existing file.
 var proxyRouting = register(&Rule{
 	Code:     "MPM1001",
-	Title:    "php routed to php-fpm by url",
+	Title:    "PHP routed to php-fpm by URL",
 	Severity: Error,
 	Doc: Doc{
 		Text: `Finds ProxyPassMatch, ProxyPass and ` + "`RewriteRule … [P]`" + ` lines that send requests to ` + "`fcgi://`" + ` by URL, and reports what that breaks.

@@ -11,7 +11,7 @@ import (
 // that the ProxyPassMatch routing PHP never sees.
 var rewriteWithoutPT = register(&Rule{
 	Code:     "MPM2006",
-	Title:    "rewrite to php without [pt] under url routing",
+	Title:    "rewrite to PHP without [PT] under URL routing",
 	Severity: Error,
 	Doc: Doc{
 		Text: `Finds ` + "`RewriteRule`" + ` lines in server or virtual host context whose target is a ` + "`.php`" + ` path, without the ` + "`[PT]`" + ` (passthrough) flag, where PHP is sent to php-fpm by URL (ProxyPassMatch, ProxyPass; see MPM1001).

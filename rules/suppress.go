@@ -28,9 +28,9 @@ The comment is still honoured, but a reviewer of the configuration cannot tell w
 		Title:    "ignore comment that matches nothing",
 		Severity: Warning,
 		Doc: Doc{
-			Text: `A suppression comment did not silence any finding: the code is wrong, the comment is not directly above the line it was meant for, or the problem was fixed.
+			Text: `A suppression comment did not silence any finding: the code is wrong, the comment is not directly above the line it was meant for, or the problem was fixed. A comment meant as a suppression but not written as one (` + "`# modphp-migrate: ignore`" + ` with a space, another case, ` + "`ignore-file`, `disable`" + `) silences nothing and is reported too.
 
-Remove the comment (or move it above the directive the finding is reported on). A stale ignore would silently hide a future finding on that line. Ignores for a rule that did not run (` + "`--disable`, `--enable`, `--no-permissions`" + `) are not reported.`,
+Remove the comment, move it above the directive the finding is reported on, or spell it ` + "`# modphp-migrate:ignore CODE reason`" + ` (` + "`# modphp-migrate:file-ignore CODE reason`" + ` for a whole file). A stale ignore would silently hide a future finding on that line. Ignores for a rule that did not run (` + "`--disable`, `--enable`, `--no-permissions`" + `) are not reported.`,
 			Before: "# modphp-migrate:ignore MPM1006 legacy\nSetEnv APP_ENV production\n",
 			After:  "SetEnv APP_ENV production\n",
 			Since:  "0.1.0",
@@ -157,6 +157,9 @@ func (ig *ignore) matches(d Diagnostic) bool {
 // diagnostics about the comments themselves.
 func suppress(idx *conf.Index, diags []Diagnostic, opt *Options) []Diagnostic {
 	igs, bad := parseIgnores(idx)
+	if opt.enabled(ignoreUnused) {
+		bad = append(bad, misspelledIgnores(idx)...)
+	}
 	if len(igs) == 0 && len(bad) == 0 {
 		return diags
 	}
@@ -172,8 +175,10 @@ func suppress(idx *conf.Index, diags []Diagnostic, opt *Options) []Diagnostic {
 			out = append(out, d)
 		}
 	}
-	if opt.enabled(ignoreWithoutReason) {
-		out = append(out, bad...)
+	for _, d := range bad {
+		if d.Code == ignoreUnused.Code || opt.enabled(ignoreWithoutReason) {
+			out = append(out, d)
+		}
 	}
 	if opt.enabled(ignoreUnused) {
 		for _, ig := range igs {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,7 +21,7 @@ import (
 // serve PHP.
 var worldWritable = register(&Rule{
 	Code:     "MPM1003",
-	Title:    "world-writable files under a php tree",
+	Title:    "world-writable files under a PHP tree",
 	Severity: Error,
 	NeedsFS:  true,
 	Doc: Doc{
@@ -47,7 +48,7 @@ type tree struct {
 func runWorldWritable(p *Pass) {
 	trees := phpTrees(p)
 	for _, t := range trees {
-		res := walkTree(t.host, p.Options)
+		res := walkTree(p.state.ctx, t.host, p.Options)
 		if t.alias && !res.php {
 			continue
 		}
@@ -184,14 +185,17 @@ func (r *walkResult) failed(rel string) {
 
 // walkTree walks root without following symbolic links, on as many
 // goroutines as there are CPUs (a stat per entry dominates, as for
-// find -perm).
-func walkTree(root string, opt *Options) *walkResult {
+// find -perm). It stops entering directories once ctx is done.
+func walkTree(ctx context.Context, root string, opt *Options) *walkResult {
 	res := &walkResult{perDir: map[string]int{}, max: opt.maxExamples()}
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	var walk func(dir, rel string)
 	walk = func(dir, rel string) {
 		defer wg.Done()
+		if ctx.Err() != nil {
+			return
+		}
 		f, err := os.Open(dir)
 		if err != nil {
 			res.failed(rel)
@@ -207,7 +211,10 @@ func walkTree(root string, opt *Options) *walkResult {
 		}
 		php := false
 		var scratch []byte
-		for _, name := range names {
+		for i, name := range names {
+			if i%1024 == 1023 && ctx.Err() != nil {
+				return
+			}
 			if opt.Walked != nil {
 				opt.Walked.Add(1)
 			}

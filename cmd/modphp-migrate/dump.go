@@ -142,11 +142,12 @@ func runDump(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(stderr, "modphp-migrate dump: %v\n", err)
+			fmt.Fprintf(stderr, "modphp-migrate dump: writing output: %v\n", err)
 			return exitInternal
 		}
-	} else {
-		writeDumpText(stdout, cfg, out)
+	} else if err := writeDumpText(stdout, cfg, out); err != nil {
+		fmt.Fprintf(stderr, "modphp-migrate dump: writing output: %v\n", err)
+		return exitInternal
 	}
 	for _, d := range cfg.Diagnostics {
 		if d.Severity == parser.SevError {
@@ -218,42 +219,45 @@ func overrideWords(o parser.Override) []string {
 	return w
 }
 
-func writeDumpText(w io.Writer, c *parser.Config, out dumpOutput) {
-	fmt.Fprintf(w, "ServerRoot: %q\nView: %s\nMPM: %s\nUser: %s\nGroup: %s\n", out.ServerRoot, out.View, out.MPM, out.User, out.Group)
-	fmt.Fprintln(w, "Included configuration files:")
+// writeDumpText prints the text form; the error is the first failed write.
+func writeDumpText(w io.Writer, c *parser.Config, out dumpOutput) error {
+	ew := &errWriter{w: w}
+	ew.printf("ServerRoot: %q\nView: %s\nMPM: %s\nUser: %s\nGroup: %s\n", out.ServerRoot, out.View, out.MPM, out.User, out.Group)
+	ew.printf("Included configuration files:\n")
 	for _, f := range c.Files {
 		if f.IncludedBy == nil {
-			fmt.Fprintf(w, "  (*) %s\n", f.Path)
+			ew.printf("  (*) %s\n", f.Path)
 			continue
 		}
 		d := len(parser.IncludeChain(f.IncludedBy)) + 1
-		fmt.Fprintf(w, "  %*s(%d) %s\n", 2*d, "", f.IncludedBy.Pos.Line, f.Path)
+		ew.printf("  %*s(%d) %s\n", 2*d, "", f.IncludedBy.Pos.Line, f.Path)
 	}
-	fmt.Fprintln(w, "Loaded Modules:")
+	ew.printf("Loaded Modules:\n")
 	for _, m := range c.Modules {
 		kind := "shared"
 		if m.Path == "" {
 			kind = "static"
 		}
-		fmt.Fprintf(w, " %s (%s)\n", m.ID, kind)
+		ew.printf(" %s (%s)\n", m.ID, kind)
 	}
-	fmt.Fprintln(w, "VirtualHost configuration:")
+	ew.printf("VirtualHost configuration:\n")
 	for _, v := range out.VHosts {
-		fmt.Fprintf(w, "%-22s %s (%s:%d) DocumentRoot %q\n", joinAddrs(v.Addrs), v.ServerName, v.File, v.Line, v.DocumentRoot)
+		ew.printf("%-22s %s (%s:%d) DocumentRoot %q\n", joinAddrs(v.Addrs), v.ServerName, v.File, v.Line, v.DocumentRoot)
 		for _, a := range v.Aliases {
-			fmt.Fprintf(w, "%-22s   alias %s\n", "", a)
+			ew.printf("%-22s   alias %s\n", "", a)
 		}
 	}
-	fmt.Fprintln(w, "Access files:")
+	ew.printf("Access files:\n")
 	for _, a := range out.AccessFiles {
-		fmt.Fprintf(w, "  %s (AllowOverride %v)\n", a.File, a.AllowOverride)
+		ew.printf("  %s (AllowOverride %v)\n", a.File, a.AllowOverride)
 	}
 	if len(c.Diagnostics) > 0 {
-		fmt.Fprintln(w, "Diagnostics:")
+		ew.printf("Diagnostics:\n")
 		for _, d := range c.Diagnostics {
-			fmt.Fprintf(w, "%s: %s: %s\n", d.Pos, d.Severity, d.Message)
+			ew.printf("%s: %s: %s\n", d.Pos, d.Severity, d.Message)
 		}
 	}
+	return ew.err
 }
 
 func joinAddrs(a []string) string {

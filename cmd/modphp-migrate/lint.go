@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -43,6 +40,8 @@ type lintFlags struct {
 	baseline              string
 	writeBaseline         string
 	severity              map[string]rules.Severity // from the configuration file
+	mainFiles             []string
+	stdinFilename         string
 }
 
 func newLintFlags() (*pflag.FlagSet, *lintFlags) {
@@ -50,7 +49,7 @@ func newLintFlags() (*pflag.FlagSet, *lintFlags) {
 	fs := pflag.NewFlagSet("lint", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
-	fs.StringVar(&f.format, "format", "text", "output `format`: text, json, sarif or github")
+	fs.StringVar(&f.format, "format", "text", "output `format`: text, json, sarif, github, checkstyle or gitlab")
 	fs.StringVar(&f.color, "color", "auto", "colour text output: auto, always or never (auto honours NO_COLOR)")
 	fs.StringVar(&f.failOn, "fail-on", "error", "exit 1 when a finding is at least this `severity`: error, warning or info")
 	fs.StringSliceVar(&f.enable, "enable", nil, "run only these rule `codes` (repeatable, comma-separated)")
@@ -65,20 +64,25 @@ func newLintFlags() (*pflag.FlagSet, *lintFlags) {
 	fs.StringVar(&f.config, "config", "", "configuration `FILE` (or none); default: "+lintconfig.FileName+" in the first path's directory or the nearest one above it")
 	fs.StringVar(&f.baseline, "baseline", "", "report only findings not recorded in `FILE` (see --write-baseline)")
 	fs.StringVar(&f.writeBaseline, "write-baseline", "", "record today's findings in `FILE`, print nothing and exit 0")
+	addLintInputFlags(fs, f)
 	return fs, f
 }
 
 func lintUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprint(w, `usage: modphp-migrate lint [flags] [DIR|FILE...]
+	fmt.Fprint(w, `usage: modphp-migrate lint [flags] [DIR|FILE|-...]
 
 Checks an Apache httpd tree that runs PHP with mod_php for what breaks, or
 silently changes, when PHP moves to php-fpm behind mod_proxy_fcgi.
 
 With no argument lint reads /etc/apache2, else /etc/httpd. A DIR is a server
 tree (its apache2.conf, httpd.conf or conf/httpd.conf, the Includes, and the
-.htaccess files under every DocumentRoot). A FILE is linted on its own, as a
-pre-commit hook sees it: a file named .htaccess (or --access-file-name) in
-.htaccess context, any other file as server configuration.
+.htaccess files under every DocumentRoot). A server's main file (a FILE
+named apache2.conf or httpd.conf, or given with --main-file) is read with
+the tree it includes, as for its DIR. Any other FILE is linted on its own,
+as a pre-commit hook sees it: a file named .htaccess (or
+--access-file-name) in .htaccess context, any other file as a fragment of
+server configuration. - reads one file from standard input (name it with
+--stdin-filename).
 
 Settings may also come from a .modphp-migrate.yaml in the first path's
 directory or the nearest one above it (keys enable, disable, fail-on,
@@ -91,7 +95,8 @@ flags:
 	fmt.Fprint(w, fs.FlagUsages())
 	fmt.Fprint(w, `
 Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 usage error,
-3 internal failure. 'modphp-migrate rules' lists the checks and
+3 internal failure, 130 interrupted (Ctrl-C or SIGTERM; nothing is
+printed). 'modphp-migrate rules' lists the checks and
 'modphp-migrate explain CODE' explains one.
 `)
 }
@@ -116,9 +121,9 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return lintUsageError(stderr, fmt.Errorf("--fail-on: %w", err))
 	}
 	switch f.format {
-	case "text", "json", "sarif", "github":
+	case "text", "json", "sarif", "github", "checkstyle", "gitlab":
 	default:
-		return lintUsageError(stderr, fmt.Errorf("--format: unknown format %q (want text, json, sarif or github)", f.format))
+		return lintUsageError(stderr, fmt.Errorf("--format: unknown format %q (want text, json, sarif, github, checkstyle or gitlab)", f.format))
 	}
 	switch f.color {
 	case "auto", "always", "never":
@@ -134,7 +139,10 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.maxExamples < 0 {
 		return lintUsageError(stderr, fmt.Errorf("--max-examples must not be negative"))
 	}
-	paths := flags.Args()
+	paths := append(flags.Args(), f.mainFiles...)
+	if err := checkLintInput(f, paths); err != nil {
+		return lintUsageError(stderr, err)
+	}
 	if len(paths) == 0 {
 		for _, t := range defaultTrees {
 			if st, err := os.Stat(filepath.Join(f.root, t)); err == nil && st.IsDir() {
@@ -161,54 +169,19 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	lopt := parser.LoadOptions{Root: f.root, Defines: f.defines, Version: f.httpdVersion, AccessFileNames: f.accessNames}
 
-	prog := startProgress(stderr, walked)
-	var (
-		diags  []rules.Diagnostic
-		files  int
-		failed []error
-	)
-	for _, p := range paths {
-		if ctx.Err() != nil {
-			prog.stop()
-			fmt.Fprintln(stderr, "modphp-migrate lint: interrupted")
-			return exitInternal
-		}
-		prog.set("reading " + p)
-		st, err := os.Stat(p)
-		if err != nil {
-			prog.stop()
-			return lintUsageError(stderr, err)
-		}
-		var res *parser.Result
-		if st.IsDir() {
-			res, err = parser.Load(p, lopt)
-		} else {
-			res, err = parser.LoadSingle(p, rules.IsAccessFileName(filepath.Base(p), f.accessNames), lopt)
-		}
-		if err != nil {
-			prog.stop()
-			if errors.Is(err, parser.ErrNoConfig) || errors.Is(err, fs.ErrNotExist) {
-				return lintUsageError(stderr, err)
-			}
-			fmt.Fprintf(stderr, "modphp-migrate lint: loading %s: %v\n", p, err)
-			return exitInternal
-		}
-		if res.Today != nil {
-			files += len(res.Today.Files) + len(res.Today.Access)
-		}
-		prog.set("checking " + p)
-		popt := *opt
-		if popt.FPM, err = fpmInput(f.fpmConfig, f.root, p, st.IsDir()); err != nil {
-			prog.stop()
-			return lintUsageError(stderr, fmt.Errorf("--fpm-config: %w", err))
-		}
-		ds, err := rules.Run(res, &popt)
-		diags = append(diags, ds...)
-		if err != nil {
-			failed = append(failed, err)
-		}
-	}
+	loaded := &parser.Progress{}
+	lopt.Progress = loaded
+	prog := startProgress(stderr, loaded, walked)
+	lr := lintPathsInterruptible(ctx, paths, lintInput{flags: f, opt: opt, lopt: lopt, stdin: lintStdin, prog: prog})
 	prog.stop()
+	if lr.err != nil {
+		if lr.code == exitUsage {
+			return lintUsageError(stderr, lr.err)
+		}
+		fmt.Fprintf(stderr, "modphp-migrate lint: %v\n", lr.err)
+		return lr.code
+	}
+	diags, files, failed := lr.diags, lr.files, lr.failed
 	if allRelative(paths) {
 		relativize(diags)
 	}
@@ -233,6 +206,10 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		werr = writeSARIF(stdout, diags, fps)
 	case "github":
 		werr = writeGitHub(stdout, diags)
+	case "checkstyle":
+		werr = writeCheckstyle(stdout, diags)
+	case "gitlab":
+		werr = writeGitLab(stdout, diags)
 	default:
 		werr = writeText(stdout, diags, color, files)
 	}
@@ -276,16 +253,6 @@ func lintUsageError(stderr io.Writer, err error) int {
 	return exitUsage
 }
 
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 // useColor decides whether text output is coloured: always, never, or (auto)
 // when stdout is a terminal, NO_COLOR is unset (https://no-color.org) and
 // TERM is not dumb.
@@ -300,71 +267,6 @@ func useColor(mode string, w io.Writer) bool {
 		return false
 	}
 	return os.Getenv("TERM") != "dumb" && isTerminal(w)
-}
-
-// progress shows a status line on a terminal stderr once the run has taken
-// longer than progressDelay, so that a long walk does not look hung.
-type progress struct {
-	mu     sync.Mutex
-	what   string
-	w      io.Writer
-	walked *atomic.Int64
-	done   chan struct{}
-	wg     sync.WaitGroup
-	shown  bool
-}
-
-// progressDelay is how long lint stays silent before showing progress: a
-// run that ends sooner needs none.
-const progressDelay = time.Second
-
-func startProgress(w io.Writer, walked *atomic.Int64) *progress {
-	p := &progress{w: w, walked: walked, done: make(chan struct{})}
-	if !isTerminal(w) {
-		return p
-	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		select {
-		case <-p.done:
-			return
-		case <-time.After(progressDelay):
-		}
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			p.mu.Lock()
-			fmt.Fprintf(p.w, "\r\x1b[Kmodphp-migrate: %s (%d paths walked)", p.what, p.walked.Load())
-			p.shown = true
-			p.mu.Unlock()
-			select {
-			case <-p.done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return p
-}
-
-func (p *progress) set(what string) {
-	p.mu.Lock()
-	p.what = what
-	p.mu.Unlock()
-}
-
-func (p *progress) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	close(p.done)
-	p.wg.Wait()
-	if p.shown {
-		fmt.Fprint(p.w, "\r\x1b[K")
-	}
 }
 
 func allRelative(paths []string) bool {

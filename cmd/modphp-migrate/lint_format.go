@@ -128,10 +128,10 @@ func writeText(w io.Writer, diags []rules.Diagnostic, useColor bool, files int) 
 		}
 	}
 	if len(diags) == 0 {
-		ew.printf("modphp-migrate: no findings (%d files read)\n", files)
+		ew.printf("modphp-migrate: no findings (%d %s read)\n", files, plural(files, "file", "files"))
 		return ew.err
 	}
-	ew.printf("\n%s: %d %s, %d %s, %d info\n", bold(fmt.Sprintf("%d findings", len(diags))),
+	ew.printf("\n%s: %d %s, %d %s, %d info\n", bold(fmt.Sprintf("%d %s", len(diags), plural(len(diags), "finding", "findings"))),
 		sevs[rules.Error], plural(sevs[rules.Error], "error", "errors"),
 		sevs[rules.Warning], plural(sevs[rules.Warning], "warning", "warnings"), sevs[rules.Info])
 	codes := make([]string, 0, len(counts))

@@ -39,6 +39,7 @@ func updating() bool {
 //	stderr "regexp"          stderr must match
 //	env NAME=VALUE           environment for the run
 //	chmod MODE PATH          file mode to set after extraction
+//	stdin PATH               standard input of lint - (an extracted file)
 //
 // Files are extracted to a temporary directory, which is also the working
 // directory of the run. In regexps, $ROOT is that directory, quoted.
@@ -107,6 +108,14 @@ func runCLIScenario(t *testing.T, file string) {
 			if err := os.Chmod(filepath.Join(tmp, f[1]), os.FileMode(mode)); err != nil {
 				t.Fatal(err)
 			}
+		case "stdin":
+			data, err := os.ReadFile(filepath.Join(tmp, rest))
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := lintStdin
+			lintStdin = bytes.NewReader(data)
+			t.Cleanup(func() { lintStdin = old })
 		case "want", "!want", "stderr":
 			q, err := strconv.Unquote(rest)
 			if err != nil {

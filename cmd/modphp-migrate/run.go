@@ -29,6 +29,10 @@ func commands() []command {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "help" {
+		// help COMMAND is COMMAND --help.
+		args = []string{args[1], "--help"}
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		w := stdout
 		code := exitOK
@@ -54,6 +58,6 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'modphp-migrate COMMAND --help' for the flags of a command.")
+	fmt.Fprintln(w, "\nRun 'modphp-migrate COMMAND --help' or 'modphp-migrate help COMMAND' for the flags of a command.")
 	fmt.Fprintln(w, "Exit codes: 0 clean, 1 findings, 2 usage error, 3 internal failure.")
 }

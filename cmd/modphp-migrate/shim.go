@@ -22,6 +22,7 @@ import (
 )
 
 const shimUsage = `usage: modphp-migrate shim --listen ADDR --pool ADDR --fpm-config PATH [flags]
+       modphp-migrate shim --check --fpm-config PATH [--pool ADDR] [flags]
 
 Runs the FastCGI shim between Apache's mod_proxy_fcgi and php-fpm. For every
 request it applies .htaccess php_value/php_flag exactly as mod_php did,
@@ -76,7 +77,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	for _, req := range []struct{ name, v string }{{"listen", *f.listen}, {"pool", *f.pool}, {"fpm-config", *f.fpmConfig}} {
-		if req.v == "" && !(*f.check && req.name == "listen") {
+		if req.v == "" && !(*f.check && req.name != "fpm-config") { // --check: see checkAllPools
 			return usageErr("--%s is required", req.name)
 		}
 	}
@@ -95,8 +96,10 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return usageErr("--listen: %v", err)
 		}
 	}
-	if cfg.Pool, err = shim.ParseAddr(*f.pool); err != nil {
-		return usageErr("--pool: %v", err)
+	if *f.pool != "" || !*f.check {
+		if cfg.Pool, err = shim.ParseAddr(*f.pool); err != nil {
+			return usageErr("--pool: %v", err)
+		}
 	}
 	for _, pf := range *f.poolFor {
 		root, addr, ok := strings.Cut(pf, "=")
@@ -143,6 +146,9 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		debug.SetGCPercent(shimGCPercent)
 	}
 	cfg.Source.(*shim.FPMPoolSource).Warn = log.Warn
+	if *f.check && *f.pool == "" {
+		return checkAllPools(ctx, cfg, stdout, log)
+	}
 	srv, err := shim.New(ctx, cfg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -303,7 +309,7 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.logFormat = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
 	f.logLevel = fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	f.configFile = fs.String("config", "", "read flags from `FILE`")
-	f.check = fs.Bool("check", false, "load the configuration, print the pools and exit")
+	f.check = fs.Bool("check", false, "load the configuration, print the pools and exit (needs only --fpm-config; with --pool, checks that php-fpm has that pool)")
 	f.help = fs.BoolP("help", "h", false, "show this help")
 	return fs, f
 }

@@ -45,7 +45,7 @@ type nodeKey struct {
 
 // Index holds the nodes of both views that rules look at, grouped by
 // lower-case name: directives and sections with an indexed name, and
-// comments that mention CommentMarker.
+// comments that may be suppressions (isMarkerComment).
 type Index struct {
 	All    []*Entry
 	byName map[string][]*Entry
@@ -54,6 +54,15 @@ type Index struct {
 
 // CommentMarker selects the comments Build indexes (suppressions).
 const CommentMarker = "modphp-migrate:"
+
+// isMarkerComment reports whether a comment is indexed: one that mentions
+// CommentMarker, or the tool's name in another spelling or case, which
+// may be a misspelled suppression ("modphp-migrate: ignore",
+// "Modphp-Migrate:ignore"). It does not allocate: most comments of a big
+// tree are neither.
+func isMarkerComment(text string) bool {
+	return strings.Contains(text, "igrate") || strings.Contains(text, "IGRATE")
+}
 
 // Named returns the entries whose (directive or section) name is one of
 // names, compared case-insensitively, in tree order.
@@ -103,7 +112,7 @@ func Build(today, after *parser.Config, names map[string]bool) *Index {
 		return func(n *parser.Node, f *parser.File, acc *parser.AccessFile) {
 			name := "#"
 			if n.Kind == parser.KindComment {
-				if !strings.Contains(n.Name, CommentMarker) {
+				if !isMarkerComment(n.Name) {
 					return
 				}
 			} else {
