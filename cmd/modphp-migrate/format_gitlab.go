@@ -1,14 +1,11 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/rules"
@@ -50,15 +47,17 @@ func gitlabSeverity(s rules.Severity) string {
 // null). GitLab wants paths relative to the repository and a line on every
 // issue: paths under the working directory are made relative to it, and a
 // finding about a whole file or directory is placed on line 1.
-func writeGitLab(w io.Writer, diags []rules.Diagnostic) error {
+// fps are the findings' fingerprints (see fingerprints), the same that SARIF
+// and the baseline use.
+func writeGitLab(w io.Writer, diags []rules.Diagnostic, fps []string) error {
 	wd, _ := os.Getwd()
 	out := make([]gitlabIssue, 0, len(diags))
-	for _, d := range diags {
+	for i, d := range diags {
 		path := repoPath(wd, d.Pos.File)
 		out = append(out, gitlabIssue{
 			Description: d.Code + " " + d.Message,
 			CheckName:   d.Code,
-			Fingerprint: gitlabFingerprint(d, path),
+			Fingerprint: fps[i],
 			Severity:    gitlabSeverity(d.Severity),
 			Location:    gitlabLocation{Path: path, Lines: gitlabLines{Begin: max(d.Pos.Line, 1)}},
 		})
@@ -79,16 +78,4 @@ func repoPath(wd, p string) string {
 		}
 	}
 	return filepath.ToSlash(p)
-}
-
-// gitlabFingerprint identifies a finding for GitLab, which compares
-// reports of two pipelines by it: unique within a report (lint never
-// reports the same code and message twice at one position).
-func gitlabFingerprint(d rules.Diagnostic, path string) string {
-	h := sha256.New()
-	for _, s := range []string{d.Code, path, strconv.Itoa(d.Pos.Line), strconv.Itoa(d.Pos.Col), d.Message} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
 }

@@ -209,7 +209,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "checkstyle":
 		werr = writeCheckstyle(stdout, diags)
 	case "gitlab":
-		werr = writeGitLab(stdout, diags)
+		werr = writeGitLab(stdout, diags, fps)
 	default:
 		werr = writeText(stdout, diags, color, files)
 	}
