@@ -19,7 +19,7 @@ An error is one php-fpm refuses to start with (` + "`php-fpm -t`" + ` fails: an 
 The rules that compare Apache with php-fpm (MPM20xx) read the configuration as php-fpm would, so fix these first.`,
 		Before: "; /etc/php/8.2/fpm/pool.d/site.conf\n[site]\nlisten = /run/php/site.sock\npm = dynamic\n",
 		After:  "; /etc/php/8.2/fpm/pool.d/site.conf\n[site]\nlisten = /run/php/site.sock\npm = dynamic\npm.max_children = 10\npm.start_servers = 2\npm.min_spare_servers = 1\npm.max_spare_servers = 3\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runFPMConfigProblems,
 })

@@ -28,7 +28,7 @@ var fpmPathInfo = register(&Rule{
 Keep ` + "`security.limit_extensions = .php`" + ` (plus only the PHP extensions the site really uses), and set ` + "`cgi.fix_pathinfo = 0`" + ` unless an application needs PATH_INFO.`,
 		Before: "; pool.d/site.conf\n[site]\nsecurity.limit_extensions = .php .jpg\n",
 		After:  "; pool.d/site.conf\n[site]\nsecurity.limit_extensions = .php\nphp_admin_value[cgi.fix_pathinfo] = 0\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runFPMPathInfo,
 })

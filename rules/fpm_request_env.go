@@ -23,7 +23,7 @@ var fpmRequestEnv = register(&Rule{
 - **The Authorization header is not forwarded to php-fpm**: mod_proxy_fcgi, like every CGI-style gateway, leaves ` + "`Authorization`" + ` out of the request variables unless ` + "`CGIPassAuth On`" + ` (httpd 2.4.13+) or a ` + "`SetEnvIfNoCase ^Authorization$ \"(.+)\" HTTP_AUTHORIZATION=$1`" + ` line (Debian's php8.2-fpm.conf has one) puts it back. Under mod_php PHP read the header itself, so ` + "`PHP_AUTH_USER`" + ` and Bearer tokens worked without either (Part A §3c, Part C §4.2). Reported once per virtual host that hands PHP to php-fpm without either line.`,
 		Before: "<VirtualHost *:80>\n    <FilesMatch \"\\.php$\">\n        SetHandler \"proxy:unix:/run/php/site.sock|fcgi://localhost\"\n    </FilesMatch>\n</VirtualHost>\n",
 		After:  "<VirtualHost *:80>\n    <Directory /var/www/site>\n        CGIPassAuth On\n    </Directory>\n    <FilesMatch \"\\.php$\">\n        SetHandler \"proxy:unix:/run/php/site.sock|fcgi://localhost\"\n    </FilesMatch>\n</VirtualHost>\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runFPMRequestEnv,
 })

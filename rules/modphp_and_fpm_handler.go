@@ -18,7 +18,7 @@ php-fpm then takes every request the handler matches: mod_php is loaded but runs
 Finish the migration (unload mod_php once the .htaccess settings have moved to the pool or .user.ini, see MPM1004), or, to keep mod_php for now, guard the handler with a name that matches: ` + "`<IfModule !mod_php.c>`" + `.`,
 		Before: "LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n<IfModule !mod_php8.c>\n    <FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n        SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</IfModule>\n",
 		After:  "LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n<IfModule !mod_php.c>\n    <FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n        SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</IfModule>\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runModphpAndFPMHandler,
 })

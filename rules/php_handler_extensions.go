@@ -23,7 +23,7 @@ var phpHandlerExtensions = register(&Rule{
 Extend both the handler pattern and ` + "`security.limit_extensions`" + ` of that pool, or rename the files to .php. Keep the list short: every extension there can be executed by the path-info trick of MPM2010.`,
 		Before: "AddType application/x-httpd-php .php .html\n<FilesMatch \"\\.php$\">\n    SetHandler \"proxy:unix:/run/php/site.sock|fcgi://localhost\"\n</FilesMatch>\n",
 		After:  "<FilesMatch \"\\.(php|html)$\">\n    SetHandler \"proxy:unix:/run/php/site.sock|fcgi://localhost\"\n</FilesMatch>\n# pool: security.limit_extensions = .php .html\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runPHPHandlerExtensions,
 })

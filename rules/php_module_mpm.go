@@ -18,7 +18,7 @@ var phpModuleMPM = register(&Rule{
 - **prefork kept although PHP is served by php-fpm** and mod_php is gone: prefork was only needed for mod_php; mpm_event serves the same load with far fewer processes. Info.`,
 		Before: "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\nLoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n",
 		After:  "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\nLoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so\nLoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so\n<FilesMatch \"\\.php$\">\n    SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n</FilesMatch>\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runPHPModuleMPM,
 })
