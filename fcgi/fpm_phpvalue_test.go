@@ -12,9 +12,10 @@ import (
 // TestFPMPHPValue shows what php-fpm does with PHP_VALUE and PHP_ADMIN_VALUE
 // params, on its one worker, each request on a new connection: a setting
 // stays in the worker for later requests that send none, only keys sent
-// again change, PHP_INI_SYSTEM keys are applied from plain PHP_VALUE, a
-// later PHP_VALUE undoes a PHP_ADMIN_VALUE, and what php-fpm cannot apply
-// is reported on STDERR while the script still runs.
+// again change, keys ini_set may not change (PHP_INI_SYSTEM ones too) are
+// applied from plain PHP_VALUE, a later PHP_VALUE undoes a PHP_ADMIN_VALUE,
+// and what php-fpm cannot apply is reported on STDERR while the script
+// still runs.
 func TestFPMPHPValue(t *testing.T) {
 	f := lab.StartFPM(t, lab.FPMConfig{Scripts: map[string]string{
 		"ini.php": `<?php header('Content-Type: text/plain');
@@ -29,7 +30,7 @@ foreach (['memory_limit', 'display_errors', 'expose_php', 'allow_url_fopen', 'ma
 		{"two keys", "memory_limit=41M\ndisplay_errors=1", "", "memory_limit='41M' display_errors='1' expose_php='' allow_url_fopen='1' max_file_uploads='20' ", ""},
 		{"none sent: both kept", "", "", "memory_limit='41M' display_errors='1' expose_php='' allow_url_fopen='1' max_file_uploads='20' ", ""},
 		{"one key sent: the other kept", "memory_limit=128M", "", "memory_limit='128M' display_errors='1' expose_php='' allow_url_fopen='1' max_file_uploads='20' ", ""},
-		{"system keys", "expose_php=1\nallow_url_fopen=0\nmax_file_uploads=7", "", "memory_limit='128M' display_errors='1' expose_php='1' allow_url_fopen='0' max_file_uploads='7' ", ""},
+		{"keys ini_set cannot change", "expose_php=1\nallow_url_fopen=0\nmax_file_uploads=7", "", "memory_limit='128M' display_errors='1' expose_php='1' allow_url_fopen='0' max_file_uploads='7' ", ""},
 		{"admin", "", "allow_url_fopen=0", "memory_limit='128M' display_errors='1' expose_php='1' allow_url_fopen='0' max_file_uploads='7' ", ""},
 		{"value after admin", "allow_url_fopen=1", "", "memory_limit='128M' display_errors='1' expose_php='1' allow_url_fopen='1' max_file_uploads='7' ", ""},
 		{"engine", "", "engine=0", "memory_limit='128M' display_errors='1' expose_php='1' allow_url_fopen='1' max_file_uploads='7' ",
