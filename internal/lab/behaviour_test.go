@@ -112,3 +112,58 @@ func TestApacheModPHPThreadedMPM(t *testing.T) {
 		}
 	}
 }
+
+// TestApacheFPMRedirectEnv: Apache in front of php-fpm directly, a
+// .htaccess with SetEnv, an [E=HTTP_AUTHORIZATION:…] rule and a
+// front-controller rewrite. Under SetHandler PHP sees the variables and,
+// after the rewrite, their REDIRECT_ copies; under ProxyPassMatch Apache
+// reads no .htaccess for .php URLs, so a direct request sees none of them
+// and a rewritten one only the REDIRECT_ copies. Apache passes no
+// Authorization header on its own.
+func TestApacheFPMRedirectEnv(t *testing.T) {
+	f := lab.StartFPM(t, lab.FPMConfig{})
+	env := `<?php header('Content-Type: text/plain'); $k = [];
+foreach ($_SERVER as $n => $v) if (preg_match('/^(REDIRECT_)*(FOO|HTTP_AUTHORIZATION|STATUS|URL)$/', $n)) $k[] = "$n=$v";
+sort($k); echo implode(' ', $k);`
+	htaccess := "RewriteEngine On\nRewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\nSetEnv FOO bar\n" +
+		"RewriteCond %{REQUEST_FILENAME} !-f\nRewriteCond %{REQUEST_FILENAME} !-d\nRewriteRule ^ index.php [L]\n"
+	setups := map[string]string{
+		"sethandler":     "<FilesMatch \\.php$>\n    SetHandler \"proxy:unix:" + f.Addr + "|fcgi://localhost\"\n</FilesMatch>",
+		"proxypassmatch": "ProxyPassMatch ^/(.*\\.php(/.*)?)$ \"unix:" + f.Addr + "|fcgi://localhost{{DocRoot}}/$1\"",
+	}
+	want := map[string]map[string]string{
+		"sethandler": {
+			"/rw/some/route": "FOO=bar HTTP_AUTHORIZATION=Bearer x REDIRECT_FOO=bar REDIRECT_HTTP_AUTHORIZATION=Bearer x REDIRECT_STATUS=200 REDIRECT_URL=/rw/some/route",
+			"/rw/index.php":  "FOO=bar HTTP_AUTHORIZATION=Bearer x",
+			"/env.php":       "",
+		},
+		"proxypassmatch": {
+			"/rw/some/route": "REDIRECT_FOO=bar REDIRECT_HTTP_AUTHORIZATION=Bearer x REDIRECT_STATUS=200 REDIRECT_URL=/rw/some/route",
+			"/rw/index.php":  "",
+			"/env.php":       "",
+		},
+	}
+	for name, conf := range setups {
+		a := lab.StartApache(t, "<Directory {{DocRoot}}>\n    AllowOverride All\n</Directory>\n"+conf)
+		for file, body := range map[string]string{"rw/.htaccess": htaccess, "rw/index.php": env, "env.php": env} {
+			p := filepath.Join(a.DocRoot, file)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for path, w := range want[name] {
+			req, _ := http.NewRequest("GET", a.URL+path, nil)
+			req.Header.Set("Authorization", "Bearer x")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(b) != w {
+				t.Errorf("%s %s: %d %q, want 200 %q\n%s", name, path, resp.StatusCode, b, w, a.ErrorLogText())
+			}
+		}
+	}
+}
