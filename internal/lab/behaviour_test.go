@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -164,6 +165,69 @@ sort($k); echo implode(' ', $k);`
 			if resp.StatusCode != 200 || string(b) != w {
 				t.Errorf("%s %s: %d %q, want 200 %q\n%s", name, path, resp.StatusCode, b, w, a.ErrorLogText())
 			}
+		}
+	}
+}
+
+// TestBehaviourReferences keeps docs/behaviour.md honest: every anchor the
+// repository cites (#b-…) is defined there, and every test it names exists.
+func TestBehaviourReferences(t *testing.T) {
+	root := filepath.Join("..", "..")
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "behaviour.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defined := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<a id="(b-[a-z0-9-]+)"></a>`).FindAllStringSubmatch(string(doc), -1) {
+		if defined[m[1]] {
+			t.Errorf("anchor %s defined twice", m[1])
+		}
+		defined[m[1]] = true
+	}
+	tests := map[string]bool{}
+	cite := regexp.MustCompile(`behaviour\.md#(b-[a-z0-9-]+)((?:, #b-[a-z0-9-]+)*)`)
+	more := regexp.MustCompile(`#(b-[a-z0-9-]+)`)
+	funcs := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)\w+)\(`)
+	cited := 0
+	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" && strings.Contains(p, "fuzz")) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".md") || strings.HasSuffix(p, ".txtar") || strings.HasSuffix(p, ".sh")) {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range cite.FindAllStringSubmatch(string(b), -1) {
+			for _, a := range append([]string{m[1]}, more.FindAllString(m[2], -1)...) {
+				a = strings.TrimPrefix(a, "#")
+				cited++
+				if !defined[a] {
+					t.Errorf("%s cites behaviour.md#%s, which is not defined", p, a)
+				}
+			}
+		}
+		if strings.HasSuffix(p, "_test.go") {
+			for _, m := range funcs.FindAllStringSubmatch(string(b), -1) {
+				tests[m[1]] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cited < 50 {
+		t.Errorf("only %d citations of docs/behaviour.md found", cited)
+	}
+	for _, m := range regexp.MustCompile("`((?:Test|Fuzz)[A-Z]\\w+)`").FindAllStringSubmatch(string(doc), -1) {
+		if !tests[m[1]] {
+			t.Errorf("docs/behaviour.md names %s, which is no test of the repository", m[1])
 		}
 	}
 }
