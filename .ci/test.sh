@@ -50,6 +50,34 @@ echo "== cross builds"
 for os in darwin windows; do GOOS=$os go build -o /dev/null ./cmd/modphp-migrate; done
 # The shim's raw system calls are per architecture on Linux.
 for arch in arm64 386; do GOOS=linux GOARCH=$arch go build -o /dev/null ./cmd/modphp-migrate; done
+echo "== debian package"
+# What operators install: build the .deb with nfpm (packaging/build-deb.sh),
+# install it with dpkg -i, run the installed binary, check the shim's unit
+# (syntax, and systemd-analyze security at most 3.0), then remove it again.
+deb_dir=$(mktemp -d)
+bash packaging/build-deb.sh "$deb_dir" >/dev/null
+deb=$(ls "$deb_dir"/modphp-migrate_*.deb)
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+if [ -z "$SUDO" ] || command -v sudo >/dev/null 2>&1; then
+  $SUDO dpkg -i "$deb" >/dev/null
+  got=$(/usr/bin/modphp-migrate --version)
+  want="modphp-migrate $(dpkg-deb -f "$deb" Version)"
+  if [ "$got" != "$want" ]; then echo "installed binary says '$got', want '$want'"; exit 1; fi
+  echo "$got"
+  unit=/lib/systemd/system/modphp-migrate-shim.service
+  if command -v systemd-analyze >/dev/null 2>&1; then
+    # verify only warns (exit 0) about unknown keys and bad values: any output fails.
+    verify=$(systemd-analyze verify "$unit" 2>&1 || echo "systemd-analyze verify failed")
+    if [ -n "$verify" ]; then echo "$verify"; exit 1; fi
+    systemd-analyze security --offline=yes --threshold=30 "$unit" | tail -n1
+  else
+    echo "systemd-analyze not available: unit not verified"
+  fi
+  $SUDO dpkg -r modphp-migrate >/dev/null
+else
+  echo "not root and no sudo: $deb built, not installed"
+fi
+rm -rf "$deb_dir"
 echo "== go test"
 # MODPHP_MIGRATE_REAL=1: tests that drive real Apache/php-fpm fail instead of skipping when absent.
 MODPHP_MIGRATE_REAL=1 go test -count=1 -timeout 12m ./... "$@"

@@ -122,7 +122,7 @@ func TestApacheRequestResponse(t *testing.T) {
 			a, cl, errs := apacheFrontOn(t, tc.network, h, keys)
 			hc := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
 			// Apache keeps the backend's host:port in SCRIPT_FILENAME
-			// (ProxyFCGIBackendType FPM, FACTS Part C §4.3).
+			// (ProxyFCGIBackendType FPM, docs/behaviour.md#b-apache-params).
 			host := "localhost"
 			if tc.network == "tcp" {
 				host = cl.Addr().String()
@@ -212,7 +212,7 @@ func TestApacheLargeTransfers(t *testing.T) {
 				got, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				// Apache streams a chunked body without CONTENT_LENGTH
-				// (no proxy-sendcl; FACTS Part C §4.3): the server side
+				// (no proxy-sendcl; docs/behaviour.md#b-apache-body): the server side
 				// must cope, only the client side to php-fpm spools.
 				cl := fmt.Sprint(n)
 				if chunked {

@@ -16,7 +16,7 @@ import (
 )
 
 // apacheParams is a params set shaped like what mod_proxy_fcgi sends for a
-// GET (FACTS Part A §5): about 30 pairs, ~900 bytes.
+// GET (docs/behaviour.md#b-apache-params): about 30 pairs, ~900 bytes.
 var apacheParams = Params{
 	{"HTTP_HOST", "127.0.0.1:8082"}, {"HTTP_USER_AGENT", "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0"},
 	{"HTTP_ACCEPT", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}, {"HTTP_ACCEPT_LANGUAGE", "en-US,en;q=0.5"},

@@ -16,7 +16,7 @@ import (
 
 // Default timeouts of the client side. Each applies to progress, not to the
 // whole request: a 1 GB upload or a long report is fine as long as bytes
-// keep moving (FACTS Part C §7 item 8: idle or read-progress deadlines, not
+// keep moving (docs/behaviour.md#b-fpm-connections: idle or read-progress deadlines, not
 // one absolute deadline).
 const (
 	// DefaultDialTimeout bounds connecting to php-fpm. A local socket
@@ -38,7 +38,7 @@ const (
 
 	// DefaultIdleTimeout closes a kept-alive connection that has been idle
 	// this long. An idle kept connection pins one php-fpm worker (php-fpm
-	// blocks reading that socket and never times it out, FACTS Part C §5),
+	// blocks reading that socket and never times it out, docs/behaviour.md#b-fpm-connections),
 	// so idle connections are released quickly when traffic stops.
 	DefaultIdleTimeout = 5 * time.Second
 )
@@ -54,7 +54,7 @@ const DefaultMaxStderr = 64 << 10
 const spoolMemLimit = 1 << 20
 
 // requestID is the id of every client request: php-fpm does not multiplex
-// and mod_proxy_fcgi always uses 1 as well (FACTS Part C §4.3, §5).
+// and mod_proxy_fcgi always uses 1 as well (docs/behaviour.md#b-apache-params, #b-fpm-connections).
 const requestID = 1
 
 // Request is one FastCGI request sent by a Client.
@@ -220,8 +220,7 @@ func (c *Client) timeout(v, def time.Duration) time.Duration {
 // response is read, so a large upload and a large response flow at once.
 //
 // When ctx ends, or a write to stdout fails (the web client went away), Do
-// closes the backend connection: php-fpm ignores ABORT_REQUEST (FACTS Part
-// C §5), and closing is the only way to stop the script from writing.
+// closes the backend connection: php-fpm ignores ABORT_REQUEST (docs/behaviour.md#b-fpm-connections), and closing is the only way to stop the script from writing.
 //
 // The Result is non-nil whenever END_REQUEST was read; a protocol status
 // other than REQUEST_COMPLETE also returns ErrOverloaded, ErrUnknownRole or
@@ -273,8 +272,8 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 		// A kept connection can have been closed by php-fpm in the
 		// meantime (pm.max_requests reached, pool restarted): retry once
 		// on a fresh connection, but only if nothing came back, the body
-		// is untouched (the retry sends the same bytes, FACTS Part C §7
-		// item 8) and the method is idempotent. The same symptom can be a
+		// is untouched (the retry sends the same bytes, docs/behaviour.md#b-fpm-connections)
+		// and the method is idempotent. The same symptom can be a
 		// worker killed mid-script; like nginx's fastcgi_next_upstream,
 		// only GET, HEAD and OPTIONS may then run twice, never a POST —
 		// unless the very first write was refused (errNotDelivered):
@@ -900,7 +899,7 @@ func spool(body io.Reader, dir string) (*spooled, error) {
 
 // GetValues sends a GET_VALUES management record (§4.1) asking for names
 // over a fresh connection and returns the GET_VALUES_RESULT pairs. php-fpm
-// 8.2 answers only FCGI_MPXS_CONNS=0 (FACTS Part C §5).
+// 8.2 answers only FCGI_MPXS_CONNS=0 (docs/behaviour.md#b-fpm-connections).
 func GetValues(ctx context.Context, network, addr string, names ...string) (Params, error) {
 	d := net.Dialer{Timeout: DefaultDialTimeout}
 	nc, err := d.DialContext(ctx, network, addr)

@@ -11,7 +11,7 @@
 // record, and a request body is written while the response is being read.
 //
 // The behaviour of the real peers that shaped the code (see
-// ../shared/FACTS.md Part C §1.4, §4.3, §5 and §7):
+// docs/behaviour.md#b-fpm-params, #b-apache-params, #b-fpm-connections, #b-env-to-fpm):
 //
 //   - php-fpm reads each name-value pair from a single PARAMS record and
 //     resets the connection when a pair is split across two, so the writer

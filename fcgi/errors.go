@@ -42,8 +42,9 @@ var (
 var (
 	// ErrParamTooLarge means one name-value pair does not fit in a single
 	// PARAMS record (65535 bytes with its length bytes). php-fpm resets
-	// the connection when a pair is split across records (FACTS Part C
-	// §1.4), so the encoder refuses instead of splitting or truncating.
+	// the connection when a pair is split across records
+	// (docs/behaviour.md#b-fpm-params), so the encoder refuses instead of
+	// splitting or truncating.
 	ErrParamTooLarge = errors.New("fcgi: name-value pair does not fit in one record")
 
 	// ErrParamsTooLarge means a params stream is larger than the server's

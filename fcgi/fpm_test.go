@@ -126,7 +126,7 @@ func TestFPMResponses(t *testing.T) {
 		{"exit.php", "Content-type: text/html; charset=UTF-8\r\n\r\na", ""},
 		{"die.php", "X-Before: 1\r\nContent-type: text/html; charset=UTF-8\r\n\r\nbye", ""},
 		{"finish.php", "Content-type: text/html; charset=UTF-8\r\n\r\nsent", ""},
-		// php-fpm's own answer for a missing script (FACTS Part A §3e).
+		// php-fpm's own answer for a missing script (docs/behaviour.md#b-path-info).
 		{"missing.php", "Status: 404 Not Found\r\nContent-type: text/html; charset=UTF-8\r\n\r\nFile not found.\n", "Primary script unknown"},
 	} {
 		var out bytes.Buffer

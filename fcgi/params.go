@@ -19,7 +19,7 @@ type Param struct {
 type Params []Param
 
 // Lookup returns the value of the last pair named name, which is the one
-// php-fpm uses when a name repeats (FACTS Part C §1.1), and whether there
+// php-fpm uses when a name repeats (docs/behaviour.md#b-fpm-ini-syntax), and whether there
 // was one.
 func (ps Params) Lookup(name string) (string, bool) {
 	for i := len(ps) - 1; i >= 0; i-- {

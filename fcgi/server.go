@@ -19,8 +19,9 @@ const DefaultMaxConns = 256
 
 // DefaultMaxParamsBytes bounds one request's params stream when
 // Server.MaxParamsBytes is zero. mod_proxy_fcgi never encodes an env var
-// that does not fit in 16 KiB and typically sends 1 KiB of params (FACTS
-// Part A §5, Part C §1.4); 1 MiB leaves room for huge cookies and stops a
+// that does not fit in 16 KiB and typically sends 1 KiB of params
+// (docs/behaviour.md#b-apache-params, #b-fpm-params); 1 MiB leaves room for
+// huge cookies and stops a
 // broken peer from growing memory.
 const DefaultMaxParamsBytes = 1 << 20
 

@@ -188,5 +188,5 @@ func IsPHPGuard(name string) bool {
 }
 
 // PHP8Guard reports whether an <IfModule> argument matches PHP 8's
-// mod_php: only mod_php.c and php_module do (FACTS A.3a).
+// mod_php: only mod_php.c and php_module do (docs/behaviour.md#b-guard).
 func PHP8Guard(name string) bool { return name == "mod_php.c" || name == "php_module" }

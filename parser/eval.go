@@ -295,7 +295,7 @@ func IsPHPModule(m Module) bool {
 
 // SourceName is the compile-time source file name <IfModule> also accepts
 // for a module identifier: rewrite_module → mod_rewrite.c. PHP 8's
-// php_module is mod_php.c (FACTS A.3a); the MPMs and core are special.
+// php_module is mod_php.c (docs/behaviour.md#b-guard); the MPMs and core are special.
 func SourceName(id string) string {
 	switch id {
 	case "core_module":

@@ -18,7 +18,7 @@ var directoryIndexOrder = register(&Rule{
 	Doc: Doc{
 		Text: `Finds a DirectoryIndex that lists a PHP file before a static one (` + "`DirectoryIndex index.php index.html`" + `) in a scope where PHP is routed to php-fpm by URL (ProxyPassMatch, ProxyPass, ` + "`RewriteRule … [P]`" + `, see MPM1001).
 
-mod_dir tries the names in order with a sub-request. Under mod_php, or with SetHandler, the sub-request for a missing index.php fails and mod_dir moves on to index.html. When a proxy takes the URL, the sub-request for index.php succeeds without any file check, so a directory holding only index.html answers 404 with php-fpm's body ` + "`File not found.`" + ` (observed, ../shared/FACTS.md Part A §3d). The finding points at the DirectoryIndex and at the routing line.
+mod_dir tries the names in order with a sub-request. Under mod_php, or with SetHandler, the sub-request for a missing index.php fails and mod_dir moves on to index.html. When a proxy takes the URL, the sub-request for index.php succeeds without any file check, so a directory holding only index.html answers 404 with php-fpm's body ` + "`File not found.`" + ` (observed: docs/behaviour.md#b-directory-index). The finding points at the DirectoryIndex and at the routing line.
 
 Route PHP by existing file with SetHandler (the fix of MPM1001), or put the static names first.`,
 		Before: "DirectoryIndex index.php index.html\nProxyPassMatch ^/(.*\\.php)$ fcgi://127.0.0.1:9000/var/www/site/$1\n",

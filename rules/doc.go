@@ -24,7 +24,8 @@
 // nothing, is itself reported (MPM0010, MPM0011).
 //
 // The behaviour every rule relies on is observed on real servers and written
-// down in ../shared/FACTS.md; each rule's Doc cites the part it builds on.
+// down in docs/behaviour.md with the tests that show it; each rule's Doc
+// cites the facts (docs/behaviour.md#b-…) it builds on.
 package rules
 
 //go:generate go run ./gendocs -dir ../docs/rules

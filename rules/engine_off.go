@@ -23,7 +23,7 @@ var lostEngineOff = register(&Rule{
 	Doc: Doc{
 		Text: `Finds ` + "`php_flag engine off`" + ` and ` + "`php_admin_flag engine off`" + ` (and their php_value forms), the usual way to stop uploaded scripts from running in an uploads or cache directory.
 
-Under mod_php the setting makes Apache return the source instead of running it. The ` + "`engine`" + ` setting exists only in mod_php (apache2handler): php-fpm has no such switch, and ` + "`PHP_ADMIN_VALUE engine=0`" + ` is refused by php-fpm. After the switch the script runs (observed: ` + "`PHP-RAN sapi=fpm-fcgi`" + `, ../shared/FACTS.md Part A §3f) — or, when the line is unguarded in a .htaccess, every request in the directory answers 500 instead. A guard that never matches PHP 8 (` + "`<IfModule mod_php7.c>`" + `) means the protection is already gone today.
+Under mod_php the setting makes Apache return the source instead of running it. The ` + "`engine`" + ` setting exists only in mod_php (apache2handler): php-fpm has no such switch, and ` + "`PHP_ADMIN_VALUE engine=0`" + ` is refused by php-fpm. After the switch the script runs (observed: ` + "`PHP-RAN sapi=fpm-fcgi`" + `, docs/behaviour.md#b-modphp-engine) — or, when the line is unguarded in a .htaccess, every request in the directory answers 500 instead. A guard that never matches PHP 8 (` + "`<IfModule mod_php7.c>`" + `) means the protection is already gone today.
 
 Replace it with an access rule that holds whatever runs PHP: deny requests for PHP files in that directory (or give it no PHP handler at all).`,
 		Before: "# /var/www/site/uploads/.htaccess\nphp_flag engine off\n",

@@ -25,7 +25,7 @@ mod_fcgid sends one request at a time to each process it starts and counts proce
 This matters during a migration because fcgid setups are the usual stepping stone from mod_php to php-fpm; moving to php-fpm removes the question (php-fpm's pool ` + "`pm.max_children`" + ` is the equivalent knob).`,
 		Before: "FcgidInitialEnv PHP_FCGI_CHILDREN 4\nFcgidWrapper /var/www/cgi-bin/php-wrapper .php\n",
 		After:  "FcgidInitialEnv PHP_FCGI_CHILDREN 0\nFcgidMaxRequestsPerProcess 500\nFcgidWrapper /var/www/cgi-bin/php-wrapper .php\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runFcgidPHPChildren,
 })

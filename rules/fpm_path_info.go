@@ -22,13 +22,13 @@ var fpmPathInfo = register(&Rule{
 	Doc: Doc{
 		Text: `Checks each php-fpm pool's ` + "`security.limit_extensions`" + ` against ` + "`cgi.fix_pathinfo`" + `, and the document roots for PHP files the pool will refuse. Needs php-fpm's configuration (` + "`--fpm-config`" + `).
 
-- **` + "`cgi.fix_pathinfo=1`" + ` (PHP's default) with ` + "`security.limit_extensions`" + ` empty or listing non-PHP extensions** (` + "`.jpg`, `.html`" + `…): when the script named in the request does not exist, php-fpm walks back to the longest existing file and runs it, so ` + "`/uploads/evil.jpg/x.php`" + ` runs an uploaded image as PHP (observed: ` + "`EVIL-EXECUTED sapi=fpm-fcgi`" + ` with ` + "`.php .jpg`" + `, 403 with the default; ../shared/FACTS.md Part A §3e, Part C §5). An empty value allows every extension. Error.
+- **` + "`cgi.fix_pathinfo=1`" + ` (PHP's default) with ` + "`security.limit_extensions`" + ` empty or listing non-PHP extensions** (` + "`.jpg`, `.html`" + `…): when the script named in the request does not exist, php-fpm walks back to the longest existing file and runs it, so ` + "`/uploads/evil.jpg/x.php`" + ` runs an uploaded image as PHP (observed: ` + "`EVIL-EXECUTED sapi=fpm-fcgi`" + ` with ` + "`.php .jpg`" + `, 403 with the default; docs/behaviour.md#b-path-info). An empty value allows every extension. Error.
 - **Files with PHP extensions the pool refuses** (` + "`.phtml`, `.php5`" + `… with the default ` + "`.php .phar`" + `) in a document root served by that pool: under mod_php they ran, under php-fpm they answer 403 ` + "`Access denied.`" + ` Warning; skipped with ` + "`--no-permissions`" + `.
 
 Keep ` + "`security.limit_extensions = .php`" + ` (plus only the PHP extensions the site really uses), and set ` + "`cgi.fix_pathinfo = 0`" + ` unless an application needs PATH_INFO.`,
 		Before: "; pool.d/site.conf\n[site]\nsecurity.limit_extensions = .php .jpg\n",
 		After:  "; pool.d/site.conf\n[site]\nsecurity.limit_extensions = .php\nphp_admin_value[cgi.fix_pathinfo] = 0\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runFPMPathInfo,
 })

@@ -27,7 +27,7 @@ var fpmPoolIdentity = register(&Rule{
 - **DocumentRoot files owned by Apache's user** that the site's pool user (not Apache's) will not be able to change: under mod_php PHP wrote them as www-data; under its own pool it cannot update them any more. Warning, with counts and examples; skipped with ` + "`--no-permissions`" + `.`,
 		Before: "; pool.d/site.conf\n[site]\nuser = www-data\nlisten = /run/php/site.sock\nlisten.mode = 0600\n",
 		After:  "; pool.d/site.conf\n[site]\nuser = site\ngroup = site\nlisten = /run/php/site.sock\nlisten.owner = www-data\nlisten.group = www-data\nlisten.mode = 0660\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runFPMPoolIdentity,
 })

@@ -26,7 +26,7 @@ var httpdVersionFeatures = register(&Rule{
 An older httpd refuses the unknown directive (` + "`Invalid command 'CGIPassAuth'`" + `) and does not start, or — for ` + "`SetHandler \"proxy:…\"`" + ` — accepts the handler name and serves the PHP files as they are. Enterprise distributions shipped 2.4.6 (RHEL/CentOS 7) for years, so this is not theoretical. A block that only an older httpd reads (` + "`<IfVersion < 2.4.10>`" + `) is an error; one that also admits older versions (` + "`<IfVersion >= 2.4>`" + `) a warning. Without ` + "`--httpd-version`" + ` nothing outside ` + "`<IfVersion>`" + ` is reported.`,
 		Before: "<IfVersion >= 2.4>\n    <FilesMatch \"\\.php$\">\n        SetHandler \"proxy:unix:/run/php/php-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</IfVersion>\n",
 		After:  "<IfVersion >= 2.4.10>\n    <FilesMatch \"\\.php$\">\n        SetHandler \"proxy:unix:/run/php/php-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</IfVersion>\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runHTTPDVersionFeatures,
 })

@@ -11,25 +11,25 @@ var (
 	loaderSyntax = register(loaderRule("MPM0001", "syntax", "configuration syntax error", Error,
 		`httpd would refuse this configuration, or answer 500 for every request that reads this .htaccess.
 
-The message is the one httpd itself gives (../shared/FACTS.md Part B §3). Fix the line first: the other rules read the tree as httpd would, and a broken section can hide or misplace what follows it.`,
+The message is the one httpd itself gives (docs/behaviour.md#b-httpd-syntax). Fix the line first: the other rules read the tree as httpd would, and a broken section can hide or misplace what follows it.`,
 		"<Directory /var/www/site>\n    AllowOverride All\n</Directry>\n",
 		"<Directory /var/www/site>\n    AllowOverride All\n</Directory>\n"))
 	loaderInclude = register(loaderRule("MPM0002", "include", "include problem", Error,
 		`An Include or IncludeOptional could not be followed: no file matches a wildcard, a file is missing, or the includes recurse.
 
-httpd fails to start on a missing `+"`Include`"+` (Part B §3.7); `+"`IncludeOptional`"+` ignores it. Relative include paths are ServerRoot-relative, not relative to the including file.`,
+httpd fails to start on a missing `+"`Include`"+` (docs/behaviour.md#b-httpd-syntax); `+"`IncludeOptional`"+` ignores it. Relative include paths are ServerRoot-relative, not relative to the including file.`,
 		"Include sites-enabled/*.conf\n",
 		"IncludeOptional sites-enabled/*.conf\n"))
 	loaderVariable = register(loaderRule("MPM0003", "variable", "undefined configuration variable", Warning,
 		`A ${VAR} is neither set by Define nor present in the environment the tree was loaded with.
 
-httpd keeps the literal text and logs AH00111 (Part B §3.8). On Debian most variables come from /etc/apache2/envvars, which the loader reads; pass others with --define.`,
+httpd keeps the literal text and logs AH00111 (docs/behaviour.md#b-httpd-syntax). On Debian most variables come from /etc/apache2/envvars, which the loader reads; pass others with --define.`,
 		"ErrorLog ${APACHE_LOG_DIR}/error.log\n",
 		"Define APACHE_LOG_DIR /var/log/apache2\nErrorLog ${APACHE_LOG_DIR}/error.log\n"))
 	loaderIO = register(loaderRule("MPM0004", "io", "unreadable file", Error,
 		`A configuration or access file exists but could not be read.
 
-For a .htaccess file httpd answers 403 to every request under that directory (AH00529, Part B §3.9). Check the file's owner and mode.`,
+For a .htaccess file httpd answers 403 to every request under that directory (AH00529, docs/behaviour.md#b-httpd-syntax). Check the file's owner and mode.`,
 		"-rw------- root root .htaccess\n",
 		"-rw-r--r-- root root .htaccess\n"))
 	loaderBOM = register(loaderRule("MPM0005", "bom", "byte-order mark", Error,

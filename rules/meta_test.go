@@ -20,7 +20,8 @@ var unitTested = map[string]string{
 
 // TestEveryRuleHasDocsTestsAndChangelog fails when a rule lacks
 // documentation, a positive scenario (a `# want` for its code), a negative
-// scenario (MPM1xxx: an archive with no expectation), or a CHANGELOG entry.
+// scenario (MPM1xxx: an archive with no expectation), a CHANGELOG entry, or
+// a Since that names a released version of the CHANGELOG.
 func TestEveryRuleHasDocsTestsAndChangelog(t *testing.T) {
 	changelog, err := os.ReadFile("../CHANGELOG.md")
 	if err != nil {
@@ -47,6 +48,11 @@ func TestEveryRuleHasDocsTestsAndChangelog(t *testing.T) {
 		}
 		if !strings.Contains(string(changelog), r.Code) {
 			t.Errorf("%s: no entry in CHANGELOG.md", r.Code)
+		}
+		// A rule added after the last release says "unreleased" until the
+		// release that ships it is cut.
+		if r.Doc.Since != "" && r.Doc.Since != "unreleased" && !strings.Contains(string(changelog), "\n## ["+r.Doc.Since+"] - ") {
+			t.Errorf("%s: Doc.Since %q is neither \"unreleased\" nor a release section of CHANGELOG.md (## [%s] - DATE)", r.Code, r.Doc.Since, r.Doc.Since)
 		}
 		if _, ok := unitTested[r.Code]; ok {
 			continue

@@ -20,7 +20,7 @@ mod_fastcgi has been unmaintained for a decade (its last release, 2.4.6, predate
 The finding carries the equivalent configuration: ` + "`FastCgiExternalServer … -socket PATH`" + ` becomes ` + "`SetHandler \"proxy:unix:PATH|fcgi://localhost\"`" + ` in a ` + "`<FilesMatch \\.php$>`" + `, ` + "`-host H:P`" + ` becomes ` + "`proxy:fcgi://H:P`" + `, ` + "`-pass-header Authorization`" + ` becomes ` + "`CGIPassAuth On`" + ` and ` + "`-idle-timeout N`" + ` becomes ` + "`ProxyTimeout N`" + `. Processes Apache started itself (` + "`FastCgiServer`, `FastCgiConfig`" + `) become a php-fpm pool. Drop the ` + "`AddHandler`/`Action`/`Alias`" + ` lines that routed .php to the fake ` + "`/php-fcgi`" + ` path with it.`,
 		Before: "<IfModule mod_fastcgi.c>\n    AddHandler php-fcgi .php\n    Action php-fcgi /php-fcgi\n    Alias /php-fcgi /usr/lib/cgi-bin/php-fcgi\n    FastCgiExternalServer /usr/lib/cgi-bin/php-fcgi -socket /run/php/php8.2-fpm.sock -pass-header Authorization -idle-timeout 300\n</IfModule>\n",
 		After:  "<FilesMatch \"\\.php$\">\n    SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n</FilesMatch>\nCGIPassAuth On\nProxyTimeout 300\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runModFastCGI,
 })

@@ -13,12 +13,12 @@ var modphpAndFPMHandler = register(&Rule{
 	Doc: Doc{
 		Text: `Finds a handler to php-fpm (` + "`SetHandler \"proxy:…fcgi://…\"`" + `, ` + "`AddHandler`" + `, ProxyPassMatch, ` + "`RewriteRule [P]`" + ` to ` + "`fcgi://`" + `) in effect while mod_php is still loaded.
 
-php-fpm then takes every request the handler matches: mod_php is loaded but runs nothing there, and the ` + "`php_value`" + `/` + "`php_flag`" + ` lines of .htaccess files are still accepted by Apache (so no 500 warns anyone) but silently stop applying (observed with Debian's packages: ` + "`sapi=fpm-fcgi`" + `, ` + "`memory_limit=128M`" + ` instead of the .htaccess value; ../shared/FACTS.md Part A §2 item 4). The usual cause is ` + "`a2enconf php8.2-fpm`" + ` without ` + "`a2dismod php8.2`" + `: Debian's php8.2-fpm.conf is wrapped in ` + "`<IfModule !mod_php8.c>`" + `, and PHP 8's module answers only to ` + "`mod_php.c`" + ` and ` + "`php_module`" + `, so the guard is always true (Part B §3.6).
+php-fpm then takes every request the handler matches: mod_php is loaded but runs nothing there, and the ` + "`php_value`" + `/` + "`php_flag`" + ` lines of .htaccess files are still accepted by Apache (so no 500 warns anyone) but silently stop applying (observed with Debian's packages: ` + "`sapi=fpm-fcgi`" + `, ` + "`memory_limit=128M`" + ` instead of the .htaccess value; docs/behaviour.md#b-fpm-conf-guard). The usual cause is ` + "`a2enconf php8.2-fpm`" + ` without ` + "`a2dismod php8.2`" + `: Debian's php8.2-fpm.conf is wrapped in ` + "`<IfModule !mod_php8.c>`" + `, and PHP 8's module answers only to ` + "`mod_php.c`" + ` and ` + "`php_module`" + `, so the guard is always true (docs/behaviour.md#b-guard).
 
 Finish the migration (unload mod_php once the .htaccess settings have moved to the pool or .user.ini, see MPM1004), or, to keep mod_php for now, guard the handler with a name that matches: ` + "`<IfModule !mod_php.c>`" + `.`,
 		Before: "LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n<IfModule !mod_php8.c>\n    <FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n        SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</IfModule>\n",
 		After:  "LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n<IfModule !mod_php.c>\n    <FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n        SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</IfModule>\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runModphpAndFPMHandler,
 })

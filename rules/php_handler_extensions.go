@@ -18,12 +18,12 @@ var phpHandlerExtensions = register(&Rule{
 		Text: `Finds ` + "`AddHandler`, `AddType` and `SetHandler`" + ` lines that make files run as PHP under mod_php (` + "`application/x-httpd-php`, `php5-script`, `x-httpd-php5`" + `…) for extensions other than ` + "`.php`" + `, and checks them against what php-fpm will run.
 
 - **No php-fpm handler matches the extension** (the ` + "`<FilesMatch \\.php$>`" + ` of the new SetHandler, the ProxyPassMatch pattern): without mod_php nothing runs these files, and Apache serves them as they are — the PHP source, with its database passwords, goes to the browser (an ` + "`AddType application/x-httpd-php .html`" + ` even makes browsers download it). Error for extensions listed by ` + "`AddType`/`AddHandler`" + `; a warning for those a ` + "`<FilesMatch>`" + ` pattern merely covers (Debian's ` + "`.+\\.ph(?:ar|p|tml)$`" + ` names ` + "`.phtml`" + ` whether or not a site has such files).
-- **php-fpm's ` + "`security.limit_extensions`" + ` refuses the extension** (default ` + "`.php .phar`" + `): the request reaches php-fpm, which answers 403 ` + "`Access denied.`" + ` and logs ` + "`has been denied (see security.limit_extensions)`" + ` (../shared/FACTS.md Part A §3e, Part C §5). Warning; the pool read from ` + "`--fpm-config`" + ` is the one whose listen address the handler uses.
+- **php-fpm's ` + "`security.limit_extensions`" + ` refuses the extension** (default ` + "`.php .phar`" + `): the request reaches php-fpm, which answers 403 ` + "`Access denied.`" + ` and logs ` + "`has been denied (see security.limit_extensions)`" + ` (docs/behaviour.md#b-path-info). Warning; the pool read from ` + "`--fpm-config`" + ` is the one whose listen address the handler uses.
 
 Extend both the handler pattern and ` + "`security.limit_extensions`" + ` of that pool, or rename the files to .php. Keep the list short: every extension there can be executed by the path-info trick of MPM2010.`,
 		Before: "AddType application/x-httpd-php .php .html\n<FilesMatch \"\\.php$\">\n    SetHandler \"proxy:unix:/run/php/site.sock|fcgi://localhost\"\n</FilesMatch>\n",
 		After:  "<FilesMatch \"\\.(php|html)$\">\n    SetHandler \"proxy:unix:/run/php/site.sock|fcgi://localhost\"\n</FilesMatch>\n# pool: security.limit_extensions = .php .html\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runPHPHandlerExtensions,
 })

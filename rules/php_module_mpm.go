@@ -13,12 +13,12 @@ var phpModuleMPM = register(&Rule{
 	Doc: Doc{
 		Text: `Checks mod_php against the MPM Apache runs, and reports where the migration stands.
 
-- **mod_php with a threaded MPM** (mpm_worker, mpm_event): Debian's mod_php is not thread-safe and Apache refuses to start (` + "`Apache is running a threaded MPM, but your PHP Module is not compiled to be threadsafe`" + `, ` + "`AH00013: Pre-configuration failed`" + `; ../shared/FACTS.md Part A §3h). This is the usual accident of switching to mpm_event before unloading mod_php. Error.
+- **mod_php with a threaded MPM** (mpm_worker, mpm_event): Debian's mod_php is not thread-safe and Apache refuses to start (` + "`Apache is running a threaded MPM, but your PHP Module is not compiled to be threadsafe`" + `, ` + "`AH00013: Pre-configuration failed`" + `; docs/behaviour.md#b-threaded-mpm). This is the usual accident of switching to mpm_event before unloading mod_php. Error.
 - **mod_php still loaded while php-fpm is configured** (a php-fpm configuration with pools, or a handler to php-fpm in Apache): info with the migration status — php-fpm not used yet, or used while mod_php is still loaded (see MPM2002).
 - **prefork kept although PHP is served by php-fpm** and mod_php is gone: prefork was only needed for mod_php; mpm_event serves the same load with far fewer processes. Info.`,
 		Before: "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\nLoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n",
 		After:  "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\nLoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so\nLoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so\n<FilesMatch \"\\.php$\">\n    SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n</FilesMatch>\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runPHPModuleMPM,
 })

@@ -22,11 +22,11 @@ var phpSettings = register(&Rule{
 	Doc: Doc{
 		Text: `Finds php_value, php_flag, php_admin_value and php_admin_flag, the directives mod_php adds to Apache, and says what each one turns into once mod_php is gone.
 
-- **Unguarded** (not inside ` + "`<IfModule mod_php.c>`" + `), error: without mod_php, httpd does not know the directive. In server configuration it refuses to start (` + "`Invalid command 'php_value'`" + `); in a .htaccess every request that reads the file answers 500 — PHP scripts, static files and subdirectories alike (../shared/FACTS.md Part A §2 item 1, §3h).
+- **Unguarded** (not inside ` + "`<IfModule mod_php.c>`" + `), error: without mod_php, httpd does not know the directive. In server configuration it refuses to start (` + "`Invalid command 'php_value'`" + `); in a .htaccess every request that reads the file answers 500 — PHP scripts, static files and subdirectories alike (docs/behaviour.md#b-conf-invalid, #b-htaccess-500).
 - **Guarded by a name that matches**, warning: ` + "`<IfModule mod_php.c>`" + ` and ` + "`<IfModule php_module>`" + ` keep httpd happy, but the settings silently stop applying. The finding lists them; move them to a ` + "`.user.ini`" + ` next to the .htaccess, to the php-fpm pool (` + "`php_value[name] = value`" + `), or let the modphp-migrate shim apply them.
-- **Guarded by a name that never matches**, warning: PHP 8's module is ` + "`mod_php.c`/`php_module`" + `; ` + "`mod_php7.c`, `php7_module`, `mod_php8.c`, `php8_module`, `mod_php5.c`" + `… never match it (Part A §2 item 3), so the block is already ignored today.
-- **php_admin_value or php_admin_flag in .htaccess**, error: mod_php refuses them there, so the directory already answers 500 today (Part A §3a).
-- **A PHP_INI_SYSTEM setting** set with php_value or php_flag (` + "`expose_php`, `allow_url_fopen`" + `…), info: mod_php ignores it even today (Part A §3a); it belongs in php.ini or the pool. The table of access levels is generated from a real PHP build (internal/phpini).
+- **Guarded by a name that never matches**, warning: PHP 8's module is ` + "`mod_php.c`/`php_module`" + `; ` + "`mod_php7.c`, `php7_module`, `mod_php8.c`, `php8_module`, `mod_php5.c`" + `… never match it (docs/behaviour.md#b-guard), so the block is already ignored today.
+- **php_admin_value or php_admin_flag in .htaccess**, error: mod_php refuses them there, so the directory already answers 500 today (docs/behaviour.md#b-modphp-admin).
+- **A PHP_INI_SYSTEM setting** set with php_value or php_flag (` + "`expose_php`, `allow_url_fopen`" + `…), info: mod_php ignores it even today (docs/behaviour.md#b-modphp-system); it belongs in php.ini or the pool. The table of access levels is generated from a real PHP build (internal/phpini).
 
 ` + "`engine`" + ` is left to MPM1005.`,
 		Before: "# /var/www/site/.htaccess\nphp_value upload_max_filesize 64M\nphp_flag display_errors on\n",
@@ -49,7 +49,7 @@ type phpSetting struct {
 // would have stored it: php_flag is 1 only for On or 1 (real_flag_hnd), a
 // php_value of "none" is empty (real_value_hnd), and anything but a plain
 // word goes in single quotes, which the INI scanner keeps raw
-// (../shared/FACTS.md Part A §4 E20).
+// (docs/behaviour.md#b-fpm-ini-syntax).
 func (s phpSetting) iniValue() string {
 	if s.flag {
 		if strings.EqualFold(s.value, "on") || s.value == "1" {

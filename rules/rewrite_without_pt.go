@@ -21,7 +21,7 @@ In server context mod_rewrite turns the target into a file name itself and ends 
 Add ` + "`PT`" + ` to the flags — or, better, route PHP by file with ` + "`SetHandler \"proxy:…\"`" + ` in a ` + "`<FilesMatch \\.php$>`" + ` (MPM1001), which does not care how the file was reached.`,
 		Before: "<VirtualHost *:80>\n    DocumentRoot /var/www/app\n    ProxyPassMatch ^/(.*\\.php)$ fcgi://127.0.0.1:9000/var/www/app/$1\n    RewriteEngine On\n    RewriteRule ^/api/(.*)$ /index.php?route=$1 [L,QSA]\n</VirtualHost>\n",
 		After:  "<VirtualHost *:80>\n    DocumentRoot /var/www/app\n    ProxyPassMatch ^/(.*\\.php)$ fcgi://127.0.0.1:9000/var/www/app/$1\n    RewriteEngine On\n    RewriteRule ^/api/(.*)$ /index.php?route=$1 [L,QSA,PT]\n</VirtualHost>\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runRewriteWithoutPT,
 })

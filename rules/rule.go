@@ -54,7 +54,9 @@ type Doc struct {
 	Before string
 	// After is the same snippet fixed.
 	After string
-	// Since is the modphp-migrate version that introduced the rule.
+	// Since is the modphp-migrate release that introduced the rule (a
+	// release section of CHANGELOG.md), or "unreleased" until that release
+	// is cut.
 	Since string
 }
 

@@ -21,7 +21,7 @@ var timeoutChain = register(&Rule{
 Under mod_php none of this existed: PHP ran inside Apache and only ` + "`max_execution_time`" + ` counted. Behind php-fpm each layer gives up on its own: when Apache's limit is the shortest, the client gets 504 Gateway Timeout (` + "`AH01075`" + `) while the script keeps running — and a retrying client starts it again; when ` + "`request_terminate_timeout`" + ` comes before ` + "`max_execution_time`" + `, php-fpm kills the worker (` + "`execution timed out … terminating`" + `) instead of PHP ending the script with its own error and shutdown functions. A long import or report that worked under mod_php starts failing this way. Each finding names both limits with their positions.`,
 		Before: "; pool.d/site.conf\nphp_admin_value[max_execution_time] = 300\n\n# vhost\nTimeout 60\n",
 		After:  "; pool.d/site.conf\nphp_admin_value[max_execution_time] = 300\nrequest_terminate_timeout = 330\n\n# vhost\nProxyTimeout 360\n",
-		Since:  "0.2.0",
+		Since:  "0.1.0",
 	},
 	Run: runTimeoutChain,
 })

@@ -135,7 +135,7 @@ func parseAccessFile(name string, data []byte, env evalEnv) *accessFile {
 }
 
 // checkClosed reports sections left open at the end of the file as httpd
-// does (FACTS Part B §3.5): a tree section gives "<Files> was not closed.",
+// does (docs/behaviour.md#b-httpd-syntax): a tree section gives "<Files> was not closed.",
 // a false conditional "Expected </IfModule> before end of configuration";
 // a true conditional may stay open, and so may a section inside it.
 // parser.Parse leaves this to the loader, so the shim checks it here.
@@ -217,7 +217,7 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 			}
 			if kind.admin {
 				// php_admin_* is ACCESS_CONF|RSRC_CONF: httpd refuses it in
-				// any .htaccess (FACTS Part A §3a: 500 "php_admin_value not
+				// any .htaccess (docs/behaviour.md#b-modphp-admin: 500 "php_admin_value not
 				// allowed here", guarded or not).
 				af.fail(n.Pos, n.Name+" not allowed here")
 				return
@@ -242,7 +242,7 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 
 // modPHPValue applies mod_php's value handling: php_flag stores "1" for
 // "On" (any case) or exactly "1" and "0" for anything else, so yes and true
-// are off (FACTS Part A §3b); php_value stores "" for "none" in any case and
+// are off (docs/behaviour.md#b-modphp-values); php_value stores "" for "none" in any case and
 // the raw string otherwise — no INI parsing, no constants.
 func modPHPValue(flag bool, v string) string {
 	if flag {
@@ -292,7 +292,7 @@ func sectionTrue(lname string, args []string, env evalEnv) bool {
 	case "ifmodule":
 		if parser.IsPHPGuard(arg) {
 			// Only mod_php.c and php_module name PHP 8's module
-			// (FACTS Part A §2 item 3).
+			// (docs/behaviour.md#b-guard).
 			ok = parser.PHP8Guard(arg)
 		} else {
 			ok = env.module == nil || env.module(arg)

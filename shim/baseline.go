@@ -27,7 +27,7 @@ type Pool struct {
 	Listen string
 	// MaxChildren is pm.max_children: the most connections the shim keeps
 	// open to the pool, since each kept connection pins one worker
-	// (FACTS Part A §6b, Part C §5).
+	// (docs/behaviour.md#b-reuse-pins, #b-fpm-connections).
 	MaxChildren int
 	// Baseline is the value each INI directive has in a fresh worker,
 	// before any PHP_VALUE: php.ini, its scan directory, then the pool's

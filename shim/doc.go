@@ -10,8 +10,9 @@
 //   - reads the access files (.htaccess) from the document root down to the
 //     script's directory, never above the root and never through a symbolic
 //     link that leaves it, and merges php_value and php_flag exactly as
-//     mod_php would (Resolver; ../shared/FACTS.md Part A §3a, §3b and Part C
-//     §2), together with server-config php_value/php_admin_value when an
+//     mod_php would (Resolver; docs/behaviour.md#b-modphp-system,
+//     #b-modphp-precedence, #b-modphp-values), together with server-config
+//     php_value/php_admin_value when an
 //     Apache configuration is given;
 //   - answers 403 itself when php_flag engine off is in effect, and 500 when
 //     an access file cannot be read as mod_php would (never a request with
@@ -19,12 +20,12 @@
 //   - drops PHP_VALUE, PHP_ADMIN_VALUE and REQUEST_BODY_FILE params (and
 //     their REDIRECT_ copies) that Apache passes from SetEnv and friends,
 //     and restores unprefixed copies of REDIRECT_ variables as mod_php showed
-//     them (ApplyEnvPolicy; FACTS Part A §3c, §3g, Part C §1.5, §7);
+//     them (ApplyEnvPolicy; docs/behaviour.md#b-redirect-env, #b-env-to-fpm);
 //   - sends one PHP_VALUE in a form php-fpm's INI parser cannot reinterpret
-//     (EncodePHPValue; FACTS Part A §4 E19/E20) which, besides the settings
+//     (EncodePHPValue; docs/behaviour.md#b-fpm-ini-syntax) which, besides the settings
 //     of this request, resets every key the shim ever set on that pool to the
 //     pool's baseline, because php-fpm keeps PHP_VALUE settings in the worker
-//     after the request (FACTS Part A §4 E3/E4, Part C §1.3).
+//     after the request (docs/behaviour.md#b-fpm-php-value).
 //
 // Server runs the relay: a bounded front (503 instead of an unbounded queue),
 // one kept-alive fcgi.Client per pool bounded by pm.max_children, 503 when

@@ -19,7 +19,7 @@ var ErrUnencodable = errors.New("setting cannot be encoded safely in PHP_VALUE")
 
 // maxPHPValue bounds the encoded PHP_VALUE. php-fpm reads each name-value
 // pair from one FCGI_PARAMS record (65535 bytes with the length bytes,
-// FACTS Part C §1.4) and resets the connection otherwise; the margin keeps
+// docs/behaviour.md#b-fpm-params) and resets the connection otherwise; the margin keeps
 // the pair, its name and lengths inside one record.
 const maxPHPValue = 65535 - len("PHP_VALUE") - 8 - 64
 
@@ -30,10 +30,9 @@ const maxPHPValue = 65535 - len("PHP_VALUE") - 8 - 64
 //
 //   - a value is a concatenation of single-quoted raw segments; the scanner
 //     does no ${VAR} expansion, no ; comments, no constant or bit-operator
-//     evaluation and no On/Off/none keyword mapping inside them (FACTS Part A
-//     §4 E19, E20);
+//     evaluation and no On/Off/none keyword mapping inside them (docs/behaviour.md#b-fpm-ini-syntax);
 //   - a single quote is written as "'", a double-quoted string holding only
-//     that quote, so no $ ever appears inside double quotes (Part C §1.1);
+//     that quote, so no $ ever appears inside double quotes (docs/behaviour.md#b-fpm-ini-syntax);
 //     adjacent strings concatenate (E20);
 //   - the empty value is written as "" because an empty single-quoted string
 //     is rejected with "empty value for key" (E20);
@@ -63,7 +62,7 @@ func EncodePHPValue(settings []Setting) (string, error) {
 
 // checkKey accepts INI directive names as PHP registers them: letters,
 // digits, '.', '_' and '-'. Anything else ('=', '[', ']', blanks, quotes)
-// would change how the line parses (FACTS Part C §7 item 4).
+// would change how the line parses (docs/behaviour.md#b-fpm-ini-syntax).
 func checkKey(k string) error {
 	if k == "" {
 		return fmt.Errorf("empty key: %w", ErrUnencodable)

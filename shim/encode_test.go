@@ -38,7 +38,7 @@ func iniModel(s string) ([]Setting, error) {
 			case v[0] == '\'':
 				end := strings.IndexByte(v[1:], '\'')
 				if end <= 0 {
-					// '' is rejected by php-fpm ("empty value", FACTS A.4 E20).
+					// '' is rejected by php-fpm ("empty value", docs/behaviour.md#b-fpm-ini-syntax).
 					return nil, fmt.Errorf("unterminated or empty raw string in %q", line)
 				}
 				b.WriteString(v[1 : 1+end])
@@ -52,8 +52,7 @@ func iniModel(s string) ([]Setting, error) {
 	return out, nil
 }
 
-// TestEncodePHPValue covers every value of FACTS Part A §3b "value
-// handling" (as mod_php stores it) and §4 E19/E20 (what php-fpm's scanner
+// TestEncodePHPValue covers every value of docs/behaviour.md#b-modphp-values (as mod_php stores it) and §4 E19/E20 (what php-fpm's scanner
 // would make of naive encodings): the encoded form is exact, and the
 // model scanner gives the value back.
 func TestEncodePHPValue(t *testing.T) {
@@ -109,7 +108,7 @@ func TestEncodePHPValue(t *testing.T) {
 }
 
 // TestEncodePHPValueRefuses: what would start a new INI line or cut the
-// value short (FACTS Part A §3g row 5, §4 E2), and keys that would change
+// value short (docs/behaviour.md#b-env-to-fpm, #b-fpm-ini-syntax), and keys that would change
 // how the line parses.
 func TestEncodePHPValueRefuses(t *testing.T) {
 	for _, s := range []Setting{

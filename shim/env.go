@@ -6,11 +6,12 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/fcgi"
 )
 
-// firewalled are the params php-fpm obeys as instructions (FACTS Part C
-// §1.5): PHP_VALUE and PHP_ADMIN_VALUE set INI directives for the worker's
+// firewalled are the params php-fpm obeys as instructions
+// (docs/behaviour.md#b-env-to-fpm): PHP_VALUE and PHP_ADMIN_VALUE set INI
+// directives for the worker's
 // lifetime, REQUEST_BODY_FILE makes php://input read any file. Apache
 // passes whatever .htaccess SetEnv, SetEnvIf or RewriteRule [E=] put in the
-// environment (FACTS Part A §3g), and an internal redirect copies them as
+// environment (docs/behaviour.md#b-env-to-fpm), and an internal redirect copies them as
 // REDIRECT_ names, so every prefixed form is dropped too.
 var firewalled = []string{"PHP_VALUE", "PHP_ADMIN_VALUE", "REQUEST_BODY_FILE"}
 
@@ -19,7 +20,7 @@ var firewalled = []string{"PHP_VALUE", "PHP_ADMIN_VALUE", "REQUEST_BODY_FILE"}
 // sets them itself for the final request, and a stale or user-made copy
 // must not stand in for them. URL, STATUS, HANDLER and ERROR_NOTES exist
 // only prefixed (httpd http_request.c, custom-error.xml); mod_php did not
-// show them unprefixed (FACTS Part A §3c).
+// show them unprefixed (docs/behaviour.md#b-redirect-env).
 var neverUnprefixed = []string{
 	"PHP_*", "REQUEST_BODY_FILE", "SCRIPT_*", "PATH_*", "PATH", "DOCUMENT_ROOT", "CONTEXT_*",
 	"QUERY_STRING", "REQUEST_*", "SERVER_*", "GATEWAY_INTERFACE", "CONTENT_*",
@@ -87,7 +88,7 @@ func neverFromEnv(name string) bool {
 //     gives REDIRECT_FOO and FOO), the least-prefixed copy winning, except
 //     for names that must never come from the environment (neverFromEnv).
 //     Under ProxyPassMatch only the REDIRECT_ copies reach the backend,
-//     where mod_php showed both (FACTS Part A §3c).
+//     where mod_php showed both (docs/behaviour.md#b-redirect-env).
 //
 // Order is kept; added params follow the originals.
 func ApplyEnvPolicy(in fcgi.Params) (out fcgi.Params, dropped []string) {

@@ -32,7 +32,7 @@ func TestFirewalled(t *testing.T) {
 	}
 }
 
-// TestApplyEnvPolicy replays FACTS Part A §3c (ProxyPassMatch: only the
+// TestApplyEnvPolicy replays docs/behaviour.md#b-redirect-env (ProxyPassMatch: only the
 // REDIRECT_ copies arrive) and §3g (SetEnv PHP_VALUE/PHP_ADMIN_VALUE).
 func TestApplyEnvPolicy(t *testing.T) {
 	for _, tc := range []struct {

@@ -54,7 +54,7 @@ func BenchmarkShimFPM(b *testing.B) {
 }
 
 // TestRecycledWorkers: php-fpm ends a kept connection after
-// pm.max_requests (FACTS Part C §5); the shim's requests keep succeeding
+// pm.max_requests (docs/behaviour.md#b-fpm-connections); the shim's requests keep succeeding
 // with the right settings, and every worker it meets is reset.
 func TestRecycledWorkers(t *testing.T) {
 	fpm := lab.StartFPM(t, lab.FPMConfig{Children: 2, MaxRequests: 2, Scripts: map[string]string{

@@ -76,7 +76,7 @@ func FuzzHtaccessPHPValue(f *testing.F) {
 
 // TestEncodeAgainstPHP checks the encoder against PHP's own INI scanner:
 // parse_ini_string(…, INI_SCANNER_NORMAL) is the zend_parse_ini_string
-// php-fpm runs over PHP_VALUE (FACTS Part C §1.1). Skipped without a php
+// php-fpm runs over PHP_VALUE (docs/behaviour.md#b-fpm-ini-syntax). Skipped without a php
 // binary unless MODPHP_MIGRATE_REAL=1.
 func TestEncodeAgainstPHP(t *testing.T) {
 	php := lab.FindBinary(t, "php8.2", "php")

@@ -118,7 +118,7 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 		if r.Context().Err() != nil {
 			// Apache went away (the client aborted): Do has closed the
 			// php-fpm connection, the only way to stop the script
-			// (php-fpm ignores ABORT_REQUEST, FACTS Part C §7 item 8).
+			// (php-fpm ignores ABORT_REQUEST, docs/behaviour.md#b-fpm-connections).
 			s.log.Info("request aborted by apache", "cause", context.Cause(r.Context()), "script", info.Script)
 			return
 		}
@@ -224,7 +224,7 @@ func writeError(w io.Writer, code int) {
 
 // contentLength reads CONTENT_LENGTH; -1 when absent or invalid, so the
 // client spools the body to learn it (Apache may stream a body without a
-// length, FACTS Part C §4.3).
+// length, docs/behaviour.md#b-apache-body).
 func contentLength(ps fcgi.Params) int64 {
 	v, ok := ps.Lookup("CONTENT_LENGTH")
 	if !ok || v == "" {
@@ -270,7 +270,7 @@ func uriOf(ps fcgi.Params) string {
 
 // StripProxyPrefix returns the file path inside a SCRIPT_FILENAME that
 // mod_proxy_fcgi prefixed with proxy:fcgi://host[:port] (ProxyFCGIBackendType
-// FPM, the default; FACTS Part A §5, Part C §4.3). A value without the
+// FPM, the default; docs/behaviour.md#b-apache-params). A value without the
 // prefix is returned as is.
 func StripProxyPrefix(sf string) string {
 	rest, ok := strings.CutPrefix(sf, "proxy:fcgi://")
@@ -286,7 +286,7 @@ func StripProxyPrefix(sf string) string {
 
 // requestInfo finds the script, its document root and the URI of a
 // request. With ProxyPassMatch the path-info is still part of
-// SCRIPT_FILENAME (FACTS Part A §5), so the script is the longest leading
+// SCRIPT_FILENAME (docs/behaviour.md#b-apache-params), so the script is the longest leading
 // part of the path that is a regular file, as php-fpm's cgi.fix_pathinfo
 // finds it.
 func requestInfo(ps fcgi.Params) Request {

@@ -44,7 +44,7 @@ func serverKeys(t *testing.T, body string) map[string]string {
 	return m
 }
 
-// TestIntegrationIndexAndPathInfo replays FACTS Part A §3d (DirectoryIndex)
+// TestIntegrationIndexAndPathInfo replays docs/behaviour.md#b-directory-index (DirectoryIndex)
 // and §3e (path-info, an upload that holds PHP) through the shim, under
 // SetHandler and ProxyPassMatch. Where the table's SH and PPM columns differ
 // from MP, the difference is Apache's routing before the shim is asked, and
@@ -123,9 +123,9 @@ type modPHP struct {
 }
 
 // startModPHP starts Apache prefork + mod_php on docRoot, like
-// ../shared/lab/lab.sh's modphp instance (Debian's php8.2.conf handler,
+// the mod_php set-up of docs/behaviour.md (Debian's php8.2.conf handler,
 // AllowOverride All, DirectoryIndex index.php index.html, the main-config
-// php_value/php_admin_value of FACTS Part A §3b), in the environment of
+// php_value/php_admin_value of docs/behaviour.md#b-modphp-precedence), in the environment of
 // the test (Apache expands ${VAR} in .htaccess from it, as the shim does
 // from its own).
 func startModPHP(t *testing.T, docRoot string) *modPHP {
@@ -212,7 +212,7 @@ func TestIntegrationModPHPDifferential(t *testing.T) {
 		"/clean/ini.php", "/envinj/ini.php", "/clean/ini.php", "/envinj_ml/ini.php", "/ini.php",
 		"/rw/some/route", "/rw/index.php", "/env.php", "/server.php/extra/path?q=1", "/server.php",
 		"/uploads/ok.php/extra/path", "/di_php/", "/di_both/", "/di/", "/uploads/nonexistent.php",
-		// Without mod_php this is a 500 for Apache (FACTS Part A §3a);
+		// Without mod_php this is a 500 for Apache (docs/behaviour.md#b-htaccess-500);
 		// with Nonfatal=Unknown it is served, as mod_php serves it.
 		"/ini/noadmin/style.css",
 	}
@@ -233,8 +233,9 @@ func TestIntegrationModPHPDifferential(t *testing.T) {
 		for _, name := range []string{"sethandler", "proxypassmatch"} {
 			if name == "proxypassmatch" && serverOnly(p) {
 				// Rewrites, main-config php_value, DirectoryIndex and
-				// PATH_INFO depend on how Apache routes (FACTS Part A §2
-				// item 2, §3d, §3e): compared under SetHandler only.
+				// PATH_INFO depend on how Apache routes (docs/behaviour.md
+				// #b-ppm-no-htaccess, #b-directory-index, #b-path-info):
+				// compared under SetHandler only.
 				continue
 			}
 			sc, sb := getAuth(t, st.apaches[name].URL+p)
@@ -277,7 +278,8 @@ func TestIntegrationModPHPDifferential(t *testing.T) {
 	}
 }
 
-// getAuth is a GET with the Authorization header of FACTS Part A §3c.
+// getAuth is a GET with the Authorization header of
+// docs/behaviour.md#b-redirect-env.
 func getAuth(t *testing.T, url string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)

@@ -22,7 +22,7 @@ import (
 )
 
 // The integration tests run Apache → shim → php-fpm for real (internal/lab)
-// and replay ../shared/FACTS.md Part A: every expected value below is the
+// and replay the mod_php facts of docs/behaviour.md: every expected value below is the
 // MP (mod_php) column. php-fpm runs one worker, so consecutive requests meet
 // the same worker and any leak would show.
 
@@ -43,8 +43,7 @@ echo 'sapi=', PHP_SAPI, "\n";
 echo 'pid=', getmypid(), "\n";
 `
 
-// baseline is what Debian's php.ini-production gives (FACTS Part A §3a row
-// 1), with error_reporting as php.ini's E_ALL & ~E_DEPRECATED & ~E_STRICT.
+// baseline is what Debian's php.ini-production gives (docs/behaviour.md#b-php-ini), with error_reporting as php.ini's E_ALL & ~E_DEPRECATED & ~E_STRICT.
 var baseline = map[string]string{
 	"memory_limit": "'128M'", "display_errors": "''", "include_path": "'.:/usr/share/php'",
 	"max_file_uploads": "'20'", "upload_max_filesize": "'2M'", "expose_php": "''", "allow_url_fopen": "'1'",
@@ -52,7 +51,7 @@ var baseline = map[string]string{
 	"error_reporting()": "22527",
 }
 
-// iniSet is the lab's INI_SET (FACTS Part A §3a) and its MP result.
+// iniSet is the lab's INI_SET (docs/behaviour.md#b-modphp-system) and its MP result.
 const iniSet = `php_value memory_limit 77M
 php_flag display_errors on
 php_value include_path ".:/tmp/lab/inc"
@@ -118,7 +117,8 @@ var fixtures = map[string]string{
 	"uploads_off_g/run.php": "<?php echo 'PHP-RAN';\n",
 	"hello.php":             "<?php echo 'hello';\n",
 	"echo.php":              "<?php $b = file_get_contents('php://input'); echo strlen($b), ' ', md5($b), ' ', $_SERVER['CONTENT_LENGTH'] ?? '-';\n",
-	// FACTS Part A §3a (a static file beside php_value lines), §3d and §3e.
+	// docs/behaviour.md#b-htaccess-500 (a static file beside php_value lines),
+	// #b-directory-index and #b-path-info.
 	"ini/noadmin/style.css": "body { color: red }\n",
 	"di/index.html":         "STATIC-INDEX-HTML\n",
 	"di_php/index.php":      "<?php echo 'PHP-INDEX ', $_SERVER['SCRIPT_NAME'];\n",
@@ -131,8 +131,8 @@ var fixtures = map[string]string{
 	"slow.php":              "<?php if (isset($_GET['m'])) { file_put_contents($_GET['m'], getmypid()); } sleep((int)($_GET['s'] ?? 2)); echo 'SLOW-DONE';\n",
 }
 
-// serverPHP prints the $_SERVER keys that locate the script (FACTS Part A
-// §3e), as JSON.
+// serverPHP prints the $_SERVER keys that locate the script
+// (docs/behaviour.md#b-path-info), as JSON.
 const serverPHP = `<?php
 header('Content-Type: application/json');
 $out = [];
@@ -142,7 +142,7 @@ foreach (['SCRIPT_FILENAME','SCRIPT_NAME','PATH_INFO','PATH_TRANSLATED','PHP_SEL
 echo json_encode((object)$out);
 `
 
-// envPHP prints the $_SERVER keys FACTS Part A §3c compares.
+// envPHP prints the $_SERVER keys docs/behaviour.md#b-redirect-env compares.
 const envPHP = `<?php
 header('Content-Type: application/json');
 $out = [];
@@ -169,7 +169,8 @@ func mp(kv ...string) map[string]string {
 	return m
 }
 
-// a3Rows are FACTS Part A §3a and §3b (MP column).
+// a3Rows are the mod_php rows of docs/behaviour.md (#b-guard, #b-modphp-system,
+// #b-modphp-admin, #b-modphp-precedence, #b-modphp-values, #b-modphp-engine).
 var a3Rows = []row{
 	{"/ini.php", 200, nil},
 	{"/ini/noadmin/ini.php", 200, iniSetMP},
@@ -457,7 +458,7 @@ func checkRow(t *testing.T, a *lab.Apache, r row) string {
 	return pid
 }
 
-// TestIntegrationA3 replays FACTS Part A §3a and §3b through Apache
+// TestIntegrationA3 replays a3Rows through Apache
 // (SetHandler) → shim → php-fpm and asserts the exact ini_get() values of
 // the MP column; then the same rows again in reverse order (different
 // predecessors on the one worker: no value may leak), and through Apache
@@ -523,7 +524,7 @@ func TestIntegrationA3(t *testing.T) {
 	}
 }
 
-// TestIntegrationLeak replays FACTS Part A §3g through the shim, under
+// TestIntegrationLeak replays docs/behaviour.md#b-env-to-fpm through the shim, under
 // SetHandler and ProxyPassMatch, on one php-fpm worker: the injected
 // PHP_VALUE/PHP_ADMIN_VALUE never reach php-fpm, and values the shim itself
 // set are reset for the next request on the same worker (the MP column:
@@ -565,7 +566,7 @@ func TestIntegrationLeak(t *testing.T) {
 	snap := st.srv.Snapshot()
 	// SetHandler: PHP_ADMIN_VALUE, PHP_VALUE, REQUEST_BODY_FILE, then
 	// PHP_VALUE. ProxyPassMatch: Apache does not read .htaccess for PHP
-	// URLs, so SetEnv never happens (FACTS Part A §2 item 2).
+	// URLs, so SetEnv never happens (docs/behaviour.md#b-ppm-no-htaccess).
 	if snap.DroppedParams != 4 || snap.Pools[0].FirewallDrops != 4 {
 		t.Errorf("dropped params = %d (pool %d), want 4", snap.DroppedParams, snap.Pools[0].FirewallDrops)
 	}
@@ -574,7 +575,7 @@ func TestIntegrationLeak(t *testing.T) {
 	}
 }
 
-// TestIntegrationRedirectEnv replays FACTS Part A §3c: after the shim,
+// TestIntegrationRedirectEnv replays docs/behaviour.md#b-redirect-env: after the shim,
 // PHP sees what mod_php showed, under SetHandler and ProxyPassMatch.
 func TestIntegrationRedirectEnv(t *testing.T) {
 	st := startStack(t, "sethandler", "proxypassmatch")
@@ -607,8 +608,8 @@ func TestIntegrationRedirectEnv(t *testing.T) {
 
 // TestIntegrationBody: request bodies reach PHP whole, with a length
 // (Content-Length) and without one (chunked, which Apache may stream
-// without CONTENT_LENGTH; the shim must then measure it, FACTS Part C
-// §4.3), and a GET has an empty body.
+// without CONTENT_LENGTH; the shim must then measure it,
+// docs/behaviour.md#b-apache-body), and a GET has an empty body.
 func TestIntegrationBody(t *testing.T) {
 	st := startStack(t, "sethandler")
 	a := st.apaches["sethandler"]

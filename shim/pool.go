@@ -32,7 +32,7 @@ type backend struct {
 
 // poolRuntime is a php-fpm pool as the shim drives it. It outlives
 // reloads: the keys the shim has ever set on the pool's workers stay set in
-// them (FACTS Part A §4 E3/E4), so the shim keeps resetting them.
+// them (docs/behaviour.md#b-fpm-php-value), so the shim keeps resetting them.
 type poolRuntime struct {
 	addr    Addr
 	timeout clientTimeouts
@@ -72,7 +72,7 @@ type workerState struct {
 // connection every setting of e: the keys whose value there is unknown or
 // different, nothing when it holds them all. php-fpm applies PHP_VALUE
 // before anything else in every request it reads (fpm_main.c
-// init_request_info) and keeps it (FACTS Part A §4 E3/E4), so a value sent
+// init_request_info) and keeps it (docs/behaviour.md#b-fpm-php-value), so a value sent
 // on the connection is the worker's value until the shim sends another or
 // the connection closes, which drops the state.
 func (e *encoded) connParams(state *any) fcgi.Params {
@@ -135,7 +135,7 @@ func (p *poolRuntime) setPool(info *Pool) *backend {
 			MaxConns:  n,
 			// The backend timeout bounds each wait for php-fpm's next
 			// record and each write of the request (progress, not the
-			// whole request; FACTS Part C §7 item 8).
+			// whole request; docs/behaviour.md#b-fpm-connections).
 			DialTimeout:  p.timeout.dial,
 			ReadTimeout:  p.timeout.backend,
 			WriteTimeout: p.timeout.backend,
@@ -162,7 +162,7 @@ func (b *backend) release() { <-b.slots }
 // phpValue builds the settings the request's worker must hold: the
 // request's own, and for every other key the shim has ever set on this
 // pool, the pool's baseline, so that nothing a previous request set
-// survives in the worker (FACTS Part C §7 item 2a). A setting whose key has
+// survives in the worker (docs/behaviour.md#b-fpm-php-value). A setting whose key has
 // no known baseline is not sent (it could never be reset), and neither is
 // one the pool locks with php_admin_value. The result's connParams picks
 // what a given connection's worker still needs.

@@ -216,8 +216,8 @@ func resolvedCost(key string, res *Resolution, deps []dep) int64 {
 //
 // A request like an earlier one (same root, script, server name and URI)
 // reuses that result when every access file it read, or found absent, is
-// unchanged: one stat per file, no parsing or merging (FACTS Part C §7 item
-// 5: mtime checks, no blind TTL).
+// unchanged: one stat per file, no parsing or merging (mtime checks, no
+// blind TTL: Apache re-reads a changed .htaccess on the next request).
 func (r *Resolver) Resolve(req Request) (*Resolution, error) {
 	key := req.DocRoot + "\x00" + req.Script + "\x00" + req.ServerName + "\x00" + req.URI
 	r.rmu.RLock()
@@ -347,7 +347,7 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 	}
 	// <Files>/<FilesMatch> from everywhere, in merge order, after all
 	// directories: a parent's <Files x.php> beats a child's plain
-	// php_value (FACTS Part A §3b /files/sub/x.php).
+	// php_value (docs/behaviour.md#b-modphp-precedence /files/sub/x.php).
 	for i := range files {
 		if files[i].matches(base) {
 			m.add(files[i].lines)
@@ -376,8 +376,7 @@ func scopeSets(sc *serverConf, vh *vhostScopes) []*scopeSet {
 }
 
 // refusedKeys are never sent even from server config: under php-fpm they
-// load code into or disable functions in the worker for good (FACTS Part C
-// §1.2, §7 item 3).
+// load code into or disable functions in the worker for good (docs/behaviour.md#b-fpm-php-value, #b-env-to-fpm).
 var refusedKeys = map[string]bool{
 	"extension": true, "zend_extension": true, "disable_functions": true, "disable_classes": true,
 }
@@ -385,12 +384,12 @@ var refusedKeys = map[string]bool{
 // finish applies mod_php's apply_config rules to the merged entries:
 // zend_alter_ini_entry_chars with the entry's status fails, silently,
 // for unknown directives and when the directive's mask lacks that status
-// (PHP_INI_SYSTEM directives from php_value, FACTS Part A §3a).
+// (PHP_INI_SYSTEM directives from php_value, docs/behaviour.md#b-modphp-system).
 func (r *Resolver) finish(m merger, res *Resolution) {
 	for key, e := range m {
 		if key == "engine" {
 			// apache2handler's engine directive: php-fpm has none
-			// ("unable to set 'engine'", FACTS Part A §3f); the shim
+			// ("unable to set 'engine'", docs/behaviour.md#b-modphp-engine); the shim
 			// answers 403 itself.
 			res.EngineOff = !parseINIBool(e.line.value)
 			continue

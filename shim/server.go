@@ -85,6 +85,9 @@ type Config struct {
 	// (and each write of the request); when it passes before any output
 	// the shim answers 504 (0 = fcgi.DefaultReadTimeout).
 	BackendTimeout time.Duration
+	// Ready, when set, is called once Serve accepts on the listener and
+	// the status listener (e.g. to tell systemd the service is ready).
+	Ready func()
 }
 
 // state is what a reload replaces at once.
@@ -275,6 +278,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		s.log.Info("status", "addr", sl.Addr().String())
 	}
 	s.log.Info("listening", "addr", s.cfg.Listen.String(), "workers", s.cfg.Workers, "procs", runtime.GOMAXPROCS(0))
+	if s.cfg.Ready != nil {
+		s.cfg.Ready()
+	}
 	select {
 	case err := <-errc:
 		s.closePools()

@@ -140,7 +140,7 @@ func loadServerConf(p string, accessNames []string) (*serverConf, error) {
 
 // envLookup resolves ${VAR} in access files: Define, then the shim's
 // environment (httpd uses its own environment; run the shim with Apache's
-// envvars for the same result, FACTS Part A §3b "value handling").
+// envvars for the same result, docs/behaviour.md#b-modphp-values).
 func envLookup(defines map[string]string) func(string) (string, bool) {
 	return func(n string) (string, bool) {
 		if v, ok := defines[n]; ok {

@@ -8,7 +8,7 @@ import (
 
 // FuzzWorkerState checks the per-connection PHP_VALUE against a model of
 // php-fpm's worker: each request's PHP_VALUE is applied to the worker's
-// master values and kept (FACTS Part A §4 E3/E4). Whatever the sequence —
+// master values and kept (docs/behaviour.md#b-fpm-php-value). Whatever the sequence —
 // managed keys growing, settings changing, settings repeating, a new
 // connection to the same worker (which keeps what earlier connections set)
 // or to another worker — after every request the worker must hold exactly

@@ -243,10 +243,10 @@ func writeVhost(path string, i int) (lines int, n int64, err error) {
 	var handler, extra1, extra2 string
 	switch {
 	case i%10 == 3:
-		// The risky pattern from old tutorials (../shared/FACTS.md Part A §2.2).
+		// The risky pattern from old tutorials (docs/behaviour.md#b-ppm-no-htaccess).
 		handler = `    ProxyPassMatch "^/(.*\.php(/.*)?)$" "fcgi://127.0.0.1:9000${WWW}/` + name + `/public/$1"`
 	case i%10 == 7:
-		// The defence FACTS Part C §1.5 recommends against PHP_VALUE injection.
+		// The defence against PHP_VALUE injection (docs/behaviour.md#b-env-to-fpm).
 		handler = `    ProxyFCGISetEnvIf "true" !PHP_VALUE`
 	default:
 		handler = `    SetEnvIfNoCase ^Authorization$ "(.+)" HTTP_AUTHORIZATION=$1`

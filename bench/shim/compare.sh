@@ -14,7 +14,7 @@
 #     -w php-fpm pm.max_children (8)  -s hello|work: the script (hello.php, or work.php:
 #     300,000 crc32 calls and a 2,000-element sort, about 15 ms of CPU with PHP 8.2 here)
 #     -e Apache enablereuse=on towards both backends  -E enablereuse=on towards the shim only (the
-#     recommended deployment: php-fpm must not get it, a kept connection pins a worker, FACTS §6b)
+#     recommended deployment: php-fpm must not get it, a kept connection pins a worker, docs/behaviour.md#b-reuse-pins)
 #     -m skip the mod_php setup  -k keep the temp dir  -P N run the shim with GOMAXPROCS=N
 #     -T TCP on 127.0.0.1 for every FastCGI hop instead of Unix sockets (the listen of php-fpm's
 #     own default pool config and of the official php:fpm container image)
@@ -88,7 +88,7 @@ USERLINE="" FPMUSER=""
 if [ "$(id -u)" = 0 ]; then USERLINE=$'User www-data\nGroup www-data'; FPMUSER=$'user = www-data\ngroup = www-data'; fi
 
 # Two identical pools: the shim keeps up to pm.max_children connections open,
-# each pinning a worker (FACTS Part A §6b), so Apache-direct must not share
+# each pinning a worker (docs/behaviour.md#b-reuse-pins), so Apache-direct must not share
 # its pool. Runs are interleaved, so only one pool works at a time.
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # FastCGI addresses: php-fpm's two pools and the shim, as php-fpm's listen,

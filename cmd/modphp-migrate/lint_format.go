@@ -15,8 +15,8 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/rules"
 )
 
-// lintVersion is the version lint reports in SARIF.
-const lintVersion = "0.1.0"
+// lintVersion is the version lint reports in SARIF: the binary's own.
+var lintVersion = buildVersion()
 
 // docsURL is where a rule's page is published.
 func docsURL(code string) string {

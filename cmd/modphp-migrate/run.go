@@ -24,7 +24,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dump", "print what the loader saw in an Apache tree (files, modules, vhosts, .htaccess, diagnostics)", runDump},
-		lintCommand(), explainCommand(), rulesCommand(), shimCommand(),
+		lintCommand(), explainCommand(), rulesCommand(), shimCommand(), versionCommand(),
 	}
 }
 
@@ -42,6 +42,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(w)
 		return code
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		return runVersion(ctx, args[1:], stdout, stderr)
+	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run(ctx, args[1:], stdout, stderr)
@@ -58,6 +61,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'modphp-migrate COMMAND --help' or 'modphp-migrate help COMMAND' for the flags of a command.")
+	fmt.Fprintln(w, "\nRun 'modphp-migrate COMMAND --help' or 'modphp-migrate help COMMAND' for the flags")
+	fmt.Fprintln(w, "of a command, 'modphp-migrate --version' for the version.")
 	fmt.Fprintln(w, "Exit codes: 0 clean, 1 findings, 2 usage error, 3 internal failure.")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/modphp-migrate/modphp-migrate/fcgi"
+	"github.com/modphp-migrate/modphp-migrate/internal/sdnotify"
 	"github.com/modphp-migrate/modphp-migrate/shim"
 )
 
@@ -149,6 +150,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *f.check && *f.pool == "" {
 		return checkAllPools(ctx, cfg, stdout, log)
 	}
+	cfg.Ready = func() { notifySystemd(log, "READY=1") }
 	srv, err := shim.New(ctx, cfg, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -187,11 +189,14 @@ func serveShim(ctx context.Context, srv *shim.Server, log *slog.Logger) int {
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
 				log.Info("SIGHUP: reloading")
+				notifySystemd(log, "RELOADING=1")
 				srv.Reload(ctx)
+				notifySystemd(log, "READY=1")
 				continue
 			}
 			stops++
 			if stops == 1 {
+				notifySystemd(log, "STOPPING=1")
 				log.Info("stopping: draining requests; send the signal again to stop at once", "signal", sig.String())
 				cancel()
 				continue
@@ -199,6 +204,14 @@ func serveShim(ctx context.Context, srv *shim.Server, log *slog.Logger) int {
 			log.Warn("second signal: stopping at once", "signal", sig.String())
 			srv.Close()
 		}
+	}
+}
+
+// notifySystemd tells systemd the shim's state when it runs as a
+// Type=notify service (docs/shim.md, systemd); elsewhere it does nothing.
+func notifySystemd(log *slog.Logger, state string) {
+	if _, err := sdnotify.Notify(state); err != nil {
+		log.Warn("cannot notify systemd", "state", state, "err", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"path/filepath"
 	"runtime"
@@ -81,5 +82,62 @@ func TestShimSignals(t *testing.T) {
 	}
 	if _, err := net.Dial("unix", sock); err == nil {
 		t.Error("socket still accepting after exit")
+	}
+}
+
+// TestShimNotifiesSystemd runs the command as systemd runs a Type=notify
+// service: READY=1 arrives once the socket accepts, SIGHUP sends RELOADING=1
+// then READY=1, SIGTERM sends STOPPING=1.
+func TestShimNotifiesSystemd(t *testing.T) {
+	fpm := lab.StartFPM(t, lab.FPMConfig{})
+	dir := t.TempDir()
+	sock, notify := filepath.Join(dir, "shim.sock"), filepath.Join(dir, "notify")
+	nc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notify, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	t.Setenv("NOTIFY_SOCKET", notify)
+	next := func() string {
+		t.Helper()
+		nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 512)
+		n, err := nc.Read(buf)
+		if err != nil {
+			t.Fatalf("no notification: %v", err)
+		}
+		return string(buf[:n])
+	}
+	stderr := &lockedBuffer{}
+	code := make(chan int, 1)
+	go func() {
+		code <- run(context.Background(), []string{"shim", "--listen", "unix:" + sock, "--pool", "unix:" + fpm.Addr, "--fpm-config", fpm.ConfPath, "--procs", "1"}, io.Discard, stderr)
+	}()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	if got := next(); got != "READY=1" {
+		t.Fatalf("first notification %q, want READY=1", got)
+	}
+	if c, err := net.Dial("unix", sock); err != nil {
+		t.Fatalf("READY=1 before the socket accepts: %v", err)
+	} else {
+		c.Close()
+	}
+	syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
+	for _, want := range []string{"RELOADING=1", "READY=1"} {
+		if got := next(); got != want {
+			t.Errorf("after SIGHUP: %q, want %q", got, want)
+		}
+	}
+	syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+	if got := next(); got != "STOPPING=1" {
+		t.Errorf("after SIGTERM: %q, want STOPPING=1", got)
+	}
+	select {
+	case c := <-code:
+		if c != exitOK {
+			t.Errorf("exit %d; log:\n%s", c, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("still running 10 s after SIGTERM; log:\n%s", stderr.String())
 	}
 }

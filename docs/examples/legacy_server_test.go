@@ -186,7 +186,7 @@ func TestApacheAcceptsTree(t *testing.T) {
 // TestApacheRejectsTreeWithoutModPHP swaps mod_php and prefork for
 // mpm_event, as a2dismod php8.2 mpm_prefork && a2enmod mpm_event would, and
 // checks Apache refuses the config at the unguarded php_value in the blog's
-// included wp-admin.conf (../shared/FACTS.md Part A §3h).
+// included wp-admin.conf (docs/behaviour.md#b-conf-invalid).
 func TestApacheRejectsTreeWithoutModPHP(t *testing.T) {
 	dst := filepath.Join(t.TempDir(), "ls")
 	copyTree(t, tree, dst)

@@ -189,7 +189,7 @@ func TestLocalFPM(t *testing.T) {
 	if len(ini.Diagnostics) != 0 {
 		t.Errorf("php.ini diagnostics: %v", ini.Diagnostics)
 	}
-	// php.ini-production (../shared/FACTS.md Part A).
+	// php.ini-production (docs/behaviour.md#b-php-ini).
 	if v, ok := ini.Get("include_path"); ok {
 		t.Errorf("include_path is commented out in php.ini-production, got %q", v)
 	}

@@ -10,7 +10,7 @@
 //     ZEND_INI_SCANNER_NORMAL): unquoted On/yes/true become "1",
 //     Off/no/false/none/null become "", ';' starts a comment, "…" keeps
 //     spaces and expands ${VAR}, '…' is raw, E_* constants and | & ^ ~ ! ( )
-//     are evaluated (../shared/FACTS.md Part C §1.1). ${NAME} is looked up in
+//     are evaluated (docs/behaviour.md#b-fpm-ini-syntax). ${NAME} is looked up in
 //     the php.ini settings read so far, then in the environment
 //     (zend_ini_get_var). A syntax error stops a php.ini file there; php-fpm
 //     refuses the whole configuration.

@@ -7,8 +7,9 @@ import "strings"
 // Both php.ini and php-fpm.conf are read with it, so both get the same value
 // semantics: unquoted On/yes/true become "1", Off/no/false/none/null become
 // "", ';' starts a comment, "…" and '…' quote, ${VAR} expands, E_* constants
-// and the operators | & ^ ~ ! ( ) are evaluated (../shared/FACTS.md Part C
-// §1.1). The rules below follow the scanner's states and its longest-match,
+// and the operators | & ^ ~ ! ( ) are evaluated
+// (docs/behaviour.md#b-fpm-ini-syntax). The rules below follow the
+// scanner's states and its longest-match,
 // first-rule-wins choice; the differential test against php's
 // parse_ini_string() keeps them honest.
 

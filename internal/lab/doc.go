@@ -5,6 +5,6 @@
 //
 // Tests that need a server call StartFPM or StartApache, which skip the test
 // when the binary is missing, unless MODPHP_MIGRATE_REAL=1 is set (CI sets
-// it), in which case they fail. The recipes follow ../shared/lab/lab.sh,
-// the reference lab behind ../shared/FACTS.md Part A.
+// it), in which case they fail. The set-ups are those under which the facts
+// of docs/behaviour.md were observed.
 package lab

@@ -102,7 +102,7 @@ func startProcess(t testing.TB, name string, stdoutPath string, argv ...string) 
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = out, out
 	// A fixed, minimal environment: Apache passes its own PATH to
-	// FastCGI backends (FACTS Part A §5), and tests must not depend on
+	// FastCGI backends (docs/behaviour.md#b-apache-params), and tests must not depend on
 	// whoever runs them.
 	cmd.Env = serverEnv
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -23,7 +23,7 @@ func TestStartFPM(t *testing.T) {
 		t.Errorf("workers %v, want 2", pids)
 	}
 	// php-fpm 8.2 answers GET_VALUES with FCGI_MPXS_CONNS=0 only
-	// (../shared/FACTS.md Part C §5).
+	// (docs/behaviour.md#b-fpm-connections).
 	vals, err := fcgi.GetValues(context.Background(), f.Network, f.Addr, fcgi.ValueMaxConns, fcgi.ValueMaxReqs, fcgi.ValueMpxsConns)
 	if err != nil {
 		t.Fatal(err)

@@ -9,8 +9,9 @@
 // apply_config via php_apache_config); zend_alter_ini_entry_ex refuses the
 // change when modifiable & PHP_INI_PERDIR is zero, and mod_php ignores the
 // failure silently. So a php_value on a PHP_INI_SYSTEM directive such as
-// expose_php is accepted by Apache and does nothing (../shared/FACTS.md
-// Part A §3a), while php-fpm applies the same key when it arrives as
+// expose_php is accepted by Apache and does nothing
+// (docs/behaviour.md#b-modphp-system), while php-fpm applies the same key
+// when it arrives as
 // PHP_VALUE (§4, E6).
 //
 // The mask is not the whole story: a directive's on_modify handler can still

@@ -11,7 +11,7 @@ import (
 )
 
 // TestLookup pins values PHP 8.2 reports from ini_get_all(null, true), and the
-// behaviour FACTS Part A §3a observed for them under mod_php: memory_limit and
+// behaviour observed for them under mod_php (docs/behaviour.md#b-modphp-system): memory_limit and
 // upload_max_filesize applied from .htaccess, expose_php and allow_url_fopen
 // silently ignored.
 func TestLookup(t *testing.T) {

@@ -295,7 +295,7 @@ func PHPGuard(arg string) (name string, negated, ok bool) {
 // PHPNames returns the <IfModule> names that match the mod_php the
 // configuration loads: mod_php.c and php_module for PHP 8 (also when no PHP
 // module is loaded), mod_php7.c and php7_module for PHP 7, and so on
-// (../shared/FACTS.md Part A §2 item 3, Part B §3.6).
+// (docs/behaviour.md#b-guard).
 func PHPNames(cfg *parser.Config) map[string]bool {
 	id := "php_module"
 	if cfg != nil {
