@@ -109,6 +109,7 @@ func loadView(path string, view View, opt LoadOptions, cache *parseCache) (*Conf
 	l.cfg.ServerRoot = l.defaultServerRoot(main)
 	l.readEnvvars(filepath.Join(filepath.Dir(main), "envvars"))
 	l.cfg.Main = l.includeFile(main, nil)
+	l.cfg.Vars, l.cfg.Envvars = l.vars, l.envvars
 	l.finish()
 	return l.cfg, nil
 }

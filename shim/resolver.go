@@ -18,9 +18,6 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
-// lookupEnv resolves ${VAR} after Define; a variable so tests can set it.
-var lookupEnv = os.LookupEnv
-
 // maxAccessFileSize bounds one access file read into memory. httpd reads
 // .htaccess line by line with 8190-byte lines; a megabyte is far beyond
 // any real one and stops a hostile file from growing memory.
@@ -105,7 +102,7 @@ type Resolver struct {
 // whose AllowOverride, AccessFileName, modules and server-config php_*
 // lines apply.
 func NewResolver(names []string, apacheConfig string) (*Resolver, error) {
-	r := &Resolver{AccessNames: names, env: evalEnv{lookup: envLookup(nil)}}
+	r := &Resolver{AccessNames: names, env: evalEnv{lookup: envLookup(nil, nil)}}
 	if apacheConfig != "" {
 		sc, err := loadServerConf(apacheConfig, names)
 		if err != nil {
