@@ -56,13 +56,52 @@ type encoded struct {
 	be       *backend
 	ver      uint64
 	settings []Setting
-	value    string
+	bases    []string // the pool's baseline of each setting's key
+	value    string   // PHP_VALUE for a worker in an unknown state: fullLines
+	nfull    int      // len(fullLines)
 	err      error
+}
+
+// newEncoded prepares the PHP_VALUE of settings whose keys have the
+// baselines bases.
+func newEncoded(settings []Setting, bases []string) *encoded {
+	e := &encoded{settings: settings, bases: bases}
+	if len(settings) > 0 {
+		full := e.lines(nil)
+		e.nfull = len(full)
+		e.value, e.err = EncodePHPValue(full)
+	}
+	return e
+}
+
+// lines returns the PHP_VALUE lines that give a worker which holds sent
+// (nil: unknown) every setting of e. A setting away from its baseline
+// follows a line that sets the baseline, unless the worker is known to
+// hold it: php-fpm applies the lines in order and keeps the old value
+// when a directive's handler refuses the new one
+// (fpm_php_zend_ini_alter_master), so a value PHP refuses (date.timezone
+// Bogus/Zone, memory_limit 1) leaves the baseline, as mod_php leaves
+// php.ini's value, never what an earlier request set.
+func (e *encoded) lines(sent map[string]string) []Setting {
+	var out []Setting
+	for i, st := range e.settings {
+		held, known := sent[st.Key]
+		if known && held == st.Value {
+			continue
+		}
+		if base := e.bases[i]; st.Value != base && (!known || held != base) {
+			out = append(out, Setting{Key: st.Key, Value: base})
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // workerState is what the shim has set in the php-fpm worker behind one
 // kept-alive connection (fcgi.Request.ConnParams): the value last sent for
-// each key, and the full set last asked for.
+// each key, and the full set last asked for. A value the worker refused
+// is recorded all the same: the worker then holds the baseline, which is
+// what the same value gives again (see encoded.lines).
 type workerState struct {
 	last *encoded
 	sent map[string]string
@@ -84,22 +123,17 @@ func (e *encoded) connParams(state *any) fcgi.Params {
 	if ws.last == e || len(e.settings) == 0 {
 		return nil
 	}
-	var delta []Setting
-	for _, st := range e.settings {
-		if v, ok := ws.sent[st.Key]; !ok || v != st.Value {
-			delta = append(delta, st)
-		}
-	}
+	delta := e.lines(ws.sent)
 	value := e.value
-	if len(delta) < len(e.settings) {
+	if len(delta) < e.nfull {
 		var err error
 		if value, err = EncodePHPValue(delta); err != nil {
 			// Cannot happen: each setting encoded within e. Send all.
-			value, delta = e.value, e.settings
+			value, delta = e.value, e.lines(nil)
 		}
 	}
 	for _, st := range delta {
-		ws.sent[st.Key] = st.Value
+		ws.sent[st.Key] = st.Value // the last line of a key wins
 	}
 	ws.last = e
 	if len(delta) == 0 {
@@ -178,10 +212,12 @@ func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (*
 		return e, e.err
 	}
 	settings, ver := p.settingsFor(b, res, log)
-	e := &encoded{pool: p, be: b, ver: ver, settings: settings}
-	if len(settings) > 0 {
-		e.value, e.err = EncodePHPValue(settings)
+	bases := make([]string, len(settings))
+	for i, st := range settings {
+		bases[i] = b.info.Baseline[st.Key]
 	}
+	e := newEncoded(settings, bases)
+	e.pool, e.be, e.ver = p, b, ver
 	slot.Store(e)
 	return e, e.err
 }

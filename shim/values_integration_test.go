@@ -276,3 +276,31 @@ func TestIntegrationVarSubstitution(t *testing.T) {
 		t.Errorf("httpd did not warn about ${SHIM_SECRET}:\n%s", ref.errorLog())
 	}
 }
+
+// TestIntegrationRefusedValues: a value PHP refuses (date.timezone
+// Bogus/Zone, memory_limit 1 below the memory in use, zend.assertions 1
+// when php.ini has -1) leaves mod_php at php.ini's value; through the shim
+// on one php-fpm worker it must leave the baseline too, never the value
+// the previous site set on that worker.
+func TestIntegrationRefusedValues(t *testing.T) {
+	fpm := lab.StartFPM(t, lab.FPMConfig{Children: 1})
+	root := fpm.DocRoot
+	writeTree(t, root, map[string]string{
+		"a/.htaccess": "php_value date.timezone Europe/Berlin\nphp_value memory_limit 64M\n",
+		"a/vals.php":  valsPHP,
+		"b/.htaccess": "php_value date.timezone Bogus/Zone\nphp_value memory_limit 1\nphp_value zend.assertions 1\n",
+		"b/vals.php":  valsPHP,
+		"c/vals.php":  valsPHP,
+	})
+	ref, conf := startModPHPSetup(t, modPHPSetup{docRoot: root})
+	sh := startDirectShim(t, fpm, conf)
+	got := compareValues(t, ref, sh, root, "/a/vals.php", "/b/vals.php", "/c/vals.php", "/b/vals.php", "/a/vals.php", "/b/vals.php")
+	for _, want := range []string{"date.timezone='UTC'\n", "memory_limit='128M'\n", "zend.assertions='-1'\n"} {
+		if !strings.Contains(got["/b/vals.php"], want) {
+			t.Errorf("/b/vals.php after /a/vals.php on one worker:\n%s\nwant the line %s", got["/b/vals.php"], want)
+		}
+	}
+	if !strings.Contains(got["/a/vals.php"], "date.timezone='Europe/Berlin'\n") {
+		t.Errorf("/a/vals.php:\n%s", got["/a/vals.php"])
+	}
+}
