@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +54,7 @@ type encoded struct {
 	pool     *poolRuntime
 	be       *backend
 	ver      uint64
+	obd      bool // openBasedirDecision when it was made
 	settings []Setting
 	bases    []string // the pool's baseline of each setting's key
 	value    string   // PHP_VALUE for a worker in an unknown state: fullLines
@@ -208,21 +208,39 @@ func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (*
 	p.mu.Lock()
 	ver := p.ver
 	p.mu.Unlock()
-	if e := slot.Load(); e != nil && e.pool == p && e.be == b && e.ver == ver {
+	obd := openBasedirDecision(b, res)
+	if e := slot.Load(); e != nil && e.pool == p && e.be == b && e.ver == ver && e.obd == obd {
 		return e, e.err
 	}
-	settings, ver := p.settingsFor(b, res, log)
+	settings, ver := p.settingsFor(b, res, obd, log)
 	bases := make([]string, len(settings))
 	for i, st := range settings {
 		bases[i] = b.info.Baseline[st.Key]
 	}
 	e := newEncoded(settings, bases)
-	e.pool, e.be, e.ver = p, b, ver
+	e.pool, e.be, e.ver, e.obd = p, b, ver, obd
 	slot.Store(e)
 	return e, e.err
 }
 
-func (p *poolRuntime) settingsFor(b *backend, res *Resolution, log *slog.Logger) ([]Setting, uint64) {
+// openBasedirDecision reports whether an open_basedir from an access file
+// takes effect on the pool, as PHP decides it at PHP_INI_STAGE_HTACCESS
+// against the pool's baseline (openBasedirAllowed). It reads the file
+// system, so it is made for every request: a symbolic link may have been
+// re-pointed since the access file was read.
+func openBasedirDecision(b *backend, res *Resolution) bool {
+	if res == nil || !res.OpenBasedirFromAccess {
+		return false
+	}
+	for _, s := range res.Settings {
+		if s.Key == "open_basedir" {
+			return openBasedirAllowed(b.info.Baseline["open_basedir"], s.Value)
+		}
+	}
+	return false
+}
+
+func (p *poolRuntime) settingsFor(b *backend, res *Resolution, obdAllowed bool, log *slog.Logger) ([]Setting, uint64) {
 	desired := map[string]string{}
 	if res != nil {
 		for _, s := range res.Settings {
@@ -234,9 +252,11 @@ func (p *poolRuntime) settingsFor(b *backend, res *Resolution, log *slog.Logger)
 			case !known:
 				p.warnOnce(log, "unknown:"+s.Key, "setting not sent: its baseline value is unknown, so it could not be reset for later requests", "key", s.Key)
 				continue
-			case s.Key == "open_basedir" && res.OpenBasedirFromAccess && !openBasedirAllowed(base, s.Value):
+			case s.Key == "open_basedir" && res.OpenBasedirFromAccess && !obdAllowed:
 				// mod_php fails the change silently (OnUpdateBaseDir at
-				// PHP_INI_STAGE_HTACCESS only tightens).
+				// PHP_INI_STAGE_HTACCESS only tightens); the pool's value
+				// stays.
+				p.warnOnce(log, "open_basedir:"+s.Value, "open_basedir from an access file not sent: PHP refuses it (not within the pool's open_basedir, resolved)", "value", s.Value, "pool_value", base)
 				continue
 			}
 			if _, err := encodeINIValue(base); err != nil {
@@ -283,38 +303,6 @@ func (p *poolRuntime) managedKeys() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.list)
-}
-
-// openBasedirAllowed is php-src main/fopen_wrappers.c OnUpdateBaseDir at
-// run time: any value when none is set; otherwise a non-empty list without
-// ".." whose every entry lies within the current open_basedir.
-func openBasedirAllowed(cur, next string) bool {
-	if cur == "" {
-		return true
-	}
-	if next == "" {
-		return false
-	}
-	curs := strings.Split(cur, ":")
-	for _, e := range strings.Split(next, ":") {
-		if e == "" {
-			continue
-		}
-		if slices.Contains(strings.Split(e, "/"), "..") {
-			return false
-		}
-		ok := false
-		for _, c := range curs {
-			if c != "" && strings.HasPrefix(e, c) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // String names the pool for logs.

@@ -304,3 +304,70 @@ func TestIntegrationRefusedValues(t *testing.T) {
 		t.Errorf("/a/vals.php:\n%s", got["/a/vals.php"])
 	}
 }
+
+// TestIntegrationOpenBasedir: php_value open_basedir in .htaccess may only
+// tighten the current value, checked on resolved paths. php.ini (mod_php)
+// and the pool's php_value (php-fpm) set open_basedir to the document
+// root; each directory's .htaccess proposes a value, and mod_php and the
+// shim must show the same ini_get('open_basedir'). Links are then
+// re-pointed: the next request follows the file system as mod_php does.
+func TestIntegrationOpenBasedir(t *testing.T) {
+	ini, err := os.ReadFile("/etc/php/8.2/apache2/php.ini")
+	if err != nil {
+		if lab.Real() {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	tmp := lab.TempDir(t)
+	root := filepath.Join(tmp, "www")
+	fpm := lab.StartFPM(t, lab.FPMConfig{Children: 1, Pool: "php_value[open_basedir] = " + root})
+	// The pool's own document root is unused: the shim sends
+	// SCRIPT_FILENAME under root.
+	os.Mkdir(root, 0o755)
+	files := map[string]string{"vals.php": valsPHP}
+	cases := map[string]string{
+		"ok":      "R/ok/",
+		"link":    "R/link/l/", // l -> /
+		"lit":     "/etc",
+		"dotdot":  "R/dotdot/../dotdot", // PHP 8.2 refuses only a leading ".."
+		"none":    "none",
+		"list":    "R/list:/etc",
+		"missing": "R/missing/:R/missing/not/there",
+		"sib":     "Rx",
+		"inlink":  "R/inlink/:R/inlink/in/", // in -> R/ok
+		"rel":     "rel",
+		"colon":   "R/colon:",
+		"swap":    "R/swap/l/", // l -> R/swap, later -> /
+	}
+	var uris []string
+	for dir, v := range cases {
+		files[dir+"/.htaccess"] = "php_value open_basedir " + strings.ReplaceAll(v, "R", root) + "\n"
+		files[dir+"/vals.php"] = valsPHP
+		uris = append(uris, "/"+dir+"/vals.php")
+	}
+	writeTree(t, root, files)
+	for link, target := range map[string]string{"link/l": "/", "inlink/in": root + "/ok", "swap/l": root + "/swap"} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref, conf := startModPHPSetup(t, modPHPSetup{docRoot: root, phpINI: string(ini) + "\nopen_basedir = " + root + "\n"})
+	sh := startDirectShim(t, fpm, conf)
+	got := compareValues(t, ref, sh, root, append(uris, "/vals.php", "/link/vals.php")...)
+	for dir, want := range map[string]string{"ok": root + "/ok/", "link": root, "lit": root, "none": root, "sib": root, "inlink": root + "/inlink/:" + root + "/inlink/in/", "dotdot": root + "/dotdot/../dotdot", "swap": root + "/swap/l/"} {
+		if line := "open_basedir='" + want + "'\n"; !strings.Contains(got["/"+dir+"/vals.php"], line) {
+			t.Errorf("/%s/vals.php:\n%s\nwant the line %s", dir, got["/"+dir+"/vals.php"], line)
+		}
+	}
+	// The tenant re-points the link to /: the .htaccess is unchanged,
+	// the decision is not.
+	os.Remove(filepath.Join(root, "swap/l"))
+	if err := os.Symlink("/", filepath.Join(root, "swap/l")); err != nil {
+		t.Fatal(err)
+	}
+	got = compareValues(t, ref, sh, root, "/swap/vals.php", "/ok/vals.php", "/swap/vals.php")
+	if line := "open_basedir='" + root + "'\n"; !strings.Contains(got["/swap/vals.php"], line) {
+		t.Errorf("/swap/vals.php after the link moved:\n%s\nwant the line %s", got["/swap/vals.php"], line)
+	}
+}
