@@ -27,6 +27,9 @@ type backend struct {
 	info   *Pool
 	client *fcgi.Client
 	slots  chan struct{}
+	// roots are the document roots routed to the pool: its --pool-for
+	// roots, and / when it is the default pool.
+	roots []string
 }
 
 // poolRuntime is a php-fpm pool as the shim drives it. It outlives
@@ -153,10 +156,10 @@ func newPoolRuntime(addr Addr, to clientTimeouts) *poolRuntime {
 
 // setPool installs the pool's (re)loaded settings and returns the backend
 // it replaced, if any, for the caller to close.
-func (p *poolRuntime) setPool(info *Pool) *backend {
+func (p *poolRuntime) setPool(info *Pool, roots []string) *backend {
 	old := p.be.Load()
 	if old != nil && old.info.MaxChildren == info.MaxChildren {
-		p.be.Store(&backend{info: info, client: old.client, slots: old.slots})
+		p.be.Store(&backend{info: info, client: old.client, slots: old.slots, roots: roots})
 		return nil
 	}
 	n := max(info.MaxChildren, 1)
@@ -175,6 +178,7 @@ func (p *poolRuntime) setPool(info *Pool) *backend {
 			WriteTimeout: p.timeout.backend,
 		},
 		slots: make(chan struct{}, n),
+		roots: roots,
 	})
 	return old
 }
@@ -212,7 +216,12 @@ func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (*
 	if e := slot.Load(); e != nil && e.pool == p && e.be == b && e.ver == ver && e.obd == obd {
 		return e, e.err
 	}
-	settings, ver := p.settingsFor(b, res, obd, log)
+	settings, ver, err := p.settingsFor(b, res, obd, log)
+	if err != nil {
+		e := &encoded{pool: p, be: b, ver: ver, obd: obd, err: err}
+		slot.Store(e)
+		return e, err
+	}
 	bases := make([]string, len(settings))
 	for i, st := range settings {
 		bases[i] = b.info.Baseline[st.Key]
@@ -240,7 +249,7 @@ func openBasedirDecision(b *backend, res *Resolution) bool {
 	return false
 }
 
-func (p *poolRuntime) settingsFor(b *backend, res *Resolution, obdAllowed bool, log *slog.Logger) ([]Setting, uint64) {
+func (p *poolRuntime) settingsFor(b *backend, res *Resolution, obdAllowed bool, log *slog.Logger) ([]Setting, uint64, error) {
 	desired := map[string]string{}
 	if res != nil {
 		for _, s := range res.Settings {
@@ -266,6 +275,14 @@ func (p *poolRuntime) settingsFor(b *backend, res *Resolution, obdAllowed bool, 
 			desired[s.Key] = s.Value
 		}
 	}
+	if res != nil {
+		if err := checkUnresettable(b, res, desired, p.managedKeys()); err != nil {
+			p.mu.Lock()
+			ver := p.ver
+			p.mu.Unlock()
+			return nil, ver, err
+		}
+	}
 	p.mu.Lock()
 	for k := range desired {
 		if !p.managed[k] {
@@ -285,7 +302,7 @@ func (p *poolRuntime) settingsFor(b *backend, res *Resolution, obdAllowed bool, 
 		}
 		settings = append(settings, Setting{Key: k, Value: v})
 	}
-	return settings, ver
+	return settings, ver, nil
 }
 
 func (p *poolRuntime) warnOnce(log *slog.Logger, id, msg string, args ...any) {

@@ -65,7 +65,8 @@ type Resolution struct {
 	// Files are the access files that were read, root first.
 	Files []string
 
-	enc atomic.Pointer[encoded] // PHP_VALUE built from it, see poolRuntime.phpValue
+	enc     atomic.Pointer[encoded] // PHP_VALUE built from it, see poolRuntime.phpValue
+	origins map[string]origin       // by key: where each setting comes from
 }
 
 // IgnoredSetting is a php_value or php_flag that does not take effect.
@@ -411,6 +412,10 @@ func (r *Resolver) finish(m merger, res *Resolution) {
 			continue
 		}
 		res.Settings = append(res.Settings, Setting{Key: key, Value: e.line.value})
+		if res.origins == nil {
+			res.origins = map[string]origin{}
+		}
+		res.origins[key] = origin{scope: settingScope(e.line), pos: e.line.pos}
 		if e.line.htaccess && key == "open_basedir" {
 			// Tightening is checked against the pool baseline by the
 			// handler, which knows it.

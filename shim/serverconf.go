@@ -191,6 +191,9 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 	}
 	sec := parser.Enclosing(n, "directory", "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch")
 	if sec == nil {
+		if set == &sc.main {
+			l.scope = "/"
+		}
 		set.server = append(set.server, l)
 		return nil
 	}
@@ -215,6 +218,9 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 		d, err := set.dir(sec)
 		if err != nil {
 			return err
+		}
+		if d.re == nil && !strings.ContainsAny(d.path, "*?[") {
+			l.scope = d.path
 		}
 		d.lines = append(d.lines, l)
 	case "location", "locationmatch":

@@ -371,3 +371,74 @@ func TestIntegrationOpenBasedir(t *testing.T) {
 		t.Errorf("/swap/vals.php after the link moved:\n%s\nwant the line %s", got["/swap/vals.php"], line)
 	}
 }
+
+// TestIntegrationUnresettable: Debian's phpMyAdmin sets php_admin_value
+// upload_tmp_dir (and here sys_temp_dir) in its <Directory>. PHP refuses
+// to set either back to the pool's empty value, so under php-fpm every
+// later request on that worker would keep them. With one pool (one worker)
+// the shim answers phpMyAdmin's requests 500 with the reason logged and
+// reports the line at start-up, and the other directory sees its own
+// baseline, as under mod_php; with --pool-for giving the directory its own
+// pool, both directories show exactly mod_php's values.
+func TestIntegrationUnresettable(t *testing.T) {
+	tmp := lab.TempDir(t)
+	root := filepath.Join(tmp, "www")
+	for _, d := range []string{"pmatmp", "systmp"} {
+		os.Mkdir(filepath.Join(tmp, d), 0o777)
+		os.Chmod(filepath.Join(tmp, d), 0o777)
+	}
+	writeTree(t, root, map[string]string{"pma/vals.php": valsPHP, "other/vals.php": valsPHP})
+	ref, conf := startModPHPSetup(t, modPHPSetup{docRoot: root, conf: fmt.Sprintf(
+		"<Directory %s/pma>\n    php_admin_value upload_tmp_dir %s/pmatmp\n    php_admin_value sys_temp_dir %s/systmp\n</Directory>\n", root, tmp, tmp)})
+	user := ""
+	if os.Geteuid() == 0 {
+		user = "user = www-data\ngroup = www-data\n"
+	}
+	pma := "[pma]\n" + user + "listen = {{Dir}}/pma.sock\nlisten.mode = 0666\npm = static\npm.max_children = 1\n"
+	other := func(t *testing.T, sh *directShim) {
+		t.Helper()
+		got := compareValues(t, ref, sh, root, "/other/vals.php")
+		for _, want := range []string{"upload_tmp_dir=''\n", "sys_temp_dir=''\n", "sys_get_temp_dir()=/tmp\n"} {
+			if !strings.Contains(got["/other/vals.php"], want) {
+				t.Errorf("/other/vals.php:\n%s\nwant the line %s", got["/other/vals.php"], want)
+			}
+		}
+	}
+
+	t.Run("one pool", func(t *testing.T) {
+		fpm := lab.StartFPM(t, lab.FPMConfig{Children: 1, ExtraPools: pma})
+		sh := startDirectShim(t, fpm, conf)
+		probs := sh.srv.UnresettableProblems()
+		if len(probs) != 2 || probs[0].Key != "upload_tmp_dir" || probs[1].Key != "sys_temp_dir" || probs[0].Scope != root+"/pma" {
+			t.Errorf("start-up problems %v, want upload_tmp_dir and sys_temp_dir in %s/pma", probs, root)
+		}
+		if !strings.Contains(sh.logs.String(), "--pool-for "+root+"/pma=ADDR") {
+			t.Errorf("start-up log does not name the fix:\n%s", sh.logs.String())
+		}
+		for range 2 {
+			if mc, _ := modPHPGet(t, ref, "/pma/vals.php"); mc != 200 {
+				t.Fatalf("mod_php /pma/vals.php: %d", mc)
+			}
+			if c, b := sh.get(t, root, "/pma/vals.php"); c != 500 {
+				t.Errorf("shim /pma/vals.php: %d %s, want 500", c, b)
+			}
+			other(t, sh)
+		}
+		if !strings.Contains(sh.logs.String(), "upload_tmp_dir") || !strings.Contains(sh.logs.String(), "a setting PHP cannot reset would leak") {
+			t.Errorf("the 500 is not explained in the log:\n%s", sh.logs.String())
+		}
+	})
+
+	t.Run("pool-for", func(t *testing.T) {
+		fpm := lab.StartFPM(t, lab.FPMConfig{Children: 1, ExtraPools: pma})
+		sh := startDirectShim(t, fpm, conf, Route{DocRoot: root + "/pma", Pool: Addr{Network: "unix", Address: filepath.Join(fpm.Dir, "pma.sock")}})
+		if probs := sh.srv.UnresettableProblems(); len(probs) != 0 {
+			t.Errorf("start-up problems %v with the directory on its own pool", probs)
+		}
+		got := compareValues(t, ref, sh, root, "/pma/vals.php", "/other/vals.php", "/pma/vals.php")
+		if want := "upload_tmp_dir='" + tmp + "/pmatmp'\n"; !strings.Contains(got["/pma/vals.php"], want) {
+			t.Errorf("/pma/vals.php:\n%s\nwant the line %s", got["/pma/vals.php"], want)
+		}
+		other(t, sh)
+	})
+}

@@ -1,0 +1,16 @@
+package phpini
+
+import "slices"
+
+// RefusesEmpty reports whether PHP refuses to set the directive to the
+// empty string after startup: its handler keeps the old value
+// (OnUpdateStringUnempty and the like). php-fpm applies PHP_VALUE to the
+// worker for good, so once such a directive has a value there, a pool
+// whose value for it is empty (the baseline) cannot get that back:
+// upload_tmp_dir and sys_temp_dir set for one application stay for every
+// later request on that worker. The list is generated from a real
+// php-fpm by TestRefusesEmptyReal.
+func RefusesEmpty(name string) bool {
+	_, ok := slices.BinarySearch(refusesEmpty[:], name)
+	return ok
+}
