@@ -14,3 +14,12 @@ func RefusesEmpty(name string) bool {
 	_, ok := slices.BinarySearch(refusesEmpty[:], name)
 	return ok
 }
+
+// UnresettableByDefault reports whether the directive is one PHP refuses
+// to empty (RefusesEmpty) and is empty in the stock php-fpm configuration
+// this table was generated from (Debian's php.ini): unless php.ini or the
+// pool gives it a value, a worker that has once had it set keeps it.
+func UnresettableByDefault(name string) bool {
+	_, ok := slices.BinarySearch(unresettableByDefault[:], name)
+	return ok
+}

@@ -27,3 +27,15 @@ var refusesEmpty = [...]string{
 	"upload_tmp_dir",
 	"variables_order",
 }
+
+// unresettableByDefault are the directives of refusesEmpty that are empty
+// on a fresh worker of the stock php-fpm (php.ini, conf.d), sorted.
+var unresettableByDefault = [...]string{
+	"doc_root",
+	"memory_hard_limit_percent",
+	"opcache.preferred_memory_model",
+	"opcache.preload",
+	"opcache.preload_user",
+	"sys_temp_dir",
+	"upload_tmp_dir",
+}
