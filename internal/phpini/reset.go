@@ -23,3 +23,10 @@ func UnresettableByDefault(name string) bool {
 	_, ok := slices.BinarySearch(unresettableByDefault[:], name)
 	return ok
 }
+
+// RefusesEmptyNames returns every directive RefusesEmpty reports, sorted.
+func RefusesEmptyNames() []string { return slices.Clone(refusesEmpty[:]) }
+
+// UnresettableByDefaultNames returns every directive UnresettableByDefault
+// reports, sorted.
+func UnresettableByDefaultNames() []string { return slices.Clone(unresettableByDefault[:]) }
