@@ -272,6 +272,9 @@ func (p *poolRuntime) settingsFor(b *backend, res *Resolution, obdAllowed bool, 
 				p.warnOnce(log, "baseline:"+s.Key, "setting not sent: its baseline value cannot be encoded", "key", s.Key)
 				continue
 			}
+			if why := b.info.refusedHint(s.Key, s.Value); why != "" {
+				p.warnOnce(log, "refused:"+s.Key+"="+s.Value, "PHP will refuse this value: the pool's baseline applies, as under mod_php", "key", s.Key, "value", s.Value, "why", why, "baseline", base)
+			}
 			desired[s.Key] = s.Value
 		}
 	}

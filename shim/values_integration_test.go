@@ -303,6 +303,11 @@ func TestIntegrationRefusedValues(t *testing.T) {
 	if !strings.Contains(got["/a/vals.php"], "date.timezone='Europe/Berlin'\n") {
 		t.Errorf("/a/vals.php:\n%s", got["/a/vals.php"])
 	}
+	for _, want := range []string{"key=date.timezone value=Bogus/Zone", "key=memory_limit value=1 "} {
+		if logs := sh.logs.String(); !strings.Contains(logs, "PHP will refuse this value") || !strings.Contains(logs, want) {
+			t.Errorf("the refused value is not logged (%s):\n%s", want, logs)
+		}
+	}
 }
 
 // TestIntegrationOpenBasedir: php_value open_basedir in .htaccess may only
