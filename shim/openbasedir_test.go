@@ -97,3 +97,28 @@ func TestOpenBasedirAllowed(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOpenBasedir: whatever an access file proposes against whatever the
+// pool holds, the decision never panics, anything goes while the pool has
+// no open_basedir, and an accepted value has no empty entry, no entry
+// starting with "..", and no entry outside the pool's value once resolved.
+func FuzzOpenBasedir(f *testing.F) {
+	f.Add("/var/www", "/var/www/site")
+	f.Add("/var/www:/tmp", "/tmp/x::/etc")
+	f.Add(".", "../etc")
+	f.Add("/", "/proc/self/root/")
+	f.Fuzz(func(t *testing.T, cur, next string) {
+		ok := openBasedirAllowed(cur, next)
+		if cur == "" && !ok {
+			t.Fatalf("refused %q with no open_basedir", next)
+		}
+		if cur == "" || !ok {
+			return
+		}
+		for _, e := range cEntries(next) {
+			if e == "" || leadingDotDot(e) || !withinOpenBasedir(cur, e) {
+				t.Fatalf("accepted %q against %q with entry %q", next, cur, e)
+			}
+		}
+	})
+}
