@@ -111,7 +111,7 @@ type Config struct {
 	Defines     map[string]string
 	// Vars are the Define NAME VALUE variables (a Define without a value
 	// is not a ${NAME} variable), Envvars what Debian's envvars beside
-	// the main file exports: with the server's start-up environment, what
+	// the main file exports (not its other assignments): with the server's start-up environment, what
 	// httpd substitutes for ${NAME} (ap_resolve_env), also in access files
 	// read at request time.
 	Vars, Envvars map[string]string

@@ -248,7 +248,7 @@ func TestIntegrationVarSubstitution(t *testing.T) {
 	fpm := lab.StartFPM(t, lab.FPMConfig{Children: 1})
 	root := fpm.DocRoot
 	writeTree(t, root, map[string]string{
-		"var/.htaccess": `php_value user_agent "${SITE_DEF}|${APACHE_ENV_VAR}|${SHIM_SECRET}|${NOVAL_DEF}|${HOME}|${UNDEFINED_X}"` + "\n",
+		"var/.htaccess": `php_value user_agent "${SITE_DEF}|${APACHE_ENV_VAR}|${SHIM_SECRET}|${NOVAL_DEF}|${HOME}|${UNDEFINED_X}|${PLAIN_ASSIGN}"` + "\n",
 		"var/vals.php":  valsPHP,
 		// The substituted value is split into words with the rest of the
 		// line: three arguments, a 500.
@@ -259,7 +259,7 @@ func TestIntegrationVarSubstitution(t *testing.T) {
 	ref, conf := startModPHPSetup(t, modPHPSetup{
 		docRoot: root,
 		conf:    "Define SITE_DEF /from/define\nDefine NOVAL_DEF\nDefine TWO_WORDS \"a b\"\n",
-		envvars: "unset HOME\nexport APACHE_ENV_VAR=/from/envvars\n",
+		envvars: "unset HOME\nexport APACHE_ENV_VAR=/from/envvars\nPLAIN_ASSIGN=not-exported\n",
 	})
 	t.Setenv("SHIM_SECRET", "leaked-secret")
 	t.Setenv("HOME", "/root-of-the-shim")
@@ -268,7 +268,7 @@ func TestIntegrationVarSubstitution(t *testing.T) {
 	if c, _ := sh.get(t, root, "/split/vals.php"); c != 500 {
 		t.Errorf("/split/vals.php: %d, want 500", c)
 	}
-	want := `user_agent='/from/define|/from/envvars|${SHIM_SECRET}|${NOVAL_DEF}|${HOME}|${UNDEFINED_X}'`
+	want := `user_agent='/from/define|/from/envvars|${SHIM_SECRET}|${NOVAL_DEF}|${HOME}|${UNDEFINED_X}|${PLAIN_ASSIGN}'`
 	if !strings.Contains(got["/var/vals.php"], want+"\n") {
 		t.Errorf("shim: %s\nwant the line %s", got["/var/vals.php"], want)
 	}
