@@ -60,8 +60,8 @@ type encoded struct {
 	obd      bool // openBasedirDecision when it was made
 	settings []Setting
 	bases    []string // the pool's baseline of each setting's key
-	value    string   // PHP_VALUE for a worker in an unknown state: fullLines
-	nfull    int      // len(fullLines)
+	value    string   // PHP_VALUE for a worker in an unknown state: lines(nil)
+	nfull    int      // len(lines(nil))
 	err      error
 }
 
