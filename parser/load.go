@@ -128,8 +128,14 @@ func loadView(path string, view View, opt LoadOptions, cache *parseCache) (*Conf
 	l := newLoader(view, opt, cache)
 	l.cfg.MainFile = main
 	l.cfg.ServerRoot = l.defaultServerRoot(main)
-	l.readEnvvars(filepath.Join(filepath.Dir(main), "envvars"))
+	exported := l.readEnvvars(filepath.Join(filepath.Dir(main), "envvars"))
 	l.cfg.Main = l.includeFile(main, nil)
+	l.cfg.Vars, l.cfg.Envvars = l.vars, map[string]string{}
+	for name := range exported {
+		if v, ok := l.envvars[name]; ok {
+			l.cfg.Envvars[name] = v
+		}
+	}
 	l.finish()
 	if err := l.cache.ctx.Err(); err != nil {
 		return nil, fmt.Errorf("loading %s: %w", path, err)

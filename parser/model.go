@@ -109,7 +109,13 @@ type Config struct {
 	AccessNames []string // AccessFileName list (default .htaccess)
 	Access      []*AccessFile
 	Defines     map[string]string
-	Diagnostics []Diagnostic
+	// Vars are the Define NAME VALUE variables (a Define without a value
+	// is not a ${NAME} variable), Envvars what Debian's envvars beside
+	// the main file exports (not its other assignments): with the server's start-up environment, what
+	// httpd substitutes for ${NAME} (ap_resolve_env), also in access files
+	// read at request time.
+	Vars, Envvars map[string]string
+	Diagnostics   []Diagnostic
 
 	dirs   *dirIndex        // non-regex <Directory> sections, for AllowOverrideFor
 	vhosts map[*Node]*VHost // <VirtualHost> section → vhost, for VHostOf

@@ -92,24 +92,36 @@ func (l *loader) lookup(name string) (string, bool) {
 // readEnvvars reads Debian's envvars: `export NAME=value` lines (and plain
 // assignments at the start of a line), with $NAME/${NAME} expanded from
 // earlier assignments. Shell control flow is ignored (SUFFIX stays empty).
-func (l *loader) readEnvvars(path string) {
+// It returns the names exported (export NAME=value, or export NAME after
+// an assignment): only those reach apache2's environment.
+func (l *loader) readEnvvars(path string) map[string]bool {
+	exported := map[string]bool{}
 	f, err := os.Open(path)
 	if err != nil {
-		return
+		return exported
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "export ") && (line == "" || line[0] == ' ' || line[0] == '\t') {
+		export := strings.HasPrefix(line, "export ")
+		if !export && (line == "" || line[0] == ' ' || line[0] == '\t') {
 			continue
 		}
 		line = strings.TrimSpace(strings.TrimPrefix(line, "export "))
 		eq := strings.IndexByte(line, '=')
+		if eq < 0 && export && line != "" && !strings.ContainsAny(line, " \t$[") {
+			exported[line] = true
+			continue
+		}
 		if eq <= 0 || strings.ContainsAny(line[:eq], " \t$[") {
 			continue
 		}
 		name, val := line[:eq], strings.Trim(line[eq+1:], `"'`)
 		l.envvars[name] = os.Expand(val, func(k string) string { return l.envvars[k] })
+		if export {
+			exported[name] = true
+		}
 	}
+	return exported
 }

@@ -31,6 +31,11 @@ type phpLine struct {
 	admin      bool // php_admin_*: PHP_INI_SYSTEM status, else PHP_INI_PERDIR
 	htaccess   bool // read from an access file (applied at PHP_INI_STAGE_HTACCESS)
 	pos        parser.Pos
+	// scope is the directory every request under which gets the line
+	// (server config: / at the main server's level, a <Directory>'s
+	// path); "" when narrower or unknown (<Files>, <Location>, regex
+	// sections, a virtual host's level). Access files: see settingScope.
+	scope string
 }
 
 // filesMatcher is the test of a <Files> or <FilesMatch> section against the

@@ -38,6 +38,9 @@ type Pool struct {
 	// php_admin_flag: the admin's word, which a .htaccess value must not
 	// override (mod_php: an outer php_admin_value beats php_value).
 	Locked map[string]bool
+	// TimeZones are the date.timezone values PHP accepts, in lower case
+	// (PHP compares them so); nil when unknown.
+	TimeZones map[string]bool
 }
 
 // PoolSource loads the pools of a php-fpm configuration with their
@@ -91,10 +94,12 @@ var cliOverrides = map[string]string{
 // with display_errors) from the probe's JSON.
 const probeMarker = "@@modphp-migrate-baseline@@\n"
 
-// probeScript prints ini_get_all() after the marker.
+// probeScript prints ini_get_all() after the marker, and on the next line
+// the time zone identifiers date.timezone accepts.
 const probeScript = `$out = [];
 foreach (ini_get_all(null, false) as $k => $v) { $out[$k] = $v === null ? "" : (string)$v; }
-echo "\n@@modphp-migrate-baseline@@\n", json_encode($out, JSON_FORCE_OBJECT);`
+echo "\n@@modphp-migrate-baseline@@\n", json_encode($out, JSON_FORCE_OBJECT), "\n";
+echo json_encode(array_map('strtolower', timezone_identifiers_list(DateTimeZone::ALL_WITH_BC)));`
 
 // LoadPools implements PoolSource.
 func (s *FPMPoolSource) LoadPools(ctx context.Context, fpmConfig, phpINI string) ([]*Pool, error) {
@@ -133,13 +138,13 @@ func (s *FPMPoolSource) LoadPools(ctx context.Context, fpmConfig, phpINI string)
 		}
 		warn("php-fpm config problem", "where", d.Pos.String(), "problem", d.Message)
 	}
-	defaults, err := s.phpDefaults(ctx, phpINI, scanDir)
+	defaults, zones, err := s.phpDefaults(ctx, phpINI, scanDir)
 	if err != nil {
 		warn("PHP's built-in INI defaults are unknown; only directives set in php.ini, conf.d or the pool can be reset", "err", err)
 	}
 	var pools []*Pool
 	for _, fp := range cfg.Pools {
-		p := &Pool{Name: fp.Name, Listen: fp.Listen, MaxChildren: fp.MaxChildren, Baseline: map[string]string{}, Locked: map[string]bool{}}
+		p := &Pool{Name: fp.Name, Listen: fp.Listen, MaxChildren: fp.MaxChildren, Baseline: map[string]string{}, Locked: map[string]bool{}, TimeZones: zones}
 		for k, v := range defaults {
 			if _, cli := cliOverrides[k]; !cli {
 				p.Baseline[k] = v
@@ -166,8 +171,8 @@ func (s *FPMPoolSource) LoadPools(ctx context.Context, fpmConfig, phpINI string)
 var ErrNoPHP = errors.New("no PHP command-line binary found (set --php)")
 
 // phpDefaults asks the PHP binary for ini_get_all() after reading phpINI
-// and scanDir.
-func (s *FPMPoolSource) phpDefaults(ctx context.Context, phpINI, scanDir string) (map[string]string, error) {
+// and scanDir, and for the time zones it knows.
+func (s *FPMPoolSource) phpDefaults(ctx context.Context, phpINI, scanDir string) (map[string]string, map[string]bool, error) {
 	bin := s.PHP
 	if bin == "" {
 		v := phpini.PHPVersion
@@ -181,7 +186,7 @@ func (s *FPMPoolSource) phpDefaults(ctx context.Context, phpINI, scanDir string)
 			}
 		}
 		if bin == "" {
-			return nil, ErrNoPHP
+			return nil, nil, ErrNoPHP
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
@@ -197,16 +202,25 @@ func (s *FPMPoolSource) phpDefaults(ctx context.Context, phpINI, scanDir string)
 	cmd.Stderr = &stderr
 	b, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("running %s for the INI defaults: %w: %s", bin, err, strings.TrimSpace(stderr.String()))
+		return nil, nil, fmt.Errorf("running %s for the INI defaults: %w: %s", bin, err, strings.TrimSpace(stderr.String()))
 	}
 	if i := bytes.LastIndex(b, []byte(probeMarker)); i >= 0 {
 		b = b[i+len(probeMarker):]
 	}
+	iniJSON, zonesJSON, _ := bytes.Cut(b, []byte("\n"))
 	var out map[string]string
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("reading %s's INI defaults: %w", bin, err)
+	if err := json.Unmarshal(iniJSON, &out); err != nil {
+		return nil, nil, fmt.Errorf("reading %s's INI defaults: %w", bin, err)
 	}
-	return out, nil
+	var list []string
+	if err := json.Unmarshal(zonesJSON, &list); err != nil {
+		return nil, nil, fmt.Errorf("reading %s's time zones: %w", bin, err)
+	}
+	zones := make(map[string]bool, len(list))
+	for _, z := range list {
+		zones[z] = true
+	}
+	return out, zones, nil
 }
 
 // defaultPHPINI is php.ini beside the php-fpm configuration's directory

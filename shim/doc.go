@@ -25,7 +25,15 @@
 //     (EncodePHPValue; docs/behaviour.md#b-fpm-ini-syntax) which, besides the settings
 //     of this request, resets every key the shim ever set on that pool to the
 //     pool's baseline, because php-fpm keeps PHP_VALUE settings in the worker
-//     after the request (docs/behaviour.md#b-fpm-php-value).
+//     after the request (docs/behaviour.md#b-fpm-php-value); a value away
+//     from its baseline follows the baseline, so a value PHP refuses leaves
+//     the baseline, and a directive PHP cannot set back to an empty
+//     baseline (phpMyAdmin's upload_tmp_dir) is applied only on a pool
+//     serving nothing but its directory, else the request is a 500;
+//   - decides open_basedir from an access file as PHP does at
+//     PHP_INI_STAGE_HTACCESS (tighten only, on resolved paths), for every
+//     request, and substitutes ${VAR} only from Apache's Defines and
+//     envvars, never from its own environment.
 //
 // Server runs the relay: a bounded front (503 instead of an unbounded queue),
 // one kept-alive fcgi.Client per pool bounded by pm.max_children, 503 when

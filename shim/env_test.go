@@ -92,25 +92,6 @@ func TestStripProxyPrefix(t *testing.T) {
 	}
 }
 
-func TestOpenBasedirAllowed(t *testing.T) {
-	for _, tc := range []struct {
-		cur, next string
-		want      bool
-	}{
-		{"", "/anything", true},
-		{"/var/www", "/var/www/site", true},
-		{"/var/www", "/var/www/a:/var/www/b", true},
-		{"/var/www", "/", false},
-		{"/var/www", "", false},
-		{"/var/www", "/var/www/../etc", false},
-		{"/var/www:/tmp", "/tmp/x", true},
-	} {
-		if got := openBasedirAllowed(tc.cur, tc.next); got != tc.want {
-			t.Errorf("openBasedirAllowed(%q, %q) = %v, want %v", tc.cur, tc.next, got, tc.want)
-		}
-	}
-}
-
 // TestFoldsToIsExact: no rune but the ASCII letters themselves case-folds
 // to p or r, so foldsTo's one-byte test loses no name strings.EqualFold
 // would match (it would for k and s).

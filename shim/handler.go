@@ -87,6 +87,11 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 
 	be := pool.be.Load()
 	settings, err := pool.phpValue(be, res, s.log)
+	if errors.Is(err, ErrUnresettable) {
+		s.log.Error("refusing request: a setting PHP cannot reset would leak to other sites on the worker", "err", err, "script", info.Script)
+		s.answer(w, pool, http.StatusInternalServerError)
+		return
+	}
 	if err != nil {
 		s.log.Error("refusing request: PHP_VALUE cannot be encoded safely", "err", err, "script", info.Script)
 		s.answer(w, pool, http.StatusInternalServerError)

@@ -176,7 +176,9 @@ func TestHandlerPHPValue(t *testing.T) {
 		// max_execution_time is locked by the pool, user_agent has no known
 		// baseline: neither is sent.
 		{"/a/x.php", []string{"PHP_VALUE", "auto_prepend_file=/evil", "REDIRECT_PHP_ADMIN_VALUE", "open_basedir=/", "REQUEST_BODY_FILE", "/etc/shadow", "HTTP_AUTHORIZATION", "Bearer secret-token"},
-			"PHP_VALUE=display_errors='1'\nmemory_limit='64M'\nopen_basedir='/'\n"},
+			// Each value away from its baseline follows the baseline: a
+			// value PHP refuses leaves the baseline, not an older value.
+			"PHP_VALUE=display_errors=\"\"\ndisplay_errors='1'\nmemory_limit='128M'\nmemory_limit='64M'\nopen_basedir=\"\"\nopen_basedir='/'\n"},
 		{"/b/x.php", nil, "PHP_VALUE=display_errors=\"\"\nmemory_limit='128M'\nopen_basedir=\"\"\n"},
 		// The kept connection's worker holds the baselines already.
 		{"/plain.php", []string{"PHP_VALUE", "x=1"}, ""},
@@ -237,7 +239,7 @@ func TestHandlerPHPValuePerConnection(t *testing.T) {
 		"b/x.php":     "",
 		"b/.htaccess": "php_value memory_limit 64M\n",
 	})
-	full := "PHP_VALUE=display_errors='1'\nmemory_limit='64M'\n"
+	full := "PHP_VALUE=display_errors=\"\"\ndisplay_errors='1'\nmemory_limit='128M'\nmemory_limit='64M'\n"
 	last := func() string {
 		reqs := s.fpm.requests()
 		return strings.Join(phpValues(reqs[len(reqs)-1]), "|")
@@ -247,6 +249,7 @@ func TestHandlerPHPValuePerConnection(t *testing.T) {
 		{"/a/x.php", ""},
 		{"/b/x.php", "PHP_VALUE=display_errors=\"\"\n"},
 		{"/b/x.php", ""},
+		// The worker holds display_errors' baseline: no reset first.
 		{"/a/x.php", "PHP_VALUE=display_errors='1'\n"},
 	} {
 		s.do(t, st.script)

@@ -125,9 +125,10 @@ type modPHP struct {
 // startModPHP starts Apache prefork + mod_php on docRoot, like
 // the mod_php set-up of docs/behaviour.md (Debian's php8.2.conf handler,
 // AllowOverride All, DirectoryIndex index.php index.html, the main-config
-// php_value/php_admin_value of docs/behaviour.md#b-modphp-precedence), in the environment of
-// the test (Apache expands ${VAR} in .htaccess from it, as the shim does
-// from its own).
+// php_value/php_admin_value of docs/behaviour.md#b-modphp-precedence), in the environment
+// Debian's apache2ctl gives it: a fixed PATH and LANG plus stackEnvvars
+// (Apache expands ${VAR} in .htaccess from its environment; the shim from
+// the envvars beside the configuration it reads).
 func startModPHP(t *testing.T, docRoot string) *modPHP {
 	t.Helper()
 	bin := lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd")
@@ -155,7 +156,7 @@ func startModPHP(t *testing.T, docRoot string) *modPHP {
 		t.Fatal(err)
 	}
 	out, _ := os.Create(filepath.Join(dir, "stdout.log"))
-	m := &modPHP{url: "http://" + addr, dir: dir, cmd: exec.Command(bin, "-d", dir, "-f", conf, "-DFOREGROUND")}
+	m := &modPHP{url: "http://" + addr, dir: dir, cmd: envvarsCommand(t, dir, stackEnvvars, bin, "-d", dir, "-f", conf, "-DFOREGROUND")}
 	m.cmd.Stdout, m.cmd.Stderr = out, out
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := m.cmd.Start(); err != nil {

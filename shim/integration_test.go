@@ -197,7 +197,7 @@ var a3Rows = []row{
 	{"/q1/ini.php", 200, mp("user_agent", "'a b c'")},
 	{"/q2/ini.php", 200, mp("user_agent", "'single q'")},
 	{"/q4/ini.php", 200, mp("user_agent", "'semi;colon'")},
-	{"/q5/ini.php", 200, mp("user_agent", "'/from/shim/env'")},
+	{"/q5/ini.php", 200, mp("user_agent", "'/from/apache/envvars'")},
 	{"/q6/ini.php", 200, mp("user_agent", `'it\'s "dq"'`)},
 	{"/q7/ini.php", 200, mp("display_errors", "'0'")},
 	{"/q8/ini.php", 200, mp("display_errors", "'0'")},
@@ -212,10 +212,16 @@ var a3Rows = []row{
 	{"/q17/ini.php", 200, mp("user_agent", "'true'")},
 	{"/q18/ini.php", 500, nil},
 	{"/q19/ini.php", 200, mp("user_agent", "'${HOME_NOT_SET_IN_SHIM}x'")},
-	{"/e19/ini.php", 200, mp("user_agent", `'/from/shim/home ;x \'q\' "d"'`)},
+	{"/e19/ini.php", 200, mp("user_agent", `'${HOME} ;x \'q\' "d"'`)},
 	{"/uploads_off/run.php", 403, nil},
 	{"/uploads_off_g/run.php", 403, nil},
 }
+
+// stackEnvvars is the Debian-style envvars beside the Apache configuration
+// the stack's shim reads, and the environment startModPHP gives mod_php's
+// Apache (as apache2ctl does): ${MODPHP_SHIM_IT_VAR} is defined there,
+// HOME is not (Debian's envvars unsets it).
+const stackEnvvars = "unset HOME\nexport MODPHP_SHIM_IT_VAR=/from/apache/envvars\n"
 
 // stack is one php-fpm, one shim and Apache instances in front of it.
 type stack struct {
@@ -329,6 +335,11 @@ func startStackFPM(t *testing.T, fc lab.FPMConfig, names ...string) *stack {
 		writeFixtures(t, a.DocRoot)
 		st.apaches[n] = a
 		extra += fmt.Sprintf("<Directory %s>\n    AllowOverride All Nonfatal=Unknown\n</Directory>\n", a.DocRoot)
+	}
+	// ${VAR} in access files comes from Apache's Defines and envvars
+	// beside its configuration, never from the shim's environment.
+	if err := os.WriteFile(filepath.Join(filepath.Dir(st.apaches[names[0]].ConfPath), "envvars"), []byte(stackEnvvars), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	t.Setenv("MODPHP_SHIM_IT_VAR", "/from/shim/env")
 	t.Setenv("HOME", "/from/shim/home")

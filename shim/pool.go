@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +27,9 @@ type backend struct {
 	info   *Pool
 	client *fcgi.Client
 	slots  chan struct{}
+	// roots are the document roots routed to the pool: its --pool-for
+	// roots, and / when it is the default pool.
+	roots []string
 }
 
 // poolRuntime is a php-fpm pool as the shim drives it. It outlives
@@ -55,14 +57,54 @@ type encoded struct {
 	pool     *poolRuntime
 	be       *backend
 	ver      uint64
+	obd      bool // openBasedirDecision when it was made
 	settings []Setting
-	value    string
+	bases    []string // the pool's baseline of each setting's key
+	value    string   // PHP_VALUE for a worker in an unknown state: lines(nil)
+	nfull    int      // len(lines(nil))
 	err      error
+}
+
+// newEncoded prepares the PHP_VALUE of settings whose keys have the
+// baselines bases.
+func newEncoded(settings []Setting, bases []string) *encoded {
+	e := &encoded{settings: settings, bases: bases}
+	if len(settings) > 0 {
+		full := e.lines(nil)
+		e.nfull = len(full)
+		e.value, e.err = EncodePHPValue(full)
+	}
+	return e
+}
+
+// lines returns the PHP_VALUE lines that give a worker which holds sent
+// (nil: unknown) every setting of e. A setting away from its baseline
+// follows a line that sets the baseline, unless the worker is known to
+// hold it: php-fpm applies the lines in order and keeps the old value
+// when a directive's handler refuses the new one
+// (fpm_php_zend_ini_alter_master), so a value PHP refuses (date.timezone
+// Bogus/Zone, memory_limit 1) leaves the baseline, as mod_php leaves
+// php.ini's value, never what an earlier request set.
+func (e *encoded) lines(sent map[string]string) []Setting {
+	var out []Setting
+	for i, st := range e.settings {
+		held, known := sent[st.Key]
+		if known && held == st.Value {
+			continue
+		}
+		if base := e.bases[i]; st.Value != base && (!known || held != base) {
+			out = append(out, Setting{Key: st.Key, Value: base})
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // workerState is what the shim has set in the php-fpm worker behind one
 // kept-alive connection (fcgi.Request.ConnParams): the value last sent for
-// each key, and the full set last asked for.
+// each key, and the full set last asked for. A value the worker refused
+// is recorded all the same: the worker then holds the baseline, which is
+// what the same value gives again (see encoded.lines).
 type workerState struct {
 	last *encoded
 	sent map[string]string
@@ -84,22 +126,17 @@ func (e *encoded) connParams(state *any) fcgi.Params {
 	if ws.last == e || len(e.settings) == 0 {
 		return nil
 	}
-	var delta []Setting
-	for _, st := range e.settings {
-		if v, ok := ws.sent[st.Key]; !ok || v != st.Value {
-			delta = append(delta, st)
-		}
-	}
+	delta := e.lines(ws.sent)
 	value := e.value
-	if len(delta) < len(e.settings) {
+	if len(delta) < e.nfull {
 		var err error
 		if value, err = EncodePHPValue(delta); err != nil {
 			// Cannot happen: each setting encoded within e. Send all.
-			value, delta = e.value, e.settings
+			value, delta = e.value, e.lines(nil)
 		}
 	}
 	for _, st := range delta {
-		ws.sent[st.Key] = st.Value
+		ws.sent[st.Key] = st.Value // the last line of a key wins
 	}
 	ws.last = e
 	if len(delta) == 0 {
@@ -119,10 +156,10 @@ func newPoolRuntime(addr Addr, to clientTimeouts) *poolRuntime {
 
 // setPool installs the pool's (re)loaded settings and returns the backend
 // it replaced, if any, for the caller to close.
-func (p *poolRuntime) setPool(info *Pool) *backend {
+func (p *poolRuntime) setPool(info *Pool, roots []string) *backend {
 	old := p.be.Load()
 	if old != nil && old.info.MaxChildren == info.MaxChildren {
-		p.be.Store(&backend{info: info, client: old.client, slots: old.slots})
+		p.be.Store(&backend{info: info, client: old.client, slots: old.slots, roots: roots})
 		return nil
 	}
 	n := max(info.MaxChildren, 1)
@@ -141,6 +178,7 @@ func (p *poolRuntime) setPool(info *Pool) *backend {
 			WriteTimeout: p.timeout.backend,
 		},
 		slots: make(chan struct{}, n),
+		roots: roots,
 	})
 	return old
 }
@@ -174,19 +212,44 @@ func (p *poolRuntime) phpValue(b *backend, res *Resolution, log *slog.Logger) (*
 	p.mu.Lock()
 	ver := p.ver
 	p.mu.Unlock()
-	if e := slot.Load(); e != nil && e.pool == p && e.be == b && e.ver == ver {
+	obd := openBasedirDecision(b, res)
+	if e := slot.Load(); e != nil && e.pool == p && e.be == b && e.ver == ver && e.obd == obd {
 		return e, e.err
 	}
-	settings, ver := p.settingsFor(b, res, log)
-	e := &encoded{pool: p, be: b, ver: ver, settings: settings}
-	if len(settings) > 0 {
-		e.value, e.err = EncodePHPValue(settings)
+	settings, ver, err := p.settingsFor(b, res, obd, log)
+	if err != nil {
+		e := &encoded{pool: p, be: b, ver: ver, obd: obd, err: err}
+		slot.Store(e)
+		return e, err
 	}
+	bases := make([]string, len(settings))
+	for i, st := range settings {
+		bases[i] = b.info.Baseline[st.Key]
+	}
+	e := newEncoded(settings, bases)
+	e.pool, e.be, e.ver, e.obd = p, b, ver, obd
 	slot.Store(e)
 	return e, e.err
 }
 
-func (p *poolRuntime) settingsFor(b *backend, res *Resolution, log *slog.Logger) ([]Setting, uint64) {
+// openBasedirDecision reports whether an open_basedir from an access file
+// takes effect on the pool, as PHP decides it at PHP_INI_STAGE_HTACCESS
+// against the pool's baseline (openBasedirAllowed). It reads the file
+// system, so it is made for every request: a symbolic link may have been
+// re-pointed since the access file was read.
+func openBasedirDecision(b *backend, res *Resolution) bool {
+	if res == nil || !res.OpenBasedirFromAccess {
+		return false
+	}
+	for _, s := range res.Settings {
+		if s.Key == "open_basedir" {
+			return openBasedirAllowed(b.info.Baseline["open_basedir"], s.Value)
+		}
+	}
+	return false
+}
+
+func (p *poolRuntime) settingsFor(b *backend, res *Resolution, obdAllowed bool, log *slog.Logger) ([]Setting, uint64, error) {
 	desired := map[string]string{}
 	if res != nil {
 		for _, s := range res.Settings {
@@ -198,16 +261,29 @@ func (p *poolRuntime) settingsFor(b *backend, res *Resolution, log *slog.Logger)
 			case !known:
 				p.warnOnce(log, "unknown:"+s.Key, "setting not sent: its baseline value is unknown, so it could not be reset for later requests", "key", s.Key)
 				continue
-			case s.Key == "open_basedir" && res.OpenBasedirFromAccess && !openBasedirAllowed(base, s.Value):
+			case s.Key == "open_basedir" && res.OpenBasedirFromAccess && !obdAllowed:
 				// mod_php fails the change silently (OnUpdateBaseDir at
-				// PHP_INI_STAGE_HTACCESS only tightens).
+				// PHP_INI_STAGE_HTACCESS only tightens); the pool's value
+				// stays.
+				p.warnOnce(log, "open_basedir:"+s.Value, "open_basedir from an access file not sent: PHP refuses it (not within the pool's open_basedir, resolved)", "value", s.Value, "pool_value", base)
 				continue
 			}
 			if _, err := encodeINIValue(base); err != nil {
 				p.warnOnce(log, "baseline:"+s.Key, "setting not sent: its baseline value cannot be encoded", "key", s.Key)
 				continue
 			}
+			if why := b.info.refusedHint(s.Key, s.Value); why != "" {
+				p.warnOnce(log, "refused:"+s.Key+"="+s.Value, "PHP will refuse this value: the pool's baseline applies, as under mod_php", "key", s.Key, "value", s.Value, "why", why, "baseline", base)
+			}
 			desired[s.Key] = s.Value
+		}
+	}
+	if res != nil {
+		if err := checkUnresettable(b, res, desired, p.managedKeys()); err != nil {
+			p.mu.Lock()
+			ver := p.ver
+			p.mu.Unlock()
+			return nil, ver, err
 		}
 	}
 	p.mu.Lock()
@@ -229,7 +305,7 @@ func (p *poolRuntime) settingsFor(b *backend, res *Resolution, log *slog.Logger)
 		}
 		settings = append(settings, Setting{Key: k, Value: v})
 	}
-	return settings, ver
+	return settings, ver, nil
 }
 
 func (p *poolRuntime) warnOnce(log *slog.Logger, id, msg string, args ...any) {
@@ -247,38 +323,6 @@ func (p *poolRuntime) managedKeys() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.list)
-}
-
-// openBasedirAllowed is php-src main/fopen_wrappers.c OnUpdateBaseDir at
-// run time: any value when none is set; otherwise a non-empty list without
-// ".." whose every entry lies within the current open_basedir.
-func openBasedirAllowed(cur, next string) bool {
-	if cur == "" {
-		return true
-	}
-	if next == "" {
-		return false
-	}
-	curs := strings.Split(cur, ":")
-	for _, e := range strings.Split(next, ":") {
-		if e == "" {
-			continue
-		}
-		if slices.Contains(strings.Split(e, "/"), "..") {
-			return false
-		}
-		ok := false
-		for _, c := range curs {
-			if c != "" && strings.HasPrefix(e, c) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // String names the pool for logs.

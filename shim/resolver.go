@@ -18,9 +18,6 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
-// lookupEnv resolves ${VAR} after Define; a variable so tests can set it.
-var lookupEnv = os.LookupEnv
-
 // maxAccessFileSize bounds one access file read into memory. httpd reads
 // .htaccess line by line with 8190-byte lines; a megabyte is far beyond
 // any real one and stops a hostile file from growing memory.
@@ -68,7 +65,8 @@ type Resolution struct {
 	// Files are the access files that were read, root first.
 	Files []string
 
-	enc atomic.Pointer[encoded] // PHP_VALUE built from it, see poolRuntime.phpValue
+	enc     atomic.Pointer[encoded] // PHP_VALUE built from it, see poolRuntime.phpValue
+	origins map[string]origin       // by key: where each setting comes from
 }
 
 // IgnoredSetting is a php_value or php_flag that does not take effect.
@@ -105,7 +103,7 @@ type Resolver struct {
 // whose AllowOverride, AccessFileName, modules and server-config php_*
 // lines apply.
 func NewResolver(names []string, apacheConfig string) (*Resolver, error) {
-	r := &Resolver{AccessNames: names, env: evalEnv{lookup: envLookup(nil)}}
+	r := &Resolver{AccessNames: names, env: evalEnv{lookup: envLookup(nil, nil)}}
 	if apacheConfig != "" {
 		sc, err := loadServerConf(apacheConfig, names)
 		if err != nil {
@@ -413,6 +411,10 @@ func (r *Resolver) finish(m merger, res *Resolution) {
 			continue
 		}
 		res.Settings = append(res.Settings, Setting{Key: key, Value: e.line.value})
+		if res.origins == nil {
+			res.origins = map[string]origin{}
+		}
+		res.origins[key] = origin{scope: settingScope(e.line), pos: e.line.pos}
 		if e.line.htaccess && key == "open_basedir" {
 			// Tightening is checked against the pool baseline by the
 			// handler, which knows it.

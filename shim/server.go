@@ -198,11 +198,18 @@ func (s *Server) load(ctx context.Context) error {
 	}
 	// Longest document root first.
 	slices.SortStableFunc(st.routes, func(a, b routeRT) int { return len(b.root) - len(a.root) })
+	roots := map[*poolRuntime][]string{st.def: {"/"}}
+	for _, r := range st.routes {
+		roots[r.pool] = append(roots[r.pool], r.root)
+	}
 	for _, in := range todo {
-		if old := in.rt.setPool(in.info); old != nil {
+		if old := in.rt.setPool(in.info, roots[in.rt]); old != nil {
 			old.client.Close()
 		}
 		s.log.Info("pool", "addr", in.rt.addr.String(), "name", in.info.Name, "max_children", in.info.MaxChildren, "baseline_keys", len(in.info.Baseline), "locked_keys", len(in.info.Locked))
+	}
+	for _, pr := range st.unresettableProblems() {
+		s.log.Warn("setting PHP cannot reset: its requests will be answered 500", "problem", pr.String())
 	}
 	if old := s.state.Swap(st); old != nil {
 		h, m := old.resolver.Stats()
@@ -210,6 +217,13 @@ func (s *Server) load(ctx context.Context) error {
 		s.cacheBase[1].Add(m)
 	}
 	return nil
+}
+
+// UnresettableProblems lists the server-config lines that set a directive
+// PHP cannot reset on a pool that also serves requests outside their
+// scope (modphp-migrate shim --check prints them).
+func (s *Server) UnresettableProblems() []UnresettableProblem {
+	return s.state.Load().unresettableProblems()
 }
 
 // Reload re-reads --fpm-config, --php-ini and --apache-config. Requests in

@@ -98,7 +98,7 @@ func loadServerConf(p string, accessNames []string) (*serverConf, error) {
 	sc.env = evalEnv{
 		module: func(n string) bool { return mods[n] },
 		define: func(n string) bool { _, ok := cfg.Defines[n]; return ok },
-		lookup: envLookup(cfg.Defines),
+		lookup: envLookup(cfg.Vars, cfg.Envvars),
 	}
 	vhByNode := map[*parser.Node]*vhostScopes{}
 	for _, vh := range cfg.VHosts {
@@ -138,15 +138,20 @@ func loadServerConf(p string, accessNames []string) (*serverConf, error) {
 	return sc, nil
 }
 
-// envLookup resolves ${VAR} in access files: Define, then the shim's
-// environment (httpd uses its own environment; run the shim with Apache's
-// envvars for the same result, docs/behaviour.md#b-modphp-values).
-func envLookup(defines map[string]string) func(string) (string, bool) {
+// envLookup resolves ${VAR} in access files as httpd does when it reads
+// them at request time (server/core.c ap_resolve_env): a Define NAME VALUE
+// variable, else httpd's environment, of which the shim knows what
+// Debian's envvars beside the main file exports. The shim's own
+// environment is never consulted: a tenant's php_value user_agent
+// ${SECRET} must not read the shim's variables. Unknown names stay as
+// written, as httpd leaves them (with its AH00111 warning).
+func envLookup(vars, envvars map[string]string) func(string) (string, bool) {
 	return func(n string) (string, bool) {
-		if v, ok := defines[n]; ok {
+		if v, ok := vars[n]; ok {
 			return v, true
 		}
-		return lookupEnv(n)
+		v, ok := envvars[n]
+		return v, ok
 	}
 }
 
@@ -186,6 +191,9 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 	}
 	sec := parser.Enclosing(n, "directory", "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch")
 	if sec == nil {
+		if set == &sc.main {
+			l.scope = "/"
+		}
 		set.server = append(set.server, l)
 		return nil
 	}
@@ -210,6 +218,9 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 		d, err := set.dir(sec)
 		if err != nil {
 			return err
+		}
+		if d.re == nil && !strings.ContainsAny(d.path, "*?[") {
+			l.scope = d.path
 		}
 		d.lines = append(d.lines, l)
 	case "location", "locationmatch":

@@ -14,6 +14,10 @@ import (
 // or to another worker — after every request the worker must hold exactly
 // the wanted value of every managed key.
 //
+// The model worker refuses the value v2 of k1, as PHP refuses
+// date.timezone Bogus/Zone: it keeps what it held, and the wanted value is
+// then the baseline (v0 for every key), as under mod_php.
+//
 // Each input byte is one step: the low two bits choose the connection
 // event (0, 1: same connection; 2: new connection, same worker; 3: new
 // connection, another worker), bit 2 adds a managed key, the high bits pick
@@ -45,11 +49,14 @@ func FuzzWorkerState(f *testing.F) {
 			id := fmt.Sprint(settings)
 			e := sets[id]
 			if e == nil {
-				v, err := EncodePHPValue(settings)
-				if err != nil {
-					t.Fatal(err)
+				bases := make([]string, len(settings))
+				for j := range bases {
+					bases[j] = "v0"
 				}
-				e = &encoded{settings: settings, value: v}
+				e = newEncoded(settings, bases)
+				if e.err != nil {
+					t.Fatal(e.err)
+				}
 				sets[id] = e
 			}
 			for _, p := range e.connParams(&state) {
@@ -61,12 +68,18 @@ func FuzzWorkerState(f *testing.F) {
 					t.Fatalf("step %d: PHP_VALUE %q: %v", i, p.Value, err)
 				}
 				for _, s := range applied {
+					if s.Key == "k1" && s.Value == "v2" {
+						continue // refused: the worker keeps its value
+					}
 					worker[s.Key] = s.Value
 				}
 			}
 			want := map[string]string{}
 			for _, s := range settings {
 				want[s.Key] = s.Value
+				if s.Key == "k1" && s.Value == "v2" {
+					want[s.Key] = "v0"
+				}
 			}
 			got := maps.Clone(worker)
 			for k := range got {

@@ -161,6 +161,9 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, p := range snap.Pools {
 			fmt.Fprintf(stdout, "pool %s max_children=%d\n", p.Addr, p.MaxChildren)
 		}
+		for _, p := range srv.UnresettableProblems() {
+			fmt.Fprintf(stdout, "problem: %s\n", p)
+		}
 		return exitOK
 	}
 	return serveShim(ctx, srv, log)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -139,5 +140,28 @@ func TestShimNotifiesSystemd(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("still running 10 s after SIGTERM; log:\n%s", stderr.String())
+	}
+}
+
+// TestShimCheckUnresettable: --check prints the pools and each
+// server-config setting PHP cannot reset on a pool that also serves other
+// directories (phpMyAdmin's upload_tmp_dir), with the fix.
+func TestShimCheckUnresettable(t *testing.T) {
+	fpm := lab.StartFPM(t, lab.FPMConfig{})
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "apache2.conf")
+	if err := os.WriteFile(conf, []byte("ServerRoot "+dir+"\n<Directory /usr/share/phpmyadmin>\n    <IfModule mod_php.c>\n        php_admin_value upload_tmp_dir /var/lib/phpmyadmin/tmp\n    </IfModule>\n</Directory>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"shim", "--check", "--listen", "unix:" + filepath.Join(dir, "shim.sock"), "--pool", "unix:" + fpm.Addr, "--fpm-config", fpm.ConfPath, "--apache-config", conf, "--procs", "1"}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	if c := run(context.Background(), args, &stdout, &stderr); c != exitOK {
+		t.Fatalf("exit %d\n%s", c, stderr.String())
+	}
+	want := "pool unix:" + fpm.Addr + " max_children=1\nproblem: " + conf + ":4:9: upload_tmp_dir cannot be reset by PHP to the empty value of pool unix:" + fpm.Addr +
+		", which also serves requests outside /usr/share/phpmyadmin: they are answered 500; give /usr/share/phpmyadmin its own pool (--pool-for /usr/share/phpmyadmin=ADDR)\n"
+	if stdout.String() != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), want)
 	}
 }

@@ -31,6 +31,10 @@ type FPMConfig struct {
 	// INI is the php.ini to use; empty means the stock fpm php.ini
 	// (/etc/php/*/fpm/php.ini).
 	INI string
+	// ExtraPools are more [name] pool sections, appended as written with
+	// {{Dir}} replaced by FPM.Dir (for their listen sockets); as root,
+	// give them user and group lines too.
+	ExtraPools string
 }
 
 // FPM is a running php-fpm master started by StartFPM.
@@ -114,6 +118,9 @@ func StartFPM(t testing.TB, cfg FPMConfig) *FPM {
 	if cfg.Pool != "" {
 		b.WriteString(strings.TrimSpace(cfg.Pool) + "\n")
 	}
+	if cfg.ExtraPools != "" {
+		b.WriteString("\n" + strings.ReplaceAll(strings.TrimSpace(cfg.ExtraPools), "{{Dir}}", dir) + "\n")
+	}
 	if err := os.WriteFile(f.ConfPath, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +147,7 @@ func StartFPM(t testing.TB, cfg FPMConfig) *FPM {
 	// Wait until every static worker is up, so that tests counting
 	// workers see all of them.
 	if _, err := pollFile(f.ErrorLog, startTimeout, func(s string) bool {
-		return strings.Contains(s, "ready to handle connections") && len(f.WorkerPIDs()) == children
+		return strings.Contains(s, "ready to handle connections") && len(f.WorkerPIDs()) >= children
 	}); err != nil {
 		t.Fatalf("php-fpm workers: %v; log:\n%s", err, tail(f.ErrorLog))
 	}
