@@ -11,7 +11,9 @@ var refusesEmpty = [...]string{
 	"doc_root",
 	"extension_dir",
 	"include_path",
+	"intl.default_locale",
 	"memory_hard_limit_percent",
+	"mysqli.default_socket",
 	"opcache.jit_max_loop_unrolls",
 	"opcache.jit_max_recursive_calls",
 	"opcache.max_accelerated_files",
@@ -20,6 +22,7 @@ var refusesEmpty = [...]string{
 	"opcache.preferred_memory_model",
 	"opcache.preload",
 	"opcache.preload_user",
+	"pdo_mysql.default_socket",
 	"phar.readonly",
 	"phar.require_hash",
 	"session.name",
@@ -32,6 +35,7 @@ var refusesEmpty = [...]string{
 // on a fresh worker of the stock php-fpm (php.ini, conf.d), sorted.
 var unresettableByDefault = [...]string{
 	"doc_root",
+	"intl.default_locale",
 	"memory_hard_limit_percent",
 	"opcache.preferred_memory_model",
 	"opcache.preload",
