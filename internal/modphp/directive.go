@@ -24,6 +24,9 @@ var kindNames = [...]string{"", "php_value", "php_flag", "php_admin_value", "php
 // arguments" (TAKE2).
 var arityHelp = [...]string{"", "PHP Value Modifier", "PHP Flag Modifier", "PHP Value Modifier (Admin)", "PHP Flag Modifier (Admin)"}
 
+// Directives returns the four directives, in php_dir_cmds order.
+func Directives() []Kind { return []Kind{Value, Flag, AdminValue, AdminFlag} }
+
 // Directive returns the kind of a directive name, compared
 // case-insensitively as httpd compares directive names; ok is false for
 // any other name.
@@ -97,12 +100,19 @@ func Stored(k Kind, arg string) string {
 	return arg
 }
 
-// Applies reports whether mod_php's setting takes effect for an INI
-// directive whose modifiable mask is mode: zend_alter_ini_entry refuses,
-// silently, a status the mask lacks (php_value expose_php in a .htaccess is
-// ignored, no log line). Unknown directives (known false) never apply.
+// Applies reports whether mod_php's setting takes effect for a known INI
+// directive whose modifiable mask is mode. php_value and php_flag need
+// PHP_INI_PERDIR in the mask: zend_alter_ini_entry refuses other keys
+// silently (php_value expose_php is ignored, no log line).
+// php_admin_value and php_admin_flag set any known directive, also one
+// whose mask lacks PHP_INI_SYSTEM (session.upload_progress.name): at
+// activation a PHP_INI_SYSTEM change first makes the entry SYSTEM-only.
+// Unknown directives (known false) never apply.
 func Applies(k Kind, mode phpini.Mode, known bool) bool {
-	return known && mode&k.Status() != 0
+	if k.Admin() {
+		return known
+	}
+	return known && mode&phpini.ModePerDir != 0
 }
 
 // Overrides reports whether a setting from a deeper scope (inner: a

@@ -18,7 +18,8 @@
 //   - Which settings take effect (Applies; values): a setting whose status
 //     the INI directive's modifiable mask lacks is dropped without a log
 //     line — php_value expose_php, in a .htaccess or in httpd.conf — while
-//     php_admin_value sets it.
+//     php_admin_value sets it, and sets even a key whose mask lacks
+//     PHP_INI_SYSTEM (session.upload_progress.name).
 //   - Merging (Overrides; subtest merge): a deeper scope's value replaces
 //     an enclosing one unless the enclosing one is php_admin_*:
 //     php_admin_value memory_limit 200M in <Directory> beats php_value

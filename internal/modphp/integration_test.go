@@ -176,6 +176,8 @@ var valueLines = []string{
 	`php_value display_errors stderr`,
 	`php_value expose_php 1`,
 	`php_flag allow_url_fopen off`,
+	`php_flag session.upload_progress.enabled on`,
+	`php_value session.upload_progress.name probe`,
 }
 
 // TestIntegrationModPHP runs the package's answers through real Apache

@@ -51,8 +51,10 @@ func TestStored(t *testing.T) {
 func TestApplyAndMerge(t *testing.T) {
 	sys, _ := phpini.Lookup("expose_php")
 	perdir, _ := phpini.Lookup("upload_max_filesize")
-	if Applies(Value, sys, true) || !Applies(AdminValue, sys, true) || !Applies(Flag, perdir, true) || Applies(Value, phpini.ModeAll, false) {
-		t.Error("Applies: php_value must skip PHP_INI_SYSTEM keys and unknown keys, php_admin_value set them")
+	perdirOnly, _ := phpini.Lookup("session.upload_progress.name")
+	if Applies(Value, sys, true) || !Applies(AdminValue, sys, true) || !Applies(Flag, perdir, true) || Applies(Value, phpini.ModeAll, false) ||
+		!Applies(AdminValue, perdirOnly, true) {
+		t.Error("Applies: php_value must skip PHP_INI_SYSTEM keys and unknown keys, php_admin_value set every known key")
 	}
 	if Overrides(AdminValue, Value) || !Overrides(Value, Value) || !Overrides(Value, AdminFlag) {
 		t.Error("Overrides: only a php_admin_* value resists a deeper php_value")
@@ -98,6 +100,28 @@ func TestGuards(t *testing.T) {
 	}
 	if !IsModule("php_module", "") || !IsModule("x_module", "/usr/lib/libphp8.2.so") || IsModule("phpx_module", "mod_x.so") {
 		t.Error("IsModule")
+	}
+}
+
+func TestGuard(t *testing.T) {
+	for _, tc := range []struct {
+		arg     string
+		name    string
+		negated bool
+		ok      bool
+	}{
+		{"mod_php.c", "mod_php.c", false, true},
+		{"!mod_php8.c", "mod_php8.c", true, true},
+		{"php7_module", "php7_module", false, true},
+		{"mod_php8.2.c", "mod_php8.2.c", false, true},
+		{"sapi_apache2.c", "sapi_apache2.c", false, true},
+		{"mod_rewrite.c", "mod_rewrite.c", false, false},
+		{"!proxy_fcgi_module", "proxy_fcgi_module", true, false},
+	} {
+		name, neg, ok := Guard(tc.arg)
+		if name != tc.name || neg != tc.negated || ok != tc.ok {
+			t.Errorf("Guard(%q) = %q, %v, %v", tc.arg, name, neg, ok)
+		}
 	}
 }
 
