@@ -201,7 +201,9 @@ func TestIntegrationModPHP(t *testing.T) {
 		dirs[fmt.Sprintf("g%d", i)] = dir{htaccess: "<IfModule " + g + ">\nphp_value user_agent guarded\n</IfModule>\n"}
 	}
 	for i, f := range filesSections {
-		dirs[fmt.Sprintf("f%d", i)] = dir{htaccess: f + "\nphp_value user_agent hit\n</" + sectionName(f) + ">\n", files: fileNames}
+		section := f + "\nphp_value user_agent hit\n</" + sectionName(f) + ">\n"
+		dirs[fmt.Sprintf("f%d", i)] = dir{htaccess: section, files: fileNames}
+		dirs[fmt.Sprintf("sf%d", i)] = dir{conf: section, files: fileNames}
 	}
 	for i, c := range accessCases {
 		dirs[fmt.Sprintf("o%d", i)] = dir{override: c.override, htaccess: c.line + "\n"}
@@ -357,11 +359,13 @@ func testFiles(t *testing.T, s *server) {
 			t.Errorf("%s: %v", open, err)
 			continue
 		}
-		for _, name := range append(fileNames, "x.php/extra") {
-			base := strings.TrimSuffix(name, "/extra")
-			got, code := s.ini(fmt.Sprintf("/f%d/%s", i, name), "user_agent")
-			if hit := got == "hit"; code != http.StatusOK || hit != m.Match(base) {
-				t.Errorf("%s against %s: status %d, applied %v; package says %v", open, name, code, hit, m.Match(base))
+		for _, where := range []string{"f", "sf"} { // .htaccess, <Directory>
+			for _, name := range append(fileNames, "x.php/extra") {
+				base := strings.TrimSuffix(name, "/extra")
+				got, code := s.ini(fmt.Sprintf("/%s%d/%s", where, i, name), "user_agent")
+				if hit := got == "hit"; code != http.StatusOK || hit != m.Match(base) {
+					t.Errorf("%s (%s%d) against %s: status %d, applied %v; package says %v", open, where, i, name, code, hit, m.Match(base))
+				}
 			}
 		}
 	}
