@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 )
 
 // condition evaluates a read-time conditional section.
@@ -25,7 +27,7 @@ func (l *loader) condition(lname string, n *Node) bool {
 	case "ifmodule":
 		ok = l.modules[arg]
 		if l.assumeModules {
-			ok = !IsPHPGuard(arg) || (l.cfg.View == Today && PHP8Guard(arg))
+			ok = !modphp.IsGuardName(arg) || (l.cfg.View == Today && modphp.GuardMatches(arg))
 		}
 	case "ifdefine":
 		ok = l.defined[arg]
@@ -159,8 +161,7 @@ var directiveModules = map[string]string{
 	"loglevel": "", "options": "", "protocols": "", "servername": "", "serveralias": "", "serverroot": "",
 	"serveradmin": "", "sethandler": "", "setinputfilter": "", "setoutputfilter": "", "timeout": "",
 	"undefine": "", "user": "unixd_module", "group": "unixd_module", "loadmodule": "so_module", "loadfile": "so_module",
-	"php_value": "php_module", "php_flag": "php_module", "php_admin_value": "php_module", "php_admin_flag": "php_module",
-	"phpinidir": "php_module", "rewriteengine": "rewrite_module", "rewriterule": "rewrite_module",
+	"phpinidir": modphp.ModuleID, "rewriteengine": "rewrite_module", "rewriterule": "rewrite_module",
 	"rewritecond": "rewrite_module", "proxypass": "proxy_module", "proxypassmatch": "proxy_module",
 	"proxytimeout": "proxy_module", "proxyfcgisetenvif": "proxy_fcgi_module", "proxyfcgibackendtype": "proxy_fcgi_module",
 	"setenv": "env_module", "unsetenv": "env_module", "passenv": "env_module", "setenvif": "setenvif_module",
@@ -172,21 +173,23 @@ var directiveModules = map[string]string{
 	"fastcgiserver": "fastcgi_module", "suexecusergroup": "suexec_module",
 }
 
-// IsPHPGuard reports whether an <IfModule> argument names mod_php in any of
-// its spellings (mod_php.c, mod_php7.c, php_module, php7_module, …).
-func IsPHPGuard(name string) bool {
-	name = strings.TrimPrefix(name, "!")
-	switch {
-	case strings.HasPrefix(name, "mod_php") && strings.HasSuffix(name, ".c"):
-		return strings.Trim(name[len("mod_php"):len(name)-2], "0123456789.") == ""
-	case strings.HasPrefix(name, "php") && strings.HasSuffix(name, "_module"):
-		return strings.Trim(name[len("php"):len(name)-len("_module")], "0123456789") == ""
-	case strings.HasPrefix(name, "libphp"), name == "sapi_apache2.c":
-		return true
+func init() {
+	// mod_php's directives come from internal/modphp.
+	for _, k := range modphp.Directives() {
+		directiveModules[k.String()] = modphp.ModuleID
 	}
-	return false
 }
 
+// IsPHPGuard reports whether an <IfModule> argument names mod_php in any of
+// its spellings.
+//
+// Deprecated: use modphp.IsGuardName; kept until the shim imports
+// internal/modphp.
+func IsPHPGuard(name string) bool { return modphp.IsGuardName(name) }
+
 // PHP8Guard reports whether an <IfModule> argument matches PHP 8's
-// mod_php: only mod_php.c and php_module do (docs/behaviour.md#b-guard).
-func PHP8Guard(name string) bool { return name == "mod_php.c" || name == "php_module" }
+// mod_php (docs/behaviour.md#b-guard).
+//
+// Deprecated: use modphp.GuardMatches; kept until the shim imports
+// internal/modphp.
+func PHP8Guard(name string) bool { return modphp.GuardMatches(name) }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 )
 
 // maxIncludeDepth is httpd's AP_MAX_INCLUDE_DEPTH.
@@ -262,7 +264,7 @@ func (l *loader) define(n *Node) {
 // modules are not loaded.
 func (l *loader) loadModule(n *Node) {
 	m := Module{ID: n.Args[0], Path: n.Args[1], Pos: n.Pos}
-	if l.cfg.View == AfterModPHP && IsPHPModule(m) {
+	if l.cfg.View == AfterModPHP && modphp.IsModule(m.ID, m.Path) {
 		return
 	}
 	if l.modules[m.ID] {
@@ -279,18 +281,6 @@ func (l *loader) addModule(m Module) {
 	if strings.HasPrefix(m.ID, "mpm_") && strings.HasSuffix(m.ID, "_module") {
 		l.cfg.MPM = strings.TrimSuffix(strings.TrimPrefix(m.ID, "mpm_"), "_module")
 	}
-}
-
-// IsPHPModule reports whether a LoadModule line loads mod_php (any version).
-func IsPHPModule(m Module) bool {
-	id := m.ID
-	if strings.HasPrefix(id, "php") && strings.HasSuffix(id, "_module") {
-		v := strings.TrimSuffix(strings.TrimPrefix(id, "php"), "_module")
-		if strings.Trim(v, "0123456789") == "" {
-			return true
-		}
-	}
-	return strings.Contains(filepath.Base(m.Path), "libphp")
 }
 
 // SourceName is the compile-time source file name <IfModule> also accepts

@@ -1,8 +1,7 @@
 package rules
 
 import (
-	"strings"
-
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
 )
@@ -37,7 +36,7 @@ func runEngineOff(p *Pass) {
 	names := conf.PHPNames(p.Today)
 	for _, e := range p.index().Named("php_flag", "php_admin_flag", "php_value", "php_admin_value") {
 		n := e.Node
-		if n.Kind != parser.KindDirective || conf.Arg(n, 0) != "engine" || !engineOff(n) {
+		if k, key, arg, ok := conf.PHPDirective(n); !ok || !modphp.EngineOff(k, key, arg) {
 			continue
 		}
 		where := "in this directory"
@@ -54,7 +53,7 @@ func runEngineOff(p *Pass) {
 				Message: n.Name + " engine off stops PHP only under mod_php: php-fpm will run the scripts " + where + "; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
 		default:
 			for _, g := range conf.PHPGuards(n) {
-				name, neg, _ := conf.PHPGuard(conf.Arg(g, 0))
+				name, neg, _ := modphp.Guard(conf.Arg(g, 0))
 				if !neg && !names[name] {
 					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP,
 						Related: append([]Related{{Pos: g.Pos, Message: "<IfModule " + name + "> never matches the PHP module"}}, includeChain(n)...),
@@ -64,19 +63,4 @@ func runEngineOff(p *Pass) {
 			}
 		}
 	}
-}
-
-// engineOff reports whether the directive turns the engine off, as mod_php
-// reads it: php_flag is on only for On or 1 (real_flag_hnd); php_value
-// engine is a boolean INI value.
-func engineOff(n *parser.Node) bool {
-	v := strings.ToLower(conf.Arg(n, 1))
-	if strings.HasSuffix(strings.ToLower(n.Name), "_flag") {
-		return v != "on" && v != "1"
-	}
-	switch v {
-	case "0", "off", "false", "no", "none", "":
-		return true
-	}
-	return false
 }

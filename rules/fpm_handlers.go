@@ -3,10 +3,10 @@ package rules
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
 )
@@ -101,32 +101,19 @@ func fpmHandlers(p *Pass) []*fpmHandler {
 }
 
 // filesMatcher returns the file-name test of the <Files>/<FilesMatch>
-// enclosing n (everything when there is none).
+// enclosing n, as httpd applies it to a script's base name
+// (modphp.CompileFiles; everything when there is no section, not known
+// for a section that cannot be evaluated).
 func filesMatcher(n *parser.Node) func(string) (bool, bool) {
 	sec := parser.Enclosing(n, "Files", "FilesMatch")
 	if sec == nil {
 		return func(string) (bool, bool) { return true, true }
 	}
-	args := sec.Args
-	isRe := strings.EqualFold(sec.Name, "FilesMatch")
-	if len(args) == 2 && args[0] == "~" {
-		isRe, args = true, args[1:]
-	}
-	if len(args) != 1 {
+	m, err := modphp.CompileFiles(sec.Name, sec.Args)
+	if err != nil {
 		return func(string) (bool, bool) { return false, false }
 	}
-	if isRe {
-		re, err := regexp.Compile(args[0])
-		if err != nil {
-			return func(string) (bool, bool) { return false, false }
-		}
-		return func(base string) (bool, bool) { return re.MatchString(base), true }
-	}
-	pat := args[0]
-	return func(base string) (bool, bool) {
-		ok, err := path.Match(pat, base)
-		return ok, err == nil
-	}
+	return func(base string) (bool, bool) { return m.Match(base), true }
 }
 
 // lowerExts normalises mod_mime extension arguments to ".ext" lower case.
@@ -163,7 +150,7 @@ func phpModule(cfg *parser.Config) (parser.Module, bool) {
 		return parser.Module{}, false
 	}
 	for _, m := range cfg.Modules {
-		if parser.IsPHPModule(m) && m.Pos.Line > 0 {
+		if modphp.IsModule(m.ID, m.Path) && m.Pos.Line > 0 {
 			return m, true
 		}
 	}

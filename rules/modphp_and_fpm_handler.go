@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
 )
 
@@ -36,7 +37,7 @@ func runModphpAndFPMHandler(p *Pass) {
 		rel := []Related{{Pos: php.Pos, Message: "mod_php is loaded here"}}
 		why := ""
 		for _, g := range conf.PHPGuards(h.node) {
-			name, neg, _ := conf.PHPGuard(conf.Arg(g, 0))
+			name, neg, _ := modphp.Guard(conf.Arg(g, 0))
 			if neg && !names[name] {
 				rel = append(rel, Related{Pos: g.Pos, Message: "<IfModule !" + name + "> is always true: the PHP module answers only to mod_php.c and php_module"})
 				why = " (<IfModule !" + name + "> at " + shortPos(g.Pos) + " never matches PHP 8's module, so it does not keep the handler out)"

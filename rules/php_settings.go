@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
@@ -30,7 +31,7 @@ var phpSettings = register(&Rule{
 
 ` + "`engine`" + ` is left to MPM1005.`,
 		Before: "# /var/www/site/.htaccess\nphp_value upload_max_filesize 64M\nphp_flag display_errors on\n",
-		After:  "# /var/www/site/.user.ini\nupload_max_filesize = 64M\ndisplay_errors = On\n",
+		After:  "# /var/www/site/.user.ini\nupload_max_filesize = 64M\ndisplay_errors = 1\n",
 		Since:  "0.1.0",
 	},
 	Run: runPHPSettings,
@@ -39,53 +40,40 @@ var phpSettings = register(&Rule{
 // phpSetting is one php_* directive in a group.
 type phpSetting struct {
 	node  *parser.Node
-	name  string
-	value string
-	flag  bool
-	admin bool
+	kind  modphp.Kind
+	name  string // the INI key
+	value string // the argument as written
 }
 
-// iniValue renders the setting for .user.ini or a php-fpm pool as mod_php
-// would have stored it: php_flag is 1 only for On or 1 (real_flag_hnd), a
-// php_value of "none" is empty (real_value_hnd), and anything but a plain
-// word goes in single quotes, which the INI scanner keeps raw
-// (docs/behaviour.md#b-fpm-ini-syntax).
+// iniValue renders the setting for .user.ini or a php-fpm pool as the
+// value mod_php stored (modphp.Stored: php_flag gives 1 or 0, "none" the
+// empty string), written so that PHP's INI scanner reads it back
+// unchanged (modphp.INILiteral: a bare Off would read as "", a bare E_ALL
+// as a number; docs/behaviour.md#b-fpm-ini-syntax).
 func (s phpSetting) iniValue() string {
-	if s.flag {
-		if strings.EqualFold(s.value, "on") || s.value == "1" {
-			return "On"
-		}
-		return "Off"
+	v := modphp.Stored(s.kind, s.value)
+	lit, err := modphp.INILiteral(v)
+	if err != nil {
+		return "'" + v + "'" // a NUL byte from the configuration: cannot be written exactly
 	}
-	if strings.EqualFold(s.value, "none") {
-		return ""
-	}
-	if plainINI.MatchString(s.value) {
-		return s.value
-	}
-	if !strings.ContainsAny(s.value, "'\n") {
-		return "'" + s.value + "'"
-	}
-	return `"` + s.value + `"`
+	return lit
 }
 
 // iniName is what a PHP INI directive name looks like.
 var iniName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
-var plainINI = regexp.MustCompile(`^[A-Za-z0-9_./:+-]+$`)
-
-// poolLine renders the setting as a php-fpm pool line.
+// poolLine renders the setting as a php-fpm pool line. A pool's
+// php_flag[] and php_admin_flag[] take a boolean word, and php-fpm
+// stores 1 or 0 for it as mod_php does.
 func (s phpSetting) poolLine() string {
-	kind := "php_value"
-	switch {
-	case s.admin && s.flag:
-		kind = "php_admin_flag"
-	case s.admin:
-		kind = "php_admin_value"
-	case s.flag:
-		kind = "php_flag"
+	if s.kind.IsFlag() {
+		v := "Off"
+		if modphp.Stored(s.kind, s.value) == "1" {
+			v = "On"
+		}
+		return fmt.Sprintf("%s[%s] = %s", s.kind, s.name, v)
 	}
-	return fmt.Sprintf("%s[%s] = %s", kind, s.name, s.iniValue())
+	return fmt.Sprintf("%s[%s] = %s", s.kind, s.name, s.iniValue())
 }
 
 // phpGroup is the settings under one PHP-module guard.
@@ -112,13 +100,12 @@ func runPHPSettings(p *Pass) {
 	}
 	for _, e := range idx.Named("php_value", "php_flag", "php_admin_value", "php_admin_flag") {
 		n := e.Node
-		if n.Kind != parser.KindDirective {
+		kind, key, arg, ok := conf.PHPDirective(n)
+		if !ok {
 			continue
 		}
-		lname := strings.ToLower(n.Name)
-		s := phpSetting{node: n, name: conf.Arg(n, 0), value: conf.Arg(n, 1),
-			flag: strings.HasSuffix(lname, "_flag"), admin: strings.HasPrefix(lname, "php_admin_")}
-		if s.name == "engine" {
+		s := phpSetting{node: n, kind: kind, name: key, value: arg}
+		if s.name == modphp.EngineKey {
 			continue // MPM1005
 		}
 		if !iniName.MatchString(s.name) {
@@ -131,7 +118,7 @@ func runPHPSettings(p *Pass) {
 		}
 		inAccess := e.Access != nil
 		switch {
-		case s.admin && inAccess && (e.Today || e.After):
+		case s.kind.Admin() && inAccess && (e.Today || e.After):
 			when := "already answers 500 today"
 			if !e.Today {
 				when = "will answer 500 after the switch"
@@ -139,7 +126,7 @@ func runPHPSettings(p *Pass) {
 			p.Reportf(n, nil, "%s is never allowed in .htaccess: every request under %s %s; set %s in the php-fpm pool instead (%s)",
 				n.Name, accessDir(e), when, s.name, s.poolLine())
 		case e.After:
-			if !s.admin && systemOnly(s.name) {
+			if ignored(s) {
 				breaks := "httpd will refuse to start"
 				if inAccess {
 					breaks = "every request that reads this .htaccess will answer 500"
@@ -149,7 +136,7 @@ func runPHPSettings(p *Pass) {
 			} else if inAccess {
 				p.Reportf(n, nil, "%s is an unknown directive without mod_php: every request that reads this .htaccess (PHP, static files, subdirectories) will answer 500; move %s to .user.ini (%s = %s) or wrap it in <IfModule mod_php.c>",
 					n.Name, s.name, s.name, s.iniValue())
-			} else if dir := directoryOf(n); dir != "" && !s.admin {
+			} else if dir := directoryOf(n); dir != "" && !s.kind.Admin() {
 				p.Reportf(n, nil, "%s is an unknown directive without mod_php: httpd will refuse to start; move %s to %s/.user.ini (%s = %s), or to the php-fpm pool if it is meant for the whole site, or wrap it in <IfModule mod_php.c>",
 					n.Name, s.name, dir, s.name, s.iniValue())
 			} else {
@@ -157,7 +144,7 @@ func runPHPSettings(p *Pass) {
 					n.Name, s.name, s.poolLine())
 			}
 		case e.Today:
-			if !s.admin && systemOnly(s.name) {
+			if ignored(s) {
 				reportSystemOnly(p, e, s)
 				continue
 			}
@@ -170,7 +157,7 @@ func runPHPSettings(p *Pass) {
 			// Inactive in both views: report only when a PHP guard that
 			// never matches is the reason.
 			for _, g := range conf.PHPGuards(n) {
-				name, neg, _ := conf.PHPGuard(conf.Arg(g, 0))
+				name, neg, _ := modphp.Guard(conf.Arg(g, 0))
 				if !neg && !names[name] {
 					addToGroup(g, e, s, true)
 					break
@@ -183,9 +170,12 @@ func runPHPSettings(p *Pass) {
 	}
 }
 
-func systemOnly(name string) bool {
-	m, ok := phpini.Lookup(name)
-	return ok && m.SystemOnly()
+// ignored reports whether mod_php drops the setting although PHP knows
+// the key: php_value or php_flag of a PHP_INI_SYSTEM directive
+// (modphp.Applies).
+func ignored(s phpSetting) bool {
+	m, ok := phpini.Lookup(s.name)
+	return ok && !modphp.Applies(s.kind, m, ok)
 }
 
 func reportSystemOnly(p *Pass, e *conf.Entry, s phpSetting) {
@@ -222,7 +212,7 @@ func reportGroup(p *Pass, g *phpGroup, names map[string]bool) {
 	}
 	var msg string
 	if g.dead {
-		name, _, _ := conf.PHPGuard(arg)
+		name, _, _ := modphp.Guard(arg)
 		reason := fmt.Sprintf("<IfModule %s> never matches the PHP module (it answers to %s)", name, strings.Join(sortedKeys(names), " and "))
 		if names[name] {
 			reason = fmt.Sprintf("<IfModule %s> is false today (mod_php is not loaded)", name)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
 )
@@ -296,7 +297,8 @@ func restrictive(n *parser.Node) bool {
 	case "rewriterule":
 		return len(n.Args) >= 3 && hasFlag(n.Args[2], "F", "forbidden")
 	case "php_flag", "php_admin_flag", "php_value", "php_admin_value":
-		return conf.Arg(n, 0) == "engine" && engineOff(n)
+		k, key, arg, _ := conf.PHPDirective(n)
+		return modphp.EngineOff(k, key, arg)
 	}
 	return false
 }

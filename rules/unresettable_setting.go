@@ -24,7 +24,7 @@ mod_php restores every setting after each request. php-fpm keeps what a request'
 Give the directory a php-fpm pool of its own, with the setting in the pool (` + "`php_admin_value[upload_tmp_dir] = …`" + `), and send only that directory to it (with the modphp-migrate shim: ` + "`--pool-for DIR=ADDR`" + `). Without that, the shim answers the directory's requests 500 rather than leak the setting. A pool (or php.ini) that gives the directive a value of its own can reset it, and is not reported.`,
 		Before: "# /etc/apache2/conf-enabled/phpmyadmin.conf\n<Directory /usr/share/phpmyadmin>\n    <IfModule mod_php.c>\n        php_admin_value upload_tmp_dir /var/lib/phpmyadmin/tmp\n    </IfModule>\n</Directory>\n",
 		After:  "; /etc/php/8.2/fpm/pool.d/phpmyadmin.conf\n[phpmyadmin]\nlisten = /run/php/phpmyadmin.sock\nphp_admin_value[upload_tmp_dir] = /var/lib/phpmyadmin/tmp\n; and: modphp-migrate shim --pool-for /usr/share/phpmyadmin=unix:/run/php/phpmyadmin.sock\n",
-		Since:  "0.2.0",
+		Since:  "unreleased",
 	},
 	Run: runUnresettableSetting,
 })

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -284,30 +285,18 @@ func Arg(n *parser.Node, i int) string {
 	return ""
 }
 
-// PHPGuard reports whether the argument of an <IfModule> names the PHP
-// module (parser.IsPHPGuard: mod_php.c, mod_php7.c, php_module,
-// libphp8.2.so, sapi_apache2.c, …), and whether it is negated ("!mod_php8.c").
-func PHPGuard(arg string) (name string, negated, ok bool) {
-	name, negated = strings.CutPrefix(arg, "!")
-	return name, negated, parser.IsPHPGuard(name)
-}
-
 // PHPNames returns the <IfModule> names that match the mod_php the
-// configuration loads: mod_php.c and php_module for PHP 8 (also when no PHP
-// module is loaded), mod_php7.c and php7_module for PHP 7, and so on
-// (docs/behaviour.md#b-guard).
+// configuration loads (modphp.GuardNames): mod_php.c and php_module for
+// PHP 8, also when no PHP module is loaded (docs/behaviour.md#b-guard).
 func PHPNames(cfg *parser.Config) map[string]bool {
-	id := "php_module"
 	if cfg != nil {
 		for _, m := range cfg.Modules {
-			if parser.IsPHPModule(m) && strings.HasSuffix(m.ID, "_module") {
-				id = m.ID
-				break
+			if modphp.IsModule(m.ID, m.Path) {
+				return modphp.GuardNames(m.ID)
 			}
 		}
 	}
-	ver := strings.TrimSuffix(strings.TrimPrefix(id, "php"), "_module")
-	return map[string]bool{id: true, "mod_php" + ver + ".c": true}
+	return modphp.GuardNames("")
 }
 
 // DirectoryPath returns the path a <Directory> section names, and false for
@@ -413,13 +402,26 @@ func DocumentRootFor(cfg *parser.Config, vh *parser.VHost) string {
 	return root
 }
 
+// PHPDirective reads n as one of mod_php's directives: its kind, the INI
+// key and the raw value argument (modphp.Stored gives what mod_php made of
+// it). ok is false for other nodes.
+func PHPDirective(n *parser.Node) (k modphp.Kind, key, arg string, ok bool) {
+	if n.Kind != parser.KindDirective {
+		return 0, "", "", false
+	}
+	if k, ok = modphp.Directive(n.Name); !ok {
+		return 0, "", "", false
+	}
+	return k, Arg(n, 0), Arg(n, 1), true
+}
+
 // PHPGuards returns the enclosing <IfModule> sections that name the PHP
-// module, innermost first.
+// module in any spelling (modphp.IsGuardName), innermost first.
 func PHPGuards(n *parser.Node) []*parser.Node {
 	var out []*parser.Node
 	for p := n.Parent; p != nil; p = p.Parent {
 		if p.Kind == parser.KindSection && strings.EqualFold(p.Name, "IfModule") {
-			if _, _, ok := PHPGuard(Arg(p, 0)); ok {
+			if modphp.IsGuardName(Arg(p, 0)) {
 				out = append(out, p)
 			}
 		}

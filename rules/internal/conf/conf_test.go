@@ -23,28 +23,6 @@ func TestUnder(t *testing.T) {
 	}
 }
 
-func TestPHPGuard(t *testing.T) {
-	for _, tc := range []struct {
-		arg     string
-		name    string
-		negated bool
-		ok      bool
-	}{
-		{"mod_php.c", "mod_php.c", false, true},
-		{"!mod_php8.c", "mod_php8.c", true, true},
-		{"php7_module", "php7_module", false, true},
-		{"mod_php8.2.c", "mod_php8.2.c", false, true},
-		{"sapi_apache2.c", "sapi_apache2.c", false, true},
-		{"mod_rewrite.c", "mod_rewrite.c", false, false},
-		{"!proxy_fcgi_module", "proxy_fcgi_module", true, false},
-	} {
-		name, neg, ok := PHPGuard(tc.arg)
-		if name != tc.name || neg != tc.negated || ok != tc.ok {
-			t.Errorf("PHPGuard(%q) = %q, %v, %v", tc.arg, name, neg, ok)
-		}
-	}
-}
-
 func TestPHPNames(t *testing.T) {
 	php8 := PHPNames(nil)
 	if !php8["mod_php.c"] || !php8["php_module"] || php8["mod_php8.c"] || len(php8) != 2 {
