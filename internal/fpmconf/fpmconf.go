@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -168,18 +169,27 @@ func hasError(ds []Diagnostic) bool {
 // every directive set somewhere: php.ini and its scan directory, then the
 // pool's php_value/php_flag lines, then its php_admin_value/php_admin_flag
 // lines (see Pool.Values). Directives set nowhere have PHP's built-in
-// defaults, which this package does not know, and are absent. Either
-// argument may be nil.
+// defaults, which this package does not know, and are absent. So is an
+// empty value for a directive PHP refuses to set empty
+// (phpini.RefusesEmpty: Debian's php.ini has "mysqli.default_socket ="),
+// since the worker keeps the built-in default then. Either argument may be
+// nil.
 func Baseline(ini *INI, pool *Pool) map[string]string {
 	m := map[string]string{}
+	set := func(k, v string) {
+		if v == "" && phpini.RefusesEmpty(k) {
+			return
+		}
+		m[k] = v
+	}
 	if ini != nil {
 		for k, s := range ini.Settings {
-			m[k] = s.Value
+			set(k, s.Value)
 		}
 	}
 	if pool != nil {
 		for k, s := range pool.Values() {
-			m[k] = s.Value
+			set(k, s.Value)
 		}
 	}
 	return m
