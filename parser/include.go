@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +16,9 @@ import (
 // order, and a matching directory is included recursively. Include fails
 // on what is missing; IncludeOptional ignores it.
 func (l *loader) include(n *Node, optional bool) {
+	if l.stopped {
+		return
+	}
 	if len(n.Args) != 1 {
 		l.diag(n.Pos, SevError, "syntax", "%s takes one argument, Name(s) of the config file(s) to be included", n.Name)
 		return
@@ -21,10 +26,15 @@ func (l *loader) include(n *Node, optional bool) {
 	target := l.serverRootRelative(n.Args[0])
 	var paths []string
 	var err error
+	l.listed = 0
 	if hasWildcard(target) {
 		paths, err = l.expandGlob(target)
 	} else {
 		paths, err = l.expandPlain(target)
+	}
+	if errors.Is(err, errListLimit) {
+		l.stop(n.Pos, fmt.Sprintf("%s names more than %d files and directories", n.Args[0], l.opt.maxFiles()), "--max-files")
+		return
 	}
 	if err != nil {
 		if !optional {
@@ -32,10 +42,25 @@ func (l *loader) include(n *Node, optional bool) {
 		}
 		return
 	}
-	l.cache.prefetch(paths)
+	// Parse ahead only what the view may still read.
+	l.cache.prefetch(paths[:min(len(paths), max(0, l.opt.maxFiles()-l.filesRead))])
 	for _, p := range paths {
 		l.includeFile(p, n)
 	}
+}
+
+// errListLimit stops listing an Include's directories and wildcards once
+// they name more files and directories than the view may still read.
+var errListLimit = errors.New("too many files to include")
+
+// count counts one listed file or directory against the files the view
+// may still read.
+func (l *loader) count() error {
+	l.listed++
+	if l.listed > l.opt.maxFiles()-l.filesRead {
+		return errListLimit
+	}
+	return nil
 }
 
 // includeError is an Include failure worded as httpd words it.
@@ -48,11 +73,11 @@ func hasWildcard(p string) bool { return strings.ContainsAny(p, "*?[") }
 // expandPlain returns the host paths for a non-wildcard include.
 func (l *loader) expandPlain(target string) ([]string, error) {
 	host := l.hostPath(target)
-	st, err := os.Stat(host)
+	isDir, err := l.cache.isDir(host)
 	if err != nil {
 		return nil, includeError("Could not open configuration file " + target + ": " + describeErrno(err))
 	}
-	if !st.IsDir() {
+	if !isDir {
 		return []string{host}, nil
 	}
 	var out []string
@@ -72,6 +97,9 @@ func (l *loader) listRecursive(dir string, out *[]string, depth int) error {
 		return includeError("Could not open config directory " + dir + ": " + describeErrno(err))
 	}
 	for _, name := range names {
+		if err := l.count(); err != nil {
+			return err
+		}
 		p := filepath.Join(dir, name)
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
 			if err := l.listRecursive(p, out, depth+1); err != nil {
@@ -126,6 +154,9 @@ func (l *loader) globFrom(hostDir, dir string, rest []string, target string, out
 	for _, name := range names {
 		if !fnmatchPeriod(pattern, name) {
 			continue
+		}
+		if err := l.count(); err != nil {
+			return err
 		}
 		hp := filepath.Join(hostDir, name)
 		st, err := os.Stat(hp)

@@ -37,6 +37,17 @@ type LoadOptions struct {
 	// Env supplies variables for ${VAR} after Define (nil = the process
 	// environment). Debian's envvars beside apache2.conf is read first.
 	Env func(string) (string, bool)
+	// MaxFiles bounds the files one view reads, configuration and access
+	// files, a file counting each time an Include reads it (0 =
+	// DefaultMaxFiles); MaxBytes bounds their total size (0 =
+	// DefaultMaxBytes). Past either, loading stops with a "limit"
+	// diagnostic at the Include that crossed it.
+	MaxFiles int
+	MaxBytes int64
+	// MaxWalk bounds the directory entries the search for access files
+	// looks at under all document roots together (0 = DefaultMaxWalk).
+	// Past it the search stops with a "limit" diagnostic at the root.
+	MaxWalk int64
 }
 
 // Result holds the same tree loaded in both views.
@@ -75,7 +86,7 @@ func FindMain(path string) (string, error) {
 // main configuration file, in both views. Problems in the configuration
 // become Diagnostics; the error is only for a path that cannot be used.
 func Load(path string, opt LoadOptions) (*Result, error) {
-	cache := newParseCache()
+	cache := newParseCache(opt)
 	cache.pristine = true
 	// The views share parsed files and directory listings and are
 	// evaluated concurrently.
@@ -96,7 +107,7 @@ func Load(path string, opt LoadOptions) (*Result, error) {
 
 // LoadView reads a server tree in one view only (what dump needs).
 func LoadView(path string, view View, opt LoadOptions) (*Config, error) {
-	return loadView(path, view, opt, newParseCache())
+	return loadView(path, view, opt, newParseCache(opt))
 }
 
 func loadView(path string, view View, opt LoadOptions, cache *parseCache) (*Config, error) {
@@ -158,6 +169,9 @@ type parseCache struct {
 	files    map[string]*parsed
 	pristine bool
 	lists    map[string]*treeListing // directory listings for access files
+	stats    map[string]statResult   // Include targets looked at
+	maxBytes int64                   // no file larger is read (LoadOptions.MaxBytes)
+	walkLeft atomic.Int64            // directory entries the listings may still read
 }
 
 type parsed struct {
@@ -168,7 +182,11 @@ type parsed struct {
 	used  bool // handed out (when not pristine)
 }
 
-func newParseCache() *parseCache { return &parseCache{files: map[string]*parsed{}} }
+func newParseCache(opt LoadOptions) *parseCache {
+	c := &parseCache{files: map[string]*parsed{}, maxBytes: opt.maxBytes()}
+	c.walkLeft.Store(opt.maxWalk())
+	return c
+}
 
 func (c *parseCache) entry(path string) *parsed {
 	c.mu.Lock()
@@ -181,12 +199,39 @@ func (c *parseCache) entry(path string) *parsed {
 	return p
 }
 
+// statResult is what expandPlain needs of an Include target.
+type statResult struct {
+	dir bool
+	err error
+}
+
+// isDir stats an Include target once per load: a file included again and
+// again (each view reads the tree; a tree may include a file many times)
+// costs one system call.
+func (c *parseCache) isDir(path string) (bool, error) {
+	c.mu.Lock()
+	r, ok := c.stats[path]
+	c.mu.Unlock()
+	if ok {
+		return r.dir, r.err
+	}
+	st, err := os.Stat(path)
+	r = statResult{dir: err == nil && st.IsDir(), err: err}
+	c.mu.Lock()
+	if c.stats == nil {
+		c.stats = map[string]statResult{}
+	}
+	c.stats[path] = r
+	c.mu.Unlock()
+	return r.dir, r.err
+}
+
 // parse parses path once.
 func (c *parseCache) parse(path string, access bool) *parsed {
 	p := c.entry(path)
 	p.once.Do(func() {
 		var data []byte
-		data, p.err = readRegular(path)
+		data, p.err = readRegular(path, c.maxBytes)
 		if p.err == nil {
 			p.file, p.diags = Parse(path, data, access)
 		}
@@ -210,7 +255,7 @@ func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) 
 	if first {
 		return p.file, p.diags, nil
 	}
-	data, err := readRegular(path)
+	data, err := readRegular(path, c.maxBytes)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -242,7 +287,8 @@ func (c *parseCache) prefetch(paths []string) {
 // errNotRegular is httpd's refusal of anything but a regular file.
 var errNotRegular = errors.New("not a regular file")
 
-func readRegular(path string) ([]byte, error) {
+// readRegular reads a regular file of at most max bytes.
+func readRegular(path string, max int64) ([]byte, error) {
 	// O_NONBLOCK: opening a FIFO must not wait for a writer; the type check
 	// below then refuses it. Regular files ignore the flag.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
@@ -257,10 +303,16 @@ func readRegular(path string) ([]byte, error) {
 	if !st.Mode().IsRegular() && path != os.DevNull {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: errNotRegular}
 	}
+	if st.Size() > max {
+		return nil, &tooLargeError{size: st.Size(), max: max}
+	}
 	data := make([]byte, 0, st.Size()+1)
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
+		if int64(len(data)) > max { // grown while being read
+			return nil, &tooLargeError{size: int64(len(data)), max: max}
+		}
 		if err == io.EOF {
 			return data, nil
 		}
@@ -274,7 +326,7 @@ func readRegular(path string) ([]byte, error) {
 }
 
 func cloneFile(f *File) *File {
-	c := &File{Path: f.Path, BOM: f.BOM}
+	c := &File{Path: f.Path, BOM: f.BOM, size: f.size}
 	c.Nodes = cloneNodes(f.Nodes, nil)
 	return c
 }
@@ -301,7 +353,7 @@ func cloneNodes(ns []*Node, parent *Node) []*Node {
 // modules, which are PHP 8's mod_php today (only mod_php.c and php_module
 // match) and absent after mod_php. Include is not followed.
 func LoadSingle(path string, access bool, opt LoadOptions) (*Result, error) {
-	cache := newParseCache()
+	cache := newParseCache(opt)
 	var r Result
 	for _, view := range []View{Today, AfterModPHP} {
 		l := newLoader(view, opt, cache)
@@ -310,7 +362,10 @@ func LoadSingle(path string, access bool, opt LoadOptions) (*Result, error) {
 		l.cfg.ServerRoot = filepath.Dir(path)
 		f, diags, err := cache.get(path, access)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
+			if !l.tooLarge(Pos{File: path}, path, err) {
+				return nil, fmt.Errorf("reading %s: %w", path, err)
+			}
+			f = &File{Path: path}
 		}
 		l.cfg.Diagnostics = append(l.cfg.Diagnostics, diags...)
 		l.cfg.Files = []*File{f}

@@ -43,7 +43,7 @@ func (l *loader) finish() {
 	if len(c.AccessNames) == 0 {
 		c.AccessNames = []string{".htaccess"}
 	}
-	if !l.opt.NoAccessFiles {
+	if !l.opt.NoAccessFiles && !l.stopped {
 		m.discoverAccess()
 	}
 }
@@ -518,9 +518,17 @@ func accessName(entries []fs.DirEntry, names []string) string {
 // readAccess reads, evaluates and records one access file.
 func (m *modelBuilder) readAccess(path, dir string, o Override) {
 	l := m.l
+	if l.stopped {
+		return
+	}
 	f, diags, err := l.cache.get(path, true)
 	if err != nil {
-		l.diag(Pos{File: path}, SevError, "io", "%s: %s (httpd answers 403 for every request here)", path, describeErrno(err))
+		if !l.tooLarge(Pos{File: path}, path, err) {
+			l.diag(Pos{File: path}, SevError, "io", "%s: %s (httpd answers 403 for every request here)", path, describeErrno(err))
+		}
+		return
+	}
+	if !l.admit(Pos{File: path}, f) {
 		return
 	}
 	l.cfg.Diagnostics = append(l.cfg.Diagnostics, diags...)

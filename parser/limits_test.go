@@ -1,0 +1,145 @@
+package parser
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeFanOut writes files under etc/apache2 of a new root.
+func writeFanOut(t *testing.T, files map[string]string) string {
+	prefixed := map[string]string{}
+	for name, body := range files {
+		prefixed["etc/apache2/"+name] = body
+	}
+	return writeTree(t, prefixed)
+}
+
+// limitDiags returns the "limit" diagnostics of a view as file:line: message.
+func limitDiags(c *Config, root string) []string {
+	var out []string
+	for _, d := range c.Diagnostics {
+		if d.Kind == "limit" {
+			out = append(out, fmt.Sprintf("%s:%d: %s", strings.TrimPrefix(d.Pos.File, root), d.Pos.Line, d.Message))
+		}
+	}
+	return out
+}
+
+// TestIncludeFanOut: the fan-out tree stops at the file limit, in both
+// views, with one diagnostic at the Include that crossed it, in well under
+// 2 s (the bound issue 16 asks for; before, it ran until the kernel killed
+// it at 24 GB).
+func TestIncludeFanOut(t *testing.T) {
+	root := writeFanOut(t, fanOutFiles())
+	start := time.Now()
+	res, err := Load(filepath.Join(root, "etc/apache2"), LoadOptions{Root: root})
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "/etc/apache2/f35.conf:1: reading stopped here: more than 100000 files to read (a file counts each time an Include reads it, as httpd reads it again); the rest of the tree and its .htaccess files are not checked; raise the limit with --max-files if the tree is genuine"
+	for _, c := range []*Config{res.Today, res.After} {
+		got := limitDiags(c, root)
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s: limit diagnostics %q, want [%q]", c.View, got, want)
+		}
+		if len(c.Files) != DefaultMaxFiles {
+			t.Errorf("%s: %d files read, want %d", c.View, len(c.Files), DefaultMaxFiles)
+		}
+	}
+	t.Logf("loaded in %v", elapsed)
+	if elapsed > 2*time.Second {
+		t.Errorf("loading took %v, want under 2s", elapsed)
+	}
+}
+
+// fanOutFiles is the tree of issue 16: 41 small files, each including
+// the next twice (2^41 reads for httpd).
+func fanOutFiles() map[string]string {
+	files := map[string]string{"apache2.conf": "Include f00.conf\n"}
+	for i := 0; i < 41; i++ {
+		files[fmt.Sprintf("f%02d.conf", i)] = fmt.Sprintf("Include f%02d.conf\nInclude f%02d.conf\n", i+1, i+1)
+	}
+	files["f41.conf"] = "ServerAdmin a@example.test\n"
+	return files
+}
+
+// TestLoadLimits: each limit stops loading with one diagnostic that names
+// it and its flag, where it was crossed.
+func TestLoadLimits(t *testing.T) {
+	big := strings.Repeat("# filler line of forty bytes, no more.\n", 30) // 1,170 bytes
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		opt   LoadOptions
+		want  string
+		read  int // files read in the view
+	}{{
+		name:  "bytes",
+		files: map[string]string{"apache2.conf": "Include big.conf\nInclude big.conf\nInclude big.conf\n", "big.conf": big},
+		opt:   LoadOptions{MaxBytes: 3000},
+		want:  "/etc/apache2/apache2.conf:3: reading stopped here: more than 3000 bytes of files to read (a file counts each time an Include reads it, as httpd reads it again); the rest of the tree and its .htaccess files are not checked; raise the limit with --max-bytes if the tree is genuine",
+		read:  3,
+	}, {
+		name:  "one file too large",
+		files: map[string]string{"apache2.conf": "Include big.conf\n", "big.conf": big},
+		opt:   LoadOptions{MaxBytes: 1024},
+		want:  "/etc/apache2/apache2.conf:1: reading stopped here: " + "ROOT/etc/apache2/big.conf is 1170 bytes, more than the 1KiB a load reads in all; the rest of the tree and its .htaccess files are not checked; raise the limit with --max-bytes if the tree is genuine",
+		read:  1,
+	}, {
+		name:  "directory listing",
+		files: map[string]string{"apache2.conf": "Include conf.d\n", "conf.d/a.conf": "", "conf.d/b.conf": "", "conf.d/sub/c.conf": "", "conf.d/sub/d.conf": ""},
+		opt:   LoadOptions{MaxFiles: 4},
+		want:  "/etc/apache2/apache2.conf:1: reading stopped here: conf.d names more than 4 files and directories; the rest of the tree and its .htaccess files are not checked; raise the limit with --max-files if the tree is genuine",
+		read:  1,
+	}, {
+		name:  "wildcard",
+		files: map[string]string{"apache2.conf": "Include */*.conf\n", "a/1.conf": "", "a/2.conf": "", "b/3.conf": ""},
+		opt:   LoadOptions{MaxFiles: 3},
+		want:  "/etc/apache2/apache2.conf:1: reading stopped here: */*.conf names more than 3 files and directories; the rest of the tree and its .htaccess files are not checked; raise the limit with --max-files if the tree is genuine",
+		read:  1,
+	}, {
+		name: "access files count",
+		files: map[string]string{"apache2.conf": "DocumentRoot /srv\n<Directory /srv>\nAllowOverride All\n</Directory>\n",
+			"../../srv/a/.htaccess": "", "../../srv/b/.htaccess": ""},
+		opt:  LoadOptions{MaxFiles: 2},
+		want: "/srv/b/.htaccess:0: reading stopped here: more than 2 files to read (a file counts each time an Include reads it, as httpd reads it again); the rest of the tree and its .htaccess files are not checked; raise the limit with --max-files if the tree is genuine",
+		read: 1,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := writeFanOut(t, tc.files)
+			tc.opt.Root = root
+			cfg, err := LoadView(filepath.Join(root, "etc/apache2"), Today, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.ReplaceAll(tc.want, "ROOT", root)
+			if got := limitDiags(cfg, root); len(got) != 1 || got[0] != want {
+				t.Errorf("limit diagnostics %q, want [%q]", got, want)
+			}
+			if len(cfg.Files) != tc.read {
+				t.Errorf("%d files read, want %d", len(cfg.Files), tc.read)
+			}
+		})
+	}
+}
+
+// TestLoadSingleTooLarge: a single file larger than MaxBytes is a limit
+// diagnostic, not a failure to load.
+func TestLoadSingleTooLarge(t *testing.T) {
+	dir := writeTree(t, map[string]string{".htaccess": strings.Repeat("php_value a b\n", 100)})
+	p := filepath.Join(dir, ".htaccess")
+	res, err := LoadSingle(p, true, LoadOptions{MaxBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "reading stopped here: " + p + " is 1400 bytes, more than the 1000 bytes a load reads in all; the rest of the tree and its .htaccess files are not checked; raise the limit with --max-bytes if the tree is genuine"
+	for _, c := range []*Config{res.Today, res.After} {
+		if got := limitDiags(c, ""); len(got) != 1 || got[0] != p+":0: "+want {
+			t.Errorf("%s: %q, want [%q]", c.View, got, p+":0: "+want)
+		}
+	}
+}
