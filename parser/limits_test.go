@@ -143,3 +143,43 @@ func TestLoadSingleTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkLimit: the search for access files stops once the document
+// roots held more directory entries than MaxWalk, with one warning at the
+// DocumentRoot line of the root it stopped in; what was listed before
+// still counts.
+func TestWalkLimit(t *testing.T) {
+	files := map[string]string{
+		"apache2.conf":          "ServerRoot /etc/apache2\nDocumentRoot /\n<Directory />\nAllowOverride All\n</Directory>\n",
+		"../../.htaccess":       "Options -Indexes\n",
+		"../../var/a/.htaccess": "Options -Indexes\n",
+		"../../var/b/.htaccess": "Options -Indexes\n",
+	}
+	for _, tc := range []struct {
+		walk   int64
+		access []string
+		want   []string
+	}{
+		{walk: 0, access: []string{"/", "/var/a", "/var/b"}},
+		// "/" holds .htaccess, etc and var: 3 entries; etc/ is one too many.
+		{walk: 3, access: []string{"/"}, want: []string{"/etc/apache2/apache2.conf:2: the search for access files stopped under /: the document roots hold more than 3 directory entries; access files further in, and under the roots after this one, are not checked; raise the limit with --max-walk if the tree is genuine"}},
+	} {
+		t.Run(fmt.Sprint(tc.walk), func(t *testing.T) {
+			root := writeFanOut(t, files)
+			cfg, err := LoadView(filepath.Join(root, "etc/apache2"), Today, LoadOptions{Root: root, MaxWalk: tc.walk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dirs []string
+			for _, a := range cfg.Access {
+				dirs = append(dirs, a.Dir)
+			}
+			if fmt.Sprint(dirs) != fmt.Sprint(tc.access) {
+				t.Errorf("access files in %q, want %q", dirs, tc.access)
+			}
+			if got := limitDiags(cfg, root); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("limit diagnostics %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
