@@ -38,6 +38,7 @@ type lintFlags struct {
 	maxExamples           int
 	httpdVersion          string
 	fpmConfig             string
+	limits                loadLimits
 }
 
 func newLintFlags() (*pflag.FlagSet, *lintFlags) {
@@ -55,6 +56,7 @@ func newLintFlags() (*pflag.FlagSet, *lintFlags) {
 	fs.StringVar(&f.root, "root", "", "resolve the configuration's absolute paths under `DIR` (a copy of a server's filesystem)")
 	fs.StringArrayVar(&f.accessNames, "access-file-name", nil, "access file `NAME` (replaces AccessFileName; repeatable); single files with this name are linted as .htaccess")
 	fs.IntVar(&f.maxExamples, "max-examples", 5, "example paths listed per aggregated finding")
+	addLoadLimitFlags(fs, &f.limits, "(the search for .htaccess files, and the permission walk)")
 	fs.StringVar(&f.httpdVersion, "httpd-version", parser.DefaultVersion, "httpd `version` <IfVersion> is evaluated against")
 	fs.StringVar(&f.fpmConfig, "fpm-config", "", "php-fpm.conf to compare with (`PATH`, or none); default: /etc/php/*/fpm/php-fpm.conf beside the tree, under --root when given")
 	return fs, f
@@ -114,6 +116,9 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.maxExamples < 0 {
 		return lintUsageError(stderr, fmt.Errorf("--max-examples must not be negative"))
 	}
+	if err := f.limits.check(); err != nil {
+		return lintUsageError(stderr, err)
+	}
 	paths := flags.Args()
 	if len(paths) == 0 {
 		for _, t := range defaultTrees {
@@ -131,7 +136,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	walked := &atomic.Int64{}
 	opt := &rules.Options{
 		Enable: f.enable, Disable: f.disable, NoPermissions: f.noPermissions,
-		MaxExamples: f.maxExamples, Walked: walked,
+		MaxExamples: f.maxExamples, Walked: walked, MaxWalk: f.limits.walk,
 	}
 	if f.maxExamples == 0 {
 		opt.MaxExamples = -1
@@ -140,6 +145,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		opt.HTTPDVersion = f.httpdVersion
 	}
 	lopt := parser.LoadOptions{Root: f.root, Defines: f.defines, Version: f.httpdVersion, AccessFileNames: f.accessNames}
+	f.limits.apply(&lopt)
 
 	prog := startProgress(stderr, walked)
 	var (
