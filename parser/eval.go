@@ -34,7 +34,8 @@ type loader struct {
 	filesRead int
 	bytesRead int64
 	stopped   bool
-	listed    int // files and directories an Include's expansion named so far
+	listed    int   // files and directories an Include's expansion named so far
+	looked    int64 // directory entries all Include expansions looked at
 }
 
 func newLoader(view View, opt LoadOptions, cache *parseCache) *loader {

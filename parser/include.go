@@ -32,8 +32,12 @@ func (l *loader) include(n *Node, optional bool) {
 	} else {
 		paths, err = l.expandPlain(target)
 	}
-	if errors.Is(err, errListLimit) {
+	switch {
+	case errors.Is(err, errListLimit):
 		l.stop(n.Pos, fmt.Sprintf("%s names more than %d files and directories", n.Args[0], l.opt.maxFiles()), "--max-files")
+		return
+	case errors.Is(err, errLookLimit):
+		l.stop(n.Pos, fmt.Sprintf("the Includes looked at more than %d directory entries (each time an Include reads a directory or matches a wildcard, every entry of the directory counts)", l.opt.maxWalk()), "--max-walk")
 		return
 	}
 	if err != nil {
@@ -52,6 +56,23 @@ func (l *loader) include(n *Node, optional bool) {
 // errListLimit stops listing an Include's directories and wildcards once
 // they name more files and directories than the view may still read.
 var errListLimit = errors.New("too many files to include")
+
+// errLookLimit stops an Include's expansion once the view's Includes have
+// looked at more directory entries than LoadOptions.MaxWalk: a wildcard
+// that matches one name in a directory of a million, read again and again,
+// costs a million entries each time.
+var errLookLimit = errors.New("too many directory entries looked at")
+
+// dirNames lists a directory for an Include (once per load, see
+// parseCache.dirNames) and counts its entries against the view's budget.
+func (l *loader) dirNames(dir string) ([]string, error) {
+	names, err := l.cache.dirNames(dir)
+	l.looked += int64(len(names))
+	if l.looked > l.opt.maxWalk() {
+		return nil, errLookLimit
+	}
+	return names, err
+}
 
 // count counts one listed file or directory against the files the view
 // may still read.
@@ -92,7 +113,10 @@ func (l *loader) listRecursive(dir string, out *[]string, depth int) error {
 	if depth > maxIncludeDepth {
 		return includeError("Directory " + dir + " exceeds the maximum include directory nesting level of 128")
 	}
-	names, err := readDirNames(dir)
+	names, err := l.dirNames(dir)
+	if errors.Is(err, errLookLimit) {
+		return err
+	}
 	if err != nil {
 		return includeError("Could not open config directory " + dir + ": " + describeErrno(err))
 	}
@@ -101,7 +125,7 @@ func (l *loader) listRecursive(dir string, out *[]string, depth int) error {
 			return err
 		}
 		p := filepath.Join(dir, name)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
+		if isDir, err := l.cache.isDir(p); err == nil && isDir {
 			if err := l.listRecursive(p, out, depth+1); err != nil {
 				return err
 			}
@@ -145,7 +169,10 @@ func (l *loader) expandGlob(target string) ([]string, error) {
 }
 
 func (l *loader) globFrom(hostDir, dir string, rest []string, target string, out *[]string) error {
-	names, err := readDirNames(hostDir)
+	names, err := l.dirNames(hostDir)
+	if errors.Is(err, errLookLimit) {
+		return err
+	}
 	if err != nil {
 		return includeError("Could not open directory " + dir + ": " + describeErrno(err))
 	}
@@ -159,17 +186,17 @@ func (l *loader) globFrom(hostDir, dir string, rest []string, target string, out
 			return err
 		}
 		hp := filepath.Join(hostDir, name)
-		st, err := os.Stat(hp)
+		isDir, err := l.cache.isDir(hp)
 		if err != nil {
 			continue
 		}
 		switch {
-		case !last && st.IsDir():
+		case !last && isDir:
 			matched++
 			if err := l.globFrom(hp, dir+"/"+name, rest[1:], target, out); err != nil {
 				return err
 			}
-		case last && st.IsDir():
+		case last && isDir:
 			matched++
 			if err := l.listRecursive(hp, out, 0); err != nil {
 				return err

@@ -17,9 +17,9 @@ const (
 	DefaultMaxFiles = 100_000
 	// DefaultMaxBytes is how many bytes those files may hold in total.
 	DefaultMaxBytes = 64 << 20
-	// DefaultMaxWalk is how many directory entries the walks of the
-	// document roots may look at in total: the search for access files
-	// here, and the permission walk of the rules.
+	// DefaultMaxWalk is how many directory entries may be looked at: by
+	// the Includes of a view, and by each walk of the document roots (the
+	// search for access files here, the permission walk of the rules).
 	DefaultMaxWalk = 10_000_000
 )
 

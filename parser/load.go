@@ -44,9 +44,12 @@ type LoadOptions struct {
 	// diagnostic at the Include that crossed it.
 	MaxFiles int
 	MaxBytes int64
-	// MaxWalk bounds the directory entries the search for access files
-	// looks at under all document roots together (0 = DefaultMaxWalk).
-	// Past it the search stops with a "limit" diagnostic at the root.
+	// MaxWalk bounds the directory entries looked at (0 =
+	// DefaultMaxWalk): by the Includes of one view, each directory listing
+	// counting in full each time (past it, loading stops as for MaxFiles),
+	// and by the search for access files under all document roots
+	// together (past it, the search stops with a "limit" warning at the
+	// root it was walking).
 	MaxWalk int64
 }
 
@@ -170,6 +173,7 @@ type parseCache struct {
 	pristine bool
 	lists    map[string]*treeListing // directory listings for access files
 	stats    map[string]statResult   // Include targets looked at
+	dirs     map[string]dirResult    // directories Includes listed
 	maxBytes int64                   // no file larger is read (LoadOptions.MaxBytes)
 	walkLeft atomic.Int64            // directory entries the listings may still read
 }
@@ -224,6 +228,30 @@ func (c *parseCache) isDir(path string) (bool, error) {
 	c.stats[path] = r
 	c.mu.Unlock()
 	return r.dir, r.err
+}
+
+// dirResult is a directory an Include listed.
+type dirResult struct {
+	names []string
+	err   error
+}
+
+// dirNames lists a directory for Includes once per load, sorted.
+func (c *parseCache) dirNames(dir string) ([]string, error) {
+	c.mu.Lock()
+	r, ok := c.dirs[dir]
+	c.mu.Unlock()
+	if ok {
+		return r.names, r.err
+	}
+	r.names, r.err = readDirNames(dir)
+	c.mu.Lock()
+	if c.dirs == nil {
+		c.dirs = map[string]dirResult{}
+	}
+	c.dirs[dir] = r
+	c.mu.Unlock()
+	return r.names, r.err
 }
 
 // parse parses path once.

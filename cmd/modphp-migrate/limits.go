@@ -25,7 +25,7 @@ func addLoadLimitFlags(fs *pflag.FlagSet, l *loadLimits, walkUse string) {
 	l.bytes = parser.DefaultMaxBytes
 	fs.IntVar(&l.files, "max-files", parser.DefaultMaxFiles, "stop reading the tree after `N` files (a file counts each time an Include reads it)")
 	fs.Var(&l.bytes, "max-bytes", "stop reading the tree after `SIZE` of files in all (bytes, or with KiB, MiB, GiB)")
-	fs.Int64Var(&l.walk, "max-walk", parser.DefaultMaxWalk, "look at no more than `N` directory entries under the document roots "+walkUse)
+	fs.Int64Var(&l.walk, "max-walk", parser.DefaultMaxWalk, "look at no more than `N` directory entries in Include directories, and under the document roots "+walkUse)
 }
 
 // check refuses limits that are not positive.
