@@ -211,3 +211,42 @@ func TestIncludeLookLimit(t *testing.T) {
 		t.Errorf("%d files read, want 12 (the main file, x.conf 6 times, zz.conf 5 times)", len(cfg.Files))
 	}
 }
+
+// TestSubstitutionLimit: values substituted for ${VAR} count against
+// MaxBytes, so that Defines (or envvars assignments) that double a value
+// forty times stop loading instead of asking for 2^40 copies.
+func TestSubstitutionLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{{
+		name:  "Define",
+		files: map[string]string{"apache2.conf": "Define X 0123456789abcdef\n" + strings.Repeat("Define X ${X}${X}\n", 40) + "Include a.conf\n", "a.conf": ""},
+		want:  "/etc/apache2/apache2.conf:16: reading stopped here: its ${VAR} substitutions, with the files read, make more than 1MiB; the rest of the tree and its .htaccess files are not checked; raise the limit with --max-bytes if the tree is genuine",
+	}, {
+		name:  "envvars",
+		files: map[string]string{"apache2.conf": "Include a.conf\n", "a.conf": "", "envvars": "export A=0123456789abcdef\n" + strings.Repeat("export A=$A$A\n", 40)},
+		want:  "/etc/apache2/envvars:0: reading stopped here: A expands to more than 1MiB; the rest of the tree and its .htaccess files are not checked; raise the limit with --max-bytes if the tree is genuine",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := writeFanOut(t, tc.files)
+			before := heapInUse()
+			cfg, err := LoadView(filepath.Join(root, "etc/apache2"), Today, LoadOptions{Root: root, MaxBytes: 1 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := limitDiags(cfg, root); len(got) != 1 || got[0] != tc.want {
+				t.Errorf("limit diagnostics %q, want [%q]", got, tc.want)
+			}
+			for _, f := range cfg.Files {
+				if strings.HasSuffix(f.Path, "a.conf") {
+					t.Errorf("%s was read after the limit", f.Path)
+				}
+			}
+			if grown := int64(heapInUse()) - int64(before); grown > 16<<20 {
+				t.Errorf("live heap grew by %d MB", grown>>20)
+			}
+		})
+	}
+}
