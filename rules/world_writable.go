@@ -37,6 +37,10 @@ The walk never leaves a tree: symbolic links are not followed, and a tree shared
 	Run: runWorldWritable,
 })
 
+// inherited labels the origin of a tree that is a virtual host's only
+// through the main server's DocumentRoot.
+const inherited = "virtual host"
+
 // tree is one directory tree to walk and the lines that make it served.
 type tree struct {
 	path    string // as httpd sees it
@@ -94,14 +98,20 @@ func reportCut(p *Pass, t *tree, skipped int) {
 // the outermost of nested trees (and one of several paths that resolve to
 // the same directory). Missing directories are dropped; the lines that
 // make the whole filesystem a tree ("/", or a link to it) are returned
-// apart, as whole, and not walked.
+// apart, as whole, and not walked. A virtual host without a DocumentRoot
+// of its own is not among them: the main server's line is.
 func phpTrees(p *Pass) (out []*tree, whole []Related) {
 	var trees []*tree
+	wholeFS := func(o Related, what string) {
+		if o.Message != inherited {
+			whole = appendOrigin(whole, Related{Pos: o.Pos, Message: o.Message + " " + what})
+		}
+	}
 	add := func(path string, alias bool, origin Related) {
 		switch {
 		case path == "":
 		case path == "/":
-			whole = appendOrigin(whole, Related{Pos: origin.Pos, Message: origin.Message + " /"})
+			wholeFS(origin, "/")
 		default:
 			trees = append(trees, &tree{path: path, alias: alias, origins: []Related{origin}})
 		}
@@ -111,7 +121,7 @@ func phpTrees(p *Pass) (out []*tree, whole []Related) {
 			if d.Node != nil {
 				add(d.Path, false, Related{Pos: d.Node.Pos, Message: "DocumentRoot"})
 			} else if d.VHost != nil {
-				add(d.Path, false, Related{Pos: d.VHost.Pos, Message: "virtual host"})
+				add(d.Path, false, Related{Pos: d.VHost.Pos, Message: inherited})
 			}
 		}
 		for _, a := range conf.Aliases(cfg) {
@@ -135,7 +145,7 @@ func phpTrees(p *Pass) (out []*tree, whole []Related) {
 		}
 		if real == "/" {
 			for _, o := range t.origins {
-				whole = appendOrigin(whole, Related{Pos: o.Pos, Message: o.Message + " " + t.path + " (resolves to /)"})
+				wholeFS(o, t.path+" (resolves to /)")
 			}
 			continue
 		}
