@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// writeFanOut writes files under etc/apache2 of a new root.
-func writeFanOut(t *testing.T, files map[string]string) string {
+// writeApacheTree writes files under etc/apache2 of a new root.
+func writeApacheTree(t *testing.T, files map[string]string) string {
 	prefixed := map[string]string{}
 	for name, body := range files {
 		prefixed["etc/apache2/"+name] = body
@@ -33,7 +33,7 @@ func limitDiags(c *Config, root string) []string {
 // 2 s (the bound issue 16 asks for; before, it ran until the kernel killed
 // it at 24 GB).
 func TestIncludeFanOut(t *testing.T) {
-	root := writeFanOut(t, fanOutFiles())
+	root := writeApacheTree(t, fanOutFiles())
 	start := time.Now()
 	res, err := Load(filepath.Join(root, "etc/apache2"), LoadOptions{Root: root})
 	elapsed := time.Since(start)
@@ -110,7 +110,7 @@ func TestLoadLimits(t *testing.T) {
 		read: 1,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := writeFanOut(t, tc.files)
+			root := writeApacheTree(t, tc.files)
 			tc.opt.Root = root
 			cfg, err := LoadView(filepath.Join(root, "etc/apache2"), Today, tc.opt)
 			if err != nil {
@@ -165,7 +165,7 @@ func TestWalkLimit(t *testing.T) {
 		{walk: 3, access: []string{"/"}, want: []string{"/etc/apache2/apache2.conf:2: the search for access files stopped under /: the document roots hold more than 3 directory entries; access files further in, and under the roots after this one, are not checked; raise the limit with --max-walk if the tree is genuine"}},
 	} {
 		t.Run(fmt.Sprint(tc.walk), func(t *testing.T) {
-			root := writeFanOut(t, files)
+			root := writeApacheTree(t, files)
 			cfg, err := LoadView(filepath.Join(root, "etc/apache2"), Today, LoadOptions{Root: root, MaxWalk: tc.walk})
 			if err != nil {
 				t.Fatal(err)
@@ -197,7 +197,7 @@ func TestIncludeLookLimit(t *testing.T) {
 	for i := 0; i < 1999; i++ {
 		files[fmt.Sprintf("big/b%04d", i)] = ""
 	}
-	root := writeFanOut(t, files)
+	root := writeApacheTree(t, files)
 	cfg, err := LoadView(filepath.Join(root, "etc/apache2"), Today, LoadOptions{Root: root, MaxWalk: 10_000})
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +230,7 @@ func TestSubstitutionLimit(t *testing.T) {
 		want:  "/etc/apache2/envvars:0: reading stopped here: A expands to more than 1MiB; the rest of the tree and its .htaccess files are not checked; raise the limit with --max-bytes if the tree is genuine",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := writeFanOut(t, tc.files)
+			root := writeApacheTree(t, tc.files)
 			before := heapInUse()
 			cfg, err := LoadView(filepath.Join(root, "etc/apache2"), Today, LoadOptions{Root: root, MaxBytes: 1 << 20})
 			if err != nil {
