@@ -19,6 +19,8 @@ type File struct {
 	// IncludedBy is the Include directive that read this file (nil for the
 	// main file and for access files).
 	IncludedBy *Node
+
+	size int64 // bytes read (for LoadOptions.MaxBytes)
 }
 
 // Node is one logical line of a file — a directive or a comment — or a

@@ -12,7 +12,7 @@ var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 // (8190-byte logical lines instead of 16 MiB). Syntax problems are returned
 // as diagnostics; the nodes hold everything that could be read.
 func Parse(path string, data []byte, access bool) (*File, []Diagnostic) {
-	f := &File{Path: path}
+	f := &File{Path: path, size: int64(len(data))}
 	var diags []Diagnostic
 	if bytes.HasPrefix(data, utf8BOM) {
 		f.BOM = true

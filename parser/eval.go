@@ -31,6 +31,13 @@ type loader struct {
 	// assumeModules evaluates <IfModule> without a server: every module is
 	// loaded but PHP's, which follows the view (LoadSingle).
 	assumeModules bool
+	// filesRead and bytesRead count what the view read (LoadOptions.MaxFiles,
+	// MaxBytes); stopped is set once a limit is passed.
+	filesRead int
+	bytesRead int64
+	stopped   bool
+	listed    int   // files and directories an Include's expansion named so far
+	looked    int64 // directory entries all Include expansions looked at
 }
 
 func newLoader(view View, opt LoadOptions, cache *parseCache) *loader {
@@ -81,12 +88,17 @@ func (l *loader) includeFile(path string, from *Node) *File {
 		l.diag(pos, SevError, "include", "Exceeded maximum include depth of %d, There appears to be a recursion.", maxIncludeDepth)
 		return nil
 	}
-	if l.cache.ctx.Err() != nil {
-		return nil // the load was given up; loadView returns the error
+	if l.stopped || l.cache.ctx.Err() != nil {
+		return nil // a limit stopped the load, or it was given up (loadView returns the error)
 	}
 	f, diags, err := l.cache.get(path, false)
 	if err != nil {
-		l.diag(pos, SevError, "io", "%s", openError(path, err))
+		if !l.tooLarge(pos, path, err) {
+			l.diag(pos, SevError, "io", "%s", openError(path, err))
+		}
+		return nil
+	}
+	if !l.admit(pos, f) {
 		return nil
 	}
 	l.cfg.Diagnostics = append(l.cfg.Diagnostics, diags...)

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,5 +61,82 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		_, _ = Load(main, LoadOptions{Root: dir, Env: func(string) (string, bool) { return "", false }})
+	})
+}
+
+// FuzzLoadFanOut: a tree of depth files in which each includes the next
+// width times (by name, by wildcard or as a directory), with leaf — any
+// bytes — as the last file, loads in both views within the bounds: no more
+// files and bytes read than MaxFiles and MaxBytes allow, at most one
+// "reading stopped" diagnostic per view, and one whenever the fan-out alone
+// asks for more reads than MaxFiles. The seed corpus
+// (testdata/fuzz/FuzzLoadFanOut) holds issue 16's tree: 41 files, each
+// including the next twice.
+func FuzzLoadFanOut(f *testing.F) {
+	const limit = 500
+	f.Fuzz(func(t *testing.T, width, depth, style uint8, leaf []byte) {
+		width, depth = width%5, depth%64+1
+		dir := t.TempDir()
+		etc := filepath.Join(dir, "etc/apache2")
+		write := func(name string, data []byte) {
+			p := filepath.Join(etc, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		name := func(i int) string { return fmt.Sprintf("f%02d.conf", i) }
+		if style%3 == 2 {
+			name = func(i int) string { return fmt.Sprintf("d%02d/f.conf", i) }
+		}
+		write("apache2.conf", []byte("ServerRoot /etc/apache2\nInclude /etc/apache2/"+name(0)+"\n"))
+		for i := 0; i < int(depth); i++ {
+			var b strings.Builder
+			for j := 0; j < int(width); j++ {
+				switch style % 3 {
+				case 0:
+					fmt.Fprintf(&b, "Include /etc/apache2/f%02d.conf\n", i+1)
+				case 1:
+					fmt.Fprintf(&b, "Include /etc/apache2/f%02d.c?nf\n", i+1)
+				case 2:
+					fmt.Fprintf(&b, "Include /etc/apache2/d%02d\n", i+1)
+				}
+			}
+			write(name(i), []byte(b.String()))
+		}
+		write(name(int(depth)), leaf)
+		opt := LoadOptions{Root: dir, MaxFiles: limit, MaxBytes: 64 << 10, MaxWalk: 10_000, Env: func(string) (string, bool) { return "", false }}
+		res, err := Load(etc, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Reads the fan-out alone asks for: the main file and width^k per level.
+		want, level := 1, 1
+		for i := 0; i <= int(depth) && want <= limit; i++ {
+			want += level
+			level *= int(width)
+		}
+		for _, c := range []*Config{res.Today, res.After} {
+			var bytes int64
+			for _, file := range c.Files {
+				bytes += file.size
+			}
+			stops := 0
+			for _, d := range c.Diagnostics {
+				if d.Kind == "limit" && strings.HasPrefix(d.Message, "reading stopped here") {
+					stops++
+				}
+			}
+			switch {
+			case len(c.Files) > opt.MaxFiles || bytes > opt.MaxBytes:
+				t.Fatalf("%s: %d files, %d bytes read, over the bounds %d, %d", c.View, len(c.Files), bytes, opt.MaxFiles, opt.MaxBytes)
+			case stops > 1:
+				t.Fatalf("%s: %d \"reading stopped\" diagnostics, want at most one", c.View, stops)
+			case want > limit && stops == 0:
+				t.Fatalf("%s: the fan-out asks for more than %d reads and nothing stopped it (%d files read)", c.View, limit, len(c.Files))
+			}
+		}
 	})
 }

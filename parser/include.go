@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +16,9 @@ import (
 // order, and a matching directory is included recursively. Include fails
 // on what is missing; IncludeOptional ignores it.
 func (l *loader) include(n *Node, optional bool) {
+	if l.stopped {
+		return
+	}
 	if len(n.Args) != 1 {
 		l.diag(n.Pos, SevError, "syntax", "%s takes one argument, Name(s) of the config file(s) to be included", n.Name)
 		return
@@ -21,10 +26,19 @@ func (l *loader) include(n *Node, optional bool) {
 	target := l.serverRootRelative(n.Args[0])
 	var paths []string
 	var err error
+	l.listed = 0
 	if hasWildcard(target) {
 		paths, err = l.expandGlob(target)
 	} else {
 		paths, err = l.expandPlain(target)
+	}
+	switch {
+	case errors.Is(err, errListLimit):
+		l.stop(n.Pos, fmt.Sprintf("%s names more than %d files and directories", n.Args[0], l.opt.maxFiles()), "--max-files")
+		return
+	case errors.Is(err, errLookLimit):
+		l.stop(n.Pos, fmt.Sprintf("the Includes looked at more than %d directory entries (each time an Include reads a directory or matches a wildcard, every entry of the directory counts)", l.opt.maxWalk()), "--max-walk")
+		return
 	}
 	if err != nil {
 		if !optional {
@@ -32,10 +46,42 @@ func (l *loader) include(n *Node, optional bool) {
 		}
 		return
 	}
-	l.cache.prefetch(paths)
+	// Parse ahead only what the view may still read.
+	l.cache.prefetch(paths[:min(len(paths), max(0, l.opt.maxFiles()-l.filesRead))])
 	for _, p := range paths {
 		l.includeFile(p, n)
 	}
+}
+
+// errListLimit stops listing an Include's directories and wildcards once
+// they name more files and directories than the view may still read.
+var errListLimit = errors.New("too many files to include")
+
+// errLookLimit stops an Include's expansion once the view's Includes have
+// looked at more directory entries than LoadOptions.MaxWalk: a wildcard
+// that matches one name in a directory of a million, read again and again,
+// costs a million entries each time.
+var errLookLimit = errors.New("too many directory entries looked at")
+
+// dirNames lists a directory for an Include (once per load, see
+// parseCache.dirNames) and counts its entries against the view's budget.
+func (l *loader) dirNames(dir string) ([]string, error) {
+	names, err := l.cache.dirNames(dir)
+	l.looked += int64(len(names))
+	if l.looked > l.opt.maxWalk() {
+		return nil, errLookLimit
+	}
+	return names, err
+}
+
+// count counts one listed file or directory against the files the view
+// may still read.
+func (l *loader) count() error {
+	l.listed++
+	if l.listed > l.opt.maxFiles()-l.filesRead {
+		return errListLimit
+	}
+	return nil
 }
 
 // includeError is an Include failure worded as httpd words it.
@@ -48,11 +94,11 @@ func hasWildcard(p string) bool { return strings.ContainsAny(p, "*?[") }
 // expandPlain returns the host paths for a non-wildcard include.
 func (l *loader) expandPlain(target string) ([]string, error) {
 	host := l.hostPath(target)
-	st, err := os.Stat(host)
+	isDir, err := l.cache.isDir(host)
 	if err != nil {
 		return nil, includeError("Could not open configuration file " + target + ": " + describeErrno(err))
 	}
-	if !st.IsDir() {
+	if !isDir {
 		return []string{host}, nil
 	}
 	var out []string
@@ -67,13 +113,19 @@ func (l *loader) listRecursive(dir string, out *[]string, depth int) error {
 	if depth > maxIncludeDepth {
 		return includeError("Directory " + dir + " exceeds the maximum include directory nesting level of 128")
 	}
-	names, err := readDirNames(dir)
+	names, err := l.dirNames(dir)
+	if errors.Is(err, errLookLimit) {
+		return err
+	}
 	if err != nil {
 		return includeError("Could not open config directory " + dir + ": " + describeErrno(err))
 	}
 	for _, name := range names {
+		if err := l.count(); err != nil {
+			return err
+		}
 		p := filepath.Join(dir, name)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
+		if isDir, err := l.cache.isDir(p); err == nil && isDir {
 			if err := l.listRecursive(p, out, depth+1); err != nil {
 				return err
 			}
@@ -117,7 +169,10 @@ func (l *loader) expandGlob(target string) ([]string, error) {
 }
 
 func (l *loader) globFrom(hostDir, dir string, rest []string, target string, out *[]string) error {
-	names, err := readDirNames(hostDir)
+	names, err := l.dirNames(hostDir)
+	if errors.Is(err, errLookLimit) {
+		return err
+	}
 	if err != nil {
 		return includeError("Could not open directory " + dir + ": " + describeErrno(err))
 	}
@@ -127,18 +182,21 @@ func (l *loader) globFrom(hostDir, dir string, rest []string, target string, out
 		if !fnmatchPeriod(pattern, name) {
 			continue
 		}
+		if err := l.count(); err != nil {
+			return err
+		}
 		hp := filepath.Join(hostDir, name)
-		st, err := os.Stat(hp)
+		isDir, err := l.cache.isDir(hp)
 		if err != nil {
 			continue
 		}
 		switch {
-		case !last && st.IsDir():
+		case !last && isDir:
 			matched++
 			if err := l.globFrom(hp, dir+"/"+name, rest[1:], target, out); err != nil {
 				return err
 			}
-		case last && st.IsDir():
+		case last && isDir:
 			matched++
 			if err := l.listRecursive(hp, out, 0); err != nil {
 				return err

@@ -41,6 +41,20 @@ type LoadOptions struct {
 	// Env supplies variables for ${VAR} after Define (nil = the process
 	// environment). Debian's envvars beside apache2.conf is read first.
 	Env func(string) (string, bool)
+	// MaxFiles bounds the files one view reads, configuration and access
+	// files, a file counting each time an Include reads it (0 =
+	// DefaultMaxFiles); MaxBytes bounds their total size (0 =
+	// DefaultMaxBytes). Past either, loading stops with a "limit"
+	// diagnostic at the Include that crossed it.
+	MaxFiles int
+	MaxBytes int64
+	// MaxWalk bounds the directory entries looked at (0 =
+	// DefaultMaxWalk): by the Includes of one view, each directory listing
+	// counting in full each time (past it, loading stops as for MaxFiles),
+	// and by the search for access files under all document roots
+	// together (past it, the search stops with a "limit" warning at the
+	// root it was walking).
+	MaxWalk int64
 }
 
 // Progress counts the work of a load as it goes; every field may be read
@@ -95,7 +109,7 @@ func Load(path string, opt LoadOptions) (*Result, error) {
 // expansion and the .htaccess discovery stop at the next file or
 // directory, and the error is ctx's.
 func LoadContext(ctx context.Context, path string, opt LoadOptions) (*Result, error) {
-	cache := newParseCache()
+	cache := newParseCache(opt)
 	cache.ctx, cache.progress = ctx, opt.Progress
 	cache.pristine = true
 	// The views share parsed files and directory listings and are
@@ -117,7 +131,7 @@ func LoadContext(ctx context.Context, path string, opt LoadOptions) (*Result, er
 
 // LoadView reads a server tree in one view only (what dump needs).
 func LoadView(path string, view View, opt LoadOptions) (*Config, error) {
-	return loadView(path, view, opt, newParseCache())
+	return loadView(path, view, opt, newParseCache(opt))
 }
 
 func loadView(path string, view View, opt LoadOptions, cache *parseCache) (*Config, error) {
@@ -190,6 +204,10 @@ type parseCache struct {
 	files    map[string]*parsed
 	pristine bool
 	lists    map[string]*treeListing // directory listings for access files
+	stats    map[string]statResult   // Include targets looked at
+	dirs     map[string]dirResult    // directories Includes listed
+	maxBytes int64                   // no file larger is read (LoadOptions.MaxBytes)
+	walkLeft atomic.Int64            // directory entries the listings may still read
 }
 
 type parsed struct {
@@ -200,8 +218,10 @@ type parsed struct {
 	used  bool // handed out (when not pristine)
 }
 
-func newParseCache() *parseCache {
-	return &parseCache{ctx: context.Background(), files: map[string]*parsed{}}
+func newParseCache(opt LoadOptions) *parseCache {
+	c := &parseCache{ctx: context.Background(), files: map[string]*parsed{}, maxBytes: opt.maxBytes()}
+	c.walkLeft.Store(opt.maxWalk())
+	return c
 }
 
 func (c *parseCache) entry(path string) *parsed {
@@ -215,12 +235,63 @@ func (c *parseCache) entry(path string) *parsed {
 	return p
 }
 
+// statResult is what expandPlain needs of an Include target.
+type statResult struct {
+	dir bool
+	err error
+}
+
+// isDir stats an Include target once per load: a file included again and
+// again (each view reads the tree; a tree may include a file many times)
+// costs one system call.
+func (c *parseCache) isDir(path string) (bool, error) {
+	c.mu.Lock()
+	r, ok := c.stats[path]
+	c.mu.Unlock()
+	if ok {
+		return r.dir, r.err
+	}
+	st, err := os.Stat(path)
+	r = statResult{dir: err == nil && st.IsDir(), err: err}
+	c.mu.Lock()
+	if c.stats == nil {
+		c.stats = map[string]statResult{}
+	}
+	c.stats[path] = r
+	c.mu.Unlock()
+	return r.dir, r.err
+}
+
+// dirResult is a directory an Include listed.
+type dirResult struct {
+	names []string
+	err   error
+}
+
+// dirNames lists a directory for Includes once per load, sorted.
+func (c *parseCache) dirNames(dir string) ([]string, error) {
+	c.mu.Lock()
+	r, ok := c.dirs[dir]
+	c.mu.Unlock()
+	if ok {
+		return r.names, r.err
+	}
+	r.names, r.err = readDirNames(dir)
+	c.mu.Lock()
+	if c.dirs == nil {
+		c.dirs = map[string]dirResult{}
+	}
+	c.dirs[dir] = r
+	c.mu.Unlock()
+	return r.names, r.err
+}
+
 // parse parses path once.
 func (c *parseCache) parse(path string, access bool) *parsed {
 	p := c.entry(path)
 	p.once.Do(func() {
 		var data []byte
-		data, p.err = readRegular(path)
+		data, p.err = readRegular(path, c.maxBytes)
 		if c.progress != nil {
 			c.progress.Files.Add(1)
 		}
@@ -247,7 +318,7 @@ func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) 
 	if first {
 		return p.file, p.diags, nil
 	}
-	data, err := readRegular(path)
+	data, err := readRegular(path, c.maxBytes)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -279,7 +350,8 @@ func (c *parseCache) prefetch(paths []string) {
 // errNotRegular is httpd's refusal of anything but a regular file.
 var errNotRegular = errors.New("not a regular file")
 
-func readRegular(path string) ([]byte, error) {
+// readRegular reads a regular file of at most max bytes.
+func readRegular(path string, max int64) ([]byte, error) {
 	// O_NONBLOCK: opening a FIFO must not wait for a writer; the type check
 	// below then refuses it. Regular files ignore the flag.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
@@ -294,10 +366,16 @@ func readRegular(path string) ([]byte, error) {
 	if !st.Mode().IsRegular() && path != os.DevNull {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: errNotRegular}
 	}
+	if st.Size() > max {
+		return nil, &tooLargeError{size: st.Size(), max: max}
+	}
 	data := make([]byte, 0, st.Size()+1)
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]
+		if int64(len(data)) > max { // grown while being read
+			return nil, &tooLargeError{size: int64(len(data)), max: max}
+		}
 		if err == io.EOF {
 			return data, nil
 		}
@@ -311,7 +389,7 @@ func readRegular(path string) ([]byte, error) {
 }
 
 func cloneFile(f *File) *File {
-	c := &File{Path: f.Path, BOM: f.BOM}
+	c := &File{Path: f.Path, BOM: f.BOM, size: f.size}
 	c.Nodes = cloneNodes(f.Nodes, nil)
 	return c
 }
@@ -339,7 +417,7 @@ func cloneNodes(ns []*Node, parent *Node) []*Node {
 // match) and absent after mod_php. Include is not followed; the envvars of
 // the server tree a fragment lies in is read (treeEnvvars).
 func LoadSingle(path string, access bool, opt LoadOptions) (*Result, error) {
-	return loadSingle(path, access, opt, newParseCache())
+	return loadSingle(path, access, opt, newParseCache(opt))
 }
 
 // treeEnvvars returns Debian's envvars of the server tree a configuration
@@ -370,7 +448,7 @@ func treeEnvvars(fragment string) string {
 // such as an editor's buffer given on standard input; path names it in
 // positions and decides nothing else.
 func LoadSingleBytes(path string, data []byte, access bool, opt LoadOptions) (*Result, error) {
-	cache := newParseCache()
+	cache := newParseCache(opt)
 	cache.pristine = true // both views get a copy: there is no file to read again
 	p := cache.entry(path)
 	p.once.Do(func() { p.file, p.diags = Parse(path, data, access) })
@@ -386,7 +464,10 @@ func loadSingle(path string, access bool, opt LoadOptions, cache *parseCache) (*
 		l.cfg.ServerRoot = filepath.Dir(path)
 		f, diags, err := cache.get(path, access)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
+			if !l.tooLarge(Pos{File: path}, path, err) {
+				return nil, fmt.Errorf("reading %s: %w", path, err)
+			}
+			f = &File{Path: path}
 		}
 		l.cfg.Diagnostics = append(l.cfg.Diagnostics, diags...)
 		l.cfg.Files = []*File{f}

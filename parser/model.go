@@ -59,6 +59,8 @@ type VHost struct {
 	// <FilesMatch>, <Location>, <LocationMatch>, <Proxy> and <ProxyMatch>
 	// sections inside the vhost, in file order.
 	Sections []*Node `json:"-"`
+
+	docRootPos Pos // the DocumentRoot line (the main server's when inherited)
 }
 
 // Override is the effective AllowOverride/AllowOverrideList for a directory.

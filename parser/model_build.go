@@ -16,6 +16,7 @@ import (
 // dirSection is a non-regex <Directory> with what it says about overrides.
 type dirSection struct {
 	path     string
+	pos      Pos // the <Directory> line
 	parts    []string
 	vhost    *VHost
 	override *Node // AllowOverride, or nil
@@ -33,6 +34,7 @@ func (l *loader) finish() {
 	for _, vh := range c.VHosts {
 		if vh.DocumentRoot == "" {
 			vh.DocumentRoot = m.mainDocRoot
+			vh.docRootPos = m.mainDocRootPos
 		}
 	}
 	c.DocumentRoot = m.mainDocRoot
@@ -43,7 +45,7 @@ func (l *loader) finish() {
 	if len(c.AccessNames) == 0 {
 		c.AccessNames = []string{".htaccess"}
 	}
-	if !l.opt.NoAccessFiles {
+	if !l.opt.NoAccessFiles && !l.stopped {
 		m.discoverAccess()
 	}
 }
@@ -51,7 +53,9 @@ func (l *loader) finish() {
 type modelBuilder struct {
 	l           *loader
 	mainDocRoot string
-	accessNames []string
+	// mainDocRootPos is the main server's DocumentRoot line.
+	mainDocRootPos Pos
+	accessNames    []string
 	*dirIndex
 }
 
@@ -154,9 +158,9 @@ func (m *modelBuilder) directive(n *Node, vh *VHost, inDir bool) {
 		}
 		root := m.l.serverRootRelative(arg)
 		if vh != nil {
-			vh.DocumentRoot = root
+			vh.DocumentRoot, vh.docRootPos = root, n.Pos
 		} else {
-			m.mainDocRoot = root
+			m.mainDocRoot, m.mainDocRootPos = root, n.Pos
 		}
 	case "accessfilename":
 		if !inDir && len(n.Args) > 0 {
@@ -188,7 +192,7 @@ func hostOnly(name string) string {
 
 func (m *modelBuilder) addDir(n *Node, vh *VHost) {
 	p := filepath.Clean(m.l.serverRootRelative(n.Args[0]))
-	d := &dirSection{path: p, parts: splitPath(p), vhost: vh}
+	d := &dirSection{path: p, pos: n.Pos, parts: splitPath(p), vhost: vh}
 	Walk(n.Children, false, func(c *Node) bool {
 		if c.Kind == KindSection && !IsConditional(c) {
 			return false
@@ -324,6 +328,7 @@ type accessRoot struct {
 	path  string
 	vhost *VHost
 	must  bool // report when missing (a DocumentRoot)
+	pos   Pos  // the line that makes it a root
 }
 
 // accessRoots lists every DocumentRoot, Alias target and <Directory> that
@@ -331,19 +336,23 @@ type accessRoot struct {
 func (m *modelBuilder) accessRoots() []accessRoot {
 	var roots []accessRoot
 	if m.mainDocRoot != "" {
-		roots = append(roots, accessRoot{m.mainDocRoot, nil, true})
+		roots = append(roots, accessRoot{m.mainDocRoot, nil, true, m.mainDocRootPos})
 	}
 	for _, vh := range m.l.cfg.VHosts {
 		if vh.DocumentRoot != "" {
-			roots = append(roots, accessRoot{vh.DocumentRoot, vh, true})
+			pos := vh.docRootPos
+			if pos.Line == 0 {
+				pos = vh.Pos
+			}
+			roots = append(roots, accessRoot{vh.DocumentRoot, vh, true, pos})
 		}
 	}
 	for _, a := range m.l.cfg.Aliases {
-		roots = append(roots, accessRoot{a.Path, a.VHost, false})
+		roots = append(roots, accessRoot{a.Path, a.VHost, false, a.Node.Pos})
 	}
 	for _, d := range m.dirs {
 		if len(d.parts) > 0 && !strings.ContainsAny(d.path, "*?[") && (d.override != nil && parseOverride(d.override.Args) != 0 || d.list != nil) {
-			roots = append(roots, accessRoot{d.path, d.vhost, false})
+			roots = append(roots, accessRoot{d.path, d.vhost, false, d.pos})
 		}
 	}
 	return roots
@@ -355,7 +364,8 @@ func (m *modelBuilder) accessRoots() []accessRoot {
 func (m *modelBuilder) discoverAccess() {
 	c := m.l.cfg
 	roots := m.accessRoots()
-	results, missing := m.walkRoots(roots)
+	results, missing, cut := m.walkRoots(roots)
+	m.reportCut(roots, cut)
 	seen := map[string]bool{}
 	for i, r := range roots {
 		if seen[r.path] || m.l.cache.ctx.Err() != nil {
@@ -383,11 +393,24 @@ func (m *modelBuilder) discoverAccess() {
 	sort.SliceStable(c.Access, func(i, j int) bool { return c.Access[i].Dir < c.Access[j].Dir })
 }
 
+// reportCut reports, at the first root (in configuration order) whose
+// walk the budget of directory entries cut short, that access files went
+// unread from there on.
+func (m *modelBuilder) reportCut(roots []accessRoot, cut []bool) {
+	for i, r := range roots {
+		if cut[i] {
+			m.l.diag(r.pos, SevWarning, "limit", "the search for access files stopped under %s: the document roots hold more than %d directory entries; access files further in, and under the roots after this one, are not checked; raise the limit with --max-walk if the tree is genuine", r.path, m.l.opt.maxWalk())
+			return
+		}
+	}
+}
+
 // walkRoots walks the roots with GOMAXPROCS workers.
-func (m *modelBuilder) walkRoots(roots []accessRoot) ([][]accessDir, []bool) {
+func (m *modelBuilder) walkRoots(roots []accessRoot) (results [][]accessDir, missing, cut []bool) {
 	m.order(nil) // build the order index before the concurrent walks read it
-	results := make([][]accessDir, len(roots))
-	missing := make([]bool, len(roots))
+	results = make([][]accessDir, len(roots))
+	missing = make([]bool, len(roots))
+	cut = make([]bool, len(roots))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -399,12 +422,12 @@ func (m *modelBuilder) walkRoots(roots []accessRoot) ([][]accessDir, []bool) {
 				if i >= len(roots) || m.l.cache.ctx.Err() != nil {
 					return
 				}
-				results[i], missing[i] = m.walkRoot(m.l.cfg.HostPath(roots[i].path), roots[i].path, roots[i].vhost)
+				results[i], missing[i], cut[i] = m.walkRoot(m.l.cfg.HostPath(roots[i].path), roots[i].path, roots[i].vhost)
 			}
 		}()
 	}
 	wg.Wait()
-	return results, missing
+	return results, missing, cut
 }
 
 // accessDir is a directory found by a walk whose access file httpd reads.
@@ -419,10 +442,10 @@ type accessDir struct {
 // reports a root that does not exist. The filesystem listing is shared by
 // both views (parseCache.listing); only the overrides are per view. It only
 // reads, so roots are walked concurrently.
-func (m *modelBuilder) walkRoot(host, dir string, vh *VHost) (out []accessDir, missing bool) {
+func (m *modelBuilder) walkRoot(host, dir string, vh *VHost) (out []accessDir, missing, cut bool) {
 	lst := m.l.cache.listing(host, m.l.cfg.AccessNames)
 	if lst.missing {
-		return nil, true
+		return nil, true, false
 	}
 	for _, e := range lst.dirs {
 		d, hd := filepath.Join(dir, e.rel), filepath.Join(host, e.rel)
@@ -439,7 +462,7 @@ func (m *modelBuilder) walkRoot(host, dir string, vh *VHost) (out []accessDir, m
 			m.l.cache.parse(p, true) // parse while walking; evaluated later in order
 		}
 	}
-	return out, false
+	return out, false, lst.cut
 }
 
 // listedDir is one directory of a tree listing: its path relative to the
@@ -456,6 +479,9 @@ type treeListing struct {
 	once    sync.Once
 	dirs    []listedDir
 	missing bool
+	// cut is set when the load's budget of directory entries
+	// (LoadOptions.MaxWalk) ran out before the tree was listed.
+	cut bool
 }
 
 // listing lists a tree once per load, whichever view asks first. Each
@@ -487,13 +513,23 @@ func (c *parseCache) listing(host string, names []string) *treeListing {
 	return t
 }
 
-// list stops descending once the load is given up (c.ctx is done).
+// list records a directory and lists its subdirectories, depth first,
+// while the budget of entries shared by every listing of the load
+// (c.walkLeft) lasts, and stops descending once the load is given up
+// (c.ctx is done).
 func (t *treeListing) list(c *parseCache, host, rel string, entries []fs.DirEntry, names []string) {
+	if c.walkLeft.Add(-int64(len(entries))) < 0 {
+		t.cut = true
+		return
+	}
 	t.dirs = append(t.dirs, listedDir{rel: rel, file: accessName(entries, names)})
 	if c.progress != nil {
 		c.progress.Dirs.Add(1)
 	}
 	for _, e := range entries {
+		if t.cut {
+			return
+		}
 		if !e.IsDir() { // symbolic links to directories are not followed
 			continue
 		}
@@ -525,9 +561,17 @@ func accessName(entries []fs.DirEntry, names []string) string {
 // readAccess reads, evaluates and records one access file.
 func (m *modelBuilder) readAccess(path, dir string, o Override) {
 	l := m.l
+	if l.stopped {
+		return
+	}
 	f, diags, err := l.cache.get(path, true)
 	if err != nil {
-		l.diag(Pos{File: path}, SevError, "io", "%s: %s (httpd answers 403 for every request here)", path, describeErrno(err))
+		if !l.tooLarge(Pos{File: path}, path, err) {
+			l.diag(Pos{File: path}, SevError, "io", "%s: %s (httpd answers 403 for every request here)", path, describeErrno(err))
+		}
+		return
+	}
+	if !l.admit(Pos{File: path}, f) {
 		return
 	}
 	l.cfg.Diagnostics = append(l.cfg.Diagnostics, diags...)

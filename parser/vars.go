@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strings"
 )
@@ -26,15 +27,40 @@ func (l *loader) substitute(n *Node) {
 }
 
 // resolve expands ${VAR} references in s, reporting undefined names once
-// per position with httpd's warning.
+// per position with httpd's warning. The values substituted count against
+// MaxBytes like the files read: "Define X ${X}${X}", forty times over,
+// asks for 2^40 copies.
 func (l *loader) resolve(s string, pos Pos) string {
-	return expandVars(s, l.lookup, func(name string) {
+	if l.stopped {
+		return s
+	}
+	left := l.opt.maxBytes() - l.bytesRead
+	over := false
+	lookup := func(name string) (string, bool) {
+		v, ok := l.lookup(name)
+		if ok && !over {
+			if left -= int64(len(v)); left < 0 {
+				over = true
+			}
+		}
+		if over {
+			return "", ok
+		}
+		return v, ok
+	}
+	out := expandVars(s, lookup, func(name string) {
 		key := pos.String() + name
 		if !l.warned[key] {
 			l.warned[key] = true
 			l.diag(pos, SevWarning, "variable", "Config variable ${%s} is not defined", name)
 		}
 	})
+	if over {
+		l.stop(pos, fmt.Sprintf("its ${VAR} substitutions, with the files read, make more than %s", FormatBytes(l.opt.maxBytes())), "--max-bytes")
+		return s
+	}
+	l.bytesRead = l.opt.maxBytes() - left
+	return out
 }
 
 // ExpandVars replaces ${NAME} in s as httpd's ap_resolve_env does: names
@@ -118,7 +144,19 @@ func (l *loader) readEnvvars(path string) map[string]bool {
 			continue
 		}
 		name, val := line[:eq], strings.Trim(line[eq+1:], `"'`)
-		l.envvars[name] = os.Expand(val, func(k string) string { return l.envvars[k] })
+		left := l.opt.maxBytes()
+		val = os.Expand(val, func(k string) string {
+			v := l.envvars[k]
+			if left -= int64(len(v)); left < 0 {
+				return ""
+			}
+			return v
+		})
+		if left < 0 { // A=$A$A, forty times over: not a real envvars
+			l.stop(Pos{File: path}, fmt.Sprintf("%s expands to more than %s", name, FormatBytes(l.opt.maxBytes())), "--max-bytes")
+			return exported
+		}
+		l.envvars[name] = val
 		if export {
 			exported[name] = true
 		}

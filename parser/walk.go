@@ -1,10 +1,5 @@
 package parser
 
-import (
-	"strings"
-	"sync"
-)
-
 // Walk visits nodes depth-first in read order: section bodies, and the
 // files an Include pulled in. Bodies of false conditionals are skipped
 // unless all is set (then they are visited as parsed: not substituted,
@@ -74,21 +69,4 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
-}
-
-// lowerNames caches lower-cased directive and section names: there are few
-// distinct ones, and lower-casing each of 200,000 lines allocated.
-var lowerNames sync.Map
-
-// lower returns the ASCII lower case of a name without allocating for
-// names seen before.
-func lower(s string) string {
-	if v, ok := lowerNames.Load(s); ok {
-		return v.(string)
-	}
-	l := strings.ToLower(s)
-	if len(s) <= 64 {
-		lowerNames.Store(strings.Clone(s), l)
-	}
-	return l
 }

@@ -186,7 +186,7 @@ func TestWalkReportsUnreadable(t *testing.T) {
 	if err := os.WriteFile("deep.php", nil, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	res := walkTree(t.Context(), root, &Options{})
+	res := walkTree(t.Context(), root, &Options{}, walkBudget(nil))
 	if res.unreadableCount != 1 || len(res.unreadable) != 1 || !strings.HasPrefix(res.unreadable[0], name+"/") {
 		t.Fatalf("unreadable = %d %.80q…, want the one directory past PATH_MAX", res.unreadableCount, res.unreadable)
 	}

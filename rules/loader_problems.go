@@ -39,9 +39,11 @@ httpd reads the mark as part of the first directive's name; save the file withou
 		"\ufeffServerName example.org\n",
 		"ServerName example.org\n"))
 	loaderLimit = register(loaderRule("MPM0006", "limit", "httpd limit exceeded", Error,
-		`A line, file or include depth exceeds a limit httpd enforces (8190-byte lines, include depth 128).
+		`A line, file or include depth exceeds a limit httpd enforces (8190-byte lines, include depth 128), or the tree exceeds a bound of the loader (`+"`--max-files`, `--max-bytes`, `--max-walk`"+`).
 
-httpd refuses the configuration; split the line or break the include cycle.`,
+The loader reads at most `+"`--max-files`"+` files (100,000) holding at most `+"`--max-bytes`"+` bytes (64MiB) in all — a file counts each time an Include reads it, so a few files that include each other twice over ask for billions of reads — and looks at no more than `+"`--max-walk`"+` directory entries (10,000,000) in the directories Includes list (a directory listed again counts again) and, apart, under the document roots while it searches for .htaccess files.
+
+httpd refuses the configuration over its own limits: split the line or break the include cycle. Over the loader's bounds, reading stops at the Include that crossed them (an error), or the search for .htaccess files stops at the document root it was walking (a warning), and what was not read is not checked: raise the flag the message names if the tree is genuine. `+"`DocumentRoot /`"+` makes the search walk the whole filesystem.`,
 		"Include self.conf\n",
 		"# (no self-include)\n"))
 	loaderOther = register(loaderRule("MPM0009", "", "other loader problem", Warning,

@@ -127,6 +127,18 @@ type Options struct {
 	// HTTPDVersion is the httpd version given with lint --httpd-version,
 	// "" when not given (MPM2011 then relies on <IfVersion> alone).
 	HTTPDVersion string
+	// MaxWalk bounds the directory entries the permission walk looks at
+	// in all trees together (0 means parser.DefaultMaxWalk, the bound of
+	// the loader's search for access files).
+	MaxWalk int64
+}
+
+// maxWalk returns MaxWalk or its default.
+func (o *Options) maxWalk() int64 {
+	if o == nil || o.MaxWalk <= 0 {
+		return parser.DefaultMaxWalk
+	}
+	return o.MaxWalk
 }
 
 // maxExamples returns MaxExamples, its default 5 for 0, or 0 for a

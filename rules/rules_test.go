@@ -35,6 +35,7 @@ import (
 //	chmod 0777 var/www/x/a.php
 //	symlink /etc var/www/x/etc
 //	max-examples 2
+//	max-walk 100              (Options.MaxWalk and LoadOptions.MaxWalk)
 //	fpm etc/php/8.2/fpm/php-fpm.conf (rules.LoadFPM; "auto": FindFPMConfig)
 //	httpd-version 2.4.7       (Options.HTTPDVersion)
 //
@@ -57,7 +58,7 @@ func TestScenarios(t *testing.T) {
 
 // setupWords start setup lines in an archive comment; other lines describe
 // the scenario.
-var setupWords = map[string]bool{"load": true, "single": true, "enable": true, "chmod": true, "symlink": true, "mkdir": true, "max-examples": true, "fpm": true, "httpd-version": true}
+var setupWords = map[string]bool{"load": true, "single": true, "enable": true, "chmod": true, "symlink": true, "mkdir": true, "max-examples": true, "max-walk": true, "fpm": true, "httpd-version": true}
 
 var wantRE = regexp.MustCompile(`^\s*[#;]\s*want\s+(?:([+-]\d+)|dir=(\S+))\s+(.*)$`)
 
@@ -149,12 +150,14 @@ func runScenario(t *testing.T, code, file string) {
 			opt.HTTPDVersion = f[1]
 		case f[0] == "max-examples" && len(f) == 2:
 			opt.MaxExamples, _ = strconv.Atoi(f[1])
+		case f[0] == "max-walk" && len(f) == 2: // Options.MaxWalk and LoadOptions.MaxWalk
+			opt.MaxWalk, _ = strconv.ParseInt(f[1], 10, 64)
 		case setupWords[f[0]]:
 			t.Fatalf("bad setup line %q", line)
 		}
 	}
 	var res *parser.Result
-	lopt := parser.LoadOptions{Root: tmp}
+	lopt := parser.LoadOptions{Root: tmp, MaxWalk: opt.MaxWalk}
 	if single != "" {
 		res, err = parser.LoadSingle(filepath.Join(tmp, single), rules.IsAccessFileName(filepath.Base(single), nil), lopt)
 	} else {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
@@ -29,13 +30,17 @@ var worldWritable = register(&Rule{
 
 Under mod_php every site runs as Apache's user, so hosting operators often made upload and cache directories writable by everyone to let "the web server" write there. Under php-fpm each site can have its own pool user; a world-writable file then lets any other site's pool — or any local account — change what this site runs. Give the site's pool group write access instead (` + "`chgrp POOL_GROUP`, `chmod g+w,o-w`" + `), never o+w.
 
-The walk never leaves a tree: symbolic links are not followed, ` + "`<Directory />`" + ` is not a tree to walk, and a tree shared by several virtual hosts is walked once. Directories that cannot be read are reported as a warning, because the check is incomplete there. ` + "`--no-permissions`" + ` skips the walk.`,
+The walk never leaves a tree: symbolic links are not followed, and a tree shared by several virtual hosts is walked once. ` + "`DocumentRoot /`" + ` (or an ` + "`Alias`" + ` to /, or a link to /) is the whole filesystem, where o+w is normal (` + "`/tmp`" + `): it is not walked, and a warning at its line says so. Directories that cannot be read are reported as a warning, because the check is incomplete there. The walk looks at no more directory entries, in all trees together, than ` + "`--max-walk`" + ` allows (10,000,000 by default, the bound of the search for .htaccess files too); where it stops, a warning names the tree and how many trees were left. ` + "`--no-permissions`" + ` skips the walk.`,
 		Before: "$ ls -l /var/www/site/uploads\n-rw-rw-rw- 1 www-data www-data 1024 avatar.php\n",
 		After:  "$ chgrp -R site /var/www/site/uploads && chmod -R g+w,o-w /var/www/site/uploads\n",
 		Since:  "0.1.0",
 	},
 	Run: runWorldWritable,
 })
+
+// inherited labels the origin of a tree that is a virtual host's only
+// through the main server's DocumentRoot.
+const inherited = "virtual host"
 
 // tree is one directory tree to walk and the lines that make it served.
 type tree struct {
@@ -46,33 +51,78 @@ type tree struct {
 }
 
 func runWorldWritable(p *Pass) {
-	trees := phpTrees(p)
-	for _, t := range trees {
-		res := walkTree(p.state.ctx, t.host, p.Options)
-		if t.alias && !res.php {
-			continue
+	trees, whole := phpTrees(p)
+	reportWholeFS(p, whole)
+	budget := walkBudget(p.Options)
+	for i, t := range trees {
+		res := walkTree(p.state.ctx, t.host, p.Options, budget)
+		if res.cut {
+			reportCut(p, t, len(trees)-i-1)
 		}
-		reportTree(p, t, res)
+		if !t.alias || res.php {
+			reportTree(p, t, res)
+		}
+		if res.cut {
+			return
+		}
 	}
 }
 
-// phpTrees collects the DocumentRoots and Alias targets, drops "/" and
-// missing directories, and keeps only the outermost of nested trees (and
-// one of several paths that resolve to the same directory).
-func phpTrees(p *Pass) []*tree {
+// walkBudget returns the directory entries the walks of a run may look at.
+func walkBudget(opt *Options) *atomic.Int64 {
+	b := &atomic.Int64{}
+	b.Store(opt.maxWalk())
+	return b
+}
+
+// reportWholeFS says which lines make "/" a tree, and that it is not walked.
+func reportWholeFS(p *Pass, whole []Related) {
+	for _, o := range whole {
+		p.Report(Diagnostic{Pos: o.Pos, Severity: Warning,
+			Message: fmt.Sprintf("%s: the world-writable check does not walk /, the whole filesystem (o+w is normal in /tmp, /var/tmp and /dev/shm, and the site's files cannot be told from the system's); give the site a directory of its own", o.Message)})
+	}
+}
+
+// reportCut says that the walk ran out of its budget of directory
+// entries in t, and how many trees after it were not walked.
+func reportCut(p *Pass, t *tree, skipped int) {
+	after := ""
+	if skipped > 0 {
+		after = fmt.Sprintf(" (%d later %s not walked)", skipped, plural(skipped, "tree", "trees"))
+	}
+	p.Report(Diagnostic{Pos: parser.Pos{File: t.host}, Severity: Warning, Related: t.origins,
+		Message: fmt.Sprintf("the world-writable check stopped under %s: the trees hold more than %d directory entries%s; files further in are not checked; raise the limit with --max-walk if the tree is genuine",
+			t.path, p.Options.maxWalk(), after)})
+}
+
+// phpTrees collects the DocumentRoots and Alias targets, and keeps only
+// the outermost of nested trees (and one of several paths that resolve to
+// the same directory). Missing directories are dropped; the lines that
+// make the whole filesystem a tree ("/", or a link to it) are returned
+// apart, as whole, and not walked. A virtual host without a DocumentRoot
+// of its own is not among them: the main server's line is.
+func phpTrees(p *Pass) (out []*tree, whole []Related) {
 	var trees []*tree
-	add := func(path string, alias bool, origin Related) {
-		if path == "" || path == "/" {
-			return
+	wholeFS := func(o Related, what string) {
+		if o.Message != inherited {
+			whole = appendOrigin(whole, Related{Pos: o.Pos, Message: o.Message + " " + what})
 		}
-		trees = append(trees, &tree{path: path, alias: alias, origins: []Related{origin}})
+	}
+	add := func(path string, alias bool, origin Related) {
+		switch {
+		case path == "":
+		case path == "/":
+			wholeFS(origin, "/")
+		default:
+			trees = append(trees, &tree{path: path, alias: alias, origins: []Related{origin}})
+		}
 	}
 	for _, cfg := range []*parser.Config{p.Today, p.After} {
 		for _, d := range conf.DocumentRoots(cfg) {
 			if d.Node != nil {
 				add(d.Path, false, Related{Pos: d.Node.Pos, Message: "DocumentRoot"})
 			} else if d.VHost != nil {
-				add(d.Path, false, Related{Pos: d.VHost.Pos, Message: "virtual host"})
+				add(d.Path, false, Related{Pos: d.VHost.Pos, Message: inherited})
 			}
 		}
 		for _, a := range conf.Aliases(cfg) {
@@ -94,6 +144,12 @@ func phpTrees(p *Pass) []*tree {
 		if st, err := os.Stat(real); err != nil || !st.IsDir() {
 			continue
 		}
+		if real == "/" {
+			for _, o := range t.origins {
+				wholeFS(o, t.path+" (resolves to /)")
+			}
+			continue
+		}
 		if prev := byHost[real]; prev != nil {
 			prev.origins = appendOrigin(prev.origins, t.origins...)
 			prev.alias = prev.alias && t.alias
@@ -104,7 +160,6 @@ func phpTrees(p *Pass) []*tree {
 		kept = append(kept, t)
 	}
 	slices.SortFunc(kept, func(a, b *tree) int { return strings.Compare(a.host, b.host) })
-	var out []*tree
 	for _, t := range kept {
 		if n := len(out); n > 0 && conf.Under(t.host, out[n-1].host) {
 			out[n-1].origins = appendOrigin(out[n-1].origins, t.origins...)
@@ -113,7 +168,7 @@ func phpTrees(p *Pass) []*tree {
 		}
 		out = append(out, t)
 	}
-	return out
+	return out, whole
 }
 
 func appendOrigin(list []Related, more ...Related) []Related {
@@ -135,6 +190,7 @@ type walkResult struct {
 	unreadable      []string
 	unreadableCount int
 	php             bool
+	cut             bool // the budget of directory entries ran out
 }
 
 // entryInfo is what the walk needs to know of a directory entry.
@@ -185,8 +241,10 @@ func (r *walkResult) failed(rel string) {
 
 // walkTree walks root without following symbolic links, on as many
 // goroutines as there are CPUs (a stat per entry dominates, as for
-// find -perm). It stops entering directories once ctx is done.
-func walkTree(ctx context.Context, root string, opt *Options) *walkResult {
+// find -perm). Each directory's entries are taken from budget, shared by
+// the trees of a run; once it runs out the walk stops and says so (cut).
+// It stops entering directories once ctx is done.
+func walkTree(ctx context.Context, root string, opt *Options, budget *atomic.Int64) *walkResult {
 	res := &walkResult{perDir: map[string]int{}, max: opt.maxExamples()}
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
@@ -207,6 +265,12 @@ func walkTree(ctx context.Context, root string, opt *Options) *walkResult {
 		names, err := f.Readdirnames(-1)
 		if err != nil && len(names) == 0 {
 			res.failed(rel)
+			return
+		}
+		if budget.Add(-int64(len(names))) < 0 {
+			res.mu.Lock()
+			res.cut = true
+			res.mu.Unlock()
 			return
 		}
 		php := false

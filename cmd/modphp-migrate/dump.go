@@ -89,6 +89,8 @@ func parseDumpFlags(args []string, stdout, stderr io.Writer) (f dumpFlags, done 
 	version := fs.String("httpd-version", parser.DefaultVersion, "httpd `VERSION` for <IfVersion>")
 	access := fs.StringArray("access-file-name", nil, "access file `NAME` (default: AccessFileName, else .htaccess); repeatable")
 	noAccess := fs.Bool("no-access-files", false, "do not look for .htaccess files under the document roots")
+	var limits loadLimits
+	addLoadLimitFlags(fs, &limits, "(the search for .htaccess files)")
 	help := fs.BoolP("help", "h", false, "show this help")
 	usageErr := func(format string, a ...any) (dumpFlags, bool, int) {
 		fmt.Fprintf(stderr, "modphp-migrate dump: "+format+"\n", a...)
@@ -116,11 +118,15 @@ func parseDumpFlags(args []string, stdout, stderr io.Writer) (f dumpFlags, done 
 	if fs.NArg() > 1 {
 		return usageErr("one PATH at most")
 	}
+	if err := limits.check(); err != nil {
+		return usageErr("%v", err)
+	}
 	f.format, f.path = *format, defaultTree()
 	if fs.NArg() == 1 {
 		f.path = fs.Arg(0)
 	}
 	f.opt = parser.LoadOptions{Root: *root, Defines: *defines, Version: *version, AccessFileNames: *access, NoAccessFiles: *noAccess}
+	limits.apply(&f.opt)
 	return f, false, exitOK
 }
 

@@ -42,6 +42,7 @@ type lintFlags struct {
 	severity              map[string]rules.Severity // from the configuration file
 	mainFiles             []string
 	stdinFilename         string
+	limits                loadLimits
 }
 
 func newLintFlags() (*pflag.FlagSet, *lintFlags) {
@@ -59,6 +60,7 @@ func newLintFlags() (*pflag.FlagSet, *lintFlags) {
 	fs.StringVar(&f.root, "root", "", "resolve the configuration's absolute paths under `DIR` (a copy of a server's filesystem)")
 	fs.StringArrayVar(&f.accessNames, "access-file-name", nil, "access file `NAME` (replaces AccessFileName; repeatable); single files with this name are linted as .htaccess")
 	fs.IntVar(&f.maxExamples, "max-examples", 5, "example paths listed per aggregated finding")
+	addLoadLimitFlags(fs, &f.limits, "(the search for .htaccess files, and the permission walk)")
 	fs.StringVar(&f.httpdVersion, "httpd-version", parser.DefaultVersion, "httpd `version` <IfVersion> is evaluated against")
 	fs.StringVar(&f.fpmConfig, "fpm-config", "", "php-fpm.conf to compare with (`PATH`, or none); default: /etc/php/*/fpm/php-fpm.conf beside the tree, under --root when given")
 	fs.StringVar(&f.config, "config", "", "configuration `FILE` (or none); default: "+lintconfig.FileName+" in the first path's directory or the nearest one above it")
@@ -139,6 +141,9 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if f.maxExamples < 0 {
 		return lintUsageError(stderr, fmt.Errorf("--max-examples must not be negative"))
 	}
+	if err := f.limits.check(); err != nil {
+		return lintUsageError(stderr, err)
+	}
 	paths := append(flags.Args(), f.mainFiles...)
 	if err := checkLintInput(f, paths); err != nil {
 		return lintUsageError(stderr, err)
@@ -159,7 +164,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	walked := &atomic.Int64{}
 	opt := &rules.Options{
 		Enable: f.enable, Disable: f.disable, NoPermissions: f.noPermissions,
-		MaxExamples: f.maxExamples, Walked: walked,
+		MaxExamples: f.maxExamples, Walked: walked, MaxWalk: f.limits.walk,
 	}
 	if f.maxExamples == 0 {
 		opt.MaxExamples = -1
@@ -168,6 +173,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		opt.HTTPDVersion = f.httpdVersion
 	}
 	lopt := parser.LoadOptions{Root: f.root, Defines: f.defines, Version: f.httpdVersion, AccessFileNames: f.accessNames}
+	f.limits.apply(&lopt)
 
 	loaded := &parser.Progress{}
 	lopt.Progress = loaded
