@@ -76,13 +76,23 @@ type accessFile struct {
 	path  string
 	dir   []phpLine    // outside <Files>, in file order
 	files []filesBlock // in file order
-	// err is the first problem httpd with mod_php rejects regardless of
-	// AllowOverride (syntax, arity, php_admin_* in .htaccess).
+	// err is the first problem httpd rejects whatever AllowOverride says
+	// (syntax, sections).
 	err *AccessError
-	// firstPHP is the first active php_value/php_flag, which httpd
-	// rejects ("not allowed here") when AllowOverride lacks Options.
+	// phpErr is the first php_* directive httpd with mod_php rejects when
+	// AllowOverride allows php_value (arity, php_admin_* in .htaccess);
+	// phpErrNonfatal the same under Nonfatal=Override, which skips
+	// php_admin_* instead (httpd's invoke_cmd checks the override before
+	// the arguments).
+	phpErr, phpErrNonfatal *AccessError
+	// skipped are the php_admin_* lines Nonfatal=Override skips.
+	skipped []parser.Pos
+	// firstPHP is the first active php_* directive, which httpd rejects
+	// ("not allowed here") when AllowOverride lacks Options, or skips with
+	// Nonfatal=Override.
 	firstPHP *parser.Pos
 	firstDir string // its directive name as written
+	phpCount int    // active php_* directives
 }
 
 // evalEnv is what conditional sections and ${VAR} are evaluated against.
@@ -162,6 +172,18 @@ func (af *accessFile) checkClosed(nodes []*parser.Node, inOpenTrue bool, env eva
 	}
 }
 
+// problem records a php_* directive httpd with mod_php rejects; admin
+// means only the override forbids it (Nonfatal=Override skips it).
+func (af *accessFile) problem(pos parser.Pos, msg string, admin bool) {
+	e := &AccessError{Pos: pos, Msg: msg, Status: http.StatusInternalServerError}
+	if af.phpErr == nil {
+		af.phpErr = e
+	}
+	if !admin && af.phpErrNonfatal == nil {
+		af.phpErrNonfatal = e
+	}
+}
+
 func (af *accessFile) fail(pos parser.Pos, msg string) {
 	if af.err == nil {
 		af.err = &AccessError{Pos: pos, Msg: msg, Status: http.StatusInternalServerError}
@@ -207,28 +229,31 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 			if !ok {
 				continue
 			}
+			if af.firstPHP == nil {
+				p := n.Pos
+				af.firstPHP, af.firstDir = &p, n.Name
+			}
+			af.phpCount++
+			if kind.admin {
+				// php_admin_* is ACCESS_CONF|RSRC_CONF: httpd refuses it in
+				// any .htaccess (FACTS Part A §3a: 500 "php_admin_value not
+				// allowed here", guarded or not) — before looking at its
+				// arguments, and skips it under Nonfatal=Override.
+				af.problem(n.Pos, n.Name+" not allowed here", true)
+				af.skipped = append(af.skipped, n.Pos)
+				continue
+			}
 			args := n.Args
 			if strings.Contains(n.Raw, "${") && env.lookup != nil {
 				args = parser.SplitArgs(parser.ExpandVars(n.Raw, env.lookup))
 			}
 			if len(args) != 2 || args[0] == "" || args[1] == "" {
-				af.fail(n.Pos, fmt.Sprintf("%s takes two arguments, %s", lname, take2Help[lname]))
-				return
-			}
-			if kind.admin {
-				// php_admin_* is ACCESS_CONF|RSRC_CONF: httpd refuses it in
-				// any .htaccess (FACTS Part A §3a: 500 "php_admin_value not
-				// allowed here", guarded or not).
-				af.fail(n.Pos, n.Name+" not allowed here")
-				return
+				af.problem(n.Pos, fmt.Sprintf("%s takes two arguments, %s", lname, take2Help[lname]), false)
+				continue
 			}
 			if unsupported != "" {
-				af.fail(n.Pos, n.Name+" inside "+unsupported+" cannot be evaluated by the shim")
-				return
-			}
-			if af.firstPHP == nil {
-				p := n.Pos
-				af.firstPHP, af.firstDir = &p, n.Name
+				af.problem(n.Pos, n.Name+" inside "+unsupported+" cannot be evaluated by the shim", false)
+				continue
 			}
 			l := phpLine{key: args[0], value: modPHPValue(kind.flag, args[1]), htaccess: true, pos: n.Pos}
 			if files != nil {

@@ -8,8 +8,9 @@
 //     (SCRIPT_FILENAME with or without the proxy:fcgi:// prefix,
 //     CONTEXT_DOCUMENT_ROOT, DOCUMENT_ROOT);
 //   - reads the access files (.htaccess) from the document root down to the
-//     script's directory, never above the root and never through a symbolic
-//     link that leaves it, and merges php_value and php_flag exactly as
+//     script's directory by the path Apache built, following symbolic links
+//     as httpd does, regular files only and without blocking on special
+//     files (accessopen.go), and merges php_value and php_flag exactly as
 //     mod_php would (Resolver; ../shared/FACTS.md Part A §3a, §3b and Part C
 //     §2), together with server-config php_value/php_admin_value when an
 //     Apache configuration is given;

@@ -78,6 +78,9 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 			s.answer(w, pool, http.StatusForbidden)
 			return
 		}
+		for _, sk := range res.Skipped {
+			s.log.Warn("php_* line in access file forbidden by AllowOverride: skipped (Nonfatal=Override)", "key", sk.Key, "where", sk.Pos.String(), "script", info.Script)
+		}
 		if s.log.Enabled(r.Context(), slog.LevelDebug) {
 			for _, ig := range res.Ignored {
 				s.log.Debug("setting ignored as mod_php ignores it", "key", ig.Key, "where", ig.Pos.String(), "reason", ig.Reason)

@@ -127,8 +127,8 @@ type modPHP struct {
 // AllowOverride All, DirectoryIndex index.php index.html, the main-config
 // php_value/php_admin_value of FACTS Part A §3b), in the environment of
 // the test (Apache expands ${VAR} in .htaccess from it, as the shim does
-// from its own).
-func startModPHP(t *testing.T, docRoot string) *modPHP {
+// from its own). extra is appended to the configuration.
+func startModPHP(t *testing.T, docRoot string, extra ...string) *modPHP {
 	t.Helper()
 	bin := lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd")
 	so := lab.FindBinary(t, "/usr/lib/apache2/modules/libphp8.2.so", "/usr/lib/apache2/modules/libphp*.so")
@@ -150,6 +150,9 @@ func startModPHP(t *testing.T, docRoot string) *modPHP {
 	fmt.Fprintf(&b, "<Directory %s>\n    AllowOverride All\n    Options FollowSymLinks\n    Require all granted\n</Directory>\n", docRoot)
 	fmt.Fprintf(&b, "DirectoryIndex index.php index.html\n<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n    SetHandler application/x-httpd-php\n</FilesMatch>\n")
 	fmt.Fprintf(&b, "<Directory %s/mainval>\n    php_value memory_limit 50M\n</Directory>\n<Directory %s/lock>\n    php_admin_value memory_limit 200M\n</Directory>\n", docRoot, docRoot)
+	for _, e := range extra {
+		b.WriteString(strings.ReplaceAll(e, "{{DocRoot}}", docRoot) + "\n")
+	}
 	conf := filepath.Join(dir, "httpd.conf")
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)

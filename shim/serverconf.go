@@ -313,12 +313,13 @@ func (sc *serverConf) pickVHost(serverName, docRoot string) *vhostScopes {
 	return nil
 }
 
-// allowOverride returns whether httpd reads access files in dir and
-// whether php_value/php_flag are allowed in them (OR_OPTIONS, or named in
-// AllowOverrideList).
-func (sc *serverConf) allowOverride(dir string, v *vhostScopes) (reads, php bool, pos parser.Pos) {
+// allowOverride returns whether httpd reads access files in dir, whether
+// php_value/php_flag are allowed in them (OR_OPTIONS, or named in
+// AllowOverrideList), and whether a forbidden one is skipped instead of
+// refused (AllowOverride Nonfatal=Override or Nonfatal=All).
+func (sc *serverConf) allowOverride(dir string, v *vhostScopes) (reads, php, nonfatal bool) {
 	if sc == nil {
-		return true, true, parser.Pos{}
+		return true, true, false
 	}
 	var vh *parser.VHost
 	if v != nil {
@@ -326,9 +327,9 @@ func (sc *serverConf) allowOverride(dir string, v *vhostScopes) (reads, php bool
 	}
 	o := sc.cfg.AllowOverrideFor(dir, vh)
 	if !o.Reads() {
-		return false, false, o.Pos
+		return false, false, false
 	}
-	return true, o.Mask&parser.OverrideOptions != 0, o.Pos
+	return true, o.Mask&parser.OverrideOptions != 0, o.Nonfatal&parser.NonfatalOverride != 0
 }
 
 // allowOverrideList reports whether AllowOverrideList names the directive.
