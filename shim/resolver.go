@@ -348,8 +348,9 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 	// <Files>/<FilesMatch> from everywhere, in merge order, after all
 	// directories: a parent's <Files x.php> beats a child's plain
 	// php_value (FACTS Part A §3b /files/sub/x.php).
+	cm := &chainMatcher{base: base}
 	for i := range files {
-		if files[i].matches(base) {
+		if cm.matches(files[i].chain) {
 			m.add(files[i].lines)
 		}
 	}

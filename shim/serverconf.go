@@ -246,7 +246,7 @@ func appendFilesLine(blocks []filesBlock, sec *parser.Node, m filesMatcher, l ph
 		blocks[k].lines = append(blocks[k].lines, l)
 		return blocks
 	}
-	return append(blocks, filesBlock{match: []filesMatcher{m}, lines: []phpLine{l}, sameSection: sec})
+	return append(blocks, filesBlock{chain: (*filesChain)(nil).nest(m), lines: []phpLine{l}, sameSection: sec})
 }
 
 // dir returns the dirSection of a <Directory> node, adding it on first use.
