@@ -28,6 +28,7 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	if r.KeepConn {
 		s.stats.KeptAlive.Add(1)
 	}
+	s.checkConfig(context.Background(), start)
 	st := s.state.Load()
 	info := requestInfo(r.Params)
 	pool := st.route(info.DocRoot, info.Script)

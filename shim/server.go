@@ -81,6 +81,10 @@ type Config struct {
 	// DialTimeout bounds connecting to php-fpm; a pool that cannot be
 	// reached within it is answered 503 (0 = fcgi.DefaultDialTimeout).
 	DialTimeout time.Duration
+	// ConfigCheckInterval is how often, at most, requests check whether
+	// a configuration file changed and reload it (0 =
+	// DefaultConfigCheckInterval, negative = never; SIGHUP still reloads).
+	ConfigCheckInterval time.Duration
 	// BackendTimeout bounds each wait for php-fpm's next response record
 	// (and each write of the request); when it passes before any output
 	// the shim answers 504 (0 = fcgi.DefaultReadTimeout).
@@ -106,6 +110,8 @@ type Server struct {
 	state atomic.Pointer[state]
 	stats Stats
 	front chan struct{}
+
+	watch configWatch // configuration files, for reloads on change
 
 	mu        sync.Mutex
 	pools     map[string]*poolRuntime // by Addr.String(); kept across reloads
@@ -135,7 +141,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
+	if cfg.ConfigCheckInterval == 0 {
+		cfg.ConfigCheckInterval = DefaultConfigCheckInterval
+	}
 	s := &Server{cfg: cfg, log: log, front: make(chan struct{}, cfg.Workers), pools: map[string]*poolRuntime{}}
+	s.watch.interval.Store(int64(cfg.ConfigCheckInterval))
 	if err := s.load(ctx); err != nil {
 		return nil, err
 	}
@@ -201,6 +211,8 @@ func (s *Server) load(ctx context.Context) error {
 		}
 		s.log.Info("pool", "addr", in.rt.addr.String(), "name", in.info.Name, "max_children", in.info.MaxChildren, "baseline_keys", len(in.info.Baseline), "locked_keys", len(in.info.Locked))
 	}
+	// Files edited while they were read are seen at the next change.
+	s.watch.stampFiles(s.configFiles(st))
 	if old := s.state.Swap(st); old != nil {
 		h, m := old.resolver.Stats()
 		s.cacheBase[0].Add(h)

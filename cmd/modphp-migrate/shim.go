@@ -36,7 +36,10 @@ ADDR is unix:/path or host:port. Apache side:
 
 Signals: SIGTERM or SIGINT drains requests (up to --shutdown-grace), a second
 one stops at once; SIGHUP re-reads --fpm-config, --php-ini and
---apache-config without dropping requests.
+--apache-config without dropping requests. An edit of any file these read
+(includes, conf.d) is noticed by the first request after it, within
+--watch-interval, and reloaded the same way; a configuration that
+fails to load keeps the previous one, and the shim logs why.
 
 --config FILE holds flags one per line ("name = value" or "name value",
 # comments); flags given on the command line win.
@@ -87,7 +90,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := shim.Config{
 		FPMConfig: *f.fpmConfig, PHPINI: *f.phpINI, ApacheConfig: *f.apacheConfig, AccessNames: *f.access,
 		StatusListen: *f.status, Workers: *f.workers, ShutdownGrace: *f.grace,
-		DialTimeout: *f.dialTimeout, BackendTimeout: *f.backendTimeout,
+		DialTimeout: *f.dialTimeout, BackendTimeout: *f.backendTimeout, ConfigCheckInterval: *f.configCheck,
 		Source: &shim.FPMPoolSource{PHP: *f.phpBin, ScanDir: *f.scanDir, Prefix: *f.fpmPrefix},
 	}
 	if *f.listen != "" {
@@ -121,6 +124,12 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *f.workers < 1 {
 		return usageErr("--workers must be at least 1")
+	}
+	switch {
+	case *f.configCheck < 0:
+		return usageErr("--watch-interval must be 0 or more")
+	case *f.configCheck == 0:
+		cfg.ConfigCheckInterval = -1 // shim.Config: negative is never
 	}
 	if *f.procs < 0 {
 		return usageErr("--procs must be 0 (the default) or more")
@@ -274,7 +283,7 @@ type shimFlags struct {
 	apacheConfig, status, listenMode, logFormat, logLevel, configFile *string
 	poolFor, access                                                   *[]string
 	workers, procs                                                    *int
-	grace, dialTimeout, backendTimeout                                *time.Duration
+	grace, dialTimeout, backendTimeout, configCheck                   *time.Duration
 	check, help                                                       *bool
 }
 
@@ -300,6 +309,7 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.grace = fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
 	f.dialTimeout = fs.Duration("dial-timeout", fcgi.DefaultDialTimeout, "answer 503 when php-fpm does not accept a connection within `DURATION`")
 	f.backendTimeout = fs.Duration("backend-timeout", fcgi.DefaultReadTimeout, "answer 504 when php-fpm sends nothing for `DURATION` (per read, not per request)")
+	f.configCheck = fs.Duration("watch-interval", shim.DefaultConfigCheckInterval, "reload when a configuration file changed, checked at most every `DURATION` (0: only on SIGHUP)")
 	f.logFormat = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
 	f.logLevel = fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	f.configFile = fs.String("config", "", "read flags from `FILE`")
