@@ -27,7 +27,7 @@ const DefaultConfigCheckInterval = 2 * time.Second
 type configWatch struct {
 	interval atomic.Int64 // time.Duration; <= 0: never check
 	next     atomic.Int64 // unix nanoseconds of the next check
-	mu       sync.Mutex    // one check at a time; others go on
+	mu       sync.Mutex   // one check at a time; others go on
 
 	smu   sync.Mutex // guards files and ids (SIGHUP reloads concurrently)
 	files []string
