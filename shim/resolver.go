@@ -195,11 +195,12 @@ type resolved struct {
 
 func (c *resolved) cost() int64 { return c.size }
 
-// resolvedCost estimates the memory of a cached resolution.
+// resolvedCost estimates the memory of a cached resolution (see
+// cachecost.go).
 func resolvedCost(key string, res *Resolution, deps []dep) int64 {
-	n := int64(entryOverhead + len(key))
+	n := int64(resolutionCost + len(key))
 	for _, s := range res.Settings {
-		n += int64(64 + len(s.Key) + len(s.Value))
+		n += int64(settingCost + 2*(len(s.Key)+len(s.Value)))
 	}
 	for _, ig := range res.Ignored {
 		n += int64(96 + len(ig.Key) + len(ig.Reason))
@@ -209,7 +210,7 @@ func resolvedCost(key string, res *Resolution, deps []dep) int64 {
 		n += int64(16 + len(f))
 	}
 	for _, d := range deps {
-		n += int64(64 + len(d.abs))
+		n += int64(96 + len(d.abs))
 	}
 	return n
 }
@@ -636,10 +637,9 @@ func (c *accessCache) store(p string, e *cacheEntry) {
 	c.mu.Unlock()
 }
 
-// put caches a parsed access file. Its cost counts the file's size twice
-// (the parsed lines keep their text, plus the parser's nodes) and the path.
+// put caches a parsed access file at its accessFileCost.
 func (c *accessCache) put(p string, id fileID, af *accessFile) {
-	c.store(p, &cacheEntry{id: id, af: af, size: entryOverhead + int64(len(p)) + 2*id.size})
+	c.store(p, &cacheEntry{id: id, af: af, size: accessFileCost(p, id.size, af)})
 }
 
 func (c *accessCache) putNegative(p string) {

@@ -52,6 +52,13 @@ Flags:
 // shimGCPercent is the shim's GOGC unless the environment sets one.
 const shimGCPercent = 400
 
+// shimMemoryLimit is the shim's soft memory limit (GOMEMLIMIT) unless the
+// environment sets one. Its live heap is bounded by the two caches (64 MiB
+// each, counted from measured per-item costs) plus the requests in
+// flight; without a limit, GOGC=400 would let the heap grow to five times
+// that before collecting.
+const shimMemoryLimit = 384 << 20
+
 func shimCommand() command {
 	return command{"shim", "run the FastCGI shim that applies .htaccess php_value/php_flag under php-fpm", runShim}
 }
@@ -150,6 +157,9 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// at 4× the live heap instead of 2× halves the collector's CPU
 		// share on the request path at a cost of a few megabytes.
 		debug.SetGCPercent(shimGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(shimMemoryLimit)
 	}
 	cfg.Source.(*shim.FPMPoolSource).Warn = log.Warn
 	srv, err := shim.New(ctx, cfg, log)
