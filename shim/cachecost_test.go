@@ -50,6 +50,9 @@ func fillCache(t *testing.T, r *Resolver, src, deep string, n int) (heap, estima
 // the real figure for files with a <FilesMatch> before the costs counted
 // compiled expressions and kept lines.
 func TestCacheCostMeasured(t *testing.T) {
+	if raceEnabled {
+		t.Skip("memory is not measurable under the race detector")
+	}
 	for name, src := range cacheShapes {
 		for _, deep := range []string{"", "a/b/c/d"} {
 			heap, est := fillCache(t, mustResolver(t, nil), src, deep, 1000)
@@ -66,6 +69,9 @@ func TestCacheCostMeasured(t *testing.T) {
 // access files of 10 KB each in memory (60 MB unbounded) leave the live
 // heap under the two bounds.
 func TestCacheBoundMeasured(t *testing.T) {
+	if raceEnabled {
+		t.Skip("memory is not measurable under the race detector")
+	}
 	r := mustResolver(t, nil)
 	const bound = 2 << 20
 	r.setLimits(1_000_000, bound)

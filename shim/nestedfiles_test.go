@@ -98,6 +98,9 @@ func memChild(t *testing.T, work func(arg string)) bool {
 // nested section copied its parents' matchers), and the result is
 // mod_php's: every section matches a script named a, none matches b.php.
 func TestNestedFilesMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("memory is not measurable under the race detector")
+	}
 	if memChild(t, func(arg string) {
 		root := t.TempDir()
 		os.WriteFile(filepath.Join(root, ".htaccess"), nestedFiles(14000, arg == "closed"), 0o644)
