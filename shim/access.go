@@ -82,6 +82,9 @@ func (c *filesChain) nest(m filesMatcher) *filesChain {
 type filesBlock struct {
 	chain *filesChain
 	lines []phpLine
+	// directives are the af.php indexes of the lines, while the block is
+	// being walked.
+	directives []int
 	// sameSection is the server-config section the block came from
 	// (nil for access files), so that lines of one section stay together.
 	sameSection *parser.Node
@@ -142,20 +145,9 @@ type accessFile struct {
 	// err is the first problem httpd rejects whatever AllowOverride says
 	// (syntax, sections).
 	err *AccessError
-	// phpErr is the first php_* directive httpd with mod_php rejects when
-	// AllowOverride allows php_value (arity, php_admin_* in .htaccess);
-	// phpErrNonfatal the same under Nonfatal=Override, which skips
-	// php_admin_* instead (httpd's invoke_cmd checks the override before
-	// the arguments).
-	phpErr, phpErrNonfatal *AccessError
-	// skipped are the php_admin_* lines Nonfatal=Override skips.
-	skipped []parser.Pos
-	// firstPHP is the first active php_* directive, which httpd rejects
-	// ("not allowed here") when AllowOverride lacks Options, or skips with
-	// Nonfatal=Override.
-	firstPHP *parser.Pos
-	firstDir string // its directive name as written
-	phpCount int    // active php_* directives
+	// php are the active php_* directives in file order, for httpd's
+	// per-directive override check (decide).
+	php []phpDirective
 }
 
 // evalEnv is what conditional sections and ${VAR} are evaluated against.
@@ -235,16 +227,18 @@ func (af *accessFile) checkClosed(nodes []*parser.Node, inOpenTrue bool, env eva
 	}
 }
 
-// problem records a php_* directive httpd with mod_php rejects; admin
-// means only the override forbids it (Nonfatal=Override skips it).
-func (af *accessFile) problem(pos parser.Pos, msg string, admin bool) {
-	e := &AccessError{Pos: pos, Msg: msg, Status: http.StatusInternalServerError}
-	if af.phpErr == nil {
-		af.phpErr = e
-	}
-	if !admin && af.phpErrNonfatal == nil {
-		af.phpErrNonfatal = e
-	}
+// phpDirective is one active php_* line of an access file: httpd checks
+// its override first, then its arguments (invoke_cmd).
+type phpDirective struct {
+	pos   parser.Pos
+	name  string // as written
+	lname string // lower case: the AllowOverrideList name
+	// problem is what httpd with mod_php rejects once the override
+	// allows the line (arity; a section the shim cannot evaluate).
+	problem *AccessError
+	// line is the index of the line kept for it in its list (-1: none),
+	// block its <Files> block's index in files (-1: af.dir).
+	line, block int
 }
 
 func (af *accessFile) fail(pos parser.Pos, msg string) {
@@ -281,6 +275,10 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 				nb := &filesBlock{chain: outer.nest(m)}
 				af.walk(n.Children, nb, env, unsupported)
 				if len(nb.lines) > 0 {
+					for _, i := range nb.directives {
+						af.php[i].block = len(af.files)
+					}
+					nb.directives = nil
 					af.files = append(af.files, *nb)
 				}
 			case "if", "elseif", "else", "limit", "limitexcept":
@@ -293,38 +291,34 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 			if !ok {
 				continue
 			}
-			if af.firstPHP == nil {
-				p := n.Pos
-				af.firstPHP, af.firstDir = &p, n.Name
-			}
-			af.phpCount++
-			if kind.admin {
-				// php_admin_* is ACCESS_CONF|RSRC_CONF: httpd refuses it in
-				// any .htaccess (FACTS Part A §3a: 500 "php_admin_value not
-				// allowed here", guarded or not) — before looking at its
-				// arguments, and skips it under Nonfatal=Override.
-				af.problem(n.Pos, n.Name+" not allowed here", true)
-				af.skipped = append(af.skipped, n.Pos)
-				continue
-			}
+			d := phpDirective{pos: n.Pos, name: n.Name, lname: lname, line: -1, block: -1}
 			args := n.Args
 			if strings.Contains(n.Raw, "${") && env.lookup != nil {
 				args = parser.SplitArgs(parser.ExpandVars(n.Raw, env.lookup))
 			}
-			if len(args) != 2 || args[0] == "" || args[1] == "" {
-				af.problem(n.Pos, fmt.Sprintf("%s takes two arguments, %s", lname, take2Help[lname]), false)
+			switch {
+			case len(args) != 2 || args[0] == "" || args[1] == "":
+				d.problem = &AccessError{Pos: n.Pos, Msg: fmt.Sprintf("%s takes two arguments, %s", lname, take2Help[lname]), Status: http.StatusInternalServerError}
+			case unsupported != "":
+				d.problem = &AccessError{Pos: n.Pos, Msg: n.Name + " inside " + unsupported + " cannot be evaluated by the shim", Status: http.StatusInternalServerError}
+			}
+			if d.problem != nil {
+				af.php = append(af.php, d)
 				continue
 			}
-			if unsupported != "" {
-				af.problem(n.Pos, n.Name+" inside "+unsupported+" cannot be evaluated by the shim", false)
-				continue
-			}
-			l := phpLine{key: args[0], value: modPHPValue(kind.flag, args[1]), htaccess: true, pos: n.Pos}
+			// php_admin_* in an access file is applied only when
+			// AllowOverrideList names it (decide); then with
+			// PHP_INI_SYSTEM, as mod_php's admin handler does.
+			l := phpLine{key: args[0], value: modPHPValue(kind.flag, args[1]), admin: kind.admin, htaccess: true, pos: n.Pos}
 			if files != nil {
+				d.line, d.block = len(files.lines), -2 // block index known once the block is kept
 				files.lines = append(files.lines, l)
+				files.directives = append(files.directives, len(af.php))
 			} else {
+				d.line = len(af.dir)
 				af.dir = append(af.dir, l)
 			}
+			af.php = append(af.php, d)
 		}
 	}
 }

@@ -25,6 +25,9 @@ const (
 	// 511 bytes for "a").
 	regexBaseCost = 512
 	regexInstCost = 160
+	// directiveCost is the record of one php_* directive kept for the
+	// override check (position, names, indexes; doubled for slack).
+	directiveCost = 2 * 80
 	// errorCost is an AccessError kept for a rejected file.
 	errorCost = 160
 	// settingCost is one Setting of a resolution, counted twice: once in
@@ -58,7 +61,7 @@ func accessFileCost(p string, size int64, af *accessFile) int64 {
 	if af == nil {
 		return n
 	}
-	n += int64(lineCost*len(af.dir)) + int64(48*len(af.skipped))
+	n += int64(lineCost*len(af.dir)) + int64(directiveCost*len(af.php))
 	seen := map[*filesChain]bool{}
 	for i := range af.files {
 		b := &af.files[i]
@@ -68,9 +71,12 @@ func accessFileCost(p string, size int64, af *accessFile) int64 {
 			n += linkCost + regexCost(c.m.re) + int64(len(c.m.glob))
 		}
 	}
-	for _, e := range []*AccessError{af.err, af.phpErr, af.phpErrNonfatal} {
-		if e != nil {
-			n += errorCost + int64(len(e.Msg))
+	if af.err != nil {
+		n += errorCost + int64(len(af.err.Msg))
+	}
+	for _, d := range af.php {
+		if d.problem != nil {
+			n += errorCost + int64(len(d.problem.Msg))
 		}
 	}
 	return n

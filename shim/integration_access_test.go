@@ -19,9 +19,9 @@ import (
 // written for Apache without mod_php (the shim's Apache: Nonfatal=Unknown
 // lets it skip the php_* lines it does not know) and for mod_php.
 func accessDirs(withoutModPHP bool) string {
-	unknown := ""
+	unknown, none := "", "None"
 	if withoutModPHP {
-		unknown = " Nonfatal=Unknown"
+		unknown, none = " Nonfatal=Unknown", "Nonfatal=Unknown"
 	}
 	return fmt.Sprintf(`
 <Directory {{DocRoot}}/nofollow>
@@ -42,7 +42,19 @@ func accessDirs(withoutModPHP bool) string {
 <Directory {{DocRoot}}/nfadm>
     AllowOverride All Nonfatal=Override%[1]s
 </Directory>
-`, unknown)
+<Directory {{DocRoot}}/aol>
+    AllowOverride %[2]s
+    AllowOverrideList php_value
+</Directory>
+<Directory {{DocRoot}}/aolnf>
+    AllowOverride Nonfatal=Override%[1]s
+    AllowOverrideList php_value
+</Directory>
+<Directory {{DocRoot}}/aoladm>
+    AllowOverride %[2]s
+    AllowOverrideList php_admin_value
+</Directory>
+`, unknown, none)
 }
 
 func init() {
@@ -78,7 +90,7 @@ func writeAccessFixtures(t *testing.T, root, outside string) []string {
 	write(filepath.Join(outside, "d", "sub", "ini.php"), iniPHP)
 	paths := []string{"/fl/ini.php", "/dl/ini.php", "/dl/sub/ini.php", "/dang/ini.php", "/dir/ini.php", "/dev/ini.php",
 		"/nofollow/ini.php", "/nofollow/dl/ini.php", "/own/ini.php", "/own/dd/ini.php",
-		"/nf/ini.php", "/nfall/ini.php", "/nfnone/ini.php", "/nfadm/ini.php"}
+		"/nf/ini.php", "/nfall/ini.php", "/nfnone/ini.php", "/nfadm/ini.php", "/aol/ini.php", "/aolnf/ini.php", "/aoladm/ini.php"}
 	for _, p := range paths {
 		if !strings.Contains(p, "dl/") && !strings.HasPrefix(p, "/own/dd/") {
 			write(filepath.Join(root, p), iniPHP)
@@ -110,6 +122,10 @@ func writeAccessFixtures(t *testing.T, root, outside string) []string {
 		write(filepath.Join(root, d, ".htaccess"), "php_value memory_limit 66M\nphp_value user_agent xyz\n")
 	}
 	write(filepath.Join(root, "nfadm", ".htaccess"), "php_admin_value memory_limit 55M\nphp_value user_agent abc\n")
+	for _, d := range []string{"aol", "aolnf"} {
+		write(filepath.Join(root, d, ".htaccess"), "php_value user_agent abc\nphp_flag display_errors on\nphp_value memory_limit 33M\n")
+	}
+	write(filepath.Join(root, "aoladm", ".htaccess"), "php_admin_value memory_limit 31M\n")
 	return paths
 }
 
@@ -119,7 +135,10 @@ func writeAccessFixtures(t *testing.T, root, outside string) []string {
 // .htaccess that links to a file outside the document root, a directory
 // link to an outside directory holding one, under Options FollowSymLinks,
 // -FollowSymLinks and SymLinksIfOwnerMatch —, a dangling link, a directory
-// and /dev/null named .htaccess, and AllowOverride Nonfatal=Override/All.
+// and /dev/null named .htaccess, AllowOverride Nonfatal=Override/All, and
+// AllowOverrideList naming php_value only (php_flag refused, or skipped
+// under Nonfatal=Override) or php_admin_value (then applied from the
+// .htaccess).
 // Then, under ProxyPassMatch (where Apache reads no access file itself),
 // 300 requests to a directory whose .htaccess is a FIFO, on which httpd
 // blocks in open(2) for good: each is answered 403 at once, and the shim
@@ -140,6 +159,7 @@ func TestIntegrationAccessFiles(t *testing.T) {
 		"/dir/ini.php": 403, "/dev/ini.php": 403, "/nofollow/ini.php": 200, "/nofollow/dl/ini.php": 403,
 		"/own/ini.php": 200, "/own/dd/ini.php": 200, "/own/dl/ini.php": 403,
 		"/nf/ini.php": 200, "/nfall/ini.php": 200, "/nfnone/ini.php": 500, "/nfadm/ini.php": 200,
+		"/aol/ini.php": 500, "/aolnf/ini.php": 200, "/aoladm/ini.php": 200,
 	}
 	for _, p := range append(paths, paths...) {
 		mc, mb := getAuth(t, ref.url+p)
@@ -157,7 +177,8 @@ func TestIntegrationAccessFiles(t *testing.T) {
 	}
 	// The values themselves, so that a test where both sides ignore the
 	// access files cannot pass.
-	for p, w := range map[string]string{"/fl/ini.php": "memory_limit='77M'", "/dl/sub/ini.php": "user_agent='deep'", "/nfadm/ini.php": "user_agent='abc'"} {
+	for p, w := range map[string]string{"/fl/ini.php": "memory_limit='77M'", "/dl/sub/ini.php": "user_agent='deep'", "/nfadm/ini.php": "user_agent='abc'",
+		"/aolnf/ini.php": "memory_limit='33M'", "/aoladm/ini.php": "memory_limit='31M'"} {
 		if _, b := getAuth(t, sh.URL+p); !strings.Contains(b, w) {
 			t.Errorf("%s: want %s in\n%s", p, w, b)
 		}

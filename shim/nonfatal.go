@@ -1,6 +1,10 @@
 package shim
 
-import "github.com/modphp-migrate/modphp-migrate/parser"
+import (
+	"net/http"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
 
 // skipReason is why a php_* line of an access file is skipped under
 // AllowOverride Nonfatal=Override: httpd's invoke_cmd checks the override
@@ -9,49 +13,98 @@ import "github.com/modphp-migrate/modphp-migrate/parser"
 // instead of answering 500.
 const skipReason = "forbidden by AllowOverride: skipped, as httpd skips it under Nonfatal=Override (AH02295)"
 
-// decide applies httpd's override check to an access file of a directory
-// where php_value/php_flag are allowed (phpOK) or not, and forbidden ones
-// are skipped (nonfatal) or not. It returns the AccessError that refuses
-// the request, or the lines skipped (recorded in res.Skipped) and whether
-// the file's php lines apply.
-func (af *accessFile) decide(phpOK, nonfatal bool, res *Resolution) (bool, error) {
-	switch {
-	case af.err != nil:
-		return false, af.err
-	case af.firstPHP == nil:
-		return true, nil
-	case !phpOK && !nonfatal:
-		return false, notAllowed(af)
-	case !phpOK:
-		for _, l := range af.dir {
-			res.skip(l.key, l.pos)
-		}
-		for i := range af.files {
-			for _, l := range af.files[i].lines {
-				res.skip(l.key, l.pos)
-			}
-		}
-		for _, p := range af.skipped {
-			res.skip("", p)
-		}
-		return false, nil
-	case !nonfatal:
-		if af.phpErr != nil {
-			return false, af.phpErr
-		}
-		return true, nil
-	}
-	if af.phpErrNonfatal != nil {
-		return false, af.phpErrNonfatal
-	}
-	for _, p := range af.skipped {
-		res.skip("", p)
-	}
-	return true, nil
+// overrideRule is what AllowOverride and AllowOverrideList allow in the
+// access files of one directory.
+type overrideRule struct {
+	options  bool            // AllowOverride Options (OR_OPTIONS): php_value, php_flag
+	list     map[string]bool // AllowOverrideList names, lower case
+	nonfatal bool            // Nonfatal=Override or Nonfatal=All
 }
 
-// skip records a skipped php_* line (key "" for php_admin_*, whose
-// arguments httpd never looks at).
+// allowRule is the rule without an Apache configuration: everything but
+// php_admin_*.
+var allowRule = overrideRule{options: true}
+
+// allows reports whether httpd accepts the directive (lower-case name) in
+// an access file: php_value and php_flag need Options or a list entry;
+// php_admin_value and php_admin_flag (ACCESS_CONF|RSRC_CONF) only a list
+// entry, which httpd honours whatever the directive's own context.
+func (o overrideRule) allows(lname string) bool {
+	if o.list[lname] {
+		return true
+	}
+	return o.options && !modPHPDirectives[lname].admin
+}
+
+// decide applies httpd's per-directive override check to af, in file
+// order: a directive the rule forbids is refused with 500 "<name> not
+// allowed here", or skipped under Nonfatal=Override (recorded in
+// res.Skipped); an allowed one with a problem (arity) is refused. It
+// returns the lines and <Files> blocks that apply.
+func (af *accessFile) decide(o overrideRule, res *Resolution) ([]phpLine, []filesBlock, error) {
+	if af.err != nil {
+		return nil, nil, af.err
+	}
+	var skip map[[2]int]bool // {block, line} of skipped lines
+	for _, d := range af.php {
+		if !o.allows(d.lname) {
+			if !o.nonfatal {
+				return nil, nil, &AccessError{Pos: d.pos, Msg: d.name + " not allowed here", Status: http.StatusInternalServerError}
+			}
+			key := ""
+			if d.line >= 0 {
+				if skip == nil {
+					skip = map[[2]int]bool{}
+				}
+				skip[[2]int{d.block, d.line}] = true
+				key = af.lineOf(d).key
+			}
+			res.skip(key, d.pos)
+			continue
+		}
+		if d.problem != nil {
+			return nil, nil, d.problem
+		}
+	}
+	if skip == nil {
+		return af.dir, af.files, nil
+	}
+	return keepLines(af.dir, -1, skip), keepBlocks(af.files, skip), nil
+}
+
+// lineOf returns the line kept for d.
+func (af *accessFile) lineOf(d phpDirective) phpLine {
+	if d.block < 0 {
+		return af.dir[d.line]
+	}
+	return af.files[d.block].lines[d.line]
+}
+
+// keepLines returns lines without the skipped ones of block.
+func keepLines(lines []phpLine, block int, skip map[[2]int]bool) []phpLine {
+	var out []phpLine
+	for i, l := range lines {
+		if !skip[[2]int{block, i}] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// keepBlocks returns the blocks without their skipped lines.
+func keepBlocks(blocks []filesBlock, skip map[[2]int]bool) []filesBlock {
+	out := make([]filesBlock, 0, len(blocks))
+	for i, b := range blocks {
+		b.lines = keepLines(b.lines, i, skip)
+		if len(b.lines) > 0 {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// skip records a skipped php_* line (key "" when its arguments are
+// broken: httpd never looks at them).
 func (res *Resolution) skip(key string, pos parser.Pos) {
 	res.Skipped = append(res.Skipped, IgnoredSetting{Key: key, Pos: pos, Reason: skipReason})
 }

@@ -32,7 +32,7 @@ DocumentRoot ROOT/www
 	}
 	for _, tc := range []struct{ script, want string }{
 		{"nf/x.php", "memory_limit@" + www + "/nf/.htaccess:1:1 display_errors@" + www + "/nf/.htaccess:3:1"},
-		{"adm/x.php", "@" + www + "/adm/.htaccess:2:1"},
+		{"adm/x.php", "display_errors@" + www + "/adm/.htaccess:2:1"},
 	} {
 		res, err := r.Resolve(Request{DocRoot: www, Script: filepath.Join(www, tc.script)})
 		if err != nil {

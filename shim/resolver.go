@@ -306,12 +306,9 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 		if !inRoot || depth < rootDepth {
 			continue
 		}
-		reads, phpOK, nonfatal := true, true, false
+		reads, rule := true, allowRule
 		if sc != nil {
-			reads, phpOK, nonfatal = sc.allowOverride(dir, vh)
-			if reads && !phpOK {
-				phpOK = sc.allowOverrideList(dir, vh, "php_value") || sc.allowOverrideList(dir, vh, "php_flag")
-			}
+			reads, rule = sc.overrideRule(dir, vh)
 		}
 		if !reads {
 			continue
@@ -324,14 +321,12 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 			continue
 		}
 		res.Files = append(res.Files, af.path)
-		apply, err := af.decide(phpOK, nonfatal, res)
+		dirLines, fileBlocks, err := af.decide(rule, res)
 		if err != nil {
 			return nil, err
 		}
-		if !apply {
-			continue
-		}
-		m.add(af.dir)
+		m.add(dirLines)
+		files = append(files, fileBlocks...)
 		files = append(files, af.files...)
 	}
 	// Regex <Directory ~>/<DirectoryMatch> after all non-regex ones.

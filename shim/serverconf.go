@@ -2,7 +2,6 @@ package shim
 
 import (
 	"fmt"
-	"net/http"
 	"path"
 	"regexp"
 	"strings"
@@ -313,13 +312,11 @@ func (sc *serverConf) pickVHost(serverName, docRoot string) *vhostScopes {
 	return nil
 }
 
-// allowOverride returns whether httpd reads access files in dir, whether
-// php_value/php_flag are allowed in them (OR_OPTIONS, or named in
-// AllowOverrideList), and whether a forbidden one is skipped instead of
-// refused (AllowOverride Nonfatal=Override or Nonfatal=All).
-func (sc *serverConf) allowOverride(dir string, v *vhostScopes) (reads, php, nonfatal bool) {
+// overrideRule returns whether httpd reads access files in dir, and what
+// it allows in them.
+func (sc *serverConf) overrideRule(dir string, v *vhostScopes) (bool, overrideRule) {
 	if sc == nil {
-		return true, true, false
+		return true, allowRule
 	}
 	var vh *parser.VHost
 	if v != nil {
@@ -327,30 +324,14 @@ func (sc *serverConf) allowOverride(dir string, v *vhostScopes) (reads, php, non
 	}
 	o := sc.cfg.AllowOverrideFor(dir, vh)
 	if !o.Reads() {
-		return false, false, false
+		return false, overrideRule{}
 	}
-	return true, o.Mask&parser.OverrideOptions != 0, o.Nonfatal&parser.NonfatalOverride != 0
-}
-
-// allowOverrideList reports whether AllowOverrideList names the directive.
-func (sc *serverConf) allowOverrideList(dir string, v *vhostScopes, name string) bool {
-	if sc == nil {
-		return false
-	}
-	var vh *parser.VHost
-	if v != nil {
-		vh = v.vh
-	}
-	for _, n := range sc.cfg.AllowOverrideFor(dir, vh).List {
-		if strings.EqualFold(n, name) {
-			return true
+	rule := overrideRule{options: o.Mask&parser.OverrideOptions != 0, nonfatal: o.Nonfatal&parser.NonfatalOverride != 0}
+	for _, n := range o.List {
+		if rule.list == nil {
+			rule.list = map[string]bool{}
 		}
+		rule.list[strings.ToLower(n)] = true
 	}
-	return false
-}
-
-// notAllowed is the AccessError httpd gives for php_value in an access file
-// whose AllowOverride lacks Options.
-func notAllowed(af *accessFile) *AccessError {
-	return &AccessError{Pos: *af.firstPHP, Msg: af.firstDir + " not allowed here", Status: http.StatusInternalServerError}
+	return true, rule
 }
