@@ -287,40 +287,45 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 				af.walk(n.Children, files, env, unsupported)
 			}
 		case parser.KindDirective:
-			kind, ok := modPHPDirectives[lname]
-			if !ok {
-				continue
+			if _, ok := modPHPDirectives[lname]; ok {
+				af.directive(n, lname, files, env, unsupported)
 			}
-			d := phpDirective{pos: n.Pos, name: n.Name, lname: lname, line: -1, block: -1}
-			args := n.Args
-			if strings.Contains(n.Raw, "${") && env.lookup != nil {
-				args = parser.SplitArgs(parser.ExpandVars(n.Raw, env.lookup))
-			}
-			switch {
-			case len(args) != 2 || args[0] == "" || args[1] == "":
-				d.problem = &AccessError{Pos: n.Pos, Msg: fmt.Sprintf("%s takes two arguments, %s", lname, take2Help[lname]), Status: http.StatusInternalServerError}
-			case unsupported != "":
-				d.problem = &AccessError{Pos: n.Pos, Msg: n.Name + " inside " + unsupported + " cannot be evaluated by the shim", Status: http.StatusInternalServerError}
-			}
-			if d.problem != nil {
-				af.php = append(af.php, d)
-				continue
-			}
-			// php_admin_* in an access file is applied only when
-			// AllowOverrideList names it (decide); then with
-			// PHP_INI_SYSTEM, as mod_php's admin handler does.
-			l := phpLine{key: args[0], value: modPHPValue(kind.flag, args[1]), admin: kind.admin, htaccess: true, pos: n.Pos}
-			if files != nil {
-				d.line, d.block = len(files.lines), -2 // block index known once the block is kept
-				files.lines = append(files.lines, l)
-				files.directives = append(files.directives, len(af.php))
-			} else {
-				d.line = len(af.dir)
-				af.dir = append(af.dir, l)
-			}
-			af.php = append(af.php, d)
 		}
 	}
+}
+
+// directive records a php_* line: its problem, if any, and the line it
+// keeps for the directory or the enclosing <Files> block.
+func (af *accessFile) directive(n *parser.Node, lname string, files *filesBlock, env evalEnv, unsupported string) {
+	kind := modPHPDirectives[lname]
+	d := phpDirective{pos: n.Pos, name: n.Name, lname: lname, line: -1, block: -1}
+	args := n.Args
+	if strings.Contains(n.Raw, "${") && env.lookup != nil {
+		args = parser.SplitArgs(parser.ExpandVars(n.Raw, env.lookup))
+	}
+	switch {
+	case len(args) != 2 || args[0] == "" || args[1] == "":
+		d.problem = &AccessError{Pos: n.Pos, Msg: fmt.Sprintf("%s takes two arguments, %s", lname, take2Help[lname]), Status: http.StatusInternalServerError}
+	case unsupported != "":
+		d.problem = &AccessError{Pos: n.Pos, Msg: n.Name + " inside " + unsupported + " cannot be evaluated by the shim", Status: http.StatusInternalServerError}
+	}
+	if d.problem != nil {
+		af.php = append(af.php, d)
+		return
+	}
+	// php_admin_* in an access file is applied only when AllowOverrideList
+	// names it (decide); then with PHP_INI_SYSTEM, as mod_php's admin
+	// handler does.
+	l := phpLine{key: args[0], value: modPHPValue(kind.flag, args[1]), admin: kind.admin, htaccess: true, pos: n.Pos}
+	if files != nil {
+		d.line, d.block = len(files.lines), -2 // block index known once the block is kept
+		files.lines = append(files.lines, l)
+		files.directives = append(files.directives, len(af.php))
+	} else {
+		d.line = len(af.dir)
+		af.dir = append(af.dir, l)
+	}
+	af.php = append(af.php, d)
 }
 
 // modPHPValue applies mod_php's value handling: php_flag stores "1" for
