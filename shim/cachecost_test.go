@@ -55,9 +55,9 @@ func TestCacheCostMeasured(t *testing.T) {
 	}
 	for name, src := range cacheShapes {
 		for _, deep := range []string{"", "a/b/c/d"} {
-			heap, est := fillCache(t, mustResolver(t, nil), src, deep, 1000)
+			heap, est := fillCache(t, mustResolver(t, nil), src, deep, 500)
 			ratio := float64(est) / float64(heap)
-			t.Logf("%s deep=%q: heap %d B, estimate %d B, estimate/heap %.2f", name, deep, heap/1000, est/1000, ratio)
+			t.Logf("%s deep=%q: heap %d B, estimate %d B, estimate/heap %.2f", name, deep, heap/500, est/500, ratio)
 			if ratio < 1 || ratio > 2.5 {
 				t.Errorf("%s deep=%q: estimate/heap %.2f, want 1 to 2.5 (heap %d, estimate %d)", name, deep, ratio, heap, est)
 			}
