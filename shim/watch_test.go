@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,5 +64,50 @@ func TestConfigWatch(t *testing.T) {
 	w.interval.Store(-1)
 	if w.due(now.Add(time.Hour)) {
 		t.Error("due with checks off")
+	}
+}
+
+// TestConfigChangeReloads: an edit of --fpm-config under a running shim
+// is reloaded by the first request after the check interval, and that
+// request already has the new baseline; without an edit nothing reloads.
+func TestConfigChangeReloads(t *testing.T) {
+	s := startShim(t, 4, map[string]string{"a/x.php": "", "a/.htaccess": "php_value memory_limit 64M\n", "plain.php": ""})
+	conf := filepath.Join(t.TempDir(), "php-fpm.conf")
+	os.WriteFile(conf, []byte("[www]\n"), 0o644)
+	src := &switchSource{}
+	pool := func(mem string) []*Pool {
+		return []*Pool{{Name: "www", Listen: s.fpm.addr, MaxChildren: 2, Baseline: map[string]string{"memory_limit": mem}, Locked: map[string]bool{}}}
+	}
+	src.set(pool("128M"), nil)
+	s.srv.cfg.Source, s.srv.cfg.FPMConfig = src, conf
+	if err := s.srv.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.srv.watch.interval.Store(int64(20 * time.Millisecond))
+	last := func() string {
+		r := s.fpm.requests()
+		return strings.Join(phpValues(r[len(r)-1]), "|")
+	}
+	s.do(t, "/a/x.php")
+	s.do(t, "/plain.php")
+	if got := last(); got != "PHP_VALUE=memory_limit='128M'\n" {
+		t.Fatalf("before: %q", got)
+	}
+	src.set(pool("256M"), nil) // what the edited file will say
+	time.Sleep(50 * time.Millisecond)
+	s.do(t, "/a/x.php")
+	s.do(t, "/plain.php")
+	if got := last(); got != "PHP_VALUE=memory_limit='128M'\n" {
+		t.Errorf("no edit, yet reloaded: %q", got)
+	}
+	os.WriteFile(conf, []byte("[www]\npm.max_children = 2\n"), 0o644)
+	time.Sleep(50 * time.Millisecond)
+	s.do(t, "/a/x.php")
+	s.do(t, "/plain.php")
+	if got := last(); got != "PHP_VALUE=memory_limit='256M'\n" {
+		t.Errorf("after the edit: %q", got)
+	}
+	if !strings.Contains(s.logs.String(), `msg="configuration file changed: reloading" path=`+conf) {
+		t.Errorf("reload not logged:\n%s", s.logs.String())
 	}
 }
