@@ -111,7 +111,8 @@ type Server struct {
 	stats Stats
 	front chan struct{}
 
-	watch configWatch // configuration files, for reloads on change
+	watch    configWatch // configuration files, for reloads on change
+	reloadMu sync.Mutex  // one reload at a time (SIGHUP, a changed file)
 
 	mu        sync.Mutex
 	pools     map[string]*poolRuntime // by Addr.String(); kept across reloads
@@ -225,6 +226,8 @@ func (s *Server) load(ctx context.Context) error {
 // flight finish with the old settings; new ones use the new. On error the
 // old configuration stays in force.
 func (s *Server) Reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	if err := s.load(ctx); err != nil {
 		s.log.Error("reload failed; keeping the previous configuration", "err", err)
 		return err
