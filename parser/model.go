@@ -69,7 +69,18 @@ type Override struct {
 	Mask uint     // OR_* bits as in httpd's http_config.h (OverrideLimit…)
 	List []string // AllowOverrideList directive names (lower-case)
 	Pos  Pos      // the AllowOverride that decided it
+	// Nonfatal holds the AllowOverride Nonfatal= bits (NonfatalOverride,
+	// NonfatalUnknown): httpd then skips, with a warning, an access-file
+	// directive the override forbids or does not know, instead of
+	// answering 500.
+	Nonfatal uint
 }
+
+// The AllowOverride Nonfatal= bits (Nonfatal=All is both).
+const (
+	NonfatalOverride uint = 1
+	NonfatalUnknown  uint = 2
+)
 
 // The AllowOverride classes, with httpd's bit values.
 const (

@@ -270,7 +270,8 @@ func (m *dirIndex) overrideFor(dir string, vh *VHost) Override {
 	var o Override
 	for _, d := range hits {
 		if d.override != nil {
-			o.Set, o.Mask, o.Pos = true, parseOverride(d.override.Args), d.override.Pos
+			o.Set, o.Pos = true, d.override.Pos
+			o.Mask, o.Nonfatal = parseOverride(d.override.Args)
 		}
 		if d.list != nil {
 			o.List = nil
@@ -298,16 +299,26 @@ func (m *dirIndex) order(d *dirSection) int {
 	return m.index[d]
 }
 
-// parseOverride turns AllowOverride arguments into httpd's OR_* bits.
-func parseOverride(args []string) uint {
-	var mask uint
+// parseOverride turns AllowOverride arguments into httpd's OR_* bits and
+// the Nonfatal= bits. As in httpd's core.c set_override, All and None
+// assign the whole set, so a Nonfatal= before them is lost.
+func parseOverride(args []string) (mask, nonfatal uint) {
 	for _, a := range args {
-		name, _, _ := strings.Cut(a, "=")
+		name, val, _ := strings.Cut(a, "=")
 		switch lower(name) {
 		case "all":
-			mask = OverrideAll
+			mask, nonfatal = OverrideAll, 0
 		case "none":
-			mask = 0
+			mask, nonfatal = 0, 0
+		case "nonfatal":
+			switch {
+			case strings.EqualFold(val, "override"):
+				nonfatal |= NonfatalOverride
+			case strings.EqualFold(val, "unknown"):
+				nonfatal |= NonfatalUnknown
+			case strings.EqualFold(val, "all"):
+				nonfatal |= NonfatalOverride | NonfatalUnknown
+			}
 		case "limit":
 			mask |= OverrideLimit
 		case "options":
@@ -320,7 +331,13 @@ func parseOverride(args []string) uint {
 			mask |= OverrideIndexes
 		}
 	}
-	return mask
+	return mask, nonfatal
+}
+
+// overrideMask is parseOverride's OR_* bits alone.
+func overrideMask(args []string) uint {
+	m, _ := parseOverride(args)
+	return m
 }
 
 // accessRoot is a directory tree httpd may read access files in.
@@ -351,7 +368,7 @@ func (m *modelBuilder) accessRoots() []accessRoot {
 		roots = append(roots, accessRoot{a.Path, a.VHost, false, a.Node.Pos})
 	}
 	for _, d := range m.dirs {
-		if len(d.parts) > 0 && !strings.ContainsAny(d.path, "*?[") && (d.override != nil && parseOverride(d.override.Args) != 0 || d.list != nil) {
+		if len(d.parts) > 0 && !strings.ContainsAny(d.path, "*?[") && (d.override != nil && overrideMask(d.override.Args) != 0 || d.list != nil) {
 			roots = append(roots, accessRoot{d.path, d.vhost, false, d.pos})
 		}
 	}

@@ -8,11 +8,11 @@
 //     (SCRIPT_FILENAME with or without the proxy:fcgi:// prefix,
 //     CONTEXT_DOCUMENT_ROOT, DOCUMENT_ROOT);
 //   - reads the access files (.htaccess) from the document root down to the
-//     script's directory, never above the root and never through a symbolic
-//     link that leaves it, and merges php_value and php_flag exactly as
+//     script's directory by the path Apache built, following symbolic links
+//     as httpd does, regular files only and without blocking on special
+//     files (accessopen.go), and merges php_value and php_flag exactly as
 //     mod_php would (Resolver; docs/behaviour.md#b-modphp-system,
-//     #b-modphp-precedence, #b-modphp-values), together with server-config
-//     php_value/php_admin_value when an
+//     #b-modphp-precedence, #b-modphp-values), together with server-config php_value/php_admin_value when an
 //     Apache configuration is given;
 //   - answers 403 itself when php_flag engine off is in effect, and 500 when
 //     an access file cannot be read as mod_php would (never a request with

@@ -28,6 +28,7 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	if r.KeepConn {
 		s.stats.KeptAlive.Add(1)
 	}
+	s.checkConfig(context.Background(), start)
 	st := s.state.Load()
 	info := requestInfo(r.Params)
 	pool := st.route(info.DocRoot, info.Script)
@@ -77,6 +78,9 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 			s.log.Info("php_flag engine off: refused", "script", info.Script)
 			s.answer(w, pool, http.StatusForbidden)
 			return
+		}
+		for _, sk := range res.Skipped {
+			s.log.Warn("php_* line in access file forbidden by AllowOverride: skipped (Nonfatal=Override)", "key", sk.Key, "where", sk.Pos.String(), "script", info.Script)
 		}
 		if s.log.Enabled(r.Context(), slog.LevelDebug) {
 			for _, ig := range res.Ignored {

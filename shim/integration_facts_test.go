@@ -128,8 +128,9 @@ type modPHP struct {
 // php_value/php_admin_value of docs/behaviour.md#b-modphp-precedence), in the environment
 // Debian's apache2ctl gives it: a fixed PATH and LANG plus stackEnvvars
 // (Apache expands ${VAR} in .htaccess from its environment; the shim from
-// the envvars beside the configuration it reads).
-func startModPHP(t *testing.T, docRoot string) *modPHP {
+// the envvars beside the configuration it reads). extra is appended to the
+// configuration.
+func startModPHP(t *testing.T, docRoot string, extra ...string) *modPHP {
 	t.Helper()
 	bin := lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd")
 	so := lab.FindBinary(t, "/usr/lib/apache2/modules/libphp8.2.so", "/usr/lib/apache2/modules/libphp*.so")
@@ -151,6 +152,9 @@ func startModPHP(t *testing.T, docRoot string) *modPHP {
 	fmt.Fprintf(&b, "<Directory %s>\n    AllowOverride All\n    Options FollowSymLinks\n    Require all granted\n</Directory>\n", docRoot)
 	fmt.Fprintf(&b, "DirectoryIndex index.php index.html\n<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n    SetHandler application/x-httpd-php\n</FilesMatch>\n")
 	fmt.Fprintf(&b, "<Directory %s/mainval>\n    php_value memory_limit 50M\n</Directory>\n<Directory %s/lock>\n    php_admin_value memory_limit 200M\n</Directory>\n", docRoot, docRoot)
+	for _, e := range extra {
+		b.WriteString(strings.ReplaceAll(e, "{{DocRoot}}", docRoot) + "\n")
+	}
 	conf := filepath.Join(dir, "httpd.conf")
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)

@@ -2,11 +2,8 @@ package shim
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -57,6 +54,10 @@ type Resolution struct {
 	// the reason (SYSTEM-only directive, unknown directive, ...), for
 	// debug logs.
 	Ignored []IgnoredSetting
+	// Skipped lists php_* lines of access files that AllowOverride
+	// forbids and Nonfatal=Override skips; httpd logs each one, at warn
+	// level, on every request.
+	Skipped []IgnoredSetting
 	// OpenBasedirFromAccess is true when open_basedir comes from an
 	// access file: mod_php applies it at PHP_INI_STAGE_HTACCESS, where it
 	// may only tighten the current value (php-src main/fopen_wrappers.c
@@ -191,20 +192,25 @@ type resolved struct {
 
 func (c *resolved) cost() int64 { return c.size }
 
-// resolvedCost estimates the memory of a cached resolution.
+// resolvedCost estimates the memory of a cached resolution (see
+// cachecost.go).
 func resolvedCost(key string, res *Resolution, deps []dep) int64 {
-	n := int64(entryOverhead + len(key))
+	n := int64(resolutionCost + len(key))
 	for _, s := range res.Settings {
-		n += int64(64 + len(s.Key) + len(s.Value))
+		n += int64(settingCost + 2*(len(s.Key)+len(s.Value)))
 	}
 	for _, ig := range res.Ignored {
 		n += int64(96 + len(ig.Key) + len(ig.Reason))
+	}
+	n += int64(96 * len(res.Skipped))
+	for _, o := range res.origins {
+		n += int64(originCost + len(o.scope))
 	}
 	for _, f := range res.Files {
 		n += int64(16 + len(f))
 	}
 	for _, d := range deps {
-		n += int64(64 + len(d.abs))
+		n += int64(96 + len(d.abs))
 	}
 	return n
 }
@@ -276,12 +282,9 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 		}
 	}
 
-	// Access files are read only under the document root, through an
-	// os.Root so that no symbolic link leads out of it; the root is opened
-	// only when a file has to be read (see readAccess).
+	// Access files are read at and below the document root, by the path
+	// Apache built from the request (readAccess).
 	root, _, inRoot := splitRoot(req.DocRoot, scriptDir)
-	lr := &lazyRoot{path: root}
-	defer lr.close()
 
 	// Directory walk from / to the script's directory: non-regex
 	// <Directory> sections of each depth, then that directory's access file.
@@ -303,18 +306,14 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 		if !inRoot || depth < rootDepth {
 			continue
 		}
-		reads, phpOK := true, true
+		reads, rule := true, allowRule
 		if sc != nil {
-			reads, phpOK, _ = sc.allowOverride(dir, vh)
-			if reads && !phpOK {
-				phpOK = sc.allowOverrideList(dir, vh, "php_value") || sc.allowOverrideList(dir, vh, "php_flag")
-			}
+			reads, rule = sc.overrideRule(dir, vh)
 		}
 		if !reads {
 			continue
 		}
-		relDir := path.Join(append([]string{"."}, comps[rootDepth:depth]...)...)
-		af, err := r.readAccess(lr, relDir, deps)
+		af, err := r.readAccess(dir, deps)
 		if err != nil {
 			return nil, err
 		}
@@ -322,13 +321,12 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 			continue
 		}
 		res.Files = append(res.Files, af.path)
-		if af.err != nil {
-			return nil, af.err
+		dirLines, fileBlocks, err := af.decide(rule, res)
+		if err != nil {
+			return nil, err
 		}
-		if af.firstPHP != nil && !phpOK {
-			return nil, notAllowed(af)
-		}
-		m.add(af.dir)
+		m.add(dirLines)
+		files = append(files, fileBlocks...)
 		files = append(files, af.files...)
 	}
 	// Regex <Directory ~>/<DirectoryMatch> after all non-regex ones.
@@ -346,8 +344,9 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 	// <Files>/<FilesMatch> from everywhere, in merge order, after all
 	// directories: a parent's <Files x.php> beats a child's plain
 	// php_value (docs/behaviour.md#b-modphp-precedence /files/sub/x.php).
+	cm := &chainMatcher{base: base}
 	for i := range files {
-		if files[i].matches(base) {
+		if cm.matches(files[i].chain) {
 			m.add(files[i].lines)
 		}
 	}
@@ -483,106 +482,54 @@ func splitPath(p string) []string {
 	return strings.Split(p, "/")
 }
 
-// lazyRoot opens the document root as an os.Root on first use.
-type lazyRoot struct {
-	path string
-	rt   *os.Root
-}
-
-func (l *lazyRoot) get() (*os.Root, error) {
-	if l.rt == nil {
-		rt, err := os.OpenRoot(l.path)
-		if err != nil {
-			return nil, err
-		}
-		l.rt = rt
-	}
-	return l.rt, nil
-}
-
-func (l *lazyRoot) close() {
-	if l.rt != nil {
-		l.rt.Close()
-	}
-}
-
-// readAccess returns the parsed access file of relDir (nil when there is
+// readAccess returns the parsed access file of dir (nil when there is
 // none), from the cache when the file is unchanged.
 //
-// The cache is checked with a plain stat of the path, one system call per
-// directory level. That is safe although it may follow symbolic links: a
-// cached entry was read through the os.Root, so a path that now leads
-// elsewhere has another device and inode and is read again — through the
-// os.Root, which refuses a path out of the document root.
-func (r *Resolver) readAccess(lr *lazyRoot, relDir string, deps *[]dep) (*accessFile, error) {
+// The cache is checked with a stat of the path, following symbolic links
+// as httpd's open does (see accessopen.go): one system call per directory
+// level. A file that is not regular is refused without being opened; one
+// that changes between the stat and the open is opened without blocking
+// and refused then.
+func (r *Resolver) readAccess(dir string, deps *[]dep) (*accessFile, error) {
 	for _, name := range r.AccessNames {
-		rel := path.Join(relDir, name)
-		abs := path.Join(lr.path, rel)
-		fi, err := os.Stat(abs)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				*deps = append(*deps, dep{abs: abs, missing: true})
-				if !r.cache.negative(abs) {
-					r.cache.putNegative(abs)
-				}
-				continue
+		abs := path.Join(dir, name)
+		id, regular, err := statID(abs)
+		switch {
+		case err != nil && isMissing(err):
+			*deps = append(*deps, dep{abs: abs, missing: true})
+			if !r.cache.negative(abs) {
+				r.cache.putNegative(abs)
 			}
-			if !errors.Is(err, fs.ErrPermission) {
-				return nil, accessIOError(abs, err)
-			}
-			// Fall through to the os.Root, which reports it.
-		} else if af, ok := r.cache.get(abs, fi); ok {
-			*deps = append(*deps, dep{abs: abs, id: idOf(fi)})
+			continue
+		case err != nil:
+			return nil, accessIOError(abs, &fs.PathError{Op: "stat", Path: abs, Err: err})
+		case !regular:
+			return nil, accessIOError(abs, errNotRegular)
+		}
+		if af, ok := r.cache.getID(abs, id); ok {
+			*deps = append(*deps, dep{abs: abs, id: id})
 			return af, nil
 		}
-		rt, err := lr.get()
+		data, id, err := readAccessBytes(abs)
 		if err != nil {
-			return nil, &AccessError{Pos: parser.Pos{File: lr.path}, Msg: fmt.Sprintf("opening document root: %v", err), Status: http.StatusInternalServerError}
+			if isMissing(err) {
+				// Removed since the stat: as absent, not cached.
+				*deps = append(*deps, dep{abs: abs, missing: true})
+				continue
+			}
+			return nil, accessIOError(abs, err)
 		}
-		af, fi2, err := r.parseFile(rt, rel, abs)
-		if err != nil {
-			return nil, err
+		var af *accessFile
+		if len(data) > maxAccessFileSize {
+			af = &accessFile{path: abs, err: &AccessError{Pos: parser.Pos{File: abs}, Msg: "access file too large", Status: http.StatusInternalServerError}}
+		} else {
+			af = parseAccessFile(abs, data, r.env)
 		}
-		r.cache.put(abs, fi2, af)
-		*deps = append(*deps, dep{abs: abs, id: idOf(fi2)})
+		r.cache.put(abs, id, af)
+		*deps = append(*deps, dep{abs: abs, id: id})
 		return af, nil
 	}
 	return nil, nil
-}
-
-func (r *Resolver) parseFile(rt *os.Root, rel, abs string) (*accessFile, fs.FileInfo, error) {
-	f, err := rt.Open(rel)
-	if err != nil {
-		return nil, nil, accessIOError(abs, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, accessIOError(abs, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return &accessFile{path: abs, err: &AccessError{Pos: parser.Pos{File: abs}, Msg: "not a regular file", Status: http.StatusInternalServerError}}, fi, nil
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxAccessFileSize+1))
-	if err != nil {
-		return nil, nil, accessIOError(abs, err)
-	}
-	if len(data) > maxAccessFileSize {
-		return &accessFile{path: abs, err: &AccessError{Pos: parser.Pos{File: abs}, Msg: "access file too large", Status: http.StatusInternalServerError}}, fi, nil
-	}
-	return parseAccessFile(abs, data, r.env), fi, nil
-}
-
-// accessIOError maps a failure to read an access file to httpd's answer:
-// 403 when permission is denied ("unable to check htaccess file, ensure it
-// is readable"), 500 otherwise, including a path that leaves the document
-// root through a symbolic link.
-func accessIOError(abs string, err error) *AccessError {
-	st := http.StatusInternalServerError
-	if errors.Is(err, fs.ErrPermission) {
-		st = http.StatusForbidden
-	}
-	return &AccessError{Pos: parser.Pos{File: abs}, Msg: err.Error(), Status: st}
 }
 
 // fileID identifies one version of a file: a changed inode, size, mtime or
@@ -664,8 +611,8 @@ func (c *accessCache) lookup(p string) *cacheEntry {
 	return e
 }
 
-func (c *accessCache) get(p string, fi fs.FileInfo) (*accessFile, bool) {
-	if e := c.lookup(p); e != nil && !e.missing && e.id == idOf(fi) {
+func (c *accessCache) getID(p string, id fileID) (*accessFile, bool) {
+	if e := c.lookup(p); e != nil && !e.missing && e.id == id {
 		c.hits.Add(1)
 		return e.af, true
 	}
@@ -688,10 +635,9 @@ func (c *accessCache) store(p string, e *cacheEntry) {
 	c.mu.Unlock()
 }
 
-// put caches a parsed access file. Its cost counts the file's size twice
-// (the parsed lines keep their text, plus the parser's nodes) and the path.
-func (c *accessCache) put(p string, fi fs.FileInfo, af *accessFile) {
-	c.store(p, &cacheEntry{id: idOf(fi), af: af, size: entryOverhead + int64(len(p)) + 2*fi.Size()})
+// put caches a parsed access file at its accessFileCost.
+func (c *accessCache) put(p string, id fileID, af *accessFile) {
+	c.store(p, &cacheEntry{id: id, af: af, size: accessFileCost(p, id.size, af)})
 }
 
 func (c *accessCache) putNegative(p string) {

@@ -141,27 +141,6 @@ func TestResolverCache(t *testing.T) {
 	check("-")
 }
 
-// TestResolverSymlinkOut: an access file reached through a link that
-// leaves the document root is never read; the request is refused.
-func TestResolverSymlinkOut(t *testing.T) {
-	outside := t.TempDir()
-	os.WriteFile(filepath.Join(outside, ".htaccess"), []byte("php_value memory_limit 1G\n"), 0o644)
-	root := t.TempDir()
-	if err := os.Symlink(outside, filepath.Join(root, "link")); err != nil {
-		t.Fatal(err)
-	}
-	r, _ := NewResolver(nil, "")
-	got := describe(r.Resolve(Request{DocRoot: root, Script: filepath.Join(root, "link", "x.php")}))
-	if !strings.HasPrefix(got, "error 500 "+filepath.Join(root, "link", ".htaccess")+": ") {
-		t.Errorf("got %s", got)
-	}
-	// A script outside the root: no access file is read at all.
-	got = describe(r.Resolve(Request{DocRoot: root, Script: filepath.Join(outside, "x.php")}))
-	if got != "-" {
-		t.Errorf("script outside the root: got %s, want -", got)
-	}
-}
-
 func TestAccessNames(t *testing.T) {
 	root := t.TempDir()
 	os.WriteFile(filepath.Join(root, ".htaccess"), []byte("php_value memory_limit 1M\n"), 0o644)

@@ -81,6 +81,10 @@ type Config struct {
 	// DialTimeout bounds connecting to php-fpm; a pool that cannot be
 	// reached within it is answered 503 (0 = fcgi.DefaultDialTimeout).
 	DialTimeout time.Duration
+	// ConfigCheckInterval is how often, at most, requests check whether
+	// a configuration file changed and reload it (0 =
+	// DefaultConfigCheckInterval, negative = never; SIGHUP still reloads).
+	ConfigCheckInterval time.Duration
 	// BackendTimeout bounds each wait for php-fpm's next response record
 	// (and each write of the request); when it passes before any output
 	// the shim answers 504 (0 = fcgi.DefaultReadTimeout).
@@ -110,6 +114,9 @@ type Server struct {
 	stats Stats
 	front chan struct{}
 
+	watch    configWatch // configuration files, for reloads on change
+	reloadMu sync.Mutex  // one reload at a time (SIGHUP, a changed file)
+
 	mu        sync.Mutex
 	pools     map[string]*poolRuntime // by Addr.String(); kept across reloads
 	cacheBase [2]atomic.Int64         // cache counters of replaced resolvers
@@ -138,7 +145,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
+	if cfg.ConfigCheckInterval == 0 {
+		cfg.ConfigCheckInterval = DefaultConfigCheckInterval
+	}
 	s := &Server{cfg: cfg, log: log, front: make(chan struct{}, cfg.Workers), pools: map[string]*poolRuntime{}}
+	s.watch.interval.Store(int64(cfg.ConfigCheckInterval))
 	if err := s.load(ctx); err != nil {
 		return nil, err
 	}
@@ -211,6 +222,8 @@ func (s *Server) load(ctx context.Context) error {
 	for _, pr := range st.unresettableProblems() {
 		s.log.Warn("setting PHP cannot reset: its requests will be answered 500", "problem", pr.String())
 	}
+	// Files edited while they were read are seen at the next change.
+	s.watch.stampFiles(s.configFiles(st))
 	if old := s.state.Swap(st); old != nil {
 		h, m := old.resolver.Stats()
 		s.cacheBase[0].Add(h)
@@ -230,6 +243,8 @@ func (s *Server) UnresettableProblems() []UnresettableProblem {
 // flight finish with the old settings; new ones use the new. On error the
 // old configuration stays in force.
 func (s *Server) Reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	if err := s.load(ctx); err != nil {
 		s.log.Error("reload failed; keeping the previous configuration", "err", err)
 		return err

@@ -2,7 +2,6 @@ package shim
 
 import (
 	"fmt"
-	"net/http"
 	"path"
 	"regexp"
 	"strings"
@@ -257,7 +256,7 @@ func appendFilesLine(blocks []filesBlock, sec *parser.Node, m filesMatcher, l ph
 		blocks[k].lines = append(blocks[k].lines, l)
 		return blocks
 	}
-	return append(blocks, filesBlock{match: []filesMatcher{m}, lines: []phpLine{l}, sameSection: sec})
+	return append(blocks, filesBlock{chain: (*filesChain)(nil).nest(m), lines: []phpLine{l}, sameSection: sec})
 }
 
 // dir returns the dirSection of a <Directory> node, adding it on first use.
@@ -324,12 +323,11 @@ func (sc *serverConf) pickVHost(serverName, docRoot string) *vhostScopes {
 	return nil
 }
 
-// allowOverride returns whether httpd reads access files in dir and
-// whether php_value/php_flag are allowed in them (OR_OPTIONS, or named in
-// AllowOverrideList).
-func (sc *serverConf) allowOverride(dir string, v *vhostScopes) (reads, php bool, pos parser.Pos) {
+// overrideRule returns whether httpd reads access files in dir, and what
+// it allows in them.
+func (sc *serverConf) overrideRule(dir string, v *vhostScopes) (bool, overrideRule) {
 	if sc == nil {
-		return true, true, parser.Pos{}
+		return true, allowRule
 	}
 	var vh *parser.VHost
 	if v != nil {
@@ -337,30 +335,14 @@ func (sc *serverConf) allowOverride(dir string, v *vhostScopes) (reads, php bool
 	}
 	o := sc.cfg.AllowOverrideFor(dir, vh)
 	if !o.Reads() {
-		return false, false, o.Pos
+		return false, overrideRule{}
 	}
-	return true, o.Mask&parser.OverrideOptions != 0, o.Pos
-}
-
-// allowOverrideList reports whether AllowOverrideList names the directive.
-func (sc *serverConf) allowOverrideList(dir string, v *vhostScopes, name string) bool {
-	if sc == nil {
-		return false
-	}
-	var vh *parser.VHost
-	if v != nil {
-		vh = v.vh
-	}
-	for _, n := range sc.cfg.AllowOverrideFor(dir, vh).List {
-		if strings.EqualFold(n, name) {
-			return true
+	rule := overrideRule{options: o.Mask&parser.OverrideOptions != 0, nonfatal: o.Nonfatal&parser.NonfatalOverride != 0}
+	for _, n := range o.List {
+		if rule.list == nil {
+			rule.list = map[string]bool{}
 		}
+		rule.list[strings.ToLower(n)] = true
 	}
-	return false
-}
-
-// notAllowed is the AccessError httpd gives for php_value in an access file
-// whose AllowOverride lacks Options.
-func notAllowed(af *accessFile) *AccessError {
-	return &AccessError{Pos: *af.firstPHP, Msg: af.firstDir + " not allowed here", Status: http.StatusInternalServerError}
+	return true, rule
 }

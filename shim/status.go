@@ -105,26 +105,34 @@ func (p *poolStats) answered(code int) {
 
 // StatusSnapshot is the JSON form of the status endpoint.
 type StatusSnapshot struct {
-	Requests        int64        `json:"requests"`
-	Forwarded       int64        `json:"forwarded"`
-	Forbidden       int64        `json:"status_403"`
-	ServerErrors    int64        `json:"status_500"`
-	BadGateway      int64        `json:"status_502"`
-	Overloaded      int64        `json:"status_503"`
-	GatewayTimeouts int64        `json:"status_504"`
-	BackendErrors   int64        `json:"backend_errors"`
-	DroppedParams   int64        `json:"dropped_params"`
-	RedirectCopies  int64        `json:"redirect_copies"`
-	KeptAlive       int64        `json:"apache_keepalive_requests"`
-	CacheHits       int64        `json:"cache_hits"`
-	CacheMisses     int64        `json:"cache_misses"`
-	CacheEntries    int          `json:"cache_entries"`
-	CacheBytes      int64        `json:"cache_bytes"`
-	CacheEvictions  int64        `json:"cache_evictions"`
-	LatencyP50ms    float64      `json:"latency_p50_ms"`
-	LatencyP90ms    float64      `json:"latency_p90_ms"`
-	LatencyP99ms    float64      `json:"latency_p99_ms"`
-	Pools           []PoolStatus `json:"pools"`
+	Requests        int64 `json:"requests"`
+	Forwarded       int64 `json:"forwarded"`
+	Forbidden       int64 `json:"status_403"`
+	ServerErrors    int64 `json:"status_500"`
+	BadGateway      int64 `json:"status_502"`
+	Overloaded      int64 `json:"status_503"`
+	GatewayTimeouts int64 `json:"status_504"`
+	BackendErrors   int64 `json:"backend_errors"`
+	DroppedParams   int64 `json:"dropped_params"`
+	RedirectCopies  int64 `json:"redirect_copies"`
+	KeptAlive       int64 `json:"apache_keepalive_requests"`
+	CacheHits       int64 `json:"cache_hits"`
+	CacheMisses     int64 `json:"cache_misses"`
+	CacheEntries    int   `json:"cache_entries"`
+	CacheBytes      int64 `json:"cache_bytes"`
+	CacheEvictions  int64 `json:"cache_evictions"`
+	// HeapLiveBytes, MemoryBytes and MemoryLimitBytes are the Go
+	// runtime's own figures (runtime/metrics): the heap the last
+	// collection found live (caches, connections, requests), the memory
+	// mapped from the system minus what was returned to it (close to the
+	// RSS), and the soft memory limit the collector works to keep under.
+	HeapLiveBytes    int64        `json:"heap_live_bytes"`
+	MemoryBytes      int64        `json:"memory_bytes"`
+	MemoryLimitBytes int64        `json:"memory_limit_bytes"`
+	LatencyP50ms     float64      `json:"latency_p50_ms"`
+	LatencyP90ms     float64      `json:"latency_p90_ms"`
+	LatencyP99ms     float64      `json:"latency_p99_ms"`
+	Pools            []PoolStatus `json:"pools"`
 }
 
 // PoolStatus describes one pool in the status output.
@@ -190,6 +198,7 @@ func (s *Server) Snapshot() StatusSnapshot {
 		snap.CacheMisses += s.cacheBase[1].Load()
 		snap.CacheEntries, snap.CacheBytes, snap.CacheEvictions = cur.resolver.CacheUsage()
 	}
+	snap.HeapLiveBytes, snap.MemoryBytes, snap.MemoryLimitBytes = runtimeMemory()
 	s.mu.Lock()
 	pools := make([]*poolRuntime, 0, len(s.pools))
 	for _, p := range s.pools {
@@ -241,8 +250,11 @@ func (snap StatusSnapshot) writePrometheus(w io.Writer) {
 	single("modphp_shim_cache_hits_total", "counter", "Access file lookups answered from the cache.", snap.CacheHits)
 	single("modphp_shim_cache_misses_total", "counter", "Access file lookups that read the file system.", snap.CacheMisses)
 	single("modphp_shim_cache_entries", "gauge", "Entries in the access file cache.", int64(snap.CacheEntries))
-	single("modphp_shim_cache_bytes", "gauge", "Estimated memory held by the access file cache.", snap.CacheBytes)
+	single("modphp_shim_cache_bytes", "gauge", "Memory held by the access file and resolution caches, from per-item costs measured against the live heap.", snap.CacheBytes)
 	single("modphp_shim_cache_evictions_total", "counter", "Cache entries evicted to stay within the memory bound.", snap.CacheEvictions)
+	single("modphp_shim_heap_live_bytes", "gauge", "Go heap found live by the last garbage collection.", snap.HeapLiveBytes)
+	single("modphp_shim_memory_bytes", "gauge", "Memory the shim holds from the system (mapped minus returned; close to its RSS).", snap.MemoryBytes)
+	single("modphp_shim_memory_limit_bytes", "gauge", "Soft memory limit the garbage collector keeps the shim under.", snap.MemoryLimitBytes)
 	perPool := func(name, typ, help string, v func(PoolStatus) string) {
 		metric(name, typ, help)
 		for _, p := range snap.Pools {

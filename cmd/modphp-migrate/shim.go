@@ -38,7 +38,10 @@ ADDR is unix:/path or host:port. Apache side:
 
 Signals: SIGTERM or SIGINT drains requests (up to --shutdown-grace), a second
 one stops at once; SIGHUP re-reads --fpm-config, --php-ini and
---apache-config without dropping requests.
+--apache-config without dropping requests. An edit of any file these read
+(includes, conf.d) is noticed by the first request after it, within
+--watch-interval, and reloaded the same way; a configuration that
+fails to load keeps the previous one, and the shim logs why.
 
 --config FILE holds flags one per line ("name = value" or "name value",
 # comments); flags given on the command line win.
@@ -50,6 +53,13 @@ Flags:
 
 // shimGCPercent is the shim's GOGC unless the environment sets one.
 const shimGCPercent = 400
+
+// shimMemoryLimit is the shim's soft memory limit (GOMEMLIMIT) unless the
+// environment sets one. Its live heap is bounded by the two caches (64 MiB
+// each, counted from measured per-item costs) plus the requests in
+// flight; without a limit, GOGC=400 would let the heap grow to five times
+// that before collecting.
+const shimMemoryLimit = 384 << 20
 
 func shimCommand() command {
 	return command{"shim", "run the FastCGI shim that applies .htaccess php_value/php_flag under php-fpm", runShim}
@@ -89,7 +99,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := shim.Config{
 		FPMConfig: *f.fpmConfig, PHPINI: *f.phpINI, ApacheConfig: *f.apacheConfig, AccessNames: *f.access,
 		StatusListen: *f.status, Workers: *f.workers, ShutdownGrace: *f.grace,
-		DialTimeout: *f.dialTimeout, BackendTimeout: *f.backendTimeout,
+		DialTimeout: *f.dialTimeout, BackendTimeout: *f.backendTimeout, ConfigCheckInterval: *f.configCheck,
 		Source: &shim.FPMPoolSource{PHP: *f.phpBin, ScanDir: *f.scanDir, Prefix: *f.fpmPrefix},
 	}
 	if *f.listen != "" {
@@ -126,6 +136,12 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *f.workers < 1 {
 		return usageErr("--workers must be at least 1")
 	}
+	switch {
+	case *f.configCheck < 0:
+		return usageErr("--watch-interval must be 0 or more")
+	case *f.configCheck == 0:
+		cfg.ConfigCheckInterval = -1 // shim.Config: negative is never
+	}
 	if *f.procs < 0 {
 		return usageErr("--procs must be 0 (the default) or more")
 	}
@@ -145,6 +161,9 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// at 4× the live heap instead of 2× halves the collector's CPU
 		// share on the request path at a cost of a few megabytes.
 		debug.SetGCPercent(shimGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(shimMemoryLimit)
 	}
 	cfg.Source.(*shim.FPMPoolSource).Warn = log.Warn
 	if *f.check && *f.pool == "" {
@@ -296,7 +315,7 @@ type shimFlags struct {
 	apacheConfig, status, listenMode, logFormat, logLevel, configFile *string
 	poolFor, access                                                   *[]string
 	workers, procs                                                    *int
-	grace, dialTimeout, backendTimeout                                *time.Duration
+	grace, dialTimeout, backendTimeout, configCheck                   *time.Duration
 	check, help                                                       *bool
 }
 
@@ -322,6 +341,7 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.grace = fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
 	f.dialTimeout = fs.Duration("dial-timeout", fcgi.DefaultDialTimeout, "answer 503 when php-fpm does not accept a connection within `DURATION`")
 	f.backendTimeout = fs.Duration("backend-timeout", fcgi.DefaultReadTimeout, "answer 504 when php-fpm sends nothing for `DURATION` (per read, not per request)")
+	f.configCheck = fs.Duration("watch-interval", shim.DefaultConfigCheckInterval, "reload when a configuration file changed, checked at most every `DURATION` (0: only on SIGHUP)")
 	f.logFormat = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
 	f.logLevel = fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	f.configFile = fs.String("config", "", "read flags from `FILE`")
