@@ -20,6 +20,11 @@ type App struct {
 	// SymlinkedAccessFile is an access file the package installs as a
 	// symbolic link ("" if none); Require checks that it still is one.
 	SymlinkedAccessFile string
+	// OwnPool is a directory whose server-config settings PHP cannot
+	// reset (upload_tmp_dir, sys_temp_dir): behind the shim it gets a
+	// php-fpm pool of its own (--pool-for), as the shim asks, and the
+	// other applications keep theirs clean. "" if none.
+	OwnPool string
 	// Requests are what the set-ups are compared on: front and login
 	// pages, static files, denied directories, a missing .php.
 	Requests []Request
@@ -125,6 +130,7 @@ var Adminer = App{
 var PhpMyAdmin = App{
 	Package: "phpmyadmin",
 	Confs:   []string{"/etc/apache2/conf-available/phpmyadmin.conf", "/etc/phpmyadmin/apache.conf"},
+	OwnPool: "/usr/share/phpmyadmin",
 	Requests: []Request{
 		{Path: "/phpmyadmin", Want: 301},
 		{Path: "/phpmyadmin/", Want: 200},

@@ -119,7 +119,7 @@ func Start(t testing.TB, kind Kind, shimBin string, apps []App) *Server {
 	}
 	sock := ""
 	if kind != ModPHP {
-		s.FPM = lab.StartFPM(t, lab.FPMConfig{Children: 1})
+		s.FPM = lab.StartFPM(t, lab.FPMConfig{Children: 1, ExtraPools: ownPools(apps)})
 		sock = s.FPM.Addr
 		if kind == Shim {
 			sock = lab.ShimSocket(t)
@@ -138,11 +138,35 @@ func Start(t testing.TB, kind Kind, shimBin string, apps []App) *Server {
 	s.Apache.WriteConf(t, b.String())
 	if kind == Shim {
 		// The shim reads the Apache configuration Apache runs with.
-		s.Shim = lab.StartShim(t, shimBin, sock, "--pool", "unix:"+s.FPM.Addr, "--fpm-config", s.FPM.ConfPath,
-			"--php-ini", phpINI(t), "--apache-config", s.Apache.ConfPath)
+		args := []string{"--pool", "unix:" + s.FPM.Addr, "--fpm-config", s.FPM.ConfPath,
+			"--php-ini", phpINI(t), "--apache-config", s.Apache.ConfPath}
+		for _, a := range apps {
+			if a.OwnPool != "" {
+				args = append(args, "--pool-for", a.OwnPool+"=unix:"+filepath.Join(s.FPM.Dir, a.Package+".sock"))
+			}
+		}
+		s.Shim = lab.StartShim(t, shimBin, sock, args...)
 	}
 	s.Apache.Start(t)
 	return s
+}
+
+// ownPools returns php-fpm pool sections, one worker each, for the
+// applications that need a pool of their own (App.OwnPool), listening
+// on PACKAGE.sock in the php-fpm directory. Apache → php-fpm directly
+// does not use them.
+func ownPools(apps []App) string {
+	var b strings.Builder
+	for _, a := range apps {
+		if a.OwnPool == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "[%s]\nlisten = {{Dir}}/%s.sock\nlisten.mode = 0666\npm = static\npm.max_children = 1\n", a.Package, a.Package)
+		if os.Geteuid() == 0 {
+			b.WriteString("user = www-data\ngroup = www-data\n")
+		}
+	}
+	return b.String()
 }
 
 // includeModules returns Include lines for Debian's X.load of each
