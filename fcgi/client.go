@@ -253,11 +253,15 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 	}
 	cb := countingReader{r: body}
 	forceDial := false
-	retryable := idempotent(req.Params)
 	for {
-		// A request that may be retried on a fresh connection does not
-		// need the kept one probed first: a closed one fails it at once.
-		cc, reused, err := c.get(ctx, forceDial, !retryable)
+		// A kept connection is probed before it carries the request.
+		// php-fpm ends one (pm.max_requests, a reload) by shutting down
+		// its side and draining whatever still arrives (main/fastcgi.c
+		// fcgi_close): a write to it succeeds, and only the FIN, there
+		// when the probe looks, tells that the request would never be
+		// read. A request written just before the FIN arrives meets the
+		// race Apache's own connection reuse has: it fails.
+		cc, reused, err := c.get(ctx, forceDial, true)
 		if err != nil {
 			return nil, err
 		}
@@ -266,21 +270,20 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 			c.put(cc, false) // its state may count params never sent
 			return nil, err
 		}
-		res, keep, received, err := c.roundTrip(ctx, cc, ps, &cb, n, stdout)
+		res, keep, _, err := c.roundTrip(ctx, cc, ps, &cb, n, stdout)
 		if res != nil {
 			res.Reused = reused
 		}
-		// A kept connection can have been closed by php-fpm in the
-		// meantime (pm.max_requests reached, pool restarted): retry once
-		// on a fresh connection, but only if nothing came back, the body
-		// is untouched (the retry sends the same bytes, FACTS Part C §7
-		// item 8) and the method is idempotent. The same symptom can be a
-		// worker killed mid-script; like nginx's fastcgi_next_upstream,
-		// only GET, HEAD and OPTIONS may then run twice, never a POST —
-		// unless the very first write was refused (errNotDelivered):
-		// then php-fpm never saw the request.
-		if err != nil && reused && !forceDial && !received && cb.n == 0 && errors.Is(err, ErrIncompleteResponse) &&
-			(retryable || errors.Is(err, errNotDelivered)) && ctx.Err() == nil {
+		// Sent again, once, on a fresh connection only when php-fpm
+		// certainly never saw the request: its very first write on a
+		// kept connection was refused (errNotDelivered), because php-fpm
+		// had closed the connection (pm.max_requests, a restart).
+		// Whatever happened after a byte of it left may have started the
+		// script — a worker stopped mid-script by a graceful reload (kill
+		// -USR2) looks exactly like a connection closed while idle — so
+		// it is the caller's error, whatever the method: a second run
+		// would repeat the script's side effects.
+		if err != nil && reused && !forceDial && errors.Is(err, errNotDelivered) && ctx.Err() == nil {
 			c.put(cc, false)
 			forceDial = true
 			continue
@@ -314,16 +317,10 @@ type Flusher interface {
 }
 
 // errNotDelivered marks a request whose first write on a kept connection
-// failed with a reset or broken pipe: the peer had closed the connection
-// before, so any request, whatever its method, may be sent again.
+// failed with a reset or broken pipe before a byte left: the peer had
+// closed the connection before, so the request, whatever its method, may
+// be sent again.
 var errNotDelivered = errors.New("connection closed by php-fpm before the request was sent")
-
-// idempotent reports whether a request may be sent twice: its
-// REQUEST_METHOD is GET, HEAD or OPTIONS.
-func idempotent(ps Params) bool {
-	m, _ := ps.Lookup("REQUEST_METHOD")
-	return m == "GET" || m == "HEAD" || m == "OPTIONS"
-}
 
 // countingReader counts the bytes read from r.
 type countingReader struct {

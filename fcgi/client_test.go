@@ -306,9 +306,8 @@ func TestClientIdleTimeout(t *testing.T) {
 		c.Close()
 		closed <- struct{}{}
 	})
-	// Without a method the request may not run twice, so the kept
-	// connection is probed first; a GET is not probed and is retried on a
-	// fresh connection instead. Either way nothing reaches the caller.
+	// Whatever the method, the kept connection is probed first and the
+	// closed one is never used: nothing reaches the caller.
 	for _, method := range []string{"", "GET"} {
 		cl2 := &Client{Network: "unix", Addr: addr, KeepAlive: true, MaxConns: 1}
 		var ps Params

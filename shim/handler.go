@@ -136,12 +136,16 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 
 // backendStatus is the answer to a request php-fpm did not serve, as
 // mod_proxy_fcgi gives it: 503 when the pool cannot be reached (refused,
-// missing socket, or no connection within the dial timeout) or is
-// overloaded, 504 when php-fpm sent nothing within the backend timeout,
-// 502 when it failed otherwise.
+// missing socket, or no connection within the dial timeout), is
+// overloaded, or the connection ended before any output (a worker killed
+// or stopped by a reload mid-script: Apache's AH01075 "Error dispatching
+// request", TestIntegrationReloadRunsOnce); 504 when php-fpm sent nothing
+// within the backend timeout; 502 when it failed otherwise (a malformed
+// answer).
 func backendStatus(err error) int {
 	switch {
-	case errors.Is(err, fcgi.ErrBackendUnavailable), errors.Is(err, fcgi.ErrOverloaded):
+	case errors.Is(err, fcgi.ErrBackendUnavailable), errors.Is(err, fcgi.ErrOverloaded),
+		errors.Is(err, fcgi.ErrIncompleteResponse):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return http.StatusGatewayTimeout

@@ -217,3 +217,14 @@ func (f *FPM) ErrorLogText() string {
 	b, _ := os.ReadFile(f.ErrorLog)
 	return string(b)
 }
+
+// Reload sends the master SIGUSR2, php-fpm's graceful reload: the workers
+// are told to stop (SIGQUIT, then SIGTERM once process_control_timeout —
+// 0 by default — has passed, so a running script is cut short) and the
+// master re-executes itself with the same configuration.
+func (f *FPM) Reload(t testing.TB) {
+	t.Helper()
+	if err := syscall.Kill(f.PID(), syscall.SIGUSR2); err != nil {
+		t.Fatalf("reloading php-fpm %d: %v", f.PID(), err)
+	}
+}
