@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -143,6 +144,13 @@ type Client struct {
 	// os.TempDir().
 	SpoolDir string
 
+	// MaxBody bounds a request body, as Apache's LimitRequestBody does:
+	// a ContentLength above it, or a body of unknown length that grows
+	// past it while it is spooled, fails with ErrBodyTooLarge before
+	// anything is sent to php-fpm (and the spool file is removed). Zero
+	// means no bound.
+	MaxBody int64
+
 	mu        sync.Mutex
 	idle      []*clientConn // most recently used last
 	open      int
@@ -243,8 +251,11 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 	if body == nil {
 		n = 0
 	}
+	if c.MaxBody > 0 && n > c.MaxBody {
+		return nil, fmt.Errorf("request body of %d bytes, limit %d: %w", n, c.MaxBody, ErrBodyTooLarge)
+	}
 	if n < 0 {
-		sp, err := spool(body, c.SpoolDir)
+		sp, err := spool(body, c.SpoolDir, c.MaxBody)
 		if err != nil {
 			return nil, err
 		}
@@ -255,12 +266,10 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 	forceDial := false
 	for {
 		// A kept connection is probed before it carries the request.
-		// php-fpm ends one (pm.max_requests, a reload) by shutting down
-		// its side and draining whatever still arrives (main/fastcgi.c
-		// fcgi_close): a write to it succeeds, and only the FIN, there
-		// when the probe looks, tells that the request would never be
-		// read. A request written just before the FIN arrives meets the
-		// race Apache's own connection reuse has: it fails.
+		// php-fpm ends one (pm.max_requests) by shutting down its side
+		// and draining whatever still arrives (main/fastcgi.c
+		// fcgi_close): a write to it succeeds, and the FIN, there when
+		// the probe looks, tells that the request would never be read.
 		cc, reused, err := c.get(ctx, forceDial, true)
 		if err != nil {
 			return nil, err
@@ -275,14 +284,13 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 			res.Reused = reused
 		}
 		// Sent again, once, on a fresh connection only when php-fpm
-		// certainly never saw the request: its very first write on a
-		// kept connection was refused (errNotDelivered), because php-fpm
-		// had closed the connection (pm.max_requests, a restart).
-		// Whatever happened after a byte of it left may have started the
-		// script — a worker stopped mid-script by a graceful reload (kill
-		// -USR2) looks exactly like a connection closed while idle — so
-		// it is the caller's error, whatever the method: a second run
-		// would repeat the script's side effects.
+		// certainly never read the request (errNotDelivered): its very
+		// first write on a kept connection was refused, or php-fpm was
+		// draining the connection to close it. Any other failure may have
+		// started the script — a worker stopped mid-script by a graceful
+		// reload (kill -USR2) closes the connection with nothing sent too
+		// — so it is the caller's error, whatever the method: a second
+		// run would repeat the script's side effects.
 		if err != nil && reused && !forceDial && errors.Is(err, errNotDelivered) && ctx.Err() == nil {
 			c.put(cc, false)
 			forceDial = true
@@ -316,10 +324,11 @@ type Flusher interface {
 	Flush() error
 }
 
-// errNotDelivered marks a request whose first write on a kept connection
-// failed with a reset or broken pipe before a byte left: the peer had
-// closed the connection before, so the request, whatever its method, may
-// be sent again.
+// errNotDelivered marks a request php-fpm certainly never read as one: its
+// first write on a kept connection failed with a reset or broken pipe
+// before a byte left (the peer had closed the connection), or the answer
+// was EOF from a peer that is draining the connection (peerDraining). The
+// request, whatever its method, may be sent again.
 var errNotDelivered = errors.New("connection closed by php-fpm before the request was sent")
 
 // countingReader counts the bytes read from r.
@@ -512,6 +521,11 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 		if err != nil {
 			if werr := bodyFailed(); werr != nil {
 				return nil, false, received, fmt.Errorf("php-fpm %s: %w", c.Addr, werr)
+			}
+			if errors.Is(err, io.EOF) && !received && n == 0 && peerDraining(cc.nc) {
+				// php-fpm closed the kept connection in its orderly way
+				// (pm.max_requests) and discarded the request unread.
+				err = fmt.Errorf("%w: %w", errNotDelivered, err)
 			}
 			if errors.Is(err, io.EOF) || isConnReset(err) {
 				err = fmt.Errorf("reading from php-fpm %s after %d stdout bytes: %w: %w", c.Addr, r.Stdout, ErrIncompleteResponse, err)
@@ -863,15 +877,23 @@ func (s *spooled) Close() error {
 }
 
 // spool copies body to learn its length: the first spoolMemLimit bytes in
-// memory, the rest in a temporary file in dir.
-func spool(body io.Reader, dir string) (*spooled, error) {
+// memory, the rest in a temporary file in dir; more than max bytes (when
+// max > 0) fail with ErrBodyTooLarge.
+func spool(body io.Reader, dir string, max int64) (*spooled, error) {
+	limit := int64(math.MaxInt64 - 1)
+	if max > 0 {
+		limit = max
+	}
 	var mem bytes.Buffer
-	n, err := io.CopyN(&mem, body, spoolMemLimit+1)
+	n, err := io.CopyN(&mem, body, min(spoolMemLimit, limit)+1)
 	if err == io.EOF {
 		return &spooled{Reader: bytes.NewReader(mem.Bytes()), size: n}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("spooling request body of unknown length: %w", err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("request body of unknown length over the limit of %d bytes: %w", limit, ErrBodyTooLarge)
 	}
 	f, err := os.CreateTemp(dir, "fcgi-body-*")
 	if err != nil {
@@ -882,10 +904,14 @@ func spool(body io.Reader, dir string) (*spooled, error) {
 		sp.Close()
 		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
 	}
-	rest, err := io.Copy(f, body)
-	if err != nil {
+	rest, err := io.CopyN(f, body, limit-n+1)
+	if err != nil && err != io.EOF {
 		sp.Close()
 		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
+	}
+	if n+rest > limit {
+		sp.Close()
+		return nil, fmt.Errorf("request body of unknown length over the limit of %d bytes: %w", limit, ErrBodyTooLarge)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		sp.Close()

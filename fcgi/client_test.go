@@ -105,6 +105,60 @@ func TestClientUnknownLength(t *testing.T) {
 	}
 }
 
+// TestClientMaxBody: a body over Client.MaxBody is refused with
+// ErrBodyTooLarge before php-fpm is contacted — at once for a known length,
+// after spooling at most MaxBody+1 bytes for an unknown one, whose spool
+// file is removed; a body of exactly MaxBody bytes goes through.
+func TestClientMaxBody(t *testing.T) {
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		n, _ := io.Copy(io.Discard, r.Stdin)
+		fmt.Fprintf(w, "n=%d", n)
+	}))
+	const max = spoolMemLimit + 4096 // past the part held in memory
+	dir := t.TempDir()
+	cl := &Client{Network: "unix", Addr: ts.addr, SpoolDir: dir, MaxBody: max}
+	defer cl.Close()
+	for _, tc := range []struct {
+		size, length int64
+		want         string // output, or "" for ErrBodyTooLarge
+	}{
+		{max, max, "n=1052672"},
+		{max, -1, "n=1052672"},
+		{max + 1, max + 1, ""},
+		{max + 1, -1, ""},
+		{100 << 20, -1, ""},
+		{spoolMemLimit + 1, -1, "n=1048577"},
+	} {
+		body := &countingReader{r: io.LimitReader(zeroReader{}, tc.size)}
+		var out bytes.Buffer
+		_, err := cl.Do(context.Background(), &Request{Body: body, ContentLength: tc.length}, &out)
+		if tc.want == "" {
+			if !errors.Is(err, ErrBodyTooLarge) || out.Len() != 0 {
+				t.Errorf("%d bytes (length %d): %q, %v; want ErrBodyTooLarge", tc.size, tc.length, out.String(), err)
+			}
+			if read := body.n; tc.length >= 0 && read != 0 || read > max+1 {
+				t.Errorf("%d bytes (length %d): %d bytes read before the refusal", tc.size, tc.length, read)
+			}
+		} else if err != nil || out.String() != tc.want {
+			t.Errorf("%d bytes (length %d): %q, %v; want %q", tc.size, tc.length, out.String(), err, tc.want)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("spool files left behind: %v", left)
+		}
+	}
+	if s := cl.Stats(); s.Requests != 3 {
+		t.Errorf("stats %+v: want 3 requests sent, none for the refused bodies", s)
+	}
+}
+
+// zeroReader reads zeros forever.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
 func TestClientContentLengthMismatch(t *testing.T) {
 	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) { io.Copy(io.Discard, r.Stdin) }))
 	cl := &Client{Network: "unix", Addr: ts.addr}

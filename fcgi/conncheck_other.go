@@ -9,3 +9,6 @@ import "net"
 func connAlive(net.Conn) bool { return true }
 
 func isConnReset(error) bool { return false }
+
+// peerDraining cannot tell a draining peer on this platform.
+func peerDraining(net.Conn) bool { return false }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"syscall"
+	"time"
 )
 
 // connAlive reports whether an idle connection is still open and silent: a
@@ -35,4 +36,27 @@ func connAlive(nc net.Conn) bool {
 // which php-fpm produces when a worker dies or drops a connection.
 func isConnReset(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// drainTimeout bounds the write peerDraining makes; a peer that drains
+// takes it at once.
+const drainTimeout = time.Second
+
+// peerDraining reports whether the peer of a Unix stream socket that has
+// just read EOF still takes writes: it shut down only its sending side and
+// is reading on. That is how php-fpm ends a kept connection it will not
+// serve again (pm.max_requests reached: main/fastcgi.c fcgi_close shuts
+// down its side, then reads and discards until the web server closes), and
+// it reads nothing of what arrives then as a request. A worker that died
+// has closed the socket entirely, and the write fails with EPIPE
+// (unix_stream_sendmsg); over TCP the first write after a close succeeds
+// either way, so only Unix sockets can tell. The byte written is an
+// ABORT_REQUEST record, which means nothing to a peer that drains.
+func peerDraining(nc net.Conn) bool {
+	if nc.LocalAddr().Network() != "unix" {
+		return false
+	}
+	nc.SetWriteDeadline(time.Now().Add(drainTimeout))
+	_, err := nc.Write(appendRecord(nil, typeAbortRequest, requestID, nil))
+	return err == nil
 }

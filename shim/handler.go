@@ -112,6 +112,13 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 		// Apache logs it as AH01071, as it would from php-fpm directly.
 		w.Stderr().Write(result.Stderr)
 	}
+	if errors.Is(err, fcgi.ErrBodyTooLarge) {
+		// Refused before php-fpm was contacted, as LimitRequestBody
+		// refuses it.
+		s.log.Warn("request body too large", "limit", s.cfg.MaxBody, "err", err, "script", info.Script)
+		s.answer(w, pool, http.StatusRequestEntityTooLarge)
+		return
+	}
 	if err != nil {
 		s.stats.BackendErrors.Add(1)
 		pool.stats.backendErrors.Add(1)
@@ -158,6 +165,8 @@ func (s *Server) answer(w io.Writer, pool *poolRuntime, code int) {
 	switch code {
 	case http.StatusForbidden:
 		s.stats.Forbidden.Add(1)
+	case http.StatusRequestEntityTooLarge:
+		s.stats.BodyTooLarge.Add(1)
 	case http.StatusBadGateway:
 		s.stats.BadGateway.Add(1)
 	case http.StatusServiceUnavailable:

@@ -34,10 +34,10 @@ type backend struct {
 // reloads: the keys the shim has ever set on the pool's workers stay set in
 // them (FACTS Part A §4 E3/E4), so the shim keeps resetting them.
 type poolRuntime struct {
-	addr    Addr
-	timeout clientTimeouts
-	be      atomic.Pointer[backend]
-	stats   poolStats
+	addr  Addr
+	opts  clientOptions
+	be    atomic.Pointer[backend]
+	stats poolStats
 
 	mu      sync.Mutex
 	managed map[string]bool
@@ -108,13 +108,16 @@ func (e *encoded) connParams(state *any) fcgi.Params {
 	return fcgi.Params{{Name: "PHP_VALUE", Value: value}}
 }
 
-// clientTimeouts are the php-fpm client's timeouts (zero: fcgi's defaults).
-type clientTimeouts struct {
+// clientOptions are the settings of a pool's php-fpm client (zero
+// durations: fcgi's defaults).
+type clientOptions struct {
 	dial, backend time.Duration
+	spoolDir      string // for bodies of unknown length
+	maxBody       int64  // 0: no bound
 }
 
-func newPoolRuntime(addr Addr, to clientTimeouts) *poolRuntime {
-	return &poolRuntime{addr: addr, timeout: to, managed: map[string]bool{}, warned: map[string]bool{}}
+func newPoolRuntime(addr Addr, opts clientOptions) *poolRuntime {
+	return &poolRuntime{addr: addr, opts: opts, managed: map[string]bool{}, warned: map[string]bool{}}
 }
 
 // setPool installs the pool's (re)loaded settings and returns the backend
@@ -136,9 +139,11 @@ func (p *poolRuntime) setPool(info *Pool) *backend {
 			// The backend timeout bounds each wait for php-fpm's next
 			// record and each write of the request (progress, not the
 			// whole request; FACTS Part C §7 item 8).
-			DialTimeout:  p.timeout.dial,
-			ReadTimeout:  p.timeout.backend,
-			WriteTimeout: p.timeout.backend,
+			DialTimeout:  p.opts.dial,
+			ReadTimeout:  p.opts.backend,
+			WriteTimeout: p.opts.backend,
+			SpoolDir:     p.opts.spoolDir,
+			MaxBody:      p.opts.maxBody,
 		},
 		slots: make(chan struct{}, n),
 	})

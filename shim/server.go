@@ -85,7 +85,18 @@ type Config struct {
 	// (and each write of the request); when it passes before any output
 	// the shim answers 504 (0 = fcgi.DefaultReadTimeout).
 	BackendTimeout time.Duration
+	// SpoolDir is where request bodies of unknown length (chunked) are
+	// spooled to learn the CONTENT_LENGTH php-fpm needs ("" = $TMPDIR).
+	SpoolDir string
+	// MaxBody bounds a request body; a larger one is answered 413, as
+	// Apache's LimitRequestBody would (0 = DefaultMaxBody, -1 = none).
+	MaxBody int64
 }
+
+// DefaultMaxBody is the body bound of a Config whose MaxBody is 0: 1 GiB,
+// the default of Apache's LimitRequestBody since 2.4.54, so that the shim
+// refuses nothing Apache's default let through.
+const DefaultMaxBody = 1 << 30
 
 // state is what a reload replaces at once.
 type state struct {
@@ -130,6 +141,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.ListenMode == 0 {
 		cfg.ListenMode = DefaultListenMode
 	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if err := checkSpoolDir(cfg.SpoolDir); err != nil {
+		if cfg.SpoolDir != "" {
+			return nil, err
+		}
+		log.Warn("request bodies without a length (chunked) over 1 MiB will fail: set --spool-dir", "err", err)
+	}
 	if cfg.StatusListen != "" {
 		if err := CheckLoopback(cfg.StatusListen); err != nil {
 			return nil, err
@@ -149,6 +169,21 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		},
 	}
 	return s, nil
+}
+
+// checkSpoolDir makes sure request bodies can be spooled in dir ("" =
+// os.TempDir()): under systemd's ProtectSystem=strict without PrivateTmp,
+// /tmp is read-only.
+func checkSpoolDir(dir string) error {
+	f, err := os.CreateTemp(dir, "spool-check-*")
+	if err != nil {
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		return fmt.Errorf("spool directory %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // load reads the php-fpm, php.ini and Apache configuration and installs
@@ -175,7 +210,10 @@ func (s *Server) load(ctx context.Context) error {
 		s.mu.Lock()
 		rt := s.pools[a.String()]
 		if rt == nil {
-			rt = newPoolRuntime(a, clientTimeouts{dial: s.cfg.DialTimeout, backend: s.cfg.BackendTimeout})
+			rt = newPoolRuntime(a, clientOptions{
+				dial: s.cfg.DialTimeout, backend: s.cfg.BackendTimeout,
+				spoolDir: s.cfg.SpoolDir, maxBody: max(s.cfg.MaxBody, 0),
+			})
 			s.pools[a.String()] = rt
 		}
 		s.mu.Unlock()

@@ -31,7 +31,7 @@ var latencyBuckets = []time.Duration{
 
 // answerCodes are the statuses the shim answers itself instead of php-fpm.
 var answerCodes = []int{
-	http.StatusForbidden, http.StatusInternalServerError, http.StatusBadGateway,
+	http.StatusForbidden, http.StatusRequestEntityTooLarge, http.StatusInternalServerError, http.StatusBadGateway,
 	http.StatusServiceUnavailable, http.StatusGatewayTimeout,
 }
 
@@ -53,6 +53,7 @@ type Stats struct {
 	Requests        atomic.Int64 // requests received from Apache
 	Forwarded       atomic.Int64 // requests sent to php-fpm
 	Forbidden       atomic.Int64 // 403 answers (engine off, unreadable access file)
+	BodyTooLarge    atomic.Int64 // 413 answers (body over Config.MaxBody)
 	ServerErrors    atomic.Int64 // 500 answers (broken access file, unencodable value)
 	Overloaded      atomic.Int64 // 503 answers (front or pool full, php-fpm unreachable)
 	BadGateway      atomic.Int64 // 502 answers (php-fpm failed before any output)
@@ -93,7 +94,7 @@ func (s *Stats) percentiles() (p50, p90, p99 time.Duration) {
 // whether or not it reached php-fpm.
 type poolStats struct {
 	requests, forwarded, backendErrors, drops, redirects atomic.Int64
-	answers                                              [5]atomic.Int64 // by answerCodes
+	answers                                              [6]atomic.Int64 // by answerCodes
 	lat                                                  histogram
 }
 
@@ -108,6 +109,7 @@ type StatusSnapshot struct {
 	Requests        int64        `json:"requests"`
 	Forwarded       int64        `json:"forwarded"`
 	Forbidden       int64        `json:"status_403"`
+	BodyTooLarge    int64        `json:"status_413"`
 	ServerErrors    int64        `json:"status_500"`
 	BadGateway      int64        `json:"status_502"`
 	Overloaded      int64        `json:"status_503"`
@@ -142,8 +144,8 @@ type PoolStatus struct {
 	FirewallDrops int64    `json:"firewall_drops"`
 	// RedirectCopies counts params the REDIRECT_ fix added.
 	RedirectCopies int64 `json:"redirect_copies"`
-	// Answers counts the shim's own answers by status code ("403", "500",
-	// "502", "503", "504").
+	// Answers counts the shim's own answers by status code ("403", "413",
+	// "500", "502", "503", "504").
 	Answers map[string]int64 `json:"answers"`
 	// Latency is the histogram of the handler's latency.
 	Latency Histogram `json:"latency"`
@@ -178,7 +180,7 @@ func (s *Server) Snapshot() StatusSnapshot {
 	p50, p90, p99 := st.percentiles()
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	snap := StatusSnapshot{
-		Requests: st.Requests.Load(), Forwarded: st.Forwarded.Load(), Forbidden: st.Forbidden.Load(),
+		Requests: st.Requests.Load(), Forwarded: st.Forwarded.Load(), Forbidden: st.Forbidden.Load(), BodyTooLarge: st.BodyTooLarge.Load(),
 		ServerErrors: st.ServerErrors.Load(), BadGateway: st.BadGateway.Load(), Overloaded: st.Overloaded.Load(),
 		GatewayTimeouts: st.GatewayTimeouts.Load(), BackendErrors: st.BackendErrors.Load(),
 		DroppedParams: st.DroppedParams.Load(), RedirectCopies: st.RedirectCopies.Load(), KeptAlive: st.KeptAlive.Load(),
@@ -252,7 +254,7 @@ func (snap StatusSnapshot) writePrometheus(w io.Writer) {
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	perPool("modphp_shim_requests_total", "counter", "Requests received from Apache.", func(p PoolStatus) string { return i64(p.Requests) })
 	perPool("modphp_shim_forwarded_total", "counter", "Requests sent to php-fpm.", func(p PoolStatus) string { return i64(p.Forwarded) })
-	metric("modphp_shim_errors_total", "counter", "Requests the shim answered itself, by status (403 engine off, 500 broken access file, 502 php-fpm failed, 503 overloaded or php-fpm down, 504 php-fpm timed out).")
+	metric("modphp_shim_errors_total", "counter", "Requests the shim answered itself, by status (403 engine off, 413 body over --max-body, 500 broken access file, 502 php-fpm failed, 503 overloaded or php-fpm down, 504 php-fpm timed out).")
 	for _, p := range snap.Pools {
 		for _, c := range answerCodes {
 			code := strconv.Itoa(c)
