@@ -224,6 +224,7 @@ func TestStatusPrometheus(t *testing.T) {
 		"modphp_shim_requests_total" + p + " 3",
 		"modphp_shim_forwarded_total" + p + " 2",
 		"modphp_shim_errors_total" + pl + `code="403"} 1`,
+		"modphp_shim_errors_total" + pl + `code="413"} 0`,
 		"modphp_shim_errors_total" + pl + `code="500"} 0`,
 		"modphp_shim_errors_total" + pl + `code="502"} 0`,
 		"modphp_shim_errors_total" + pl + `code="503"} 0`,

@@ -1,7 +1,11 @@
 package shim
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,5 +101,85 @@ func TestIntegrationReloadRunsOnce(t *testing.T) {
 	}
 	if codes["direct"] != 503 || codes["shim"] != codes["direct"] {
 		t.Errorf("answers: Apache → php-fpm %d, Apache → shim %d; want both 503", codes["direct"], codes["shim"])
+	}
+}
+
+// post sends body to url, chunked (no Content-Length) when chunked, and
+// returns the status and the body of the answer.
+func post(t *testing.T, url string, body []byte, chunked bool) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	if chunked {
+		req.Body = io.NopCloser(bytes.NewReader(body)) // hides the length
+		req.ContentLength = -1
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestIntegrationMaxBody: with --max-body the shim answers a larger body
+// 413, as LimitRequestBody answers it for content Apache serves itself —
+// with a Content-Length and chunked, whose body is spooled in --spool-dir
+// and removed — and passes a body of exactly the limit (issue 16 point
+// 11). Beside it, Apache → php-fpm directly with LimitRequestBody at the
+// same limit, whose behaviour the test pins: mod_proxy_fcgi forwards the
+// larger body anyway, and php-fpm reads no chunked body at all (it gets
+// no CONTENT_LENGTH), which the shim's spooling repairs.
+func TestIntegrationMaxBody(t *testing.T) {
+	const limit = 2 << 20
+	spoolDir := lab.TempDir(t)
+	st := startStackConfig(t, lab.FPMConfig{Children: 2}, func(c *Config) {
+		c.MaxBody, c.SpoolDir = limit, spoolDir
+	}, "sethandler")
+	direct := lab.StartApache(t, fmt.Sprintf(`
+<Location "/">
+    LimitRequestBody %d
+</Location>
+<FilesMatch "\.php$">
+    SetHandler "proxy:unix:%s|fcgi://localhost"
+</FilesMatch>
+`, limit, st.fpm.Addr))
+	sha := "<?php $h = hash_init('sha256'); $in = fopen('php://input', 'rb'); $n = 0; while (!feof($in)) { $b = fread($in, 1 << 16); $n += strlen($b); hash_update($h, $b); } echo $n, ' ', hash_final($h);\n"
+	if err := os.WriteFile(filepath.Join(direct.DocRoot, "sha.php"), []byte(sha), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing may be spooled in $TMPDIR: it does not exist.
+	t.Setenv("TMPDIR", filepath.Join(spoolDir, "missing"))
+	body := bytes.Repeat([]byte("0123456789abcdef"), limit/16+1)
+	empty := fmt.Sprintf("0 %x", sha256.Sum256(nil))
+	for _, tc := range []struct {
+		n       int
+		chunked bool
+		direct  string // the answer of Apache → php-fpm
+		code    int    // the shim's status
+	}{
+		{limit, false, "", 200},
+		{limit, true, empty, 200},
+		{limit + 1, false, "", 413},
+		{limit + 1, true, empty, 413},
+	} {
+		whole := fmt.Sprintf("%d %x", tc.n, sha256.Sum256(body[:tc.n]))
+		if tc.direct == "" {
+			tc.direct = whole
+		}
+		if code, got := post(t, direct.URL+"/sha.php", body[:tc.n], tc.chunked); code != 200 || got != tc.direct {
+			t.Errorf("Apache → php-fpm: %d bytes (chunked %v): %d %q, want 200 %q", tc.n, tc.chunked, code, got, tc.direct)
+		}
+		code, got := post(t, st.apaches["sethandler"].URL+"/sha.php", body[:tc.n], tc.chunked)
+		if code != tc.code || code == 200 && got != whole || code == 413 && !strings.Contains(got, "<title>413 Request Entity Too Large</title>") {
+			t.Errorf("shim: %d bytes (chunked %v): %d %q, want %d", tc.n, tc.chunked, code, got, tc.code)
+		}
+	}
+	if left, _ := os.ReadDir(spoolDir); len(left) != 0 {
+		t.Errorf("spool files left in --spool-dir: %v", left)
+	}
+	if snap := st.srv.Snapshot(); snap.BodyTooLarge != 2 || snap.Pools[0].Answers["413"] != 2 {
+		t.Errorf("413s: %d, pool answers %v; want 2", snap.BodyTooLarge, snap.Pools[0].Answers)
 	}
 }

@@ -88,6 +88,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		FPMConfig: *f.fpmConfig, PHPINI: *f.phpINI, ApacheConfig: *f.apacheConfig, AccessNames: *f.access,
 		StatusListen: *f.status, Workers: *f.workers, ShutdownGrace: *f.grace,
 		DialTimeout: *f.dialTimeout, BackendTimeout: *f.backendTimeout,
+		SpoolDir: *f.spoolDir, MaxBody: *f.maxBody,
 		Source: &shim.FPMPoolSource{PHP: *f.phpBin, ScanDir: *f.scanDir, Prefix: *f.fpmPrefix},
 	}
 	if *f.listen != "" {
@@ -133,6 +134,12 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *f.dialTimeout <= 0 || *f.backendTimeout <= 0 {
 		return usageErr("--dial-timeout and --backend-timeout must be positive")
+	}
+	switch {
+	case *f.maxBody < 0:
+		return usageErr("--max-body must be 0 (no limit) or a number of bytes")
+	case *f.maxBody == 0:
+		cfg.MaxBody = -1 // explicitly unlimited
 	}
 
 	if os.Getenv("GOGC") == "" {
@@ -272,6 +279,8 @@ func applyConfigFile(fs *pflag.FlagSet, file string) error {
 type shimFlags struct {
 	listen, pool, fpmConfig, phpINI, scanDir, fpmPrefix, phpBin       *string
 	apacheConfig, status, listenMode, logFormat, logLevel, configFile *string
+	spoolDir                                                          *string
+	maxBody                                                           *int64
 	poolFor, access                                                   *[]string
 	workers, procs                                                    *int
 	grace, dialTimeout, backendTimeout                                *time.Duration
@@ -300,6 +309,8 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.grace = fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
 	f.dialTimeout = fs.Duration("dial-timeout", fcgi.DefaultDialTimeout, "answer 503 when php-fpm does not accept a connection within `DURATION`")
 	f.backendTimeout = fs.Duration("backend-timeout", fcgi.DefaultReadTimeout, "answer 504 when php-fpm sends nothing for `DURATION` (per read, not per request)")
+	f.spoolDir = fs.String("spool-dir", "", "`DIR` where request bodies without a length (chunked) are spooled (default: $TMPDIR, else /tmp)")
+	f.maxBody = fs.Int64("max-body", shim.DefaultMaxBody, "answer 413 to a request body over `BYTES`, as LimitRequestBody (0: no limit)")
 	f.logFormat = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
 	f.logLevel = fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	f.configFile = fs.String("config", "", "read flags from `FILE`")
