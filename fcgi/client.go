@@ -127,6 +127,17 @@ type Client struct {
 	// allowed without KeepAlive.
 	MaxConns int
 
+	// Reserve is how many of MaxConns are never held idle: a finished
+	// request's connection is kept for the next one only while at most
+	// MaxConns−Reserve connections (busy and idle, counting it) are open,
+	// and closed otherwise. Every kept connection pins a php-fpm worker,
+	// so php-fpm's own clients (its status page, health checks, another
+	// web server) are served only by workers left unpinned; with a
+	// reserve they find one as soon as the client's load falls below
+	// MaxConns−Reserve, instead of waiting for IdleTimeout. A Reserve of
+	// MaxConns or more keeps nothing.
+	Reserve int
+
 	// Timeouts; zero means the Default* constant of the same name. On a
 	// kept connection a read or write deadline is moved only when less
 	// than 7/8 of its timeout remains, which spares a runtime timer update
@@ -780,11 +791,12 @@ func (c *Client) wakeLocked() {
 	}
 }
 
-// put returns cc to the idle list when reusable, and closes it otherwise.
+// put returns cc to the idle list when reusable and within MaxConns less
+// Reserve, and closes it otherwise.
 func (c *Client) put(cc *clientConn, reusable bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if reusable && !c.closed {
+	if reusable && !c.closed && c.open <= c.MaxConns-c.Reserve {
 		cc.lastUsed = time.Now()
 		c.idle = append(c.idle, cc)
 		if !c.reapArmed {

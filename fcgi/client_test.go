@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
@@ -700,5 +701,45 @@ func TestClientLazyDeadlines(t *testing.T) {
 	}
 	if s := cl.Stats(); s.Dials != 1 || s.Reuses != 1 {
 		t.Errorf("stats %+v, want 1 dial and 1 reuse", s)
+	}
+}
+
+// TestClientReserve: with Reserve r, no more than MaxConns−r connections
+// stay open once requests end, so that r php-fpm workers are left unpinned
+// for other clients; while requests run, all MaxConns are used.
+func TestClientReserve(t *testing.T) {
+	release := make(chan struct{})
+	var running atomic.Int32
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		running.Add(1)
+		<-release
+		io.WriteString(w, "ok")
+	}))
+	for _, tc := range []struct{ reserve, open int }{{0, 3}, {1, 2}, {3, 0}, {5, 0}} {
+		cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 3, Reserve: tc.reserve}
+		running.Store(0)
+		release = make(chan struct{})
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		for running.Load() < 3 {
+			time.Sleep(time.Millisecond)
+		}
+		if s := cl.Stats(); s.Open != 3 {
+			t.Errorf("reserve %d: %d open while 3 requests run, want 3", tc.reserve, s.Open)
+		}
+		close(release)
+		wg.Wait()
+		if s := cl.Stats(); s.Open != tc.open || s.Idle != tc.open {
+			t.Errorf("reserve %d: after the requests %+v, want %d open and idle", tc.reserve, s, tc.open)
+		}
+		cl.Close()
 	}
 }

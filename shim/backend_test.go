@@ -237,6 +237,11 @@ func TestStatusPrometheus(t *testing.T) {
 		"modphp_shim_pool_max_children" + p + " 2",
 		"modphp_shim_pool_connections" + pl + `state="busy"} 0`,
 		"modphp_shim_pool_connections" + pl + `state="idle"} 1`,
+		// pm.max_children 2, one connection kept, one worker left free.
+		"modphp_shim_pool_workers" + pl + `state="busy"} 0`,
+		"modphp_shim_pool_workers" + pl + `state="kept"} 1`,
+		"modphp_shim_pool_workers" + pl + `state="free"} 1`,
+		"modphp_shim_pool_reserve" + p + " 1",
 		"modphp_shim_pool_dials_total" + p + " 1",
 		"modphp_shim_pool_reuses_total" + p + " 1",
 		"modphp_shim_pool_managed_keys" + p + " 0",

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -9,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/modphp-migrate/modphp-migrate/fcgi"
 	"github.com/modphp-migrate/modphp-migrate/internal/lab"
 )
 
@@ -181,5 +184,98 @@ func TestIntegrationMaxBody(t *testing.T) {
 	}
 	if snap := st.srv.Snapshot(); snap.BodyTooLarge != 2 || snap.Pools[0].Answers["413"] != 2 {
 		t.Errorf("413s: %d, pool answers %v; want 2", snap.BodyTooLarge, snap.Pools[0].Answers)
+	}
+}
+
+// TestFPMStatusUnderLoad: while requests flow through the shim below the
+// pool's capacity, after a burst that used every worker, php-fpm's own
+// status page asked directly (as monitoring and health checks do) is
+// answered at once: the shim keeps no idle connection beyond
+// pm.max_children − --fpm-reserve, so a worker is left unpinned (issue 16
+// point 10; without the reserve the status request waited for the kept
+// connections' idle timeout).
+func TestFPMStatusUnderLoad(t *testing.T) {
+	const children = 3
+	fpm := lab.StartFPM(t, lab.FPMConfig{Children: children, StatusPath: "/fpm-status", Scripts: map[string]string{
+		"work.php": "<?php usleep(150000); echo 'worked';",
+	}})
+	srv, sock := shimOnFPM(t, fpm)
+	apache := &fcgi.Client{Network: "unix", Addr: sock, KeepAlive: true, MaxConns: children}
+	defer apache.Close()
+	work := pp("SCRIPT_FILENAME", fpm.Script("work.php"), "DOCUMENT_ROOT", fpm.DocRoot, "SCRIPT_NAME", "/work.php", "REQUEST_METHOD", "GET")
+	run := func() {
+		var out strings.Builder
+		if _, err := apache.Do(context.Background(), &fcgi.Request{Params: work}, &out); err != nil || !strings.HasSuffix(out.String(), "worked") {
+			t.Errorf("work.php: %q, %v", out.String(), err)
+		}
+	}
+	// A burst: every worker busy at once.
+	var wg sync.WaitGroup
+	for range children {
+		wg.Add(1)
+		go func() { defer wg.Done(); run() }()
+	}
+	wg.Wait()
+	if p := srv.Snapshot().Pools[0]; p.Open != children-1 || p.WorkersFree != 1 || p.Reserve != 1 {
+		t.Errorf("after the burst: %d connections open, %d workers free, reserve %d; want %d, 1, 1", p.Open, p.WorkersFree, p.Reserve, children-1)
+	}
+	// Then steady load on children−1 workers.
+	stop := make(chan struct{})
+	for range children - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				run()
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	status := &fcgi.Client{Network: fpm.Network, Addr: fpm.Addr}
+	statusPage := func(out *strings.Builder) error {
+		_, err := status.Do(context.Background(), &fcgi.Request{Params: pp(
+			"SCRIPT_FILENAME", "/fpm-status", "SCRIPT_NAME", "/fpm-status", "REQUEST_URI", "/fpm-status",
+			"REQUEST_METHOD", "GET", "QUERY_STRING", "")}, out)
+		return err
+	}
+	var out strings.Builder
+	start := time.Now()
+	err := statusPage(&out)
+	took := time.Since(start)
+	busy := srv.Snapshot().Pools[0].WorkersBusy
+	close(stop)
+	wg.Wait()
+	if err != nil || !strings.Contains(out.String(), "accepted conn:") {
+		t.Fatalf("status page: %q, %v", out.String(), err)
+	}
+	if took > time.Second {
+		t.Errorf("status page answered after %v under load, want within 1 s", took)
+	}
+	if busy < 1 {
+		t.Errorf("no shim request was running when the status page was asked: %d busy", busy)
+	}
+	// php-fpm never counts a worker that waits on a kept connection as
+	// idle: it was not back in accept() (fpm_request_accepting). Its
+	// scoreboard even counts each request on a kept connection as one
+	// more active process, never taken back, so the status page's
+	// "active processes" exceeds pm.max_children: only the shim's
+	// workers_* figures tell how the pool's workers are held.
+	out.Reset()
+	if p := srv.Snapshot().Pools[0]; p.WorkersKept != children-1 || p.WorkersFree != 1 {
+		t.Fatalf("after the load: %d kept, %d free, want %d and 1", p.WorkersKept, p.WorkersFree, children-1)
+	}
+	if err := statusPage(&out); err != nil || !strings.Contains(out.String(), "\nidle processes:       0\n") {
+		t.Errorf("status page with two kept connections idle: %q, %v", out.String(), err)
+	}
+	var active int
+	if i := strings.Index(out.String(), "\nactive processes:"); i < 0 {
+		t.Errorf("no active processes line: %q", out.String())
+	} else if fmt.Sscan(out.String()[i+len("\nactive processes:"):], &active); active <= children {
+		t.Errorf("status page: %d active processes, want more than pm.max_children %d (requests on kept connections counted)", active, children)
 	}
 }

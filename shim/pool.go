@@ -114,6 +114,7 @@ type clientOptions struct {
 	dial, backend time.Duration
 	spoolDir      string // for bodies of unknown length
 	maxBody       int64  // 0: no bound
+	reserve       int    // workers never held by an idle connection
 }
 
 func newPoolRuntime(addr Addr, opts clientOptions) *poolRuntime {
@@ -136,6 +137,9 @@ func (p *poolRuntime) setPool(info *Pool) *backend {
 			Addr:      p.addr.Address,
 			KeepAlive: true,
 			MaxConns:  n,
+			// php-fpm's own clients (status page, health checks) need a
+			// worker no idle kept connection pins.
+			Reserve: p.opts.reserve,
 			// The backend timeout bounds each wait for php-fpm's next
 			// record and each write of the request (progress, not the
 			// whole request; FACTS Part C §7 item 8).

@@ -91,7 +91,17 @@ type Config struct {
 	// MaxBody bounds a request body; a larger one is answered 413, as
 	// Apache's LimitRequestBody would (0 = DefaultMaxBody, -1 = none).
 	MaxBody int64
+	// FPMReserve is how many of a pool's pm.max_children workers the
+	// shim never holds with an idle kept connection, for php-fpm's other
+	// clients (0 = DefaultFPMReserve, -1 = none).
+	FPMReserve int
 }
+
+// DefaultFPMReserve leaves one worker of every pool unpinned between
+// requests: php-fpm's status page and health checks are then answered as
+// soon as the shim's load is below pm.max_children − 1, instead of after
+// the kept connections' idle timeout.
+const DefaultFPMReserve = 1
 
 // DefaultMaxBody is the body bound of a Config whose MaxBody is 0: 1 GiB,
 // the default of Apache's LimitRequestBody since 2.4.54, so that the shim
@@ -143,6 +153,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.FPMReserve == 0 {
+		cfg.FPMReserve = DefaultFPMReserve
 	}
 	if err := checkSpoolDir(cfg.SpoolDir); err != nil {
 		if cfg.SpoolDir != "" {
@@ -213,6 +226,7 @@ func (s *Server) load(ctx context.Context) error {
 			rt = newPoolRuntime(a, clientOptions{
 				dial: s.cfg.DialTimeout, backend: s.cfg.BackendTimeout,
 				spoolDir: s.cfg.SpoolDir, maxBody: max(s.cfg.MaxBody, 0),
+				reserve: max(s.cfg.FPMReserve, 0),
 			})
 			s.pools[a.String()] = rt
 		}

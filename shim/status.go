@@ -149,6 +149,14 @@ type PoolStatus struct {
 	Answers map[string]int64 `json:"answers"`
 	// Latency is the histogram of the handler's latency.
 	Latency Histogram `json:"latency"`
+	// The pool's workers as the shim holds them: running a request of
+	// the shim, pinned idle by a kept connection, and not held by the
+	// shim (pm.max_children minus its connections: free, or serving
+	// php-fpm's other clients). Reserve is --fpm-reserve.
+	WorkersBusy int `json:"workers_busy"`
+	WorkersKept int `json:"workers_kept_idle"`
+	WorkersFree int `json:"workers_free"`
+	Reserve     int `json:"reserve"`
 }
 
 // Histogram is a latency histogram: Counts[i] requests took at most
@@ -211,7 +219,9 @@ func (s *Server) Snapshot() StatusSnapshot {
 			Requests: p.stats.requests.Load(), Forwarded: p.stats.forwarded.Load(),
 			BackendErrors: p.stats.backendErrors.Load(), FirewallDrops: p.stats.drops.Load(),
 			RedirectCopies: p.stats.redirects.Load(), Answers: map[string]int64{},
-			Latency: p.stats.lat.snapshot(),
+			Latency:     p.stats.lat.snapshot(),
+			WorkersBusy: cs.Open - cs.Idle, WorkersKept: cs.Idle, WorkersFree: max(b.info.MaxChildren-cs.Open, 0),
+			Reserve: b.client.Reserve,
 		}
 		for i, c := range answerCodes {
 			ps.Answers[strconv.Itoa(c)] = p.stats.answers[i].Load()
@@ -280,6 +290,16 @@ func (snap StatusSnapshot) writePrometheus(w io.Writer) {
 		fmt.Fprintf(w, "modphp_shim_pool_connections{pool=%s,state=\"busy\"} %d\n", promLabel(p.Addr), p.Open-p.Idle)
 		fmt.Fprintf(w, "modphp_shim_pool_connections{pool=%s,state=\"idle\"} %d\n", promLabel(p.Addr), p.Idle)
 	}
+	metric("modphp_shim_pool_workers", "gauge", "php-fpm workers of the pool as the shim holds them: busy with its request, kept (pinned idle by a kept connection), free (not held by the shim).")
+	for _, p := range snap.Pools {
+		for _, st := range []struct {
+			name string
+			n    int
+		}{{"busy", p.WorkersBusy}, {"kept", p.WorkersKept}, {"free", p.WorkersFree}} {
+			fmt.Fprintf(w, "modphp_shim_pool_workers{pool=%s,state=%q} %d\n", promLabel(p.Addr), st.name, st.n)
+		}
+	}
+	perPool("modphp_shim_pool_reserve", "gauge", "Workers the shim never holds with an idle connection (--fpm-reserve).", func(p PoolStatus) string { return strconv.Itoa(p.Reserve) })
 	perPool("modphp_shim_pool_dials_total", "counter", "Connections opened to php-fpm.", func(p PoolStatus) string { return i64(p.Dials) })
 	perPool("modphp_shim_pool_reuses_total", "counter", "Requests sent over a kept-alive php-fpm connection.", func(p PoolStatus) string { return i64(p.Reuses) })
 	perPool("modphp_shim_pool_managed_keys", "gauge", "INI keys the shim sets, and resets, on the pool.", func(p PoolStatus) string { return strconv.Itoa(len(p.ManagedKeys)) })

@@ -88,7 +88,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		FPMConfig: *f.fpmConfig, PHPINI: *f.phpINI, ApacheConfig: *f.apacheConfig, AccessNames: *f.access,
 		StatusListen: *f.status, Workers: *f.workers, ShutdownGrace: *f.grace,
 		DialTimeout: *f.dialTimeout, BackendTimeout: *f.backendTimeout,
-		SpoolDir: *f.spoolDir, MaxBody: *f.maxBody,
+		SpoolDir: *f.spoolDir, MaxBody: *f.maxBody, FPMReserve: *f.fpmReserve,
 		Source: &shim.FPMPoolSource{PHP: *f.phpBin, ScanDir: *f.scanDir, Prefix: *f.fpmPrefix},
 	}
 	if *f.listen != "" {
@@ -140,6 +140,12 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageErr("--max-body must be 0 (no limit) or a number of bytes")
 	case *f.maxBody == 0:
 		cfg.MaxBody = -1 // explicitly unlimited
+	}
+	switch {
+	case *f.fpmReserve < 0:
+		return usageErr("--fpm-reserve must be 0 or more")
+	case *f.fpmReserve == 0:
+		cfg.FPMReserve = -1 // explicitly none
 	}
 
 	if os.Getenv("GOGC") == "" {
@@ -282,7 +288,7 @@ type shimFlags struct {
 	spoolDir                                                          *string
 	maxBody                                                           *int64
 	poolFor, access                                                   *[]string
-	workers, procs                                                    *int
+	workers, procs, fpmReserve                                        *int
 	grace, dialTimeout, backendTimeout                                *time.Duration
 	check, help                                                       *bool
 }
@@ -309,6 +315,7 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.grace = fs.Duration("shutdown-grace", shim.DefaultShutdownGrace, "how long (`DURATION`) SIGTERM waits for requests in flight")
 	f.dialTimeout = fs.Duration("dial-timeout", fcgi.DefaultDialTimeout, "answer 503 when php-fpm does not accept a connection within `DURATION`")
 	f.backendTimeout = fs.Duration("backend-timeout", fcgi.DefaultReadTimeout, "answer 504 when php-fpm sends nothing for `DURATION` (per read, not per request)")
+	f.fpmReserve = fs.Int("fpm-reserve", shim.DefaultFPMReserve, "leave `N` workers of each pool unpinned by idle kept connections, for php-fpm's status page and other clients")
 	f.spoolDir = fs.String("spool-dir", "", "`DIR` where request bodies without a length (chunked) are spooled (default: $TMPDIR, else /tmp)")
 	f.maxBody = fs.Int64("max-body", shim.DefaultMaxBody, "answer 413 to a request body over `BYTES`, as LimitRequestBody (0: no limit)")
 	f.logFormat = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
