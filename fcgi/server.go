@@ -24,6 +24,18 @@ const DefaultMaxConns = 256
 // broken peer from growing memory.
 const DefaultMaxParamsBytes = 1 << 20
 
+// DefaultMaxParamsTotal bounds the params all connections of a Server hold
+// at once when Server.MaxParamsTotal is zero: 64 times the largest params
+// stream one request may have, and thousands of times what Apache sends
+// (about 1 KiB). Without it, every connection could hold
+// DefaultMaxParamsBytes of a params stream it never ends.
+const DefaultMaxParamsTotal = 64 << 20
+
+// maxKeptParamsBuf is the largest params buffer a connection keeps for its
+// next request; a larger one, grown by a huge params stream, is dropped
+// with its request so that idle connections hold little.
+const maxKeptParamsBuf = 64 << 10
+
 // lingerTimeout bounds how long a finished request's connection without
 // FCGI_KEEP_CONN stays half-open for the web server's end of the request.
 // mod_proxy_fcgi writes the empty STDIN record after the params and may
@@ -183,6 +195,13 @@ type Server struct {
 	// DefaultMaxParamsBytes.
 	MaxParamsBytes int
 
+	// MaxParamsTotal bounds the params bytes held by all connections at
+	// once, each request's from its first PARAMS record until it ends. A
+	// request whose params would pass it is refused as the FastCGI
+	// specification provides (§5.5): END_REQUEST with FCGI_OVERLOADED, and
+	// its connection is closed. Zero means DefaultMaxParamsTotal.
+	MaxParamsTotal int64
+
 	// ConnError, when set, is called with the error that ended a
 	// connection: malformed input (ErrBadVersion, ErrRequestIDInUse, ...)
 	// or an I/O failure. A clean close by the peer is not reported. The
@@ -203,6 +222,7 @@ type Server struct {
 	sem       chan struct{}
 	jobs      chan handlerJob // to idle handler goroutines
 	closing   atomic.Bool
+	params    atomic.Int64  // params bytes held by requests (MaxParamsTotal)
 	done      chan struct{} // closed by Close and Shutdown
 	doneOnce  sync.Once
 	wg        sync.WaitGroup
@@ -386,7 +406,8 @@ type serverReq struct {
 	started  bool   // handler running
 	bodyless bool   // STDIN had ended when the handler started
 	stdinEOF bool
-	ps       Params // decoded params, until the handler starts
+	ps       Params       // decoded params, until the handler starts
+	held     atomic.Int64 // bytes of the server's params budget taken
 	pw       *io.PipeWriter
 	pr       *io.PipeReader
 	ctx      reqCtx
@@ -441,6 +462,7 @@ func (c *serverConn) serve() {
 	// Whatever ended the loop, a running handler must stop.
 	c.mu.Lock()
 	if r := c.active; r != nil {
+		c.srv.releaseParams(r)
 		r.ctx.end(ErrConnClosed)
 		if r.pw != nil {
 			r.pw.CloseWithError(fmt.Errorf("request body: %w", ErrConnClosed))
@@ -539,6 +561,9 @@ func (c *serverConn) readLoop() error {
 				if len(r.params)+len(content) > maxParams {
 					return fmt.Errorf("request %d: params stream over %d bytes: %w", h.ID, maxParams, ErrParamsTooLarge)
 				}
+				if !c.srv.reserveParams(r, len(content)) {
+					return c.refuseOverloaded(r)
+				}
 				r.params = append(r.params, content...)
 				continue
 			}
@@ -546,7 +571,10 @@ func (c *serverConn) readLoop() error {
 			if err != nil {
 				return fmt.Errorf("params of request %d: %w", h.ID, err)
 			}
-			paramsBuf = r.params[:0]
+			paramsBuf = nil
+			if cap(r.params) <= maxKeptParamsBuf {
+				paramsBuf = r.params[:0]
+			}
 			r.inStdin = true
 			r.ps = ps
 		case typeStdin:
@@ -588,6 +616,7 @@ func (c *serverConn) readLoop() error {
 				}
 			} else {
 				// Aborted before the body began: no handler runs.
+				c.srv.releaseParams(r)
 				c.mu.Lock()
 				c.active = nil
 				c.mu.Unlock()
@@ -604,6 +633,48 @@ func (c *serverConn) readLoop() error {
 			return fmt.Errorf("%s record for request %d sent to the application: %w", h.Type, h.ID, ErrUnexpectedRecord)
 		}
 	}
+}
+
+// reserveParams takes n bytes of the server's params budget for r; false
+// means the budget is spent.
+func (s *Server) reserveParams(r *serverReq, n int) bool {
+	if s.params.Add(int64(n)) > s.paramsBudget() {
+		s.params.Add(-int64(n))
+		return false
+	}
+	r.held.Add(int64(n))
+	return true
+}
+
+// releaseParams gives back what r took of the params budget, once.
+func (s *Server) releaseParams(r *serverReq) {
+	s.params.Add(-r.held.Swap(0))
+}
+
+// ParamsHeld reports the params bytes the server's requests hold now,
+// counted against MaxParamsTotal.
+func (s *Server) ParamsHeld() int64 { return s.params.Load() }
+
+// refuseOverloaded answers r with END_REQUEST FCGI_OVERLOADED (§5.5) and
+// returns the error that closes the connection: r's params could not get
+// room in the server's budget.
+func (c *serverConn) refuseOverloaded(r *serverReq) error {
+	c.srv.releaseParams(r)
+	r.ctx.end(ErrConnClosed)
+	c.mu.Lock()
+	c.active = nil
+	c.mu.Unlock()
+	if err := c.write(appendEndRequest(nil, r.id, 0, StatusOverloaded)); err != nil {
+		return err
+	}
+	return fmt.Errorf("request %d: params of all requests over %d bytes: %w", r.id, c.srv.paramsBudget(), ErrParamsTooLarge)
+}
+
+func (s *Server) paramsBudget() int64 {
+	if s.MaxParamsTotal > 0 {
+		return s.MaxParamsTotal
+	}
+	return DefaultMaxParamsTotal
 }
 
 // handlerJob is one request for a handler goroutine.
@@ -699,6 +770,7 @@ func (c *serverConn) finish(j handlerJob) {
 		r.pr.CloseWithError(errHandlerDone)
 	}
 	r.ctx.end(context.Canceled)
+	c.srv.releaseParams(r)
 	if !ok {
 		c.fail(fmt.Errorf("handler for request %d panicked; connection closed without END_REQUEST", r.id))
 		return

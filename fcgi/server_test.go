@@ -26,13 +26,22 @@ type testServer struct {
 
 func startServer(t *testing.T, h Handler) *testServer {
 	t.Helper()
+	return startServerWith(t, &Server{Handler: h, MaxConns: 7})
+}
+
+// startServerWith serves srv on a Unix socket until the test ends; unless
+// srv has a ConnError, connection errors go to the errs channel.
+func startServerWith(t *testing.T, srv *Server) *testServer {
+	t.Helper()
 	addr := filepath.Join(t.TempDir(), "s.sock")
 	l, err := net.Listen("unix", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: &Server{Handler: h, MaxConns: 7}, addr: addr, errs: make(chan error, 16), network: "unix"}
-	ts.ConnError = func(err error) { ts.errs <- err }
+	ts := &testServer{Server: srv, addr: addr, errs: make(chan error, 16), network: "unix"}
+	if ts.ConnError == nil {
+		ts.ConnError = func(err error) { ts.errs <- err }
+	}
 	done := make(chan error, 1)
 	go func() { done <- ts.Serve(l) }()
 	t.Cleanup(func() {
