@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -35,6 +36,24 @@ const DefaultMaxParamsTotal = 64 << 20
 // next request; a larger one, grown by a huge params stream, is dropped
 // with its request so that idle connections hold little.
 const maxKeptParamsBuf = 64 << 10
+
+// DefaultHeadTimeout bounds, when Server.HeadTimeout is zero, how long a
+// connection may take from its accept (or, on a kept connection, from
+// BEGIN_REQUEST) until its request's handler starts, which is at the first
+// STDIN record. mod_proxy_fcgi sends BEGIN_REQUEST and the params at once
+// and the first STDIN record once the client's body begins; it waits for
+// that body at most its own Timeout (60 s by default), so a connection
+// still without STDIN after that long is not Apache's.
+const DefaultHeadTimeout = 60 * time.Second
+
+// headTicks is how many ticks of the server's coarse clock make a
+// HeadTimeout: connections are checked that often, and the clock is read
+// per request without a system call.
+const headTicks = 10
+
+// acceptBackoff bounds the pause after accept fails for lack of file
+// descriptors (EMFILE, ENFILE), doubling from 5 ms as net/http does.
+const acceptBackoff = time.Second
 
 // lingerTimeout bounds how long a finished request's connection without
 // FCGI_KEEP_CONN stays half-open for the web server's end of the request.
@@ -185,11 +204,22 @@ type Server struct {
 	// Handler serves each request. Required.
 	Handler Handler
 
-	// MaxConns bounds the connections served at once; further
-	// connections wait in the listen backlog. It is reported as
-	// FCGI_MAX_CONNS and FCGI_MAX_REQS (one request per connection).
-	// Zero means DefaultMaxConns.
+	// MaxConns bounds the connections served at once. A connection that
+	// arrives when MaxConns are open takes the place of one that is
+	// waiting: the one that has waited longest for its request to begin
+	// among those that never ran a request, else the one idle longest
+	// between requests (the web server notices a kept connection closed
+	// while idle and opens another). Only when every connection runs a
+	// request does the new one wait. It is reported as FCGI_MAX_CONNS and
+	// FCGI_MAX_REQS (one request per connection). Zero means
+	// DefaultMaxConns.
 	MaxConns int
+
+	// HeadTimeout bounds the time from a connection's accept, or from
+	// BEGIN_REQUEST on a kept connection, until the request's handler
+	// starts; a connection past it is closed. A kept connection idle
+	// between requests has no bound. Zero means DefaultHeadTimeout.
+	HeadTimeout time.Duration
 
 	// MaxParamsBytes bounds one request's params stream; zero means
 	// DefaultMaxParamsBytes.
@@ -222,7 +252,11 @@ type Server struct {
 	sem       chan struct{}
 	jobs      chan handlerJob // to idle handler goroutines
 	closing   atomic.Bool
-	params    atomic.Int64  // params bytes held by requests (MaxParamsTotal)
+	params    atomic.Int64 // params bytes held by requests (MaxParamsTotal)
+	clock     atomic.Int64 // coarse clock: ticks of HeadTimeout/headTicks, from 1
+	idleSeq   atomic.Int64 // orders connections by when they became idle
+	reaper    sync.Once
+	stats     serverCounters
 	done      chan struct{} // closed by Close and Shutdown
 	doneOnce  sync.Once
 	wg        sync.WaitGroup
@@ -283,17 +317,12 @@ func (s *Server) Serve(l net.Listener) error {
 		s.mu.Unlock()
 		l.Close()
 	}()
+	s.clock.CompareAndSwap(0, 1) // 0 means "not waiting" in headSince
+	s.reaper.Do(func() { go s.reap(done) })
+	backoff := time.Duration(0)
 	for {
-		// At MaxConns, wait for a connection to end before accepting:
-		// further connections queue in the listen backlog.
-		select {
-		case sem <- struct{}{}:
-		case <-done:
-			return ErrServerClosed
-		}
 		nc, err := l.Accept()
 		if err != nil {
-			<-sem
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
@@ -301,10 +330,28 @@ func (s *Server) Serve(l net.Listener) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				// Out of file descriptors: make room as at MaxConns and
+				// retry after a pause, rather than stop serving.
+				s.evictOne()
+				backoff = min(max(2*backoff, 5*time.Millisecond), acceptBackoff)
+				select {
+				case <-time.After(backoff):
+				case <-done:
+					return ErrServerClosed
+				}
+				continue
+			}
 			return fmt.Errorf("accepting FastCGI connections on %s: %w", l.Addr(), err)
+		}
+		backoff = 0
+		if !s.takeConnSlot(sem, done) {
+			nc.Close()
+			return ErrServerClosed
 		}
 		nc = fastConn(nc)
 		c := &serverConn{srv: s, nc: nc, rr: newRecordReader(nc)}
+		c.headSince.Store(s.clock.Load())
 		s.mu.Lock()
 		if s.closing.Load() {
 			s.mu.Unlock()
@@ -388,7 +435,16 @@ type serverConn struct {
 	// different handler goroutines.
 	spare []byte
 
-	mu       sync.Mutex // guards active and closed
+	// headSince is the tick of the server's clock at which the wait for
+	// the current request's handler began (accept or BEGIN_REQUEST), 0
+	// while none is awaited; idleSince orders the connections idle after
+	// a request (idleSeq), 0 while it is not idle. proven: a request ran
+	// on it.
+	headSince atomic.Int64
+	idleSince atomic.Int64
+	proven    atomic.Bool
+
+	mu       sync.Mutex // guards active, closed and active.started
 	active   *serverReq
 	closed   bool        // closed on purpose: read errors are not reported
 	draining atomic.Bool // answered without KEEP_CONN: waiting for EOF
@@ -543,8 +599,13 @@ func (c *serverConn) readLoop() error {
 				if !keep {
 					return io.EOF
 				}
+				c.markIdle()
 				continue
 			}
+			if c.headSince.Load() == 0 {
+				c.headSince.Store(c.srv.clock.Load())
+			}
+			c.idleSince.Store(0)
 			nr := &serverReq{id: h.ID, keep: keep, role: role, params: paramsBuf[:0]}
 			nr.ctx.init()
 			c.mu.Lock()
@@ -626,6 +687,7 @@ func (c *serverConn) readLoop() error {
 				if !r.keep {
 					return io.EOF
 				}
+				c.markIdle()
 			}
 		default:
 			// DATA (we serve responders only) and the types that only
@@ -659,6 +721,7 @@ func (s *Server) ParamsHeld() int64 { return s.params.Load() }
 // returns the error that closes the connection: r's params could not get
 // room in the server's budget.
 func (c *serverConn) refuseOverloaded(r *serverReq) error {
+	c.srv.stats.paramsRefused.Add(1)
 	c.srv.releaseParams(r)
 	r.ctx.end(ErrConnClosed)
 	c.mu.Lock()
@@ -677,6 +740,136 @@ func (s *Server) paramsBudget() int64 {
 	return DefaultMaxParamsTotal
 }
 
+// markIdle records that a kept connection waits for its next request.
+func (c *serverConn) markIdle() {
+	c.idleSince.Store(c.srv.idleSeq.Add(1))
+}
+
+// closeIfWaiting closes the connection unless a request runs on it or it
+// is lingering after one; it reports whether it closed it.
+func (c *serverConn) closeIfWaiting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.active != nil && c.active.started || c.draining.Load() {
+		return false
+	}
+	c.closed = true
+	c.nc.Close()
+	return true
+}
+
+// takeConnSlot takes one of the MaxConns slots for a new connection: at
+// once if one is free, else after making one free with evictOne, or when
+// a connection ends. False means the server is closing.
+func (s *Server) takeConnSlot(sem chan struct{}, done <-chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	s.evictOne()
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-done:
+		return false
+	}
+}
+
+// evictOne closes the connection that has waited longest for its request
+// among those that never ran one, else the one idle longest after a
+// request: room for a new connection at MaxConns, so that connections
+// that send nothing (or a byte at a time) cannot keep the web server's
+// next request out. Connections running a request are never closed.
+func (s *Server) evictOne() {
+	for range 3 { // a candidate may start its request meanwhile
+		var best *serverConn
+		var bestKey [2]int64 // class (0 unproven, 1 proven, 2 idle), since
+		s.mu.Lock()
+		for c := range s.conns {
+			key := [2]int64{0, c.headSince.Load()}
+			switch {
+			case key[1] != 0 && c.proven.Load():
+				key[0] = 1
+			case key[1] == 0:
+				key = [2]int64{2, c.idleSince.Load()}
+				if key[1] == 0 {
+					continue // running a request, or lingering
+				}
+			}
+			if best == nil || key[0] < bestKey[0] || key[0] == bestKey[0] && key[1] < bestKey[1] {
+				best, bestKey = c, key
+			}
+		}
+		s.mu.Unlock()
+		if best == nil {
+			return
+		}
+		if best.closeIfWaiting() {
+			s.stats.evicted.Add(1)
+			return
+		}
+	}
+}
+
+// reap advances the coarse clock every HeadTimeout/headTicks and closes
+// connections whose request has not started within HeadTimeout, until
+// done is closed.
+func (s *Server) reap(done <-chan struct{}) {
+	timeout := s.HeadTimeout
+	if timeout <= 0 {
+		timeout = DefaultHeadTimeout
+	}
+	t := time.NewTicker(timeout / headTicks)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-done:
+			return
+		}
+		now := s.clock.Add(1)
+		var late []*serverConn
+		s.mu.Lock()
+		for c := range s.conns {
+			if since := c.headSince.Load(); since != 0 && now-since >= headTicks {
+				late = append(late, c)
+			}
+		}
+		s.mu.Unlock()
+		for _, c := range late {
+			if c.closeIfWaiting() {
+				s.stats.headTimeouts.Add(1)
+			}
+		}
+	}
+}
+
+// serverCounters count the server's own refusals.
+type serverCounters struct {
+	evicted, headTimeouts, paramsRefused atomic.Int64
+}
+
+// ServerStats describes a Server's connections.
+type ServerStats struct {
+	Conns         int   // open now
+	ParamsHeld    int64 // params bytes held by requests (MaxParamsTotal)
+	Evicted       int64 // waiting connections closed to make room at MaxConns
+	HeadTimeouts  int64 // connections closed for passing HeadTimeout
+	ParamsRefused int64 // requests refused FCGI_OVERLOADED for MaxParamsTotal
+}
+
+// Stats returns a snapshot of the server's connection counters.
+func (s *Server) Stats() ServerStats {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	return ServerStats{
+		Conns: n, ParamsHeld: s.params.Load(), Evicted: s.stats.evicted.Load(),
+		HeadTimeouts: s.stats.headTimeouts.Load(), ParamsRefused: s.stats.paramsRefused.Load(),
+	}
+}
+
 // handlerJob is one request for a handler goroutine.
 type handlerJob struct {
 	c   *serverConn
@@ -693,7 +886,8 @@ func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
 
 // start hands r to a handler goroutine.
 func (c *serverConn) start(r *serverReq, stdin io.Reader) {
-	r.started = true
+	c.headSince.Store(0)
+	c.proven.Store(true)
 	req := &r.req
 	*req = ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: r.ps, Stdin: stdin, ctx: &r.ctx}
 	r.ps = nil
@@ -701,6 +895,7 @@ func (c *serverConn) start(r *serverReq, stdin io.Reader) {
 	*w = ResponseWriter{c: c, id: r.id}
 	w.stderr.w = w
 	c.mu.Lock()
+	r.started = true
 	w.pending, c.spare = c.spare, nil
 	c.mu.Unlock()
 	c.handlers.Add(1)
@@ -792,6 +987,11 @@ func (c *serverConn) finish(j handlerJob) {
 	c.active = nil
 	closing := c.srv.closing.Load()
 	c.mu.Unlock()
+	if r.keep {
+		// Idle from here: the web server sends its next BEGIN_REQUEST
+		// only after it has read this END_REQUEST.
+		c.markIdle()
+	}
 	err := c.write(b)
 	if cap(b) <= maxPending {
 		c.mu.Lock()
