@@ -127,6 +127,14 @@ type StatusSnapshot struct {
 	LatencyP90ms    float64      `json:"latency_p90_ms"`
 	LatencyP99ms    float64      `json:"latency_p99_ms"`
 	Pools           []PoolStatus `json:"pools"`
+	// Apache's side: connections open, waiting ones closed to make room
+	// at the connection bound or for not starting a request in time, and
+	// the params held (and requests refused) under its memory bound.
+	FrontConns         int   `json:"front_connections"`
+	FrontEvicted       int64 `json:"front_evicted"`
+	FrontHeadTimeouts  int64 `json:"front_head_timeouts"`
+	FrontParamsBytes   int64 `json:"front_params_bytes"`
+	FrontParamsRefused int64 `json:"front_params_refused"`
 }
 
 // PoolStatus describes one pool in the status output.
@@ -194,6 +202,11 @@ func (s *Server) Snapshot() StatusSnapshot {
 		DroppedParams: st.DroppedParams.Load(), RedirectCopies: st.RedirectCopies.Load(), KeptAlive: st.KeptAlive.Load(),
 		LatencyP50ms: ms(p50), LatencyP90ms: ms(p90), LatencyP99ms: ms(p99),
 	}
+	if s.fs != nil {
+		fst := s.fs.Stats()
+		snap.FrontConns, snap.FrontEvicted, snap.FrontHeadTimeouts = fst.Conns, fst.Evicted, fst.HeadTimeouts
+		snap.FrontParamsBytes, snap.FrontParamsRefused = fst.ParamsHeld, fst.ParamsRefused
+	}
 	if cur := s.state.Load(); cur != nil {
 		snap.CacheHits, snap.CacheMisses = cur.resolver.Stats()
 		snap.CacheHits += s.cacheBase[0].Load()
@@ -255,6 +268,11 @@ func (snap StatusSnapshot) writePrometheus(w io.Writer) {
 	single("modphp_shim_cache_entries", "gauge", "Entries in the access file cache.", int64(snap.CacheEntries))
 	single("modphp_shim_cache_bytes", "gauge", "Estimated memory held by the access file cache.", snap.CacheBytes)
 	single("modphp_shim_cache_evictions_total", "counter", "Cache entries evicted to stay within the memory bound.", snap.CacheEvictions)
+	single("modphp_shim_front_connections", "gauge", "Connections from Apache open now.", int64(snap.FrontConns))
+	single("modphp_shim_front_evictions_total", "counter", "Waiting Apache-side connections closed to make room at the connection bound.", snap.FrontEvicted)
+	single("modphp_shim_front_head_timeouts_total", "counter", "Apache-side connections closed for not starting their request in time.", snap.FrontHeadTimeouts)
+	single("modphp_shim_front_params_bytes", "gauge", "Params bytes held by requests from Apache (bounded in total).", snap.FrontParamsBytes)
+	single("modphp_shim_front_params_refused_total", "counter", "Requests refused FCGI_OVERLOADED because the params of all requests reached their bound.", snap.FrontParamsRefused)
 	perPool := func(name, typ, help string, v func(PoolStatus) string) {
 		metric(name, typ, help)
 		for _, p := range snap.Pools {
