@@ -192,6 +192,7 @@ func (c *Client) Stats() ClientStats {
 // clientConn is one connection to php-fpm.
 type clientConn struct {
 	nc       net.Conn
+	probe    *prober
 	rr       recordReader
 	wbuf     []byte // request head and STDIN records
 	lastUsed time.Time
@@ -722,7 +723,7 @@ func (c *Client) get(ctx context.Context, forceDial, probe bool) (*clientConn, b
 			c.mu.Unlock()
 			now := time.Now()
 			cc.clearDeadlines(now)
-			if now.Sub(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && (!probe || connAlive(cc.nc)) {
+			if now.Sub(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && (!probe || cc.probe.check()) {
 				c.mu.Lock()
 				c.stats.Reuses++
 				c.stats.Requests++
@@ -848,9 +849,10 @@ func (c *Client) dial(ctx context.Context) (*clientConn, error) {
 	}
 	nc = fastConn(nc)
 	return &clientConn{
-		nc:   nc,
-		rr:   newRecordReader(nc),
-		wbuf: make([]byte, 0, headerLen+maxContent+8),
+		nc:    nc,
+		probe: newProber(nc),
+		rr:    newRecordReader(nc),
+		wbuf:  make([]byte, 0, headerLen+maxContent+8),
 	}, nil
 }
 

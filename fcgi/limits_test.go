@@ -219,6 +219,10 @@ func TestServerSlowloris(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("request answered after %v, want within 1 s", took)
 	}
+	// A waiting connection holds a small buffer and a goroutine.
+	if grown := int64(heapAlloc()) - int64(base); grown > int64(maxConns)*16<<10 {
+		t.Errorf("heap grew by %d MiB with %d connections waiting, want under %d KiB each", grown>>20, maxConns, 16)
+	}
 	if st.Conns > maxConns || st.Evicted < int64(attackers-maxConns) {
 		t.Errorf("stats %+v: want at most %d connections and at least %d evicted", st, maxConns, attackers-maxConns)
 	}
@@ -285,5 +289,26 @@ func TestServerHeadTimeout(t *testing.T) {
 	}
 	if st := ts.Stats(); st.HeadTimeouts != 1 {
 		t.Errorf("stats %+v, want 1 head timeout", st)
+	}
+}
+
+// TestServerSmallBufferGrows: a server connection starts with a small
+// buffer; a record larger than it (a 60,000-byte param), arriving in one
+// write or in pieces, and a body after it, are read exactly.
+func TestServerSmallBufferGrows(t *testing.T) {
+	ts := startServer(t, echoHandler)
+	big := strings.Repeat("v", 60000)
+	req := request(1, false, Params{{"A", "1"}, {"BIG", big}}, strings.Repeat("b", 60000))
+	for _, piece := range []int{len(req), 1000, 7} {
+		c := ts.dial(t)
+		for b := req; len(b) > 0; {
+			n := min(piece, len(b))
+			c.send(b[:n])
+			b = b[n:]
+		}
+		out, _, _ := c.response(1)
+		if !strings.Contains(out, `"A"="1"`) || !strings.Contains(out, `"BIG"="`+big+`"`) || !strings.Contains(out, `body="`+strings.Repeat("b", 60000)+`"`) {
+			t.Errorf("pieces of %d bytes: response of %d bytes lacks the params or the body", piece, len(out))
+		}
 	}
 }

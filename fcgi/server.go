@@ -350,7 +350,7 @@ func (s *Server) Serve(l net.Listener) error {
 			return ErrServerClosed
 		}
 		nc = fastConn(nc)
-		c := &serverConn{srv: s, nc: nc, rr: newRecordReader(nc)}
+		c := &serverConn{srv: s, nc: nc, rr: newSmallRecordReader(nc)}
 		c.headSince.Store(s.clock.Load())
 		s.mu.Lock()
 		if s.closing.Load() {
@@ -666,6 +666,8 @@ func (c *serverConn) readLoop() error {
 			// with the handler's pace. An error means the handler has
 			// stopped reading; the rest is discarded.
 			r.pw.Write(content)
+			// A body is coming: read it in whole records.
+			c.rr.grow()
 		case typeAbortRequest:
 			if r == nil || r.id != h.ID {
 				continue
