@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -277,5 +278,70 @@ func TestFPMStatusUnderLoad(t *testing.T) {
 		t.Errorf("no active processes line: %q", out.String())
 	} else if fmt.Sscan(out.String()[i+len("\nactive processes:"):], &active); active <= children {
 		t.Errorf("status page: %d active processes, want more than pm.max_children %d (requests on kept connections counted)", active, children)
+	}
+}
+
+// TestIntegrationSlowloris: 5,000 connections to the shim that each send
+// one byte and stop — more than the shim's 4,096 — do not keep Apache's
+// requests out (issue 16 point 8). With connection reuse to the shim
+// (enablereuse=on) the next requests are answered at once over the kept
+// connections, which the flood never displaced; without it, each request's
+// new connection takes the place of a waiting one and is answered within
+// a second.
+func TestIntegrationSlowloris(t *testing.T) {
+	if raceEnabled {
+		t.Skip("5,000 connections under the race detector; fcgi.TestServerSlowloris covers it scaled down")
+	}
+	st := startStack(t, "sethandler-reuse", "sethandler")
+	a, fresh := st.apaches["sethandler-reuse"], st.apaches["sethandler"]
+	if code, body := get(t, a, "/hello.php"); code != 200 || body != "hello" {
+		t.Fatalf("before: %d %q", code, body)
+	}
+	keptBefore := st.srv.Snapshot().KeptAlive
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, nc := range conns {
+			nc.Close()
+		}
+	})
+	for len(conns) < 5000 {
+		nc, err := net.Dial("unix", st.sock)
+		if err != nil {
+			time.Sleep(time.Millisecond) // the backlog is full a moment
+			continue
+		}
+		nc.Write([]byte{1})
+		conns = append(conns, nc)
+	}
+	for i := range 10 {
+		start := time.Now()
+		code, body := get(t, a, "/hello.php")
+		if took := time.Since(start); code != 200 || body != "hello" || took > time.Second {
+			t.Errorf("request %d during the flood: %d %q after %v, want 200 within 1 s", i, code, body, took)
+		}
+	}
+	for i := range 3 {
+		start := time.Now()
+		code, body := get(t, fresh, "/hello.php")
+		if took := time.Since(start); code != 200 || body != "hello" || took > time.Second {
+			t.Errorf("request %d on a new connection during the flood: %d %q after %v, want 200 within 1 s", i, code, body, took)
+		}
+	}
+	// The shim works through the listen backlog, making room for each.
+	snap := st.srv.Snapshot()
+	for deadline := time.Now().Add(10 * time.Second); snap.FrontEvicted < 5000-4096 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		snap = st.srv.Snapshot()
+	}
+	if snap.FrontConns > 4096 || snap.FrontEvicted < 5000-4096 {
+		t.Errorf("front: %d connections, %d evicted", snap.FrontConns, snap.FrontEvicted)
+	}
+	if snap.KeptAlive-keptBefore != 10 {
+		t.Errorf("%d of the 10 requests came over a kept connection, want all", snap.KeptAlive-keptBefore)
+	}
+	for _, x := range []*lab.Apache{a, fresh} {
+		if log := x.ErrorLogText(); strings.Contains(log, "proxy_fcgi:error") || strings.Contains(log, "proxy:error") {
+			t.Errorf("Apache's error log:\n%s", log)
+		}
 	}
 }
