@@ -282,10 +282,17 @@ func TestServerHeadTimeout(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("closed after %v, want about 200 ms", took)
 	}
+	// A kept connection whose request was aborted before it started is
+	// idle too.
+	aborted := ts.dial(t)
+	aborted.send(appendBeginRequest(nil, 1, RoleResponder, true), appendRecord(nil, typeAbortRequest, 1, nil))
+	aborted.response(1)
 	time.Sleep(300 * time.Millisecond)
-	idle.send(request(1, true, nil, ""))
-	if out, _, _ := idle.response(1); !strings.Contains(out, "ok") {
-		t.Errorf("kept connection idle past HeadTimeout: %q", out)
+	for _, c := range []*rawConn{idle, aborted} {
+		c.send(request(1, true, nil, ""))
+		if out, _, _ := c.response(1); !strings.Contains(out, "ok") {
+			t.Errorf("kept connection idle past HeadTimeout: %q", out)
+		}
 	}
 	if st := ts.Stats(); st.HeadTimeouts != 1 {
 		t.Errorf("stats %+v, want 1 head timeout", st)

@@ -742,8 +742,10 @@ func (s *Server) paramsBudget() int64 {
 	return DefaultMaxParamsTotal
 }
 
-// markIdle records that a kept connection waits for its next request.
+// markIdle records that a kept connection waits for its next request,
+// with no request head awaited.
 func (c *serverConn) markIdle() {
+	c.headSince.Store(0)
 	c.idleSince.Store(c.srv.idleSeq.Add(1))
 }
 
