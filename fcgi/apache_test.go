@@ -395,3 +395,33 @@ func TestApacheKeptConnEvicted(t *testing.T) {
 		t.Errorf("Apache's error log:\n%s", log)
 	}
 }
+
+// TestApacheParamsOverloaded: a request refused for the server's params
+// budget is answered 503 by Apache. mod_proxy_fcgi ignores END_REQUEST's
+// protocol status: FCGI_OVERLOADED alone, before any output, gave an
+// empty 200, so the server sends a CGI 503 response first (or Apache
+// answers 503 itself when the closed connection fails its write).
+func TestApacheParamsOverloaded(t *testing.T) {
+	lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd", "/usr/sbin/httpd")
+	sock := filepath.Join(lab.TempDir(t), "shim.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(sock, 0o666) // Apache's workers run as www-data
+	srv := &Server{Handler: okHandler, MaxParamsTotal: 64} // less than any request's params
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	a := lab.StartApache(t, fmt.Sprintf("ProxyPass /app/ \"unix:%s|fcgi://localhost/app/\"\n", sock))
+	resp, err := http.Get(a.URL + "/app/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The body is the server's, or Apache's own 503 page when the close
+	// cut its write of the request short.
+	if resp.StatusCode != 503 || srv.Stats().ParamsRefused != 1 {
+		t.Errorf("refused request: %d %q, stats %+v; want 503 and one refusal", resp.StatusCode, b, srv.Stats())
+	}
+}

@@ -88,8 +88,14 @@ func TestServerParamsBudget(t *testing.T) {
 			nc.SetReadDeadline(time.Now().Add(time.Second))
 			rr := newRecordReader(nc)
 			defer rr.release()
-			if h, content, err := rr.next(); err == nil && h.Type == typeEndRequest && ProtocolStatus(content[4]) == StatusOverloaded {
-				overloaded.Add(1)
+			for {
+				h, content, err := rr.next()
+				if err != nil {
+					break
+				}
+				if h.Type == typeEndRequest && ProtocolStatus(content[4]) == StatusOverloaded {
+					overloaded.Add(1)
+				}
 			}
 		}()
 	}

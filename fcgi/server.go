@@ -228,8 +228,10 @@ type Server struct {
 	// MaxParamsTotal bounds the params bytes held by all connections at
 	// once, each request's from its first PARAMS record until it ends. A
 	// request whose params would pass it is refused as the FastCGI
-	// specification provides (§5.5): END_REQUEST with FCGI_OVERLOADED, and
-	// its connection is closed. Zero means DefaultMaxParamsTotal.
+	// specification provides (§5.5), with END_REQUEST FCGI_OVERLOADED —
+	// after a CGI "Status: 503" response, since mod_proxy_fcgi ignores the
+	// protocol status — and its connection is closed. Zero means
+	// DefaultMaxParamsTotal.
 	MaxParamsTotal int64
 
 	// ConnError, when set, is called with the error that ended a
@@ -719,9 +721,14 @@ func (s *Server) releaseParams(r *serverReq) {
 // counted against MaxParamsTotal.
 func (s *Server) ParamsHeld() int64 { return s.params.Load() }
 
-// refuseOverloaded answers r with END_REQUEST FCGI_OVERLOADED (§5.5) and
-// returns the error that closes the connection: r's params could not get
-// room in the server's budget.
+// overloadedResponse is the CGI response sent before END_REQUEST
+// FCGI_OVERLOADED: mod_proxy_fcgi ignores the protocol status and would
+// answer an empty 200 (TestApacheParamsOverloaded).
+const overloadedResponse = "Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nFastCGI server overloaded\n"
+
+// refuseOverloaded answers r with a 503 response and END_REQUEST
+// FCGI_OVERLOADED (§5.5) and returns the error that closes the connection:
+// r's params could not get room in the server's budget.
 func (c *serverConn) refuseOverloaded(r *serverReq) error {
 	c.srv.stats.paramsRefused.Add(1)
 	c.srv.releaseParams(r)
@@ -729,7 +736,9 @@ func (c *serverConn) refuseOverloaded(r *serverReq) error {
 	c.mu.Lock()
 	c.active = nil
 	c.mu.Unlock()
-	if err := c.write(appendEndRequest(nil, r.id, 0, StatusOverloaded)); err != nil {
+	b := appendRecord(nil, typeStdout, r.id, []byte(overloadedResponse))
+	b = appendHeader(b, typeStdout, r.id, 0)
+	if err := c.write(appendEndRequest(b, r.id, 0, StatusOverloaded)); err != nil {
 		return err
 	}
 	return fmt.Errorf("request %d: params of all requests over %d bytes: %w", r.id, c.srv.paramsBudget(), ErrParamsTooLarge)
