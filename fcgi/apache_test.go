@@ -408,7 +408,7 @@ func TestApacheParamsOverloaded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(sock, 0o666) // Apache's workers run as www-data
+	os.Chmod(sock, 0o666)                                  // Apache's workers run as www-data
 	srv := &Server{Handler: okHandler, MaxParamsTotal: 64} // less than any request's params
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
