@@ -408,8 +408,9 @@ func TestApacheParamsOverloaded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(sock, 0o666)                                  // Apache's workers run as www-data
-	srv := &Server{Handler: okHandler, MaxParamsTotal: 64} // less than any request's params
+	os.Chmod(sock, 0o666) // Apache's workers run as www-data
+	// A budget smaller than any request's params.
+	srv := &Server{Handler: okHandler, MaxParamsTotal: 64}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	a := lab.StartApache(t, fmt.Sprintf("ProxyPass /app/ \"unix:%s|fcgi://localhost/app/\"\n", sock))
