@@ -28,10 +28,12 @@ import (
 // fpmScripts are the PHP fixtures of the conformance tests.
 var fpmScripts = map[string]string{
 	// once.php counts its runs in a file next to it, then works silently
-	// for a second (TestFPMNoRerunAfterKill).
+	// for two seconds, in short sleeps that a signal interrupting one
+	// (php-fpm's SIGQUIT on reload) does not end
+	// (TestFPMNoRerunAfterKill).
 	"once.php": `<?php
 file_put_contents($_SERVER['COUNT_FILE'], "run\n", FILE_APPEND);
-usleep(1000000);
+$end = microtime(true) + 2; while (microtime(true) < $end) { usleep(10000); }
 echo "done";
 `,
 	// echo.php hashes php://input as it streams in (the pool disables
@@ -584,7 +586,9 @@ func TestFPMPoolBound(t *testing.T) {
 func TestFPMNoRerunAfterKill(t *testing.T) {
 	for _, tc := range []struct{ method, how string }{{"GET", "kill"}, {"POST", "kill"}, {"GET", "reload"}, {"POST", "reload"}} {
 		t.Run(tc.method+"-"+tc.how, func(t *testing.T) {
-			f := startFPM(t, lab.FPMConfig{Children: 1})
+			// On reload the worker gets SIGQUIT, then SIGTERM a second
+			// later, within once.php's second of work.
+			f := startFPM(t, lab.FPMConfig{Children: 1, Global: "process_control_timeout = 1s"})
 			c := &Client{Network: f.Network, Addr: f.Addr, KeepAlive: true, MaxConns: 1}
 			defer c.Close()
 			var out bytes.Buffer
@@ -622,7 +626,7 @@ func TestFPMNoRerunAfterKill(t *testing.T) {
 			if !errors.Is(err, ErrIncompleteResponse) || res != nil {
 				t.Errorf("worker gone mid-script: res %+v, err %v (output %q)", res, err, out.String())
 			}
-			time.Sleep(1500 * time.Millisecond) // a re-run would have finished by now
+			time.Sleep(2500 * time.Millisecond) // a re-run would have finished by now
 			if b, _ := os.ReadFile(count); string(b) != "run\n" {
 				t.Errorf("once.php ran %d times", strings.Count(string(b), "run"))
 			}

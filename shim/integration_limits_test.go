@@ -48,7 +48,9 @@ func waitServed(t *testing.T, a *lab.Apache, path string) {
 // request again on a fresh connection, although it went over a kept one
 // and nothing came back (issue 14 point 3).
 func TestIntegrationReloadRunsOnce(t *testing.T) {
-	st := startStackFPM(t, lab.FPMConfig{Children: 2}, "sethandler")
+	// The workers get SIGQUIT, and SIGTERM one second later: the script,
+	// which runs three, is stopped mid-way every time.
+	st := startStackFPM(t, lab.FPMConfig{Children: 2, Global: "process_control_timeout = 1s"}, "sethandler")
 	shimA := st.apaches["sethandler"]
 	direct := lab.StartApache(t, fmt.Sprintf(`
 <Proxy "unix:%s|fcgi://localhost">
