@@ -343,3 +343,86 @@ func TestApacheRelayToFPM(t *testing.T) {
 		t.Errorf("relay opened %d php-fpm connections, bound is 2: %+v", s.Dials, s)
 	}
 }
+
+// TestApacheKeptConnEvicted: when a connection arrives at MaxConns and the
+// only one to give way is Apache's kept connection, idle between requests
+// (enablereuse=on), the server closes that one; Apache notices at its next
+// request that the pooled connection was closed, opens a new one, and the
+// request is answered without an error — which is what makes closing idle
+// kept connections a safe last resort (issue 16 point 8).
+func TestApacheKeptConnEvicted(t *testing.T) {
+	lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd", "/usr/sbin/httpd")
+	sock := filepath.Join(lab.TempDir(t), "shim.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(sock, 0o666) // Apache's workers run as www-data
+	cl := &countingListener{Listener: l}
+	srv := &Server{Handler: okHandler, MaxConns: 1}
+	go srv.Serve(cl)
+	t.Cleanup(func() { srv.Close() })
+	a := lab.StartApache(t, fmt.Sprintf("ProxyPass /app/ \"unix:%s|fcgi://localhost/app/\" enablereuse=on\n", sock))
+	getOK := func(step string) {
+		t.Helper()
+		resp, err := http.Get(a.URL + "/app/x")
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != "ok" {
+			t.Fatalf("%s: %d %q", step, resp.StatusCode, b)
+		}
+	}
+	getOK("first request")
+	nc, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.Write([]byte{version1})
+	for deadline := time.Now().Add(5 * time.Second); srv.Stats().Evicted < 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Apache's idle connection not closed for the new one: %+v", srv.Stats())
+		}
+	}
+	getOK("request after its kept connection was closed")
+	if st := srv.Stats(); st.Evicted != 2 || cl.n.Load() != 3 {
+		t.Errorf("stats %+v, %d accepted; want 2 evicted (Apache's idle connection, then the one-byte one) and 3 accepted", st, cl.n.Load())
+	}
+	if log := a.ErrorLogText(); strings.Contains(log, "proxy") {
+		t.Errorf("Apache's error log:\n%s", log)
+	}
+}
+
+// TestApacheParamsOverloaded: a request refused for the server's params
+// budget is answered 503 by Apache. mod_proxy_fcgi ignores END_REQUEST's
+// protocol status: FCGI_OVERLOADED alone, before any output, gave an
+// empty 200, so the server sends a CGI 503 response first (or Apache
+// answers 503 itself when the closed connection fails its write).
+func TestApacheParamsOverloaded(t *testing.T) {
+	lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd", "/usr/sbin/httpd")
+	sock := filepath.Join(lab.TempDir(t), "shim.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(sock, 0o666) // Apache's workers run as www-data
+	// A budget smaller than any request's params.
+	srv := &Server{Handler: okHandler, MaxParamsTotal: 64}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	a := lab.StartApache(t, fmt.Sprintf("ProxyPass /app/ \"unix:%s|fcgi://localhost/app/\"\n", sock))
+	resp, err := http.Get(a.URL + "/app/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The body is the server's, or Apache's own 503 page when the close
+	// cut its write of the request short.
+	if resp.StatusCode != 503 || srv.Stats().ParamsRefused != 1 {
+		t.Errorf("refused request: %d %q, stats %+v; want 503 and one refusal", resp.StatusCode, b, srv.Stats())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -126,6 +127,17 @@ type Client struct {
 	// allowed without KeepAlive.
 	MaxConns int
 
+	// Reserve is how many of MaxConns are never held idle: a finished
+	// request's connection is kept for the next one only while at most
+	// MaxConns−Reserve connections (busy and idle, counting it) are open,
+	// and closed otherwise. Every kept connection pins a php-fpm worker,
+	// so php-fpm's own clients (its status page, health checks, another
+	// web server) are served only by workers left unpinned; with a
+	// reserve they find one as soon as the client's load falls below
+	// MaxConns−Reserve, instead of waiting for IdleTimeout. A Reserve of
+	// MaxConns or more keeps nothing.
+	Reserve int
+
 	// Timeouts; zero means the Default* constant of the same name. On a
 	// kept connection a read or write deadline is moved only when less
 	// than 7/8 of its timeout remains, which spares a runtime timer update
@@ -142,6 +154,13 @@ type Client struct {
 	// SpoolDir is where bodies of unknown length are spooled; empty means
 	// os.TempDir().
 	SpoolDir string
+
+	// MaxBody bounds a request body, as Apache's LimitRequestBody does:
+	// a ContentLength above it, or a body of unknown length that grows
+	// past it while it is spooled, fails with ErrBodyTooLarge before
+	// anything is sent to php-fpm (and the spool file is removed). Zero
+	// means no bound.
+	MaxBody int64
 
 	mu        sync.Mutex
 	idle      []*clientConn // most recently used last
@@ -173,6 +192,7 @@ func (c *Client) Stats() ClientStats {
 // clientConn is one connection to php-fpm.
 type clientConn struct {
 	nc       net.Conn
+	probe    *prober
 	rr       recordReader
 	wbuf     []byte // request head and STDIN records
 	lastUsed time.Time
@@ -242,8 +262,11 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 	if body == nil {
 		n = 0
 	}
+	if c.MaxBody > 0 && n > c.MaxBody {
+		return nil, fmt.Errorf("request body of %d bytes, limit %d: %w", n, c.MaxBody, ErrBodyTooLarge)
+	}
 	if n < 0 {
-		sp, err := spool(body, c.SpoolDir)
+		sp, err := spool(body, c.SpoolDir, c.MaxBody)
 		if err != nil {
 			return nil, err
 		}
@@ -252,11 +275,13 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 	}
 	cb := countingReader{r: body}
 	forceDial := false
-	retryable := idempotent(req.Params)
 	for {
-		// A request that may be retried on a fresh connection does not
-		// need the kept one probed first: a closed one fails it at once.
-		cc, reused, err := c.get(ctx, forceDial, !retryable)
+		// A kept connection is probed before it carries the request.
+		// php-fpm ends one (pm.max_requests) by shutting down its side
+		// and draining whatever still arrives (main/fastcgi.c
+		// fcgi_close): a write to it succeeds, and the FIN, there when
+		// the probe looks, tells that the request would never be read.
+		cc, reused, err := c.get(ctx, forceDial, true)
 		if err != nil {
 			return nil, err
 		}
@@ -265,21 +290,19 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 			c.put(cc, false) // its state may count params never sent
 			return nil, err
 		}
-		res, keep, received, err := c.roundTrip(ctx, cc, ps, &cb, n, stdout)
+		res, keep, _, err := c.roundTrip(ctx, cc, ps, &cb, n, stdout)
 		if res != nil {
 			res.Reused = reused
 		}
-		// A kept connection can have been closed by php-fpm in the
-		// meantime (pm.max_requests reached, pool restarted): retry once
-		// on a fresh connection, but only if nothing came back, the body
-		// is untouched (the retry sends the same bytes, docs/behaviour.md#b-fpm-connections)
-		// and the method is idempotent. The same symptom can be a
-		// worker killed mid-script; like nginx's fastcgi_next_upstream,
-		// only GET, HEAD and OPTIONS may then run twice, never a POST —
-		// unless the very first write was refused (errNotDelivered):
-		// then php-fpm never saw the request.
-		if err != nil && reused && !forceDial && !received && cb.n == 0 && errors.Is(err, ErrIncompleteResponse) &&
-			(retryable || errors.Is(err, errNotDelivered)) && ctx.Err() == nil {
+		// Sent again, once, on a fresh connection only when php-fpm
+		// certainly never read the request (errNotDelivered): its very
+		// first write on a kept connection was refused, or php-fpm was
+		// draining the connection to close it. Any other failure may have
+		// started the script — a worker stopped mid-script by a graceful
+		// reload (kill -USR2) closes the connection with nothing sent too
+		// — so it is the caller's error, whatever the method: a second
+		// run would repeat the script's side effects.
+		if err != nil && reused && !forceDial && errors.Is(err, errNotDelivered) && ctx.Err() == nil {
 			c.put(cc, false)
 			forceDial = true
 			continue
@@ -312,17 +335,12 @@ type Flusher interface {
 	Flush() error
 }
 
-// errNotDelivered marks a request whose first write on a kept connection
-// failed with a reset or broken pipe: the peer had closed the connection
-// before, so any request, whatever its method, may be sent again.
+// errNotDelivered marks a request php-fpm certainly never read as one: its
+// first write on a kept connection failed with a reset or broken pipe
+// before a byte left (the peer had closed the connection), or the answer
+// was EOF from a peer that is draining the connection (peerDraining). The
+// request, whatever its method, may be sent again.
 var errNotDelivered = errors.New("connection closed by php-fpm before the request was sent")
-
-// idempotent reports whether a request may be sent twice: its
-// REQUEST_METHOD is GET, HEAD or OPTIONS.
-func idempotent(ps Params) bool {
-	m, _ := ps.Lookup("REQUEST_METHOD")
-	return m == "GET" || m == "HEAD" || m == "OPTIONS"
-}
 
 // countingReader counts the bytes read from r.
 type countingReader struct {
@@ -515,6 +533,11 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body 
 			if werr := bodyFailed(); werr != nil {
 				return nil, false, received, fmt.Errorf("php-fpm %s: %w", c.Addr, werr)
 			}
+			if errors.Is(err, io.EOF) && !received && n == 0 && peerDraining(cc.nc) {
+				// php-fpm closed the kept connection in its orderly way
+				// (pm.max_requests) and discarded the request unread.
+				err = fmt.Errorf("%w: %w", errNotDelivered, err)
+			}
 			if errors.Is(err, io.EOF) || isConnReset(err) {
 				err = fmt.Errorf("reading from php-fpm %s after %d stdout bytes: %w: %w", c.Addr, r.Stdout, ErrIncompleteResponse, err)
 			} else {
@@ -699,7 +722,7 @@ func (c *Client) get(ctx context.Context, forceDial, probe bool) (*clientConn, b
 			c.mu.Unlock()
 			now := time.Now()
 			cc.clearDeadlines(now)
-			if now.Sub(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && (!probe || connAlive(cc.nc)) {
+			if now.Sub(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && (!probe || cc.probe.check()) {
 				c.mu.Lock()
 				c.stats.Reuses++
 				c.stats.Requests++
@@ -768,11 +791,12 @@ func (c *Client) wakeLocked() {
 	}
 }
 
-// put returns cc to the idle list when reusable, and closes it otherwise.
+// put returns cc to the idle list when reusable and within MaxConns less
+// Reserve, and closes it otherwise.
 func (c *Client) put(cc *clientConn, reusable bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if reusable && !c.closed {
+	if reusable && !c.closed && c.open <= c.MaxConns-c.Reserve {
 		cc.lastUsed = time.Now()
 		c.idle = append(c.idle, cc)
 		if !c.reapArmed {
@@ -824,9 +848,10 @@ func (c *Client) dial(ctx context.Context) (*clientConn, error) {
 	}
 	nc = fastConn(nc)
 	return &clientConn{
-		nc:   nc,
-		rr:   newRecordReader(nc),
-		wbuf: make([]byte, 0, headerLen+maxContent+8),
+		nc:    nc,
+		probe: newProber(nc),
+		rr:    newRecordReader(nc),
+		wbuf:  make([]byte, 0, headerLen+maxContent+8),
 	}, nil
 }
 
@@ -865,15 +890,23 @@ func (s *spooled) Close() error {
 }
 
 // spool copies body to learn its length: the first spoolMemLimit bytes in
-// memory, the rest in a temporary file in dir.
-func spool(body io.Reader, dir string) (*spooled, error) {
+// memory, the rest in a temporary file in dir; more than max bytes (when
+// max > 0) fail with ErrBodyTooLarge.
+func spool(body io.Reader, dir string, max int64) (*spooled, error) {
+	limit := int64(math.MaxInt64 - 1)
+	if max > 0 {
+		limit = max
+	}
 	var mem bytes.Buffer
-	n, err := io.CopyN(&mem, body, spoolMemLimit+1)
+	n, err := io.CopyN(&mem, body, min(spoolMemLimit, limit)+1)
 	if err == io.EOF {
 		return &spooled{Reader: bytes.NewReader(mem.Bytes()), size: n}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("spooling request body of unknown length: %w", err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("request body of unknown length over the limit of %d bytes: %w", limit, ErrBodyTooLarge)
 	}
 	f, err := os.CreateTemp(dir, "fcgi-body-*")
 	if err != nil {
@@ -884,10 +917,14 @@ func spool(body io.Reader, dir string) (*spooled, error) {
 		sp.Close()
 		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
 	}
-	rest, err := io.Copy(f, body)
-	if err != nil {
+	rest, err := io.CopyN(f, body, limit-n+1)
+	if err != nil && err != io.EOF {
 		sp.Close()
 		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
+	}
+	if n+rest > limit {
+		sp.Close()
+		return nil, fmt.Errorf("request body of unknown length over the limit of %d bytes: %w", limit, ErrBodyTooLarge)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		sp.Close()

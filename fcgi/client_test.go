@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
@@ -103,6 +104,60 @@ func TestClientUnknownLength(t *testing.T) {
 			t.Errorf("spool files left behind: %v", left)
 		}
 	}
+}
+
+// TestClientMaxBody: a body over Client.MaxBody is refused with
+// ErrBodyTooLarge before php-fpm is contacted — at once for a known length,
+// after spooling at most MaxBody+1 bytes for an unknown one, whose spool
+// file is removed; a body of exactly MaxBody bytes goes through.
+func TestClientMaxBody(t *testing.T) {
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		n, _ := io.Copy(io.Discard, r.Stdin)
+		fmt.Fprintf(w, "n=%d", n)
+	}))
+	const max = spoolMemLimit + 4096 // past the part held in memory
+	dir := t.TempDir()
+	cl := &Client{Network: "unix", Addr: ts.addr, SpoolDir: dir, MaxBody: max}
+	defer cl.Close()
+	for _, tc := range []struct {
+		size, length int64
+		want         string // output, or "" for ErrBodyTooLarge
+	}{
+		{max, max, "n=1052672"},
+		{max, -1, "n=1052672"},
+		{max + 1, max + 1, ""},
+		{max + 1, -1, ""},
+		{100 << 20, -1, ""},
+		{spoolMemLimit + 1, -1, "n=1048577"},
+	} {
+		body := &countingReader{r: io.LimitReader(zeroReader{}, tc.size)}
+		var out bytes.Buffer
+		_, err := cl.Do(context.Background(), &Request{Body: body, ContentLength: tc.length}, &out)
+		if tc.want == "" {
+			if !errors.Is(err, ErrBodyTooLarge) || out.Len() != 0 {
+				t.Errorf("%d bytes (length %d): %q, %v; want ErrBodyTooLarge", tc.size, tc.length, out.String(), err)
+			}
+			if read := body.n; tc.length >= 0 && read != 0 || read > max+1 {
+				t.Errorf("%d bytes (length %d): %d bytes read before the refusal", tc.size, tc.length, read)
+			}
+		} else if err != nil || out.String() != tc.want {
+			t.Errorf("%d bytes (length %d): %q, %v; want %q", tc.size, tc.length, out.String(), err, tc.want)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("spool files left behind: %v", left)
+		}
+	}
+	if s := cl.Stats(); s.Requests != 3 {
+		t.Errorf("stats %+v: want 3 requests sent, none for the refused bodies", s)
+	}
+}
+
+// zeroReader reads zeros forever.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 func TestClientContentLengthMismatch(t *testing.T) {
@@ -306,9 +361,8 @@ func TestClientIdleTimeout(t *testing.T) {
 		c.Close()
 		closed <- struct{}{}
 	})
-	// Without a method the request may not run twice, so the kept
-	// connection is probed first; a GET is not probed and is retried on a
-	// fresh connection instead. Either way nothing reaches the caller.
+	// Whatever the method, the kept connection is probed first and the
+	// closed one is never used: nothing reaches the caller.
 	for _, method := range []string{"", "GET"} {
 		cl2 := &Client{Network: "unix", Addr: addr, KeepAlive: true, MaxConns: 1}
 		var ps Params
@@ -647,5 +701,45 @@ func TestClientLazyDeadlines(t *testing.T) {
 	}
 	if s := cl.Stats(); s.Dials != 1 || s.Reuses != 1 {
 		t.Errorf("stats %+v, want 1 dial and 1 reuse", s)
+	}
+}
+
+// TestClientReserve: with Reserve r, no more than MaxConns−r connections
+// stay open once requests end, so that r php-fpm workers are left unpinned
+// for other clients; while requests run, all MaxConns are used.
+func TestClientReserve(t *testing.T) {
+	release := make(chan struct{})
+	var running atomic.Int32
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		running.Add(1)
+		<-release
+		io.WriteString(w, "ok")
+	}))
+	for _, tc := range []struct{ reserve, open int }{{0, 3}, {1, 2}, {3, 0}, {5, 0}} {
+		cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 3, Reserve: tc.reserve}
+		running.Store(0)
+		release = make(chan struct{})
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		for running.Load() < 3 {
+			time.Sleep(time.Millisecond)
+		}
+		if s := cl.Stats(); s.Open != 3 {
+			t.Errorf("reserve %d: %d open while 3 requests run, want 3", tc.reserve, s.Open)
+		}
+		close(release)
+		wg.Wait()
+		if s := cl.Stats(); s.Open != tc.open || s.Idle != tc.open {
+			t.Errorf("reserve %d: after the requests %+v, want %d open and idle", tc.reserve, s, tc.open)
+		}
+		cl.Close()
 	}
 }

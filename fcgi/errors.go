@@ -54,6 +54,10 @@ var (
 	// ErrContentLength means a request body held fewer or more bytes than
 	// its declared length.
 	ErrContentLength = errors.New("fcgi: request body does not match its length")
+
+	// ErrBodyTooLarge means a request body is larger than the client's
+	// Client.MaxBody; nothing of the request was sent.
+	ErrBodyTooLarge = errors.New("fcgi: request body too large")
 )
 
 // Errors about the backend and the request's fate.

@@ -28,10 +28,12 @@ import (
 // fpmScripts are the PHP fixtures of the conformance tests.
 var fpmScripts = map[string]string{
 	// once.php counts its runs in a file next to it, then works silently
-	// for a second (TestFPMNoRerunAfterKill).
+	// for two seconds, in short sleeps that a signal interrupting one
+	// (php-fpm's SIGQUIT on reload) does not end
+	// (TestFPMNoRerunAfterKill).
 	"once.php": `<?php
 file_put_contents($_SERVER['COUNT_FILE'], "run\n", FILE_APPEND);
-usleep(1000000);
+$end = microtime(true) + 2; while (microtime(true) < $end) { usleep(10000); }
 echo "done";
 `,
 	// echo.php hashes php://input as it streams in (the pool disables
@@ -403,23 +405,30 @@ func TestFPMKeepAlive(t *testing.T) {
 }
 
 // TestFPMMaxRequests: at pm.max_requests php-fpm ends the request and
-// closes the kept connection; the client notices and redials without an
-// error reaching the caller.
+// closes the kept connection; the client redials without an error reaching
+// the caller, both when its probe sees the close (a pause between
+// requests) and when the next request is written before it (back to back:
+// php-fpm drains the request unread, and the client sends it again).
 func TestFPMMaxRequests(t *testing.T) {
-	f := startFPM(t, lab.FPMConfig{Children: 1, MaxRequests: 3})
-	c := &Client{Network: f.Network, Addr: f.Addr, KeepAlive: true, MaxConns: 1}
-	defer c.Close()
-	var socks []string
-	for range 7 {
-		_, s := connID(t, c, f)
-		socks = append(socks, s)
-	}
-	// Requests 1-3, 4-6 and 7 each share a connection (and a worker).
-	if socks[0] != socks[2] || socks[3] != socks[5] || socks[0] == socks[3] || socks[3] == socks[6] {
-		t.Errorf("connections per request: %q", socks)
-	}
-	if s := c.Stats(); s.Dials != 3 {
-		t.Errorf("stats %+v, want 3 dials", s)
+	for _, pause := range []time.Duration{100 * time.Millisecond, 0} {
+		t.Run(fmt.Sprint("pause=", pause), func(t *testing.T) {
+			f := startFPM(t, lab.FPMConfig{Children: 1, MaxRequests: 3})
+			c := &Client{Network: f.Network, Addr: f.Addr, KeepAlive: true, MaxConns: 1}
+			defer c.Close()
+			var socks []string
+			for range 7 {
+				_, s := connID(t, c, f)
+				socks = append(socks, s)
+				time.Sleep(pause)
+			}
+			// Requests 1-3, 4-6 and 7 each share a connection (and a worker).
+			if socks[0] != socks[2] || socks[3] != socks[5] || socks[0] == socks[3] || socks[3] == socks[6] {
+				t.Errorf("connections per request: %q", socks)
+			}
+			if s := c.Stats(); s.Dials < 3 || s.Dials > 5 {
+				t.Errorf("stats %+v, want 3 dials (and one more for each request drained unread)", s)
+			}
+		})
 	}
 }
 
@@ -567,47 +576,60 @@ func TestFPMPoolBound(t *testing.T) {
 	}
 }
 
-// TestFPMNoRerunAfterKill: a worker killed while a POST runs on a kept
-// connection, before any output, is an error for that request — never a
-// silent second run on a fresh connection (its side effects would happen
-// twice). Only GET, HEAD and OPTIONS are retried (TestFPMMaxRequests).
+// TestFPMNoRerunAfterKill: a request whose worker goes away mid-script on
+// a kept connection, before any output — killed (a crash, the OOM killer)
+// or stopped by php-fpm's graceful reload (kill -USR2) — is an error for
+// that request, never a silent second run on a fresh connection: its side
+// effects would happen twice. That holds for a GET as for a POST; only a
+// request php-fpm never saw is sent again (TestFPMMaxRequests,
+// TestClientRetriesUndelivered).
 func TestFPMNoRerunAfterKill(t *testing.T) {
-	f := startFPM(t, lab.FPMConfig{Children: 1})
-	c := &Client{Network: f.Network, Addr: f.Addr, KeepAlive: true, MaxConns: 1}
-	defer c.Close()
-	var out bytes.Buffer
-	if _, err := c.Do(context.Background(), &Request{Params: fpmRequest(f, "status.php", "GET")}, &out); err != nil {
-		t.Fatal(err)
-	}
-	dir := lab.TempDir(t)
-	if err := os.Chmod(dir, 0o777); err != nil { // the worker's user writes here
-		t.Fatal(err)
-	}
-	count := filepath.Join(dir, "once.count")
-	killed := make(chan bool, 1)
-	go func() {
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			if b, _ := os.ReadFile(count); len(b) > 0 {
-				for _, pid := range f.WorkerPIDs() {
-					f.KillWorker(t, pid)
-				}
-				killed <- true
-				return
+	for _, tc := range []struct{ method, how string }{{"GET", "kill"}, {"POST", "kill"}, {"GET", "reload"}, {"POST", "reload"}} {
+		t.Run(tc.method+"-"+tc.how, func(t *testing.T) {
+			// On reload the worker gets SIGQUIT, then SIGTERM a second
+			// later, within once.php's second of work.
+			f := startFPM(t, lab.FPMConfig{Children: 1, Global: "process_control_timeout = 1s"})
+			c := &Client{Network: f.Network, Addr: f.Addr, KeepAlive: true, MaxConns: 1}
+			defer c.Close()
+			var out bytes.Buffer
+			if _, err := c.Do(context.Background(), &Request{Params: fpmRequest(f, "status.php", "GET")}, &out); err != nil {
+				t.Fatal(err)
 			}
-		}
-		killed <- false
-	}()
-	out.Reset()
-	ps := fpmRequest(f, "once.php", "POST", Param{"COUNT_FILE", count})
-	res, err := c.Do(context.Background(), &Request{Params: ps}, &out)
-	if !<-killed {
-		t.Fatalf("once.php never started: %q, %v", out.String(), err)
-	}
-	if !errors.Is(err, ErrIncompleteResponse) || res != nil {
-		t.Errorf("killed mid-script: res %+v, err %v (output %q)", res, err, out.String())
-	}
-	time.Sleep(1500 * time.Millisecond) // a re-run would have finished by now
-	if b, _ := os.ReadFile(count); string(b) != "run\n" {
-		t.Errorf("once.php ran %d times", strings.Count(string(b), "run"))
+			dir := lab.TempDir(t)
+			if err := os.Chmod(dir, 0o777); err != nil { // the worker's user writes here
+				t.Fatal(err)
+			}
+			count := filepath.Join(dir, "once.count")
+			stopped := make(chan bool, 1)
+			go func() {
+				for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+					if b, _ := os.ReadFile(count); len(b) > 0 {
+						if tc.how == "reload" {
+							f.Reload(t)
+						} else {
+							for _, pid := range f.WorkerPIDs() {
+								f.KillWorker(t, pid)
+							}
+						}
+						stopped <- true
+						return
+					}
+				}
+				stopped <- false
+			}()
+			out.Reset()
+			ps := fpmRequest(f, "once.php", tc.method, Param{"COUNT_FILE", count})
+			res, err := c.Do(context.Background(), &Request{Params: ps}, &out)
+			if !<-stopped {
+				t.Fatalf("once.php never started: %q, %v", out.String(), err)
+			}
+			if !errors.Is(err, ErrIncompleteResponse) || res != nil {
+				t.Errorf("worker gone mid-script: res %+v, err %v (output %q)", res, err, out.String())
+			}
+			time.Sleep(2500 * time.Millisecond) // a re-run would have finished by now
+			if b, _ := os.ReadFile(count); string(b) != "run\n" {
+				t.Errorf("once.php ran %d times", strings.Count(string(b), "run"))
+			}
+		})
 	}
 }

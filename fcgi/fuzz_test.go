@@ -23,7 +23,25 @@ func FuzzReadRecords(f *testing.F) {
 	f.Add(appendEndRequest(appendHeader(nil, typeStdout, 1, 0), 1, 0, StatusRequestComplete))
 	f.Add(unhex(f, "01 06 0001 0010 00 00 | 4142"))
 	f.Add([]byte{2, 1, 0, 1, 0, 0, 0, 0})
+	f.Add(appendRecord(appendRecord(nil, typeParams, 1, bytes.Repeat([]byte{'p'}, 9000)), typeStdin, 1, []byte("x")))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A server connection's reader starts small and grows: it must
+		// read exactly what the whole-record reader reads.
+		small := newSmallRecordReader(bytes.NewReader(data))
+		whole := newRecordReader(bytes.NewReader(data))
+		for {
+			h1, c1, err1 := whole.next()
+			h2, c2, err2 := small.next()
+			if h1 != h2 || !bytes.Equal(c1, c2) || (err1 == nil) != (err2 == nil) {
+				t.Fatalf("small reader: %+v %q %v; whole reader: %+v %q %v", h2, c2, err2, h1, c1, err1)
+			}
+			if err1 != nil {
+				break
+			}
+			if h1.Type == typeStdin {
+				small.grow()
+			}
+		}
 		rr := newRecordReader(bytes.NewReader(data))
 		consumed := 0
 		for {
@@ -104,7 +122,7 @@ func FuzzServerConn(f *testing.F) {
 			w.Flush()
 		})}
 		client, server := net.Pipe()
-		c := &serverConn{srv: srv, nc: server, rr: newRecordReader(server)}
+		c := &serverConn{srv: srv, nc: server, rr: newSmallRecordReader(server)}
 		done := make(chan struct{})
 		go func() { c.serve(); close(done) }()
 		go io.Copy(io.Discard, client)

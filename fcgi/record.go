@@ -88,34 +88,89 @@ func decodeHeader(b []byte) (header, error) {
 }
 
 // recordReader reads records from a buffered stream without copying:
-// content returned by next stays valid until the following call.
+// content returned by next stays valid until the following call, or grow.
 type recordReader struct {
 	br *bufio.Reader
+	// src is the stream while br is a small buffer (newSmallRecordReader),
+	// nil once br holds a whole record.
+	src io.Reader
 }
 
 // readerBufSize holds a whole record (header, 65535 bytes of content, 255
 // bytes of padding) so that content can be returned from the buffer.
 const readerBufSize = headerLen + maxContent + 255 + 1
 
+// smallBufSize is the buffer a server connection starts with: enough for
+// the BEGIN_REQUEST and params records mod_proxy_fcgi sends (about 1 KiB
+// of params), not for a full record. A connection waiting for its request
+// then holds 8 KiB instead of 64, which is what many connections that
+// send a byte and stop cost (TestServerSlowloris).
+const smallBufSize = 8 << 10
+
 // freeReaders recycles record buffers: Apache opens a connection per
 // request by default, and allocating 64 KiB for each was the largest cost
 // of a short request on the server side. A bounded free list rather than a
 // sync.Pool, which the garbage collector empties at every cycle — and these
 // allocations were what made the cycles frequent. At most maxFreeReaders
-// buffers (4 MiB) are kept.
+// buffers (4 MiB) are kept, and as many small ones (512 KiB).
 const maxFreeReaders = 64
 
-var freeReaders = make(chan *bufio.Reader, maxFreeReaders)
+var (
+	freeReaders      = make(chan *bufio.Reader, maxFreeReaders)
+	freeSmallReaders = make(chan *bufio.Reader, maxFreeReaders)
+)
 
 func newRecordReader(r io.Reader) recordReader {
-	var br *bufio.Reader
+	return recordReader{br: takeReader(freeReaders, r, readerBufSize)}
+}
+
+// newSmallRecordReader starts with a small buffer, which next (for a
+// record that does not fit) or grow replaces with a whole one.
+func newSmallRecordReader(r io.Reader) recordReader {
+	return recordReader{br: takeReader(freeSmallReaders, r, smallBufSize), src: r}
+}
+
+func takeReader(free chan *bufio.Reader, r io.Reader, size int) *bufio.Reader {
 	select {
-	case br = <-freeReaders:
+	case br := <-free:
 		br.Reset(r)
+		return br
 	default:
-		br = bufio.NewReaderSize(r, readerBufSize)
+		return bufio.NewReaderSize(r, size)
 	}
-	return recordReader{br: br}
+}
+
+// grow replaces a small buffer with a whole one, keeping what it holds.
+// Content returned by next before must no longer be used.
+func (r *recordReader) grow() {
+	if r.src == nil {
+		return
+	}
+	rest := make([]byte, r.br.Buffered())
+	r.br.Read(rest) // from the buffer only: it holds that much
+	small := r.br
+	r.br = takeReader(freeReaders, &prefixReader{rest: rest, r: r.src}, readerBufSize)
+	r.src = nil
+	small.Reset(nil)
+	select {
+	case freeSmallReaders <- small:
+	default:
+	}
+}
+
+// prefixReader reads rest, then r.
+type prefixReader struct {
+	rest []byte
+	r    io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.rest) > 0 {
+		n := copy(b, p.rest)
+		p.rest = p.rest[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
 }
 
 // release returns the buffer to the free list; content returned by next
@@ -124,12 +179,16 @@ func (r *recordReader) release() {
 	if r.br == nil {
 		return
 	}
+	free := freeReaders
+	if r.src != nil {
+		free = freeSmallReaders
+	}
 	r.br.Reset(nil)
 	select {
-	case freeReaders <- r.br:
+	case free <- r.br:
 	default:
 	}
-	r.br = nil
+	r.br, r.src = nil, nil
 }
 
 // next reads one record. At a clean record boundary it returns io.EOF; a
@@ -149,6 +208,9 @@ func (r *recordReader) next() (header, []byte, error) {
 	}
 	r.br.Discard(headerLen)
 	n := int(h.ContentLength) + int(h.PaddingLength)
+	if n > r.br.Size() {
+		r.grow()
+	}
 	b, err := r.br.Peek(n)
 	if err != nil {
 		if errors.Is(err, io.EOF) {

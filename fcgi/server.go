@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -24,6 +25,36 @@ const DefaultMaxConns = 256
 // huge cookies and stops a
 // broken peer from growing memory.
 const DefaultMaxParamsBytes = 1 << 20
+
+// DefaultMaxParamsTotal bounds the params all connections of a Server hold
+// at once when Server.MaxParamsTotal is zero: 64 times the largest params
+// stream one request may have, and thousands of times what Apache sends
+// (about 1 KiB). Without it, every connection could hold
+// DefaultMaxParamsBytes of a params stream it never ends.
+const DefaultMaxParamsTotal = 64 << 20
+
+// maxKeptParamsBuf is the largest params buffer a connection keeps for its
+// next request; a larger one, grown by a huge params stream, is dropped
+// with its request so that idle connections hold little.
+const maxKeptParamsBuf = 64 << 10
+
+// DefaultHeadTimeout bounds, when Server.HeadTimeout is zero, how long a
+// connection may take from its accept (or, on a kept connection, from
+// BEGIN_REQUEST) until its request's handler starts, which is at the first
+// STDIN record. mod_proxy_fcgi sends BEGIN_REQUEST and the params at once
+// and the first STDIN record once the client's body begins; it waits for
+// that body at most its own Timeout (60 s by default), so a connection
+// still without STDIN after that long is not Apache's.
+const DefaultHeadTimeout = 60 * time.Second
+
+// headTicks is how many ticks of the server's coarse clock make a
+// HeadTimeout: connections are checked that often, and the clock is read
+// per request without a system call.
+const headTicks = 10
+
+// acceptBackoff bounds the pause after accept fails for lack of file
+// descriptors (EMFILE, ENFILE), doubling from 5 ms as net/http does.
+const acceptBackoff = time.Second
 
 // lingerTimeout bounds how long a finished request's connection without
 // FCGI_KEEP_CONN stays half-open for the web server's end of the request.
@@ -174,15 +205,35 @@ type Server struct {
 	// Handler serves each request. Required.
 	Handler Handler
 
-	// MaxConns bounds the connections served at once; further
-	// connections wait in the listen backlog. It is reported as
-	// FCGI_MAX_CONNS and FCGI_MAX_REQS (one request per connection).
-	// Zero means DefaultMaxConns.
+	// MaxConns bounds the connections served at once. A connection that
+	// arrives when MaxConns are open takes the place of one that is
+	// waiting: the one that has waited longest for its request to begin
+	// among those that never ran a request, else the one idle longest
+	// between requests (the web server notices a kept connection closed
+	// while idle and opens another). Only when every connection runs a
+	// request does the new one wait. It is reported as FCGI_MAX_CONNS and
+	// FCGI_MAX_REQS (one request per connection). Zero means
+	// DefaultMaxConns.
 	MaxConns int
+
+	// HeadTimeout bounds the time from a connection's accept, or from
+	// BEGIN_REQUEST on a kept connection, until the request's handler
+	// starts; a connection past it is closed. A kept connection idle
+	// between requests has no bound. Zero means DefaultHeadTimeout.
+	HeadTimeout time.Duration
 
 	// MaxParamsBytes bounds one request's params stream; zero means
 	// DefaultMaxParamsBytes.
 	MaxParamsBytes int
+
+	// MaxParamsTotal bounds the params bytes held by all connections at
+	// once, each request's from its first PARAMS record until it ends. A
+	// request whose params would pass it is refused as the FastCGI
+	// specification provides (§5.5), with END_REQUEST FCGI_OVERLOADED —
+	// after a CGI "Status: 503" response, since mod_proxy_fcgi ignores the
+	// protocol status — and its connection is closed. Zero means
+	// DefaultMaxParamsTotal.
+	MaxParamsTotal int64
 
 	// ConnError, when set, is called with the error that ended a
 	// connection: malformed input (ErrBadVersion, ErrRequestIDInUse, ...)
@@ -204,6 +255,11 @@ type Server struct {
 	sem       chan struct{}
 	jobs      chan handlerJob // to idle handler goroutines
 	closing   atomic.Bool
+	params    atomic.Int64 // params bytes held by requests (MaxParamsTotal)
+	clock     atomic.Int64 // coarse clock: ticks of HeadTimeout/headTicks, from 1
+	idleSeq   atomic.Int64 // orders connections by when they became idle
+	reaper    sync.Once
+	stats     serverCounters
 	done      chan struct{} // closed by Close and Shutdown
 	doneOnce  sync.Once
 	wg        sync.WaitGroup
@@ -264,17 +320,12 @@ func (s *Server) Serve(l net.Listener) error {
 		s.mu.Unlock()
 		l.Close()
 	}()
+	s.clock.CompareAndSwap(0, 1) // 0 means "not waiting" in headSince
+	s.reaper.Do(func() { go s.reap(done) })
+	backoff := time.Duration(0)
 	for {
-		// At MaxConns, wait for a connection to end before accepting:
-		// further connections queue in the listen backlog.
-		select {
-		case sem <- struct{}{}:
-		case <-done:
-			return ErrServerClosed
-		}
 		nc, err := l.Accept()
 		if err != nil {
-			<-sem
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
@@ -282,10 +333,28 @@ func (s *Server) Serve(l net.Listener) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				// Out of file descriptors: make room as at MaxConns and
+				// retry after a pause, rather than stop serving.
+				s.evictOne()
+				backoff = min(max(2*backoff, 5*time.Millisecond), acceptBackoff)
+				select {
+				case <-time.After(backoff):
+				case <-done:
+					return ErrServerClosed
+				}
+				continue
+			}
 			return fmt.Errorf("accepting FastCGI connections on %s: %w", l.Addr(), err)
 		}
+		backoff = 0
+		if !s.takeConnSlot(sem, done) {
+			nc.Close()
+			return ErrServerClosed
+		}
 		nc = fastConn(nc)
-		c := &serverConn{srv: s, nc: nc, rr: newRecordReader(nc)}
+		c := &serverConn{srv: s, nc: nc, rr: newSmallRecordReader(nc)}
+		c.headSince.Store(s.clock.Load())
 		s.mu.Lock()
 		if s.closing.Load() {
 			s.mu.Unlock()
@@ -369,7 +438,16 @@ type serverConn struct {
 	// different handler goroutines.
 	spare []byte
 
-	mu       sync.Mutex // guards active and closed
+	// headSince is the tick of the server's clock at which the wait for
+	// the current request's handler began (accept or BEGIN_REQUEST), 0
+	// while none is awaited; idleSince orders the connections idle after
+	// a request (idleSeq), 0 while it is not idle. proven: a request ran
+	// on it.
+	headSince atomic.Int64
+	idleSince atomic.Int64
+	proven    atomic.Bool
+
+	mu       sync.Mutex // guards active, closed and active.started
 	active   *serverReq
 	closed   bool        // closed on purpose: read errors are not reported
 	draining atomic.Bool // answered without KEEP_CONN: waiting for EOF
@@ -387,7 +465,8 @@ type serverReq struct {
 	started  bool   // handler running
 	bodyless bool   // STDIN had ended when the handler started
 	stdinEOF bool
-	ps       Params // decoded params, until the handler starts
+	ps       Params       // decoded params, until the handler starts
+	held     atomic.Int64 // bytes of the server's params budget taken
 	pw       *io.PipeWriter
 	pr       *io.PipeReader
 	ctx      reqCtx
@@ -442,6 +521,7 @@ func (c *serverConn) serve() {
 	// Whatever ended the loop, a running handler must stop.
 	c.mu.Lock()
 	if r := c.active; r != nil {
+		c.srv.releaseParams(r)
 		r.ctx.end(ErrConnClosed)
 		if r.pw != nil {
 			r.pw.CloseWithError(fmt.Errorf("request body: %w", ErrConnClosed))
@@ -522,8 +602,13 @@ func (c *serverConn) readLoop() error {
 				if !keep {
 					return io.EOF
 				}
+				c.markIdle()
 				continue
 			}
+			if c.headSince.Load() == 0 {
+				c.headSince.Store(c.srv.clock.Load())
+			}
+			c.idleSince.Store(0)
 			nr := &serverReq{id: h.ID, keep: keep, role: role, params: paramsBuf[:0]}
 			nr.ctx.init()
 			c.mu.Lock()
@@ -540,6 +625,9 @@ func (c *serverConn) readLoop() error {
 				if len(r.params)+len(content) > maxParams {
 					return fmt.Errorf("request %d: params stream over %d bytes: %w", h.ID, maxParams, ErrParamsTooLarge)
 				}
+				if !c.srv.reserveParams(r, len(content)) {
+					return c.refuseOverloaded(r)
+				}
 				r.params = append(r.params, content...)
 				continue
 			}
@@ -547,7 +635,10 @@ func (c *serverConn) readLoop() error {
 			if err != nil {
 				return fmt.Errorf("params of request %d: %w", h.ID, err)
 			}
-			paramsBuf = r.params[:0]
+			paramsBuf = nil
+			if cap(r.params) <= maxKeptParamsBuf {
+				paramsBuf = r.params[:0]
+			}
 			r.inStdin = true
 			r.ps = ps
 		case typeStdin:
@@ -578,6 +669,8 @@ func (c *serverConn) readLoop() error {
 			// with the handler's pace. An error means the handler has
 			// stopped reading; the rest is discarded.
 			r.pw.Write(content)
+			// A body is coming: read it in whole records.
+			c.rr.grow()
 		case typeAbortRequest:
 			if r == nil || r.id != h.ID {
 				continue
@@ -589,6 +682,7 @@ func (c *serverConn) readLoop() error {
 				}
 			} else {
 				// Aborted before the body began: no handler runs.
+				c.srv.releaseParams(r)
 				c.mu.Lock()
 				c.active = nil
 				c.mu.Unlock()
@@ -598,12 +692,195 @@ func (c *serverConn) readLoop() error {
 				if !r.keep {
 					return io.EOF
 				}
+				c.markIdle()
 			}
 		default:
 			// DATA (we serve responders only) and the types that only
 			// flow from application to web server.
 			return fmt.Errorf("%s record for request %d sent to the application: %w", h.Type, h.ID, ErrUnexpectedRecord)
 		}
+	}
+}
+
+// reserveParams takes n bytes of the server's params budget for r; false
+// means the budget is spent.
+func (s *Server) reserveParams(r *serverReq, n int) bool {
+	if s.params.Add(int64(n)) > s.paramsBudget() {
+		s.params.Add(-int64(n))
+		return false
+	}
+	r.held.Add(int64(n))
+	return true
+}
+
+// releaseParams gives back what r took of the params budget, once.
+func (s *Server) releaseParams(r *serverReq) {
+	s.params.Add(-r.held.Swap(0))
+}
+
+// ParamsHeld reports the params bytes the server's requests hold now,
+// counted against MaxParamsTotal.
+func (s *Server) ParamsHeld() int64 { return s.params.Load() }
+
+// overloadedResponse is the CGI response sent before END_REQUEST
+// FCGI_OVERLOADED: mod_proxy_fcgi ignores the protocol status and would
+// answer an empty 200 (TestApacheParamsOverloaded).
+const overloadedResponse = "Status: 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nFastCGI server overloaded\n"
+
+// refuseOverloaded answers r with a 503 response and END_REQUEST
+// FCGI_OVERLOADED (§5.5) and returns the error that closes the connection:
+// r's params could not get room in the server's budget.
+func (c *serverConn) refuseOverloaded(r *serverReq) error {
+	c.srv.stats.paramsRefused.Add(1)
+	c.srv.releaseParams(r)
+	r.ctx.end(ErrConnClosed)
+	c.mu.Lock()
+	c.active = nil
+	c.mu.Unlock()
+	b := appendRecord(nil, typeStdout, r.id, []byte(overloadedResponse))
+	b = appendHeader(b, typeStdout, r.id, 0)
+	if err := c.write(appendEndRequest(b, r.id, 0, StatusOverloaded)); err != nil {
+		return err
+	}
+	return fmt.Errorf("request %d: params of all requests over %d bytes: %w", r.id, c.srv.paramsBudget(), ErrParamsTooLarge)
+}
+
+func (s *Server) paramsBudget() int64 {
+	if s.MaxParamsTotal > 0 {
+		return s.MaxParamsTotal
+	}
+	return DefaultMaxParamsTotal
+}
+
+// markIdle records that a kept connection waits for its next request,
+// with no request head awaited.
+func (c *serverConn) markIdle() {
+	c.headSince.Store(0)
+	c.idleSince.Store(c.srv.idleSeq.Add(1))
+}
+
+// closeIfWaiting closes the connection unless a request runs on it or it
+// is lingering after one; it reports whether it closed it.
+func (c *serverConn) closeIfWaiting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.active != nil && c.active.started || c.draining.Load() {
+		return false
+	}
+	c.closed = true
+	c.nc.Close()
+	return true
+}
+
+// takeConnSlot takes one of the MaxConns slots for a new connection: at
+// once if one is free, else after making one free with evictOne, or when
+// a connection ends. False means the server is closing.
+func (s *Server) takeConnSlot(sem chan struct{}, done <-chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	s.evictOne()
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-done:
+		return false
+	}
+}
+
+// evictOne closes the connection that has waited longest for its request
+// among those that never ran one, else the one idle longest after a
+// request: room for a new connection at MaxConns, so that connections
+// that send nothing (or a byte at a time) cannot keep the web server's
+// next request out. Connections running a request are never closed.
+func (s *Server) evictOne() {
+	for range 3 { // a candidate may start its request meanwhile
+		var best *serverConn
+		var bestKey [2]int64 // class (0 unproven, 1 proven, 2 idle), since
+		s.mu.Lock()
+		for c := range s.conns {
+			key := [2]int64{0, c.headSince.Load()}
+			switch {
+			case key[1] != 0 && c.proven.Load():
+				key[0] = 1
+			case key[1] == 0:
+				key = [2]int64{2, c.idleSince.Load()}
+				if key[1] == 0 {
+					continue // running a request, or lingering
+				}
+			}
+			if best == nil || key[0] < bestKey[0] || key[0] == bestKey[0] && key[1] < bestKey[1] {
+				best, bestKey = c, key
+			}
+		}
+		s.mu.Unlock()
+		if best == nil {
+			return
+		}
+		if best.closeIfWaiting() {
+			s.stats.evicted.Add(1)
+			return
+		}
+	}
+}
+
+// reap advances the coarse clock every HeadTimeout/headTicks and closes
+// connections whose request has not started within HeadTimeout, until
+// done is closed.
+func (s *Server) reap(done <-chan struct{}) {
+	timeout := s.HeadTimeout
+	if timeout <= 0 {
+		timeout = DefaultHeadTimeout
+	}
+	t := time.NewTicker(timeout / headTicks)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-done:
+			return
+		}
+		now := s.clock.Add(1)
+		var late []*serverConn
+		s.mu.Lock()
+		for c := range s.conns {
+			if since := c.headSince.Load(); since != 0 && now-since >= headTicks {
+				late = append(late, c)
+			}
+		}
+		s.mu.Unlock()
+		for _, c := range late {
+			if c.closeIfWaiting() {
+				s.stats.headTimeouts.Add(1)
+			}
+		}
+	}
+}
+
+// serverCounters count the server's own refusals.
+type serverCounters struct {
+	evicted, headTimeouts, paramsRefused atomic.Int64
+}
+
+// ServerStats describes a Server's connections.
+type ServerStats struct {
+	Conns         int   // open now
+	ParamsHeld    int64 // params bytes held by requests (MaxParamsTotal)
+	Evicted       int64 // waiting connections closed to make room at MaxConns
+	HeadTimeouts  int64 // connections closed for passing HeadTimeout
+	ParamsRefused int64 // requests refused FCGI_OVERLOADED for MaxParamsTotal
+}
+
+// Stats returns a snapshot of the server's connection counters.
+func (s *Server) Stats() ServerStats {
+	s.mu.Lock()
+	n := len(s.conns)
+	s.mu.Unlock()
+	return ServerStats{
+		Conns: n, ParamsHeld: s.params.Load(), Evicted: s.stats.evicted.Load(),
+		HeadTimeouts: s.stats.headTimeouts.Load(), ParamsRefused: s.stats.paramsRefused.Load(),
 	}
 }
 
@@ -623,7 +900,8 @@ func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
 
 // start hands r to a handler goroutine.
 func (c *serverConn) start(r *serverReq, stdin io.Reader) {
-	r.started = true
+	c.headSince.Store(0)
+	c.proven.Store(true)
 	req := &r.req
 	*req = ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: r.ps, Stdin: stdin, ctx: &r.ctx}
 	r.ps = nil
@@ -631,6 +909,7 @@ func (c *serverConn) start(r *serverReq, stdin io.Reader) {
 	*w = ResponseWriter{c: c, id: r.id}
 	w.stderr.w = w
 	c.mu.Lock()
+	r.started = true
 	w.pending, c.spare = c.spare, nil
 	c.mu.Unlock()
 	c.handlers.Add(1)
@@ -700,6 +979,7 @@ func (c *serverConn) finish(j handlerJob) {
 		r.pr.CloseWithError(errHandlerDone)
 	}
 	r.ctx.end(context.Canceled)
+	c.srv.releaseParams(r)
 	if !ok {
 		c.fail(fmt.Errorf("handler for request %d panicked; connection closed without END_REQUEST", r.id))
 		return
@@ -721,6 +1001,11 @@ func (c *serverConn) finish(j handlerJob) {
 	c.active = nil
 	closing := c.srv.closing.Load()
 	c.mu.Unlock()
+	if r.keep {
+		// Idle from here: the web server sends its next BEGIN_REQUEST
+		// only after it has read this END_REQUEST.
+		c.markIdle()
+	}
 	err := c.write(b)
 	if cap(b) <= maxPending {
 		c.mu.Lock()

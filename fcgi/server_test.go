@@ -26,13 +26,22 @@ type testServer struct {
 
 func startServer(t *testing.T, h Handler) *testServer {
 	t.Helper()
+	return startServerWith(t, &Server{Handler: h, MaxConns: 7})
+}
+
+// startServerWith serves srv on a Unix socket until the test ends; unless
+// srv has a ConnError, connection errors go to the errs channel.
+func startServerWith(t *testing.T, srv *Server) *testServer {
+	t.Helper()
 	addr := filepath.Join(t.TempDir(), "s.sock")
 	l, err := net.Listen("unix", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: &Server{Handler: h, MaxConns: 7}, addr: addr, errs: make(chan error, 16), network: "unix"}
-	ts.ConnError = func(err error) { ts.errs <- err }
+	ts := &testServer{Server: srv, addr: addr, errs: make(chan error, 16), network: "unix"}
+	if ts.ConnError == nil {
+		ts.ConnError = func(err error) { ts.errs <- err }
+	}
 	done := make(chan error, 1)
 	go func() { done <- ts.Serve(l) }()
 	t.Cleanup(func() {
@@ -535,8 +544,33 @@ func TestServerShutdown(t *testing.T) {
 	c.expectClosed()
 }
 
-// TestServerMaxConns: at MaxConns the server stops accepting until a
-// connection ends, and Close still returns from Serve while it waits.
+// waitRunning waits until n of srv's connections run a request.
+func waitRunning(t *testing.T, srv *Server, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		k := 0
+		srv.mu.Lock()
+		for c := range srv.conns {
+			c.mu.Lock()
+			if c.active != nil && c.active.started {
+				k++
+			}
+			c.mu.Unlock()
+		}
+		srv.mu.Unlock()
+		if k >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections run a request, want %d", k, n)
+		}
+	}
+}
+
+// TestServerMaxConns: at MaxConns, while every connection runs a request,
+// a new connection waits until one ends; Close still returns from Serve
+// while it waits. A connection that only waits (idle between requests, or
+// without a request) gives its place up instead (TestServerEvicts).
 func TestServerMaxConns(t *testing.T) {
 	addr := filepath.Join(t.TempDir(), "s.sock")
 	l, err := net.Listen("unix", addr)
@@ -548,8 +582,9 @@ func TestServerMaxConns(t *testing.T) {
 	go func() { served <- srv.Serve(l) }()
 	ts := &testServer{Server: srv, addr: addr, network: "unix"}
 	first := ts.dial(t)
-	first.send(request(1, true, nil, ""))
-	first.response(1)
+	// A request whose body has begun and not ended: its handler runs.
+	first.send(appendBeginRequest(nil, 1, RoleResponder, true), paramsRecords(1, nil), appendRecord(nil, typeStdin, 1, []byte("1")))
+	waitRunning(t, srv, 1)
 	second := ts.dial(t) // connects (backlog) but is not served yet
 	second.send(request(1, false, nil, "2"))
 	second.nc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
@@ -566,8 +601,8 @@ func TestServerMaxConns(t *testing.T) {
 	second.nc.Close()     // ... and closed by us, freeing the slot
 	// Fill the only slot again and close the server while Serve waits.
 	third := ts.dial(t)
-	third.send(request(1, true, nil, ""))
-	third.response(1)
+	third.send(appendBeginRequest(nil, 1, RoleResponder, true), paramsRecords(1, nil), appendRecord(nil, typeStdin, 1, []byte("3")))
+	waitRunning(t, srv, 1)
 	ts.dial(t)
 	srv.Close()
 	select {

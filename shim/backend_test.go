@@ -209,6 +209,9 @@ func TestStatusPrometheus(t *testing.T) {
 		if strings.HasPrefix(line, "modphp_shim_heap_live_bytes ") || strings.HasPrefix(line, "modphp_shim_memory_") {
 			continue // the runtime's figures (TestRuntimeMemory)
 		}
+		if line == "modphp_shim_front_connections 1" {
+			line = "modphp_shim_front_connections 0" // the last request's, ending
+		}
 		if !strings.HasPrefix(line, "#") {
 			got = append(got, line)
 		}
@@ -224,9 +227,15 @@ func TestStatusPrometheus(t *testing.T) {
 		"modphp_shim_cache_entries 4",
 		"modphp_shim_cache_bytes " + fmt.Sprint(s.srv.Snapshot().CacheBytes),
 		"modphp_shim_cache_evictions_total 0",
+		"modphp_shim_front_connections 0",
+		"modphp_shim_front_evictions_total 0",
+		"modphp_shim_front_head_timeouts_total 0",
+		"modphp_shim_front_params_bytes 0",
+		"modphp_shim_front_params_refused_total 0",
 		"modphp_shim_requests_total" + p + " 3",
 		"modphp_shim_forwarded_total" + p + " 2",
 		"modphp_shim_errors_total" + pl + `code="403"} 1`,
+		"modphp_shim_errors_total" + pl + `code="413"} 0`,
 		"modphp_shim_errors_total" + pl + `code="500"} 0`,
 		"modphp_shim_errors_total" + pl + `code="502"} 0`,
 		"modphp_shim_errors_total" + pl + `code="503"} 0`,
@@ -239,6 +248,11 @@ func TestStatusPrometheus(t *testing.T) {
 		"modphp_shim_pool_max_children" + p + " 2",
 		"modphp_shim_pool_connections" + pl + `state="busy"} 0`,
 		"modphp_shim_pool_connections" + pl + `state="idle"} 1`,
+		// pm.max_children 2, one connection kept, one worker left free.
+		"modphp_shim_pool_workers" + pl + `state="busy"} 0`,
+		"modphp_shim_pool_workers" + pl + `state="kept"} 1`,
+		"modphp_shim_pool_workers" + pl + `state="free"} 1`,
+		"modphp_shim_pool_reserve" + p + " 1",
 		"modphp_shim_pool_dials_total" + p + " 1",
 		"modphp_shim_pool_reuses_total" + p + " 1",
 		"modphp_shim_pool_managed_keys" + p + " 0",

@@ -121,6 +121,13 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 		// Apache logs it as AH01071, as it would from php-fpm directly.
 		w.Stderr().Write(result.Stderr)
 	}
+	if errors.Is(err, fcgi.ErrBodyTooLarge) {
+		// Refused before php-fpm was contacted, as LimitRequestBody
+		// refuses it.
+		s.log.Warn("request body too large", "limit", s.cfg.MaxBody, "err", err, "script", info.Script)
+		s.answer(w, pool, http.StatusRequestEntityTooLarge)
+		return
+	}
 	if err != nil {
 		s.stats.BackendErrors.Add(1)
 		pool.stats.backendErrors.Add(1)
@@ -145,12 +152,16 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 
 // backendStatus is the answer to a request php-fpm did not serve, as
 // mod_proxy_fcgi gives it: 503 when the pool cannot be reached (refused,
-// missing socket, or no connection within the dial timeout) or is
-// overloaded, 504 when php-fpm sent nothing within the backend timeout,
-// 502 when it failed otherwise.
+// missing socket, or no connection within the dial timeout), is
+// overloaded, or the connection ended before any output (a worker killed
+// or stopped by a reload mid-script: Apache's AH01075 "Error dispatching
+// request", TestIntegrationReloadRunsOnce); 504 when php-fpm sent nothing
+// within the backend timeout; 502 when it failed otherwise (a malformed
+// answer).
 func backendStatus(err error) int {
 	switch {
-	case errors.Is(err, fcgi.ErrBackendUnavailable), errors.Is(err, fcgi.ErrOverloaded):
+	case errors.Is(err, fcgi.ErrBackendUnavailable), errors.Is(err, fcgi.ErrOverloaded),
+		errors.Is(err, fcgi.ErrIncompleteResponse):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return http.StatusGatewayTimeout
@@ -163,6 +174,8 @@ func (s *Server) answer(w io.Writer, pool *poolRuntime, code int) {
 	switch code {
 	case http.StatusForbidden:
 		s.stats.Forbidden.Add(1)
+	case http.StatusRequestEntityTooLarge:
+		s.stats.BodyTooLarge.Add(1)
 	case http.StatusBadGateway:
 		s.stats.BadGateway.Add(1)
 	case http.StatusServiceUnavailable:

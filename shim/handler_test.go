@@ -105,8 +105,11 @@ func startShim(t *testing.T, workers int, files map[string]string) *shimUnderTes
 			t.Logf("shim log:\n%s", s.logs.String())
 		}
 	})
+	// Ready once it accepts: the socket file exists a moment before
+	// listen(2).
 	for range 200 {
-		if _, err := os.Stat(sock); err == nil {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
 			break
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -315,6 +315,13 @@ func startStack(t *testing.T, names ...string) *stack {
 // startStackFPM is startStack with a php-fpm configuration.
 func startStackFPM(t *testing.T, fc lab.FPMConfig, names ...string) *stack {
 	t.Helper()
+	return startStackConfig(t, fc, nil, names...)
+}
+
+// startStackConfig is startStackFPM with a change to the shim's
+// configuration (nil: none).
+func startStackConfig(t *testing.T, fc lab.FPMConfig, change func(*Config), names ...string) *stack {
+	t.Helper()
 	lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd")
 	st := &stack{fpm: lab.StartFPM(t, fc), logs: &syncBuffer{}, apaches: map[string]*lab.Apache{}}
 	dir := lab.TempDir(t)
@@ -351,6 +358,9 @@ func startStackFPM(t *testing.T, fc lab.FPMConfig, names ...string) *stack {
 		FPMConfig:     st.fpm.ConfPath,
 		ApacheConfig:  st.apaches[names[0]].ConfPath,
 		ShutdownGrace: 5 * time.Second,
+	}
+	if change != nil {
+		change(&cfg)
 	}
 	srv, err := New(context.Background(), cfg, log)
 	if err != nil {

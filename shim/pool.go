@@ -36,10 +36,10 @@ type backend struct {
 // reloads: the keys the shim has ever set on the pool's workers stay set in
 // them (docs/behaviour.md#b-fpm-php-value), so the shim keeps resetting them.
 type poolRuntime struct {
-	addr    Addr
-	timeout clientTimeouts
-	be      atomic.Pointer[backend]
-	stats   poolStats
+	addr  Addr
+	opts  clientOptions
+	be    atomic.Pointer[backend]
+	stats poolStats
 
 	mu      sync.Mutex
 	managed map[string]bool
@@ -145,13 +145,17 @@ func (e *encoded) connParams(state *any) fcgi.Params {
 	return fcgi.Params{{Name: "PHP_VALUE", Value: value}}
 }
 
-// clientTimeouts are the php-fpm client's timeouts (zero: fcgi's defaults).
-type clientTimeouts struct {
+// clientOptions are the settings of a pool's php-fpm client (zero
+// durations: fcgi's defaults).
+type clientOptions struct {
 	dial, backend time.Duration
+	spoolDir      string // for bodies of unknown length
+	maxBody       int64  // 0: no bound
+	reserve       int    // workers never held by an idle connection
 }
 
-func newPoolRuntime(addr Addr, to clientTimeouts) *poolRuntime {
-	return &poolRuntime{addr: addr, timeout: to, managed: map[string]bool{}, warned: map[string]bool{}}
+func newPoolRuntime(addr Addr, opts clientOptions) *poolRuntime {
+	return &poolRuntime{addr: addr, opts: opts, managed: map[string]bool{}, warned: map[string]bool{}}
 }
 
 // setPool installs the pool's (re)loaded settings and returns the backend
@@ -170,12 +174,17 @@ func (p *poolRuntime) setPool(info *Pool, roots []string) *backend {
 			Addr:      p.addr.Address,
 			KeepAlive: true,
 			MaxConns:  n,
+			// php-fpm's own clients (status page, health checks) need a
+			// worker no idle kept connection pins.
+			Reserve: p.opts.reserve,
 			// The backend timeout bounds each wait for php-fpm's next
 			// record and each write of the request (progress, not the
 			// whole request; docs/behaviour.md#b-fpm-connections).
-			DialTimeout:  p.timeout.dial,
-			ReadTimeout:  p.timeout.backend,
-			WriteTimeout: p.timeout.backend,
+			DialTimeout:  p.opts.dial,
+			ReadTimeout:  p.opts.backend,
+			WriteTimeout: p.opts.backend,
+			SpoolDir:     p.opts.spoolDir,
+			MaxBody:      p.opts.maxBody,
 		},
 		slots: make(chan struct{}, n),
 		roots: roots,

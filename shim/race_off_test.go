@@ -2,6 +2,7 @@
 
 package shim
 
-// raceEnabled is true under the race detector, whose shadow memory
-// makes memory measurements meaningless.
+// raceEnabled reports a build with the race detector, whose shadow
+// memory makes memory measurements meaningless and under which the
+// largest tests are skipped.
 const raceEnabled = false

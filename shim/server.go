@@ -92,7 +92,28 @@ type Config struct {
 	// Ready, when set, is called once Serve accepts on the listener and
 	// the status listener (e.g. to tell systemd the service is ready).
 	Ready func()
+	// SpoolDir is where request bodies of unknown length (chunked) are
+	// spooled to learn the CONTENT_LENGTH php-fpm needs ("" = $TMPDIR).
+	SpoolDir string
+	// MaxBody bounds a request body; a larger one is answered 413, as
+	// Apache's LimitRequestBody would (0 = DefaultMaxBody, -1 = none).
+	MaxBody int64
+	// FPMReserve is how many of a pool's pm.max_children workers the
+	// shim never holds with an idle kept connection, for php-fpm's other
+	// clients (0 = DefaultFPMReserve, -1 = none).
+	FPMReserve int
 }
+
+// DefaultFPMReserve leaves one worker of every pool unpinned between
+// requests: php-fpm's status page and health checks are then answered as
+// soon as the shim's load is below pm.max_children − 1, instead of after
+// the kept connections' idle timeout.
+const DefaultFPMReserve = 1
+
+// DefaultMaxBody is the body bound of a Config whose MaxBody is 0: 1 GiB,
+// the default of Apache's LimitRequestBody since 2.4.54, so that the shim
+// refuses nothing Apache's default let through.
+const DefaultMaxBody = 1 << 30
 
 // state is what a reload replaces at once.
 type state struct {
@@ -140,6 +161,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.ListenMode == 0 {
 		cfg.ListenMode = DefaultListenMode
 	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.FPMReserve == 0 {
+		cfg.FPMReserve = DefaultFPMReserve
+	}
+	if err := checkSpoolDir(cfg.SpoolDir); err != nil {
+		if cfg.SpoolDir != "" {
+			return nil, err
+		}
+		log.Warn("request bodies without a length (chunked) over 1 MiB will fail: set --spool-dir", "err", err)
+	}
 	if cfg.StatusListen != "" {
 		if err := CheckLoopback(cfg.StatusListen); err != nil {
 			return nil, err
@@ -163,6 +196,21 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		},
 	}
 	return s, nil
+}
+
+// checkSpoolDir makes sure request bodies can be spooled in dir ("" =
+// os.TempDir()): under systemd's ProtectSystem=strict without PrivateTmp,
+// /tmp is read-only.
+func checkSpoolDir(dir string) error {
+	f, err := os.CreateTemp(dir, "spool-check-*")
+	if err != nil {
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		return fmt.Errorf("spool directory %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // load reads the php-fpm, php.ini and Apache configuration and installs
@@ -189,7 +237,11 @@ func (s *Server) load(ctx context.Context) error {
 		s.mu.Lock()
 		rt := s.pools[a.String()]
 		if rt == nil {
-			rt = newPoolRuntime(a, clientTimeouts{dial: s.cfg.DialTimeout, backend: s.cfg.BackendTimeout})
+			rt = newPoolRuntime(a, clientOptions{
+				dial: s.cfg.DialTimeout, backend: s.cfg.BackendTimeout,
+				spoolDir: s.cfg.SpoolDir, maxBody: max(s.cfg.MaxBody, 0),
+				reserve: max(s.cfg.FPMReserve, 0),
+			})
 			s.pools[a.String()] = rt
 		}
 		s.mu.Unlock()

@@ -31,7 +31,7 @@ var latencyBuckets = []time.Duration{
 
 // answerCodes are the statuses the shim answers itself instead of php-fpm.
 var answerCodes = []int{
-	http.StatusForbidden, http.StatusInternalServerError, http.StatusBadGateway,
+	http.StatusForbidden, http.StatusRequestEntityTooLarge, http.StatusInternalServerError, http.StatusBadGateway,
 	http.StatusServiceUnavailable, http.StatusGatewayTimeout,
 }
 
@@ -53,6 +53,7 @@ type Stats struct {
 	Requests        atomic.Int64 // requests received from Apache
 	Forwarded       atomic.Int64 // requests sent to php-fpm
 	Forbidden       atomic.Int64 // 403 answers (engine off, unreadable access file)
+	BodyTooLarge    atomic.Int64 // 413 answers (body over Config.MaxBody)
 	ServerErrors    atomic.Int64 // 500 answers (broken access file, unencodable value)
 	Overloaded      atomic.Int64 // 503 answers (front or pool full, php-fpm unreachable)
 	BadGateway      atomic.Int64 // 502 answers (php-fpm failed before any output)
@@ -93,7 +94,7 @@ func (s *Stats) percentiles() (p50, p90, p99 time.Duration) {
 // whether or not it reached php-fpm.
 type poolStats struct {
 	requests, forwarded, backendErrors, drops, redirects atomic.Int64
-	answers                                              [5]atomic.Int64 // by answerCodes
+	answers                                              [6]atomic.Int64 // by answerCodes
 	lat                                                  histogram
 }
 
@@ -108,6 +109,7 @@ type StatusSnapshot struct {
 	Requests        int64 `json:"requests"`
 	Forwarded       int64 `json:"forwarded"`
 	Forbidden       int64 `json:"status_403"`
+	BodyTooLarge    int64 `json:"status_413"`
 	ServerErrors    int64 `json:"status_500"`
 	BadGateway      int64 `json:"status_502"`
 	Overloaded      int64 `json:"status_503"`
@@ -133,6 +135,14 @@ type StatusSnapshot struct {
 	LatencyP90ms     float64      `json:"latency_p90_ms"`
 	LatencyP99ms     float64      `json:"latency_p99_ms"`
 	Pools            []PoolStatus `json:"pools"`
+	// Apache's side: connections open, waiting ones closed to make room
+	// at the connection bound or for not starting a request in time, and
+	// the params held (and requests refused) under its memory bound.
+	FrontConns         int   `json:"front_connections"`
+	FrontEvicted       int64 `json:"front_evicted"`
+	FrontHeadTimeouts  int64 `json:"front_head_timeouts"`
+	FrontParamsBytes   int64 `json:"front_params_bytes"`
+	FrontParamsRefused int64 `json:"front_params_refused"`
 }
 
 // PoolStatus describes one pool in the status output.
@@ -150,11 +160,19 @@ type PoolStatus struct {
 	FirewallDrops int64    `json:"firewall_drops"`
 	// RedirectCopies counts params the REDIRECT_ fix added.
 	RedirectCopies int64 `json:"redirect_copies"`
-	// Answers counts the shim's own answers by status code ("403", "500",
-	// "502", "503", "504").
+	// Answers counts the shim's own answers by status code ("403", "413",
+	// "500", "502", "503", "504").
 	Answers map[string]int64 `json:"answers"`
 	// Latency is the histogram of the handler's latency.
 	Latency Histogram `json:"latency"`
+	// The pool's workers as the shim holds them: running a request of
+	// the shim, pinned idle by a kept connection, and not held by the
+	// shim (pm.max_children minus its connections: free, or serving
+	// php-fpm's other clients). Reserve is --fpm-reserve.
+	WorkersBusy int `json:"workers_busy"`
+	WorkersKept int `json:"workers_kept_idle"`
+	WorkersFree int `json:"workers_free"`
+	Reserve     int `json:"reserve"`
 }
 
 // Histogram is a latency histogram: Counts[i] requests took at most
@@ -186,11 +204,16 @@ func (s *Server) Snapshot() StatusSnapshot {
 	p50, p90, p99 := st.percentiles()
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	snap := StatusSnapshot{
-		Requests: st.Requests.Load(), Forwarded: st.Forwarded.Load(), Forbidden: st.Forbidden.Load(),
+		Requests: st.Requests.Load(), Forwarded: st.Forwarded.Load(), Forbidden: st.Forbidden.Load(), BodyTooLarge: st.BodyTooLarge.Load(),
 		ServerErrors: st.ServerErrors.Load(), BadGateway: st.BadGateway.Load(), Overloaded: st.Overloaded.Load(),
 		GatewayTimeouts: st.GatewayTimeouts.Load(), BackendErrors: st.BackendErrors.Load(),
 		DroppedParams: st.DroppedParams.Load(), RedirectCopies: st.RedirectCopies.Load(), KeptAlive: st.KeptAlive.Load(),
 		LatencyP50ms: ms(p50), LatencyP90ms: ms(p90), LatencyP99ms: ms(p99),
+	}
+	if s.fs != nil {
+		fst := s.fs.Stats()
+		snap.FrontConns, snap.FrontEvicted, snap.FrontHeadTimeouts = fst.Conns, fst.Evicted, fst.HeadTimeouts
+		snap.FrontParamsBytes, snap.FrontParamsRefused = fst.ParamsHeld, fst.ParamsRefused
 	}
 	if cur := s.state.Load(); cur != nil {
 		snap.CacheHits, snap.CacheMisses = cur.resolver.Stats()
@@ -218,7 +241,9 @@ func (s *Server) Snapshot() StatusSnapshot {
 			Requests: p.stats.requests.Load(), Forwarded: p.stats.forwarded.Load(),
 			BackendErrors: p.stats.backendErrors.Load(), FirewallDrops: p.stats.drops.Load(),
 			RedirectCopies: p.stats.redirects.Load(), Answers: map[string]int64{},
-			Latency: p.stats.lat.snapshot(),
+			Latency:     p.stats.lat.snapshot(),
+			WorkersBusy: cs.Open - cs.Idle, WorkersKept: cs.Idle, WorkersFree: max(b.info.MaxChildren-cs.Open, 0),
+			Reserve: b.client.Reserve,
 		}
 		for i, c := range answerCodes {
 			ps.Answers[strconv.Itoa(c)] = p.stats.answers[i].Load()
@@ -255,6 +280,11 @@ func (snap StatusSnapshot) writePrometheus(w io.Writer) {
 	single("modphp_shim_heap_live_bytes", "gauge", "Go heap found live by the last garbage collection.", snap.HeapLiveBytes)
 	single("modphp_shim_memory_bytes", "gauge", "Memory the shim holds from the system (mapped minus returned; close to its RSS).", snap.MemoryBytes)
 	single("modphp_shim_memory_limit_bytes", "gauge", "Soft memory limit the garbage collector keeps the shim under.", snap.MemoryLimitBytes)
+	single("modphp_shim_front_connections", "gauge", "Connections from Apache open now.", int64(snap.FrontConns))
+	single("modphp_shim_front_evictions_total", "counter", "Waiting Apache-side connections closed to make room at the connection bound.", snap.FrontEvicted)
+	single("modphp_shim_front_head_timeouts_total", "counter", "Apache-side connections closed for not starting their request in time.", snap.FrontHeadTimeouts)
+	single("modphp_shim_front_params_bytes", "gauge", "Params bytes held by requests from Apache (bounded in total).", snap.FrontParamsBytes)
+	single("modphp_shim_front_params_refused_total", "counter", "Requests refused FCGI_OVERLOADED because the params of all requests reached their bound.", snap.FrontParamsRefused)
 	perPool := func(name, typ, help string, v func(PoolStatus) string) {
 		metric(name, typ, help)
 		for _, p := range snap.Pools {
@@ -264,7 +294,7 @@ func (snap StatusSnapshot) writePrometheus(w io.Writer) {
 	i64 := func(n int64) string { return strconv.FormatInt(n, 10) }
 	perPool("modphp_shim_requests_total", "counter", "Requests received from Apache.", func(p PoolStatus) string { return i64(p.Requests) })
 	perPool("modphp_shim_forwarded_total", "counter", "Requests sent to php-fpm.", func(p PoolStatus) string { return i64(p.Forwarded) })
-	metric("modphp_shim_errors_total", "counter", "Requests the shim answered itself, by status (403 engine off, 500 broken access file, 502 php-fpm failed, 503 overloaded or php-fpm down, 504 php-fpm timed out).")
+	metric("modphp_shim_errors_total", "counter", "Requests the shim answered itself, by status (403 engine off, 413 body over --max-body, 500 broken access file, 502 php-fpm failed, 503 overloaded or php-fpm down, 504 php-fpm timed out).")
 	for _, p := range snap.Pools {
 		for _, c := range answerCodes {
 			code := strconv.Itoa(c)
@@ -290,6 +320,16 @@ func (snap StatusSnapshot) writePrometheus(w io.Writer) {
 		fmt.Fprintf(w, "modphp_shim_pool_connections{pool=%s,state=\"busy\"} %d\n", promLabel(p.Addr), p.Open-p.Idle)
 		fmt.Fprintf(w, "modphp_shim_pool_connections{pool=%s,state=\"idle\"} %d\n", promLabel(p.Addr), p.Idle)
 	}
+	metric("modphp_shim_pool_workers", "gauge", "php-fpm workers of the pool as the shim holds them: busy with its request, kept (pinned idle by a kept connection), free (not held by the shim).")
+	for _, p := range snap.Pools {
+		for _, st := range []struct {
+			name string
+			n    int
+		}{{"busy", p.WorkersBusy}, {"kept", p.WorkersKept}, {"free", p.WorkersFree}} {
+			fmt.Fprintf(w, "modphp_shim_pool_workers{pool=%s,state=%q} %d\n", promLabel(p.Addr), st.name, st.n)
+		}
+	}
+	perPool("modphp_shim_pool_reserve", "gauge", "Workers the shim never holds with an idle connection (--fpm-reserve).", func(p PoolStatus) string { return strconv.Itoa(p.Reserve) })
 	perPool("modphp_shim_pool_dials_total", "counter", "Connections opened to php-fpm.", func(p PoolStatus) string { return i64(p.Dials) })
 	perPool("modphp_shim_pool_reuses_total", "counter", "Requests sent over a kept-alive php-fpm connection.", func(p PoolStatus) string { return i64(p.Reuses) })
 	perPool("modphp_shim_pool_managed_keys", "gauge", "INI keys the shim sets, and resets, on the pool.", func(p PoolStatus) string { return strconv.Itoa(len(p.ManagedKeys)) })

@@ -100,6 +100,7 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		FPMConfig: *f.fpmConfig, PHPINI: *f.phpINI, ApacheConfig: *f.apacheConfig, AccessNames: *f.access,
 		StatusListen: *f.status, Workers: *f.workers, ShutdownGrace: *f.grace,
 		DialTimeout: *f.dialTimeout, BackendTimeout: *f.backendTimeout, ConfigCheckInterval: *f.configCheck,
+		SpoolDir: *f.spoolDir, MaxBody: *f.maxBody, FPMReserve: *f.fpmReserve,
 		Source: &shim.FPMPoolSource{PHP: *f.phpBin, ScanDir: *f.scanDir, Prefix: *f.fpmPrefix},
 	}
 	if *f.listen != "" {
@@ -153,6 +154,18 @@ func runShim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *f.dialTimeout <= 0 || *f.backendTimeout <= 0 {
 		return usageErr("--dial-timeout and --backend-timeout must be positive")
+	}
+	switch {
+	case *f.maxBody < 0:
+		return usageErr("--max-body must be 0 (no limit) or a number of bytes")
+	case *f.maxBody == 0:
+		cfg.MaxBody = -1 // explicitly unlimited
+	}
+	switch {
+	case *f.fpmReserve < 0:
+		return usageErr("--fpm-reserve must be 0 or more")
+	case *f.fpmReserve == 0:
+		cfg.FPMReserve = -1 // explicitly none
 	}
 
 	if os.Getenv("GOGC") == "" {
@@ -313,8 +326,10 @@ func applyConfigFile(fs *pflag.FlagSet, file string) error {
 type shimFlags struct {
 	listen, pool, fpmConfig, phpINI, scanDir, fpmPrefix, phpBin       *string
 	apacheConfig, status, listenMode, logFormat, logLevel, configFile *string
+	spoolDir                                                          *string
+	maxBody                                                           *int64
 	poolFor, access                                                   *[]string
-	workers, procs                                                    *int
+	workers, procs, fpmReserve                                        *int
 	grace, dialTimeout, backendTimeout, configCheck                   *time.Duration
 	check, help                                                       *bool
 }
@@ -342,6 +357,9 @@ func newShimFlags() (*pflag.FlagSet, *shimFlags) {
 	f.dialTimeout = fs.Duration("dial-timeout", fcgi.DefaultDialTimeout, "answer 503 when php-fpm does not accept a connection within `DURATION`")
 	f.backendTimeout = fs.Duration("backend-timeout", fcgi.DefaultReadTimeout, "answer 504 when php-fpm sends nothing for `DURATION` (per read, not per request)")
 	f.configCheck = fs.Duration("watch-interval", shim.DefaultConfigCheckInterval, "reload when a configuration file changed, checked at most every `DURATION` (0: only on SIGHUP)")
+	f.fpmReserve = fs.Int("fpm-reserve", shim.DefaultFPMReserve, "leave `N` workers of each pool unpinned by idle kept connections, for php-fpm's status page and other clients")
+	f.spoolDir = fs.String("spool-dir", "", "`DIR` where request bodies without a length (chunked) are spooled (default: $TMPDIR, else /tmp)")
+	f.maxBody = fs.Int64("max-body", shim.DefaultMaxBody, "answer 413 to a request body over `BYTES`, as LimitRequestBody (0: no limit)")
 	f.logFormat = fs.String("log-format", "text", "log `FORMAT` on stderr: text or json")
 	f.logLevel = fs.String("log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	f.configFile = fs.String("config", "", "read flags from `FILE`")
