@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"github.com/modphp-migrate/modphp-migrate/internal/lab"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,10 @@ import (
 // there on the first request and absent on the repeat — while ini_get()
 // is the same both times (docs/shim.md, "PHP_VALUE is visible").
 func TestIntegrationPHPValueVisible(t *testing.T) {
-	st := startStack(t, "sethandler")
+	// No reserve: with one worker and the default reserve of one, no
+	// connection is kept, and every request on a fresh connection carries
+	// its PHP_VALUE.
+	st := startStackConfig(t, lab.FPMConfig{Children: 1}, func(c *Config) { c.FPMReserve = -1 }, "sethandler")
 	a := st.apaches["sethandler"]
 	dir := filepath.Join(a.DocRoot, "pv")
 	os.MkdirAll(dir, 0o755)
