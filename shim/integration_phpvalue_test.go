@@ -1,11 +1,12 @@
 package shim
 
 import (
-	"github.com/modphp-migrate/modphp-migrate/internal/lab"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/lab"
 )
 
 // TestIntegrationPHPValueVisible: php-fpm shows scripts the PHP_VALUE it
