@@ -125,7 +125,7 @@ func routeFor(p *Pass, e *conf.Entry, rs []*urlRoute, index string, own map[*par
 				if r.entry.Access.Dir != dir && !conf.Under(dir, r.entry.Access.Dir) {
 					continue
 				}
-			} else if r.vhost != nil && !conf.Under(dir, p.state.model(p.Today).DocumentRootFor(r.vhost)) {
+			} else if root, _ := p.Today.DocumentRootOf(r.vhost); r.vhost != nil && !conf.Under(dir, root) {
 				continue
 			}
 		case vh != nil:

@@ -183,7 +183,6 @@ type state struct {
 	today, after *parser.Config
 	once         sync.Once
 	idx          *conf.Index
-	models       map[*parser.Config]*conf.Model
 	restrict     []*conf.Entry
 	restrictDone bool
 	routes       []*urlRoute
@@ -191,29 +190,10 @@ type state struct {
 	routesByVH   map[*parser.VHost][]*urlRoute
 }
 
-// model returns the cached model of cfg. The models of both views are
-// built by warm before rules run concurrently; later calls only read.
-func (s *state) model(cfg *parser.Config) *conf.Model {
-	if s.models == nil {
-		s.models = map[*parser.Config]*conf.Model{}
-	}
-	m := s.models[cfg]
-	if m == nil {
-		m = conf.NewModel(cfg)
-		s.models[cfg] = m
-	}
-	return m
-}
-
 // warm fills every lazily built cache of the run before the rules run
 // concurrently, so that they only read shared state.
 func (s *state) warm(p *Pass) {
 	s.index()
-	for _, cfg := range []*parser.Config{s.today, s.after} {
-		m := s.model(cfg)
-		m.DocumentRootFor(nil)
-		m.Aliases()
-	}
 	restrictiveEntries(p)
 	routesByVHost(p) // also fills routes
 }

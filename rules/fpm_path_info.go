@@ -10,7 +10,7 @@ import (
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // fpmPathInfo is MPM2010: cgi.fix_pathinfo with a relaxed
@@ -186,7 +186,7 @@ func refusedFiles(p *Pass, pools []*fpmconf.Pool) {
 // servedRoot is a DocumentRoot written in the configuration, with the
 // pool serving it (nil when none does).
 type servedRoot struct {
-	root conf.DocumentRoot
+	root facts.DocumentRoot
 	pool *fpmconf.Pool
 }
 
@@ -194,8 +194,8 @@ type servedRoot struct {
 func servedRoots(p *Pass, pools []*fpmconf.Pool) []servedRoot {
 	var out []servedRoot
 	seen := map[string]bool{}
-	for _, dr := range conf.DocumentRoots(p.After) {
-		if dr.Node == nil || dr.Path == "" || seen[dr.Path] {
+	for _, dr := range facts.DocumentRoots(p.After) {
+		if dr.Node == nil || dr.Inherited || seen[dr.Path] {
 			continue
 		}
 		seen[dr.Path] = true

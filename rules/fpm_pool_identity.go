@@ -9,7 +9,6 @@ import (
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
 )
 
 // fpmPoolIdentity is MPM2009: who PHP runs as, per site, before and after.
@@ -225,7 +224,7 @@ func poolPos(pl *fpmconf.Pool, key string) parser.Pos {
 // docRootOwner returns the user owning the DocumentRoot of vh on disk, or
 // "" when it cannot be told.
 func docRootOwner(p *Pass, vh *parser.VHost, acc *accounts) string {
-	dr := conf.DocumentRootFor(p.After, vh)
+	dr, _ := p.After.DocumentRootOf(vh)
 	if dr == "" {
 		return ""
 	}

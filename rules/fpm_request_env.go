@@ -8,6 +8,7 @@ import (
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // fpmRequestEnv is MPM2008: request variables and the Authorization header
@@ -174,7 +175,7 @@ func authLines(p *Pass) []authLine {
 // main server); the first one listed wins, as in a scan in order.
 func documentRootIndex(cfg *parser.Config) map[string]*parser.VHost {
 	idx := map[string]*parser.VHost{}
-	for _, dr := range conf.DocumentRoots(cfg) {
+	for _, dr := range facts.DocumentRoots(cfg) {
 		if _, ok := idx[dr.Path]; !ok {
 			idx[dr.Path] = dr.VHost
 		}

@@ -245,11 +245,11 @@ func runProxyRouting(p *Pass) {
 			if !r.entry.InToday {
 				cfg = p.After
 			}
-			root := p.state.model(cfg).DocumentRootFor(r.vhost)
+			root, _ := cfg.DocumentRootOf(r.vhost)
 			// Template placeholders ({docroot}, {ehcpdir}) make the
 			// comparison meaningless.
 			templated := strings.ContainsAny(root+r.dest+r.handler, "{}")
-			if root != "" && root != "/" && !templated && !conf.Under(r.dest, root) && !underAlias(p.state.model(cfg).Aliases(), r.dest) {
+			if root != "" && root != "/" && !templated && !conf.Under(r.dest, root) && !underAlias(cfg.Aliases, r.dest) {
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, FixReplaces: true, Related: includeChain(n),
 					Message: fmt.Sprintf("%s sends PHP to %s but the DocumentRoot is %s: php-fpm runs files Apache does not serve, and no .htaccess or <Directory> of the served tree applies; point it at the DocumentRoot, or better route by existing file with SetHandler (see fix)", n.Name, r.dest, root)})
 			}
@@ -274,7 +274,7 @@ func countRules(rel []Related) int {
 	return n
 }
 
-func underAlias(aliases []conf.Alias, dir string) bool {
+func underAlias(aliases []parser.Alias, dir string) bool {
 	for _, a := range aliases {
 		if a.Path != "/" && conf.Under(dir, a.Path) {
 			return true

@@ -173,10 +173,10 @@ func (p *Pass) index() *conf.Index { return p.state.index() }
 
 // vhostOf returns the virtual host of n in the Today view (else After).
 func (p *Pass) vhostOf(n *parser.Node) *parser.VHost {
-	if vh := p.state.model(p.Today).VHostOf(n); vh != nil {
+	if vh := p.Today.VHostOf(n); vh != nil {
 		return vh
 	}
-	return p.state.model(p.After).VHostOf(n)
+	return p.After.VHostOf(n)
 }
 
 // Report records a diagnostic. Code and Severity default to the rule's.

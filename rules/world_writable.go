@@ -16,6 +16,7 @@ import (
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // worldWritable is MPM1003: world-writable files under the trees that
@@ -118,14 +119,14 @@ func phpTrees(p *Pass) (out []*tree, whole []Related) {
 		}
 	}
 	for _, cfg := range []*parser.Config{p.Today, p.After} {
-		for _, d := range conf.DocumentRoots(cfg) {
-			if d.Node != nil {
-				add(d.Path, false, Related{Pos: d.Node.Pos, Message: "DocumentRoot"})
-			} else if d.VHost != nil {
+		for _, d := range facts.DocumentRoots(cfg) {
+			if d.Inherited {
 				add(d.Path, false, Related{Pos: d.VHost.Pos, Message: inherited})
+			} else if d.Node != nil {
+				add(d.Path, false, Related{Pos: d.Node.Pos, Message: "DocumentRoot"})
 			}
 		}
-		for _, a := range conf.Aliases(cfg) {
+		for _, a := range cfg.Aliases {
 			add(a.Path, true, Related{Pos: a.Node.Pos, Message: a.Node.Name + " target"})
 		}
 		if p.After == p.Today {

@@ -1,7 +1,7 @@
-// Package conf answers the questions rules ask of a loaded httpd tree that
-// the parser's model does not answer directly: is a node in effect, which
-// Include chain led to it, which virtual host and DocumentRoot govern it,
-// where Alias points, and the same node in both views.
+// Package conf indexes the nodes rules look at in both views of a loaded
+// httpd tree (the same node seen today and after the switch). The
+// configuration's own answers — virtual host, DocumentRoot, aliases, in
+// effect — are the parser model's.
 package conf
 
 import (
@@ -146,7 +146,7 @@ func Build(today, after *parser.Config, names map[string]bool) *Index {
 				}
 			}
 			k := nodeKey{id, int32(n.Pos.Line), int32(n.Pos.Col)}
-			eff := Effective(n)
+			eff := parser.InEffect(n)
 			e := seen[k]
 			if e == nil {
 				e = &Entry{Node: n, File: f, Access: acc, seq: len(x.All)}
@@ -173,7 +173,7 @@ func Build(today, after *parser.Config, names map[string]bool) *Index {
 // Walk calls fn for every node of cfg in file order: the server
 // configuration from the main file through its Includes (and any read file
 // not reached that way), then every access file. Bodies of inactive sections
-// are visited too; use Effective to skip them.
+// are visited too; use parser.InEffect to skip them.
 func Walk(cfg *parser.Config, fn func(n *parser.Node, f *parser.File, acc *parser.AccessFile)) {
 	visited := map[*parser.File]bool{}
 	var walkFile func(f *parser.File, acc *parser.AccessFile)
@@ -216,38 +216,6 @@ func Walk(cfg *parser.Config, fn func(n *parser.Node, f *parser.File, acc *parse
 	}
 }
 
-// Effective reports whether n is in effect: no enclosing (or own)
-// conditional section is inactive.
-func Effective(n *parser.Node) bool {
-	for p := n; p != nil; p = p.Parent {
-		if !p.Active && parser.IsConditional(p) {
-			return false
-		}
-	}
-	return true
-}
-
-// VHostOf returns the virtual host n is in, or nil for the main server (and
-// for access files).
-func VHostOf(cfg *parser.Config, n *parser.Node) *parser.VHost {
-	if cfg == nil {
-		return nil
-	}
-	if v := cfg.VHostOf(n); v != nil { // a node of this view: the model's index
-		return v
-	}
-	vh := parser.Enclosing(n, "VirtualHost")
-	if vh == nil {
-		return nil
-	}
-	for _, v := range cfg.VHosts {
-		if v.Node == vh || (v.Node != nil && KeyOf(v.Node) == KeyOf(vh)) || (v.Node == nil && v.Pos == vh.Pos) {
-			return v
-		}
-	}
-	return nil
-}
-
 // Clean returns p cleaned, with no trailing slash (except "/").
 func Clean(p string) string {
 	if p == "" {
@@ -263,18 +231,6 @@ func Under(p, dir string) bool {
 		return strings.HasPrefix(p, "/")
 	}
 	return p == dir || strings.HasPrefix(p, dir+"/")
-}
-
-// ServerPath resolves a path argument of the configuration (DocumentRoot,
-// Alias target) as httpd does: relative paths are ServerRoot-relative.
-func ServerPath(cfg *parser.Config, p string) string {
-	if p == "" {
-		return ""
-	}
-	if !strings.HasPrefix(p, "/") && cfg != nil && cfg.ServerRoot != "" {
-		p = path.Join(cfg.ServerRoot, p)
-	}
-	return Clean(p)
 }
 
 // Arg returns the i-th argument of n, or "".
@@ -312,96 +268,6 @@ func DirectoryPath(n *parser.Node) (string, bool) {
 	return Clean(p), true
 }
 
-// Alias is an Alias or AliasMatch mapping.
-type Alias struct {
-	Node  *parser.Node
-	URL   string // URL path or regex
-	Path  string // target as httpd sees it; for AliasMatch the part before the first $
-	Regex bool
-}
-
-// Aliases returns the Alias and AliasMatch directives in effect in the view.
-func Aliases(cfg *parser.Config) []Alias {
-	var out []Alias
-	Walk(cfg, func(n *parser.Node, _ *parser.File, acc *parser.AccessFile) {
-		if acc != nil || n.Kind != parser.KindDirective || !Effective(n) {
-			return
-		}
-		isMatch := strings.EqualFold(n.Name, "AliasMatch")
-		if !isMatch && !strings.EqualFold(n.Name, "Alias") {
-			return
-		}
-		var url, target string
-		switch len(n.Args) {
-		case 1: // Alias /path inside <Location>
-			target = n.Args[0]
-		case 2:
-			url, target = n.Args[0], n.Args[1]
-		default:
-			return
-		}
-		if isMatch {
-			if i := strings.IndexByte(target, '$'); i >= 0 {
-				target = target[:i]
-				if j := strings.LastIndexByte(target, '/'); j >= 0 {
-					target = target[:j+1]
-				}
-			}
-		}
-		if target == "" {
-			return
-		}
-		out = append(out, Alias{Node: n, URL: url, Path: ServerPath(cfg, target), Regex: isMatch})
-	})
-	return out
-}
-
-// DocumentRoot is a DocumentRoot in effect, with its virtual host (nil for
-// the main server).
-type DocumentRoot struct {
-	Node  *parser.Node // the directive; nil when only the model knew it
-	VHost *parser.VHost
-	Path  string
-}
-
-// DocumentRoots returns the document roots of the main server and every
-// virtual host.
-func DocumentRoots(cfg *parser.Config) []DocumentRoot {
-	var out []DocumentRoot
-	byVHost := map[*parser.VHost]bool{}
-	Walk(cfg, func(n *parser.Node, _ *parser.File, acc *parser.AccessFile) {
-		if acc != nil || n.Kind != parser.KindDirective || !strings.EqualFold(n.Name, "DocumentRoot") || len(n.Args) != 1 || !Effective(n) {
-			return
-		}
-		vh := VHostOf(cfg, n)
-		if vh != nil {
-			byVHost[vh] = true
-		}
-		out = append(out, DocumentRoot{Node: n, VHost: vh, Path: ServerPath(cfg, n.Args[0])})
-	})
-	for _, vh := range cfg.VHosts {
-		if !byVHost[vh] && vh.DocumentRoot != "" {
-			out = append(out, DocumentRoot{VHost: vh, Path: Clean(vh.DocumentRoot)})
-		}
-	}
-	return out
-}
-
-// DocumentRootFor returns the DocumentRoot that serves vh (the main
-// server's when vh is nil or sets none).
-func DocumentRootFor(cfg *parser.Config, vh *parser.VHost) string {
-	if vh != nil && vh.DocumentRoot != "" {
-		return Clean(vh.DocumentRoot)
-	}
-	root := ""
-	for _, d := range DocumentRoots(cfg) {
-		if d.VHost == nil {
-			root = d.Path
-		}
-	}
-	return root
-}
-
 // PHPDirective reads n as one of mod_php's directives: its kind, the INI
 // key and the raw value argument (modphp.Stored gives what mod_php made of
 // it). ok is false for other nodes.
@@ -427,66 +293,4 @@ func PHPGuards(n *parser.Node) []*parser.Node {
 		}
 	}
 	return out
-}
-
-// Model caches the per-configuration answers rules ask many times: the
-// virtual host of a node, the main server's DocumentRoot, the aliases.
-type Model struct {
-	cfg      *parser.Config
-	vhByKey  map[Key]*parser.VHost
-	mainRoot *string
-	aliases  []Alias
-	aliased  bool
-}
-
-// NewModel returns a cache over cfg (nil gives empty answers).
-func NewModel(cfg *parser.Config) *Model {
-	m := &Model{cfg: cfg, vhByKey: map[Key]*parser.VHost{}}
-	if cfg != nil {
-		for _, v := range cfg.VHosts {
-			if v.Node != nil {
-				m.vhByKey[KeyOf(v.Node)] = v
-			} else {
-				m.vhByKey[Key{v.Pos.File, v.Pos.Line, v.Pos.Col}] = v
-			}
-		}
-	}
-	return m
-}
-
-// VHostOf returns the virtual host n is in, or nil.
-func (m *Model) VHostOf(n *parser.Node) *parser.VHost {
-	vh := parser.Enclosing(n, "VirtualHost")
-	if vh == nil {
-		return nil
-	}
-	return m.vhByKey[KeyOf(vh)]
-}
-
-// DocumentRootFor returns the DocumentRoot serving vh (the main server's
-// when vh is nil or sets none).
-func (m *Model) DocumentRootFor(vh *parser.VHost) string {
-	if vh != nil && vh.DocumentRoot != "" {
-		return Clean(vh.DocumentRoot)
-	}
-	if m.mainRoot == nil {
-		root := ""
-		if m.cfg != nil {
-			for _, d := range DocumentRoots(m.cfg) {
-				if d.VHost == nil {
-					root = d.Path
-				}
-			}
-		}
-		m.mainRoot = &root
-	}
-	return *m.mainRoot
-}
-
-// Aliases returns the Alias and AliasMatch directives in effect.
-func (m *Model) Aliases() []Alias {
-	if !m.aliased && m.cfg != nil {
-		m.aliases, m.aliased = Aliases(m.cfg), true
-	}
-	return m.aliases
 }

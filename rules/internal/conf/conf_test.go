@@ -33,16 +33,3 @@ func TestPHPNames(t *testing.T) {
 		t.Errorf("PHP 7 names = %v", php7)
 	}
 }
-
-func TestEffective(t *testing.T) {
-	guard := &parser.Node{Kind: parser.KindSection, Name: "IfModule", Args: []string{"mod_php.c"}, Active: false}
-	dir := &parser.Node{Kind: parser.KindSection, Name: "Directory", Parent: guard} // Active unset: not a conditional
-	n := &parser.Node{Kind: parser.KindDirective, Name: "php_value", Parent: dir}
-	if Effective(n) {
-		t.Error("node under a false <IfModule> is effective")
-	}
-	guard.Active = true
-	if !Effective(n) {
-		t.Error("node under a true <IfModule> is not effective")
-	}
-}
