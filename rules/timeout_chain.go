@@ -6,15 +6,16 @@ import (
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // timeoutChain is MPM2005: PHP's, php-fpm's and Apache's time limits in
 // the wrong order.
 var timeoutChain = register(&Rule{
-	Code:     "MPM2005",
-	Title:    "timeouts in the wrong order",
-	Severity: Warning,
+	Code:       "MPM2005",
+	Title:      "timeouts in the wrong order",
+	Severity:   Warning,
+	Directives: []string{"php_value", "php_admin_value", "ProxySet", "ProxyTimeout", "Timeout", "FcgidIOTimeout", "IOTimeout", "FastCgiExternalServer"},
 	Doc: Doc{
 		Text: `Checks that the time limits of a PHP request nest: PHP's ` + "`max_execution_time`" + ` (php.ini, the pool's ` + "`php_value`" + `, or a ` + "`php_value`" + ` in Apache) below the pool's ` + "`request_terminate_timeout`" + `, below what Apache waits for the backend (` + "`ProxySet timeout=`" + ` for the backend, else ` + "`ProxyTimeout`" + `, else ` + "`Timeout`" + `, default 60 s; ` + "`FcgidIOTimeout`" + ` for mod_fcgid, default 40 s; ` + "`FastCgiExternalServer -idle-timeout`" + `, default 30 s).
 
@@ -37,7 +38,7 @@ func (l limit) describe() string {
 	if l.pos.Line == 0 {
 		return l.what + " " + strconv.Itoa(l.secs) + " s (the default)"
 	}
-	return l.what + " " + strconv.Itoa(l.secs) + " s (" + shortPos(l.pos) + ")"
+	return l.what + " " + strconv.Itoa(l.secs) + " s (" + facts.ShortPos(l.pos) + ")"
 }
 
 func (l limit) related() []Related {
@@ -69,8 +70,8 @@ func phpLimit(ini *fpmconf.INI, pl *fpmconf.Pool) (limit, bool) {
 }
 
 func runTimeoutChain(p *Pass) {
-	ini := p.fpmINI()
-	pools := p.pools()
+	ini := p.facts.INI()
+	pools := p.facts.Pools()
 	// 1. max_execution_time < request_terminate_timeout, per pool.
 	for _, pl := range pools {
 		rtt := pl.RequestTerminateTimeout
@@ -84,13 +85,13 @@ func runTimeoutChain(p *Pass) {
 	}
 	// 2. What PHP may take < what Apache waits, per handler to php-fpm.
 	seen := map[parser.Pos]bool{}
-	for _, h := range fpmHandlers(p) {
-		if !h.entry.After {
+	for _, h := range p.facts.Handlers() {
+		if !h.Entry.After {
 			continue
 		}
-		vh := p.vhostOf(h.node)
-		ap := apacheProxyTimeout(p, vh, h.backend)
-		for _, pl := range poolsFor(pools, h.backend) {
+		vh := p.facts.VHostOf(h.Node)
+		ap := apacheProxyTimeout(p, vh, h.Backend)
+		for _, pl := range facts.PoolsFor(pools, h.Backend) {
 			php := limit{pl.RequestTerminateTimeout, "request_terminate_timeout of pool " + pl.Name, pl.Settings["request_terminate_timeout"].Pos}
 			if php.secs <= 0 {
 				var ok bool
@@ -103,7 +104,7 @@ func runTimeoutChain(p *Pass) {
 			}
 			at := ap.pos
 			if at.Line == 0 {
-				at = h.node.Pos
+				at = h.Node.Pos
 			}
 			if seen[at] {
 				continue
@@ -115,16 +116,16 @@ func runTimeoutChain(p *Pass) {
 	}
 	// 3. A php_value max_execution_time in Apache (the mod_php setting)
 	//    against what Apache will wait once PHP runs behind it.
-	for _, e := range p.index().Named("php_value", "php_admin_value") {
+	for _, e := range p.facts.Index().Named("php_value", "php_admin_value") {
 		n := e.Node
-		if n.Kind != parser.KindDirective || !strings.EqualFold(conf.Arg(n, 0), "max_execution_time") || !(e.Today || e.After) {
+		if n.Kind != parser.KindDirective || !strings.EqualFold(facts.Arg(n, 0), "max_execution_time") || !(e.Today || e.After) {
 			continue
 		}
-		secs, err := strconv.Atoi(conf.Arg(n, 1))
+		secs, err := strconv.Atoi(facts.Arg(n, 1))
 		if err != nil || secs <= 0 {
 			continue
 		}
-		vh := p.vhostOf(n)
+		vh := p.facts.VHostOf(n)
 		for _, ap := range apacheSideLimits(p, vh) {
 			if ap.secs > secs {
 				continue
@@ -141,9 +142,9 @@ func runTimeoutChain(p *Pass) {
 // backend, else ProxyTimeout, else Timeout (vhost before main server),
 // else 60 s.
 func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
-	_, addr := backendAddr(backend)
+	_, addr := facts.BackendAddr(backend)
 	var vProxy, mProxy, vTimeout, mTimeout *limit
-	for _, e := range p.index().Named("ProxySet", "ProxyTimeout", "Timeout") {
+	for _, e := range p.facts.Index().Named("ProxySet", "ProxyTimeout", "Timeout") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !e.After || e.Access != nil {
 			continue
@@ -153,7 +154,7 @@ func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
 			sec := parser.Enclosing(n, "Proxy", "ProxyMatch")
 			target := ""
 			if sec != nil {
-				target = conf.Arg(sec, 0)
+				target = facts.Arg(sec, 0)
 			} else if len(n.Args) > 0 && !strings.Contains(n.Args[0], "=") {
 				target = n.Args[0]
 			}
@@ -168,19 +169,19 @@ func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
 				}
 			}
 		default:
-			s, err := strconv.Atoi(conf.Arg(n, 0))
+			s, err := strconv.Atoi(facts.Arg(n, 0))
 			if err != nil {
 				continue
 			}
 			l := &limit{s, n.Name, n.Pos}
-			in := p.vhostOf(n)
+			in := p.facts.VHostOf(n)
 			proxy := strings.EqualFold(n.Name, "ProxyTimeout")
 			switch {
-			case in != nil && sameVHost(in, vh) && proxy:
+			case in != nil && facts.SameVHost(in, vh) && proxy:
 				vProxy = l
 			case in == nil && proxy:
 				mProxy = l
-			case in != nil && sameVHost(in, vh):
+			case in != nil && facts.SameVHost(in, vh):
 				vTimeout = l
 			case in == nil:
 				mTimeout = l
@@ -200,26 +201,26 @@ func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
 // php-fpm, FcgidIOTimeout and FastCgiExternalServer -idle-timeout where set.
 func apacheSideLimits(p *Pass, vh *parser.VHost) []limit {
 	var out []limit
-	for _, h := range fpmHandlers(p) {
-		if !h.entry.After {
+	for _, h := range p.facts.Handlers() {
+		if !h.Entry.After {
 			continue
 		}
-		if hv := p.vhostOf(h.node); hv != nil && !sameVHost(hv, vh) {
+		if hv := p.facts.VHostOf(h.Node); hv != nil && !facts.SameVHost(hv, vh) {
 			continue
 		}
-		out = append(out, apacheProxyTimeout(p, vh, h.backend))
+		out = append(out, apacheProxyTimeout(p, vh, h.Backend))
 	}
 	if len(out) == 0 {
 		// No handler yet (still mod_php): mod_proxy_fcgi will wait
 		// ProxyTimeout, which defaults to Timeout.
 		out = append(out, apacheProxyTimeout(p, vh, ""))
 	}
-	for _, e := range p.index().Named("FcgidIOTimeout", "IOTimeout", "FastCgiExternalServer") {
+	for _, e := range p.facts.Index().Named("FcgidIOTimeout", "IOTimeout", "FastCgiExternalServer") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
 			continue
 		}
-		if hv := p.vhostOf(n); hv != nil && !sameVHost(hv, vh) {
+		if hv := p.facts.VHostOf(n); hv != nil && !facts.SameVHost(hv, vh) {
 			continue
 		}
 		if strings.EqualFold(n.Name, "FastCgiExternalServer") {
@@ -238,7 +239,7 @@ func apacheSideLimits(p *Pass, vh *parser.VHost) []limit {
 			out = append(out, limit{secs, "FastCgiExternalServer -idle-timeout", pos})
 			continue
 		}
-		if s, err := strconv.Atoi(conf.Arg(n, 0)); err == nil {
+		if s, err := strconv.Atoi(facts.Arg(n, 0)); err == nil {
 			out = append(out, limit{s, n.Name, n.Pos})
 		}
 	}

@@ -1,16 +1,11 @@
-// Package conf indexes the nodes rules look at in both views of a loaded
-// httpd tree (the same node seen today and after the switch). The
-// configuration's own answers — virtual host, DocumentRoot, aliases, in
-// effect — are the parser model's.
-package conf
+package facts
 
 import (
 	"cmp"
-	"path"
 	"slices"
 	"strings"
+	"sync"
 
-	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -26,7 +21,7 @@ type Entry struct {
 	// enclosing conditional section held.
 	Today, After bool
 
-	seq int // position in Index.All
+	seq int // position in the walk of both views
 }
 
 // Key identifies a node across the two views.
@@ -46,11 +41,13 @@ type nodeKey struct {
 
 // Index holds the nodes of both views that rules look at, grouped by
 // lower-case name: directives and sections with an indexed name, and
-// comments that may be suppressions (isMarkerComment).
+// comments that may be suppressions (isMarkerComment). It is safe for
+// concurrent use.
 type Index struct {
-	All    []*Entry
-	byName map[string][]*Entry
-	names  map[string]bool
+	today, after *parser.Config
+	mu           sync.RWMutex
+	byName       map[string][]*Entry
+	names        map[string]bool // the names indexed so far
 }
 
 // CommentMarker selects the comments Build indexes (suppressions).
@@ -66,22 +63,37 @@ func isMarkerComment(text string) bool {
 }
 
 // Named returns the entries whose (directive or section) name is one of
-// names, compared case-insensitively, in tree order.
-//
-// Asking for a name Build was not told to index is a bug in the caller and
-// panics (the engine turns that into an error).
+// names, compared case-insensitively, in tree order. A name Build was not
+// given is indexed on first use (one more walk of both views).
 func (x *Index) Named(names ...string) []*Entry {
-	for _, n := range names {
-		if !x.names[strings.ToLower(n)] {
-			panic("conf: directive " + n + " is not indexed; add it to the names given to Build")
-		}
+	lower := make([]string, len(names))
+	for i, n := range names {
+		lower[i] = strings.ToLower(n)
 	}
-	if len(names) == 1 {
-		return x.byName[strings.ToLower(names[0])]
+	x.mu.RLock()
+	missing := slices.ContainsFunc(lower, func(n string) bool { return !x.names[n] })
+	x.mu.RUnlock()
+	if missing {
+		x.mu.Lock()
+		add := map[string]bool{}
+		for _, n := range lower {
+			if !x.names[n] {
+				add[n] = true
+			}
+		}
+		if len(add) > 0 {
+			x.index(add, false)
+		}
+		x.mu.Unlock()
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if len(lower) == 1 {
+		return x.byName[lower[0]]
 	}
 	var out []*Entry
-	for _, n := range names {
-		out = append(out, x.byName[strings.ToLower(n)]...)
+	for _, n := range slices.Compact(slices.Sorted(slices.Values(lower))) {
+		out = append(out, x.byName[n]...)
 	}
 	// Back to tree order.
 	slices.SortFunc(out, func(a, b *Entry) int { return cmp.Compare(a.seq, b.seq) })
@@ -89,13 +101,30 @@ func (x *Index) Named(names ...string) []*Entry {
 }
 
 // Comments returns every comment entry.
-func (x *Index) Comments() []*Entry { return x.byName["#"] }
+func (x *Index) Comments() []*Entry {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.byName["#"]
+}
 
 // Build walks both views and returns the index of the nodes named in names
 // (lower-case) and of the suppression comments. Either config may be nil.
-// Indexing only what rules ask for keeps a 200,000-line tree cheap.
+// Indexing only what rules ask for keeps a 200,000-line tree cheap: give
+// Build every name the run will ask for, so that both views are walked once.
 func Build(today, after *parser.Config, names map[string]bool) *Index {
-	x := &Index{byName: map[string][]*Entry{}, names: names}
+	x := &Index{today: today, after: after, byName: map[string][]*Entry{}, names: map[string]bool{}}
+	x.index(names, true)
+	return x
+}
+
+// index walks both views adding the nodes named in names (and the
+// marker comments when comments is set). Entries are numbered by their
+// place in the walk, so that entries indexed by later calls sort among
+// the earlier ones.
+func (x *Index) index(names map[string]bool, comments bool) {
+	for n := range names {
+		x.names[n] = true
+	}
 	// A cheap prefilter before hashing the name: the lengths of the
 	// indexed names.
 	var lengths [64]bool
@@ -109,11 +138,13 @@ func Build(today, after *parser.Config, names map[string]bool) *Index {
 	fileIDs := map[string]int32{}
 	var lastFile *parser.File
 	var lastID int32
+	seq := 0
 	add := func(inToday bool) func(n *parser.Node, f *parser.File, acc *parser.AccessFile) {
 		return func(n *parser.Node, f *parser.File, acc *parser.AccessFile) {
+			seq++
 			name := "#"
 			if n.Kind == parser.KindComment {
-				if !isMarkerComment(n.Name) {
+				if !comments || !isMarkerComment(n.Name) {
 					return
 				}
 			} else {
@@ -149,9 +180,8 @@ func Build(today, after *parser.Config, names map[string]bool) *Index {
 			eff := parser.InEffect(n)
 			e := seen[k]
 			if e == nil {
-				e = &Entry{Node: n, File: f, Access: acc, seq: len(x.All)}
+				e = &Entry{Node: n, File: f, Access: acc, seq: seq}
 				seen[k] = e
-				x.All = append(x.All, e)
 				x.byName[name] = append(x.byName[name], e)
 			}
 			if inToday {
@@ -161,13 +191,12 @@ func Build(today, after *parser.Config, names map[string]bool) *Index {
 			}
 		}
 	}
-	if today != nil {
-		Walk(today, add(true))
+	if x.today != nil {
+		Walk(x.today, add(true))
 	}
-	if after != nil {
-		Walk(after, add(false))
+	if x.after != nil {
+		Walk(x.after, add(false))
 	}
-	return x
 }
 
 // Walk calls fn for every node of cfg in file order: the server
@@ -214,83 +243,4 @@ func Walk(cfg *parser.Config, fn func(n *parser.Node, f *parser.File, acc *parse
 			walkFile(a.File, a)
 		}
 	}
-}
-
-// Clean returns p cleaned, with no trailing slash (except "/").
-func Clean(p string) string {
-	if p == "" {
-		return ""
-	}
-	return path.Clean(p)
-}
-
-// Under reports whether p is dir or inside it (both cleaned, absolute).
-func Under(p, dir string) bool {
-	p, dir = Clean(p), Clean(dir)
-	if dir == "/" {
-		return strings.HasPrefix(p, "/")
-	}
-	return p == dir || strings.HasPrefix(p, dir+"/")
-}
-
-// Arg returns the i-th argument of n, or "".
-func Arg(n *parser.Node, i int) string {
-	if i < len(n.Args) {
-		return n.Args[i]
-	}
-	return ""
-}
-
-// PHPNames returns the <IfModule> names that match the mod_php the
-// configuration loads (modphp.GuardNames): mod_php.c and php_module for
-// PHP 8, also when no PHP module is loaded (docs/behaviour.md#b-guard).
-func PHPNames(cfg *parser.Config) map[string]bool {
-	if cfg != nil {
-		for _, m := range cfg.Modules {
-			if modphp.IsModule(m.ID, m.Path) {
-				return modphp.GuardNames(m.ID)
-			}
-		}
-	}
-	return modphp.GuardNames("")
-}
-
-// DirectoryPath returns the path a <Directory> section names, and false for
-// the regex forms (<Directory ~ …>, <DirectoryMatch>) and wildcards.
-func DirectoryPath(n *parser.Node) (string, bool) {
-	if n.Kind != parser.KindSection || !strings.EqualFold(n.Name, "Directory") || len(n.Args) != 1 {
-		return "", false
-	}
-	p := n.Args[0]
-	if strings.ContainsAny(p, "*?[") || !strings.HasPrefix(p, "/") {
-		return "", false
-	}
-	return Clean(p), true
-}
-
-// PHPDirective reads n as one of mod_php's directives: its kind, the INI
-// key and the raw value argument (modphp.Stored gives what mod_php made of
-// it). ok is false for other nodes.
-func PHPDirective(n *parser.Node) (k modphp.Kind, key, arg string, ok bool) {
-	if n.Kind != parser.KindDirective {
-		return 0, "", "", false
-	}
-	if k, ok = modphp.Directive(n.Name); !ok {
-		return 0, "", "", false
-	}
-	return k, Arg(n, 0), Arg(n, 1), true
-}
-
-// PHPGuards returns the enclosing <IfModule> sections that name the PHP
-// module in any spelling (modphp.IsGuardName), innermost first.
-func PHPGuards(n *parser.Node) []*parser.Node {
-	var out []*parser.Node
-	for p := n.Parent; p != nil; p = p.Parent {
-		if p.Kind == parser.KindSection && strings.EqualFold(p.Name, "IfModule") {
-			if modphp.IsGuardName(Arg(p, 0)) {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
