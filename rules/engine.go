@@ -117,7 +117,10 @@ func RunContext(ctx context.Context, res *parser.Result, opt *Options) ([]Diagno
 
 // runAll runs the rules on GOMAXPROCS workers. The facts they share are
 // built once, by whichever rule asks first; diagnostics are collected
-// under a lock (their order does not matter: Run sorts them).
+// under a lock (their order does not matter: Run sorts them). On the
+// 10,000-vhost tree with two CPUs, running them one at a time measured
+// no faster (BenchmarkLintTree, interleaved: 152–162 ms in parallel,
+// 171–202 ms in sequence on the quietest rounds).
 func runAll(rules []*Rule, st *state, today, after *parser.Config, opt *Options) ([]Diagnostic, []error) {
 	var (
 		mu    sync.Mutex
