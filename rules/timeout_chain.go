@@ -27,21 +27,21 @@ Under mod_php none of this existed: PHP ran inside Apache and only ` + "`max_exe
 	Run: runTimeoutChain,
 })
 
-// limit is one time limit with where it is set (Pos.Line 0: a default).
-type limit struct {
+// timeLimit is one time limit with where it is set (Pos.Line 0: a default).
+type timeLimit struct {
 	secs int
 	what string
 	pos  parser.Pos
 }
 
-func (l limit) describe() string {
+func (l timeLimit) describe() string {
 	if l.pos.Line == 0 {
 		return l.what + " " + strconv.Itoa(l.secs) + " s (the default)"
 	}
 	return l.what + " " + strconv.Itoa(l.secs) + " s (" + facts.ShortPos(l.pos) + ")"
 }
 
-func (l limit) related() []Related {
+func (l timeLimit) related() []Related {
 	if l.pos.Line == 0 {
 		return nil
 	}
@@ -51,22 +51,22 @@ func (l limit) related() []Related {
 // phpLimit returns a pool's max_execution_time (the pool, else php.ini,
 // else PHP's default 30 s when php.ini is known), ok false when unlimited
 // or unknown.
-func phpLimit(ini *fpmconf.INI, pl *fpmconf.Pool) (limit, bool) {
+func phpLimit(ini *fpmconf.INI, pl *fpmconf.Pool) (timeLimit, bool) {
 	if v, ok := pl.Values()["max_execution_time"]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v.Value))
-		return limit{n, "max_execution_time of pool " + pl.Name, v.Pos}, err == nil && n > 0
+		return timeLimit{n, "max_execution_time of pool " + pl.Name, v.Pos}, err == nil && n > 0
 	}
 	if ini != nil {
 		if s, ok := ini.Settings["max_execution_time"]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(s.Value))
-			return limit{n, "max_execution_time", s.Pos}, err == nil && n > 0
+			return timeLimit{n, "max_execution_time", s.Pos}, err == nil && n > 0
 		}
 	}
 	if ini == nil {
-		return limit{}, false // php.ini not known: cannot tell
+		return timeLimit{}, false // php.ini not known: cannot tell
 	}
 	// PHP's built-in default (main/main.c); only the CLI forces 0.
-	return limit{30, "max_execution_time", parser.Pos{}}, true
+	return timeLimit{30, "max_execution_time", parser.Pos{}}, true
 }
 
 func runTimeoutChain(p *Pass) {
@@ -92,7 +92,7 @@ func runTimeoutChain(p *Pass) {
 		vh := p.facts.VHostOf(h.Node)
 		ap := apacheProxyTimeout(p, vh, h.Backend)
 		for _, pl := range facts.PoolsFor(pools, h.Backend) {
-			php := limit{pl.RequestTerminateTimeout, "request_terminate_timeout of pool " + pl.Name, pl.Settings["request_terminate_timeout"].Pos}
+			php := timeLimit{pl.RequestTerminateTimeout, "request_terminate_timeout of pool " + pl.Name, pl.Settings["request_terminate_timeout"].Pos}
 			if php.secs <= 0 {
 				var ok bool
 				if php, ok = phpLimit(ini, pl); !ok {
@@ -141,9 +141,9 @@ func runTimeoutChain(p *Pass) {
 // mod_proxy_fcgi handler in vh: ProxySet timeout= in a <Proxy> for that
 // backend, else ProxyTimeout, else Timeout (vhost before main server),
 // else 60 s.
-func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
+func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) timeLimit {
 	_, addr := facts.BackendAddr(backend)
-	var vProxy, mProxy, vTimeout, mTimeout *limit
+	var vProxy, mProxy, vTimeout, mTimeout *timeLimit
 	for _, e := range p.facts.Index().Named("ProxySet", "ProxyTimeout", "Timeout") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !e.After || e.Access != nil {
@@ -164,7 +164,7 @@ func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
 			for _, a := range n.Args {
 				if k, v, ok := strings.Cut(a, "="); ok && strings.EqualFold(k, "timeout") {
 					if s, err := strconv.Atoi(v); err == nil {
-						return limit{s, "ProxySet timeout=", n.Pos}
+						return timeLimit{s, "ProxySet timeout=", n.Pos}
 					}
 				}
 			}
@@ -173,7 +173,7 @@ func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
 			if err != nil {
 				continue
 			}
-			l := &limit{s, n.Name, n.Pos}
+			l := &timeLimit{s, n.Name, n.Pos}
 			in := p.facts.VHostOf(n)
 			proxy := strings.EqualFold(n.Name, "ProxyTimeout")
 			switch {
@@ -188,19 +188,19 @@ func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
 			}
 		}
 	}
-	for _, l := range []*limit{vProxy, mProxy, vTimeout, mTimeout} {
+	for _, l := range []*timeLimit{vProxy, mProxy, vTimeout, mTimeout} {
 		if l != nil {
 			return *l
 		}
 	}
-	return limit{60, "Timeout", parser.Pos{}}
+	return timeLimit{60, "Timeout", parser.Pos{}}
 }
 
 // apacheSideLimits returns the Apache limits that bound a PHP request in
 // vh once PHP runs behind Apache: the proxy timeout of each handler to
 // php-fpm, FcgidIOTimeout and FastCgiExternalServer -idle-timeout where set.
-func apacheSideLimits(p *Pass, vh *parser.VHost) []limit {
-	var out []limit
+func apacheSideLimits(p *Pass, vh *parser.VHost) []timeLimit {
+	var out []timeLimit
 	for _, h := range p.facts.Handlers() {
 		if !h.Entry.After {
 			continue
@@ -236,11 +236,11 @@ func apacheSideLimits(p *Pass, vh *parser.VHost) []limit {
 			if pos.Line == 0 {
 				pos = n.Pos // the default applies to this server
 			}
-			out = append(out, limit{secs, "FastCgiExternalServer -idle-timeout", pos})
+			out = append(out, timeLimit{secs, "FastCgiExternalServer -idle-timeout", pos})
 			continue
 		}
 		if s, err := strconv.Atoi(facts.Arg(n, 0)); err == nil {
-			out = append(out, limit{s, n.Name, n.Pos})
+			out = append(out, timeLimit{s, n.Name, n.Pos})
 		}
 	}
 	return out
