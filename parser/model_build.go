@@ -190,6 +190,9 @@ func (m *modelBuilder) locationAliases(sec *Node, vh *VHost) {
 		if n.Kind == KindSection {
 			return IsConditional(n)
 		}
+		if n.Kind != KindDirective {
+			return true
+		}
 		if k, ok := aliasKinds[lower(n.Name)]; ok && !k.Regex() && len(n.Args) == 1 {
 			m.addAlias(n, sec.Args[0], n.Args[0], vh)
 		}
