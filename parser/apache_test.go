@@ -112,8 +112,8 @@ func compareWithApache(t *testing.T, serverRoot, main string, opt LoadOptions) {
 			continue
 		}
 		gotV[vhostKey{v.ServerName, v.Pos.File, v.Pos.Line}] = true
-		if len(v.Aliases) > 0 {
-			gotA[key] = v.Aliases
+		if len(v.ServerAliases) > 0 {
+			gotA[key] = v.ServerAliases
 		}
 	}
 	for k := range wantV {

@@ -225,7 +225,7 @@ func renderConfig(b *strings.Builder, c *Config, dir string) {
 		fmt.Fprintf(b, "defines %s\n", strings.Join(defs, " "))
 	}
 	for _, v := range c.VHosts {
-		fmt.Fprintf(b, "vhost %s %q aliases=%q root=%q at %s\n", strings.Join(v.Addrs, ","), v.ServerName, v.Aliases, v.DocumentRoot, strings.TrimPrefix(v.Pos.String(), dir))
+		fmt.Fprintf(b, "vhost %s %q aliases=%q root=%q at %s\n", strings.Join(v.Addrs, ","), v.ServerName, v.ServerAliases, v.DocumentRoot, strings.TrimPrefix(v.Pos.String(), dir))
 	}
 	for _, a := range c.Access {
 		fmt.Fprintf(b, "access %s dir=%s set=%v mask=%d list=%v\n", strings.TrimPrefix(a.File.Path, dir), a.Dir, a.Override.Set, a.Override.Mask, a.Override.List)

@@ -212,3 +212,51 @@ func TestExpandVarsAndSplitArgs(t *testing.T) {
 		t.Errorf("SplitArgs after ExpandVars = %q", got)
 	}
 }
+
+// TestInEffect: a node is in effect when no conditional section around it
+// (nor itself, when it is one) is false; other sections do not count.
+func TestInEffect(t *testing.T) {
+	guard := &Node{Kind: KindSection, Name: "IfModule", Args: []string{"mod_php.c"}, Active: false}
+	dir := &Node{Kind: KindSection, Name: "Directory", Parent: guard} // Active unset: not a conditional
+	n := &Node{Kind: KindDirective, Name: "php_value", Parent: dir}
+	if InEffect(n) || InEffect(guard) {
+		t.Error("node under a false <IfModule> is in effect")
+	}
+	guard.Active = true
+	if !InEffect(n) || !InEffect(guard) {
+		t.Error("node under a true <IfModule> is not in effect")
+	}
+}
+
+// TestAliases: the four mod_alias directives with their kind, the Match
+// forms cut at the first $N, the one-argument form inside <Location>, and
+// nothing from a false conditional.
+func TestAliases(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"httpd.conf": "ServerRoot /etc/httpd\nAlias /icons/ /usr/share/icons/\n" +
+			"<VirtualHost *:80>\nScriptAlias /cgi-bin/ cgi-bin/\nAliasMatch ^/u/(\\w+)/(.*) /home/$1/www/$2\n" +
+			"ScriptAliasMatch ^/x/(.*) /srv/x$1\n<Location /docs>\nAlias /usr/share/doc\n</Location>\n" +
+			"<IfModule nosuch_module>\nAlias /gone /gone\n</IfModule>\n</VirtualHost>\n",
+	})
+	cfg, err := LoadView(filepath.Join(dir, "httpd.conf"), Today, LoadOptions{NoAccessFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range cfg.Aliases {
+		got = append(got, fmt.Sprintf("%s %s %s vhost=%v", a.Kind, a.URL, a.Path, a.VHost != nil))
+	}
+	want := []string{
+		"Alias /icons/ /usr/share/icons vhost=false",
+		"ScriptAlias /cgi-bin/ /etc/httpd/cgi-bin vhost=true",
+		"AliasMatch ^/u/(\\w+)/(.*) /home vhost=true",
+		"ScriptAliasMatch ^/x/(.*) /srv vhost=true",
+		"Alias /docs /usr/share/doc vhost=true",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("aliases:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !cfg.Aliases[2].Kind.Regex() || cfg.Aliases[1].Kind.Regex() {
+		t.Error("Regex wrong")
+	}
+}

@@ -49,18 +49,22 @@ type Module struct {
 
 // VHost is a <VirtualHost> section.
 type VHost struct {
-	Node         *Node    `json:"-"`
-	Addrs        []string `json:"addrs"`
-	ServerName   string   `json:"server_name"`
-	Aliases      []string `json:"server_aliases"`
-	DocumentRoot string   `json:"document_root"` // resolved: absolute path as httpd sees it
-	Pos          Pos      `json:"pos"`           // the <VirtualHost> opener (as apache2 -S prints it)
+	Node       *Node    `json:"-"`
+	Addrs      []string `json:"addrs"`
+	ServerName string   `json:"server_name"`
+	// ServerAliases are the ServerAlias names (not Alias directives: see
+	// Config.Aliases).
+	ServerAliases []string `json:"server_aliases"`
+	// DocumentRoot is resolved: absolute path as httpd sees it, the main
+	// server's when the vhost sets none (Config.DocumentRootOf gives the line).
+	DocumentRoot string `json:"document_root"`
+	Pos          Pos    `json:"pos"` // the <VirtualHost> opener (as apache2 -S prints it)
 	// Sections are the active <Directory>, <DirectoryMatch>, <Files>,
 	// <FilesMatch>, <Location>, <LocationMatch>, <Proxy> and <ProxyMatch>
 	// sections inside the vhost, in file order.
 	Sections []*Node `json:"-"`
 
-	docRootPos Pos // the DocumentRoot line (the main server's when inherited)
+	docRoot *Node // the DocumentRoot line (the main server's when inherited)
 }
 
 // Override is the effective AllowOverride/AllowOverrideList for a directory.
@@ -117,7 +121,8 @@ type Config struct {
 	VHosts      []*VHost
 	// DocumentRoot is the main server's (outside any <VirtualHost>), "" if unset.
 	DocumentRoot string
-	// Aliases are the Alias and ScriptAlias lines, in file order.
+	// Aliases are the Alias, AliasMatch, ScriptAlias and ScriptAliasMatch
+	// lines in effect, in file order.
 	Aliases     []Alias
 	AccessNames []string // AccessFileName list (default .htaccess)
 	Access      []*AccessFile
@@ -130,34 +135,83 @@ type Config struct {
 	Vars, Envvars map[string]string
 	Diagnostics   []Diagnostic
 
-	dirs   *dirIndex        // non-regex <Directory> sections, for AllowOverrideFor
-	vhosts map[*Node]*VHost // <VirtualHost> section → vhost, for VHostOf
+	dirs    *dirIndex        // non-regex <Directory> sections, for AllowOverrideFor
+	vhosts  map[*Node]*VHost // <VirtualHost> section → vhost, for VHostOf
+	vhostAt map[Pos]*VHost   // the same by the opener's position (a node of the other view)
+	docRoot *Node            // the main server's DocumentRoot line
 }
 
-// Alias is an Alias or ScriptAlias line.
+// AliasKind tells which directive maps a URL to a directory.
+type AliasKind uint8
+
+// The alias directives of mod_alias.
+const (
+	PlainAlias       AliasKind = iota // Alias URL-path target
+	AliasMatch                        // AliasMatch regex target
+	ScriptAlias                       // ScriptAlias URL-path target (CGI)
+	ScriptAliasMatch                  // ScriptAliasMatch regex target (CGI)
+)
+
+// String returns the directive's name.
+func (k AliasKind) String() string {
+	return [...]string{"Alias", "AliasMatch", "ScriptAlias", "ScriptAliasMatch"}[k]
+}
+
+// Regex reports whether the URL is a regular expression (the Match forms).
+func (k AliasKind) Regex() bool { return k == AliasMatch || k == ScriptAliasMatch }
+
+// aliasKinds maps lower-case directive names to their kind.
+var aliasKinds = map[string]AliasKind{
+	"alias": PlainAlias, "aliasmatch": AliasMatch, "scriptalias": ScriptAlias, "scriptaliasmatch": ScriptAliasMatch,
+}
+
+// Alias is an Alias, AliasMatch, ScriptAlias or ScriptAliasMatch line in
+// effect outside per-directory sections, or the one-argument Alias form
+// inside <Location> (URL is then the section's).
 type Alias struct {
-	URL   string // the URL path
-	Path  string // the target, absolute as httpd sees it
+	Kind AliasKind
+	URL  string // the URL path, or the regex of the Match forms
+	// Path is the target, absolute as httpd sees it; for the Match forms
+	// the directory before the first $N (every target lies under it).
+	Path  string
 	VHost *VHost // nil for the main server
 	Node  *Node
 }
 
 // VHostOf returns the virtual host a node is inside (through Includes),
-// or nil for the main server.
+// or nil for the main server. The node may come from the other view's
+// tree of the same load: its <VirtualHost> is then found by position.
 func (c *Config) VHostOf(n *Node) *VHost {
 	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Kind != KindSection {
+			continue
+		}
 		if vh, ok := c.vhosts[p]; ok {
+			return vh
+		}
+		if vh, ok := c.vhostAt[p.Pos]; ok && equalFold(p.Name, "VirtualHost") {
 			return vh
 		}
 	}
 	return nil
 }
 
-// InEffect reports whether every conditional section around n holds, i.e.
-// httpd reads n in this view.
+// DocumentRootOf returns the DocumentRoot serving vh (nil: the main
+// server): its own, else the main server's, absolute and clean as httpd
+// sees it; and the line that sets it (nil when none does). A vhost that
+// inherits the root gets the main server's line.
+func (c *Config) DocumentRootOf(vh *VHost) (string, *Node) {
+	if vh != nil {
+		return vh.DocumentRoot, vh.docRoot
+	}
+	return c.DocumentRoot, c.docRoot
+}
+
+// InEffect reports whether httpd reads n in this view: neither n (when it
+// is a conditional section) nor any conditional section around it is false.
 func InEffect(n *Node) bool {
-	for p := n.Parent; p != nil; p = p.Parent {
-		if p.Kind == KindSection && !p.Active {
+	for p := n; p != nil; p = p.Parent {
+		if p.Kind == KindSection && !p.Active && IsConditional(p) {
 			return false
 		}
 	}

@@ -34,10 +34,10 @@ func (l *loader) finish() {
 	for _, vh := range c.VHosts {
 		if vh.DocumentRoot == "" {
 			vh.DocumentRoot = m.mainDocRoot
-			vh.docRootPos = m.mainDocRootPos
+			vh.docRoot = m.mainDocRootNode
 		}
 	}
-	c.DocumentRoot = m.mainDocRoot
+	c.DocumentRoot, c.docRoot = m.mainDocRoot, m.mainDocRootNode
 	c.AccessNames = m.accessNames
 	if len(l.opt.AccessFileNames) > 0 {
 		c.AccessNames = l.opt.AccessFileNames
@@ -53,9 +53,9 @@ func (l *loader) finish() {
 type modelBuilder struct {
 	l           *loader
 	mainDocRoot string
-	// mainDocRootPos is the main server's DocumentRoot line.
-	mainDocRootPos Pos
-	accessNames    []string
+	// mainDocRootNode is the main server's DocumentRoot line.
+	mainDocRootNode *Node
+	accessNames     []string
 	*dirIndex
 }
 
@@ -100,9 +100,9 @@ func (m *modelBuilder) collect(ns []*Node, vh *VHost, inDir bool) {
 				v := &VHost{Node: n, Addrs: n.Args, Pos: n.Pos}
 				c.VHosts = append(c.VHosts, v)
 				if c.vhosts == nil {
-					c.vhosts = map[*Node]*VHost{}
+					c.vhosts, c.vhostAt = map[*Node]*VHost{}, map[Pos]*VHost{}
 				}
-				c.vhosts[n] = v
+				c.vhosts[n], c.vhostAt[n.Pos] = v, v
 				m.collect(n.Children, v, false)
 			case "directory":
 				if len(n.Args) == 1 && n.Args[0] != "~" {
@@ -112,7 +112,13 @@ func (m *modelBuilder) collect(ns []*Node, vh *VHost, inDir bool) {
 					vh.Sections = append(vh.Sections, n)
 				}
 				m.collect(n.Children, vh, true)
-			case "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch":
+			case "location", "locationmatch":
+				if vh != nil {
+					vh.Sections = append(vh.Sections, n)
+				}
+				m.locationAliases(n, vh)
+				m.collect(n.Children, vh, true)
+			case "directorymatch", "files", "filesmatch", "proxy", "proxymatch":
 				if vh != nil {
 					vh.Sections = append(vh.Sections, n)
 				}
@@ -150,7 +156,7 @@ func (m *modelBuilder) directive(n *Node, vh *VHost, inDir bool) {
 		}
 	case "serveralias":
 		if vh != nil && !inDir {
-			vh.Aliases = append(vh.Aliases, n.Args...)
+			vh.ServerAliases = append(vh.ServerAliases, n.Args...)
 		}
 	case "documentroot":
 		if inDir || arg == "" {
@@ -158,20 +164,59 @@ func (m *modelBuilder) directive(n *Node, vh *VHost, inDir bool) {
 		}
 		root := m.l.serverRootRelative(arg)
 		if vh != nil {
-			vh.DocumentRoot, vh.docRootPos = root, n.Pos
+			vh.DocumentRoot, vh.docRoot = root, n
 		} else {
-			m.mainDocRoot, m.mainDocRootPos = root, n.Pos
+			m.mainDocRoot, m.mainDocRootNode = root, n
 		}
 	case "accessfilename":
 		if !inDir && len(n.Args) > 0 {
 			m.accessNames = append([]string(nil), n.Args...)
 		}
-	case "alias", "scriptalias":
+	case "alias", "aliasmatch", "scriptalias", "scriptaliasmatch":
 		if len(n.Args) == 2 && !inDir {
-			a := Alias{URL: n.Args[0], Path: m.l.serverRootRelative(n.Args[1]), VHost: vh, Node: n}
-			c.Aliases = append(c.Aliases, a)
+			m.addAlias(n, n.Args[0], n.Args[1], vh)
 		}
 	}
+}
+
+// locationAliases records the one-argument Alias and ScriptAlias forms
+// directly inside a <Location> or <LocationMatch> (through true
+// conditionals): the section names the URL.
+func (m *modelBuilder) locationAliases(sec *Node, vh *VHost) {
+	if len(sec.Args) != 1 {
+		return
+	}
+	Walk(sec.Children, false, func(n *Node) bool {
+		if n.Kind == KindSection {
+			return IsConditional(n)
+		}
+		if n.Kind != KindDirective {
+			return true
+		}
+		if k, ok := aliasKinds[lower(n.Name)]; ok && !k.Regex() && len(n.Args) == 1 {
+			m.addAlias(n, sec.Args[0], n.Args[0], vh)
+		}
+		return true
+	})
+}
+
+// addAlias records an alias directive; a Match form's target is cut at
+// its first $N to the directory every target lies under.
+func (m *modelBuilder) addAlias(n *Node, url, target string, vh *VHost) {
+	k := aliasKinds[lower(n.Name)]
+	if k.Regex() {
+		if i := strings.IndexByte(target, '$'); i >= 0 {
+			target = target[:i]
+			if j := strings.LastIndexByte(target, '/'); j >= 0 {
+				target = target[:j+1]
+			}
+		}
+	}
+	if target == "" {
+		return
+	}
+	a := Alias{Kind: k, URL: url, Path: m.l.serverRootRelative(target), VHost: vh, Node: n}
+	m.l.cfg.Aliases = append(m.l.cfg.Aliases, a)
 }
 
 // hostOnly strips a scheme and port from a ServerName, as apache2 -S shows it.
@@ -353,19 +398,23 @@ type accessRoot struct {
 func (m *modelBuilder) accessRoots() []accessRoot {
 	var roots []accessRoot
 	if m.mainDocRoot != "" {
-		roots = append(roots, accessRoot{m.mainDocRoot, nil, true, m.mainDocRootPos})
+		roots = append(roots, accessRoot{m.mainDocRoot, nil, true, m.mainDocRootNode.Pos})
 	}
 	for _, vh := range m.l.cfg.VHosts {
 		if vh.DocumentRoot != "" {
-			pos := vh.docRootPos
-			if pos.Line == 0 {
-				pos = vh.Pos
+			pos := vh.Pos
+			if vh.docRoot != nil {
+				pos = vh.docRoot.Pos
 			}
 			roots = append(roots, accessRoot{vh.DocumentRoot, vh, true, pos})
 		}
 	}
 	for _, a := range m.l.cfg.Aliases {
-		roots = append(roots, accessRoot{a.Path, a.VHost, false, a.Node.Pos})
+		// The two-argument Alias and ScriptAlias, as before the other
+		// forms were recorded (a Match prefix can be all of /home).
+		if !a.Kind.Regex() && len(a.Node.Args) == 2 {
+			roots = append(roots, accessRoot{a.Path, a.VHost, false, a.Node.Pos})
+		}
 	}
 	for _, d := range m.dirs {
 		if len(d.parts) > 0 && !strings.ContainsAny(d.path, "*?[") && (d.override != nil && overrideMask(d.override.Args) != 0 || d.list != nil) {

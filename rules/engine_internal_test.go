@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // handBuilt is a one-file server configuration built without the loader.
@@ -121,52 +122,6 @@ func TestIsPHPName(t *testing.T) {
 	}
 }
 
-func TestFCGIDest(t *testing.T) {
-	for _, tc := range []struct {
-		target  string
-		appends bool
-		dir     string
-		backref bool
-		handler string
-	}{
-		{"fcgi://127.0.0.1:9000/var/www/site/$1", true, "/var/www/site", true, "proxy:fcgi://127.0.0.1:9000"},
-		{"fcgi://127.0.0.1:9000/var/www/e$1", false, "/var/www/e", true, "proxy:fcgi://127.0.0.1:9000"},
-		{"unix:/run/php/php8.2-fpm.sock|fcgi://localhost/var/www/b/$1", true, "/var/www/b", true, "proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost"},
-		{"unix:///run/php/x.sock|fcgi://localhost/home/u/code", true, "/home/u/code", true, "proxy:unix:///run/php/x.sock|fcgi://localhost"},
-		{"fcgi://127.0.0.1:9000/var/www/e/api.php", false, "/var/www/e", false, "proxy:fcgi://127.0.0.1:9000"},
-		{"fcgi://127.0.0.1:9000$1", false, "/", true, "proxy:fcgi://127.0.0.1:9000"},
-	} {
-		dir, backref, handler := fcgiDest(tc.target, tc.appends)
-		if dir != tc.dir || backref != tc.backref || handler != tc.handler {
-			t.Errorf("fcgiDest(%q, %v) = %q, %v, %q; want %q, %v, %q", tc.target, tc.appends, dir, backref, handler, tc.dir, tc.backref, tc.handler)
-		}
-	}
-}
-
-func TestSetVars(t *testing.T) {
-	node := func(name string, args ...string) *parser.Node {
-		return &parser.Node{Kind: parser.KindDirective, Name: name, Args: args}
-	}
-	for _, tc := range []struct {
-		n    *parser.Node
-		want string
-	}{
-		{node("SetEnv", "PHP_VALUE", "x=1"), "PHP_VALUE"},
-		{node("SetEnvIf", "Request_URI", "^/a", "A=1", "!B", "C"), "A C"},
-		{node("SetEnvIfExpr", "true", "PHP_VALUE=x"), "PHP_VALUE"},
-		{node("BrowserMatchNoCase", "curl", "X"), "X"},
-		{node("ProxyFCGISetEnvIf", "true", "!PHP_VALUE"), ""},
-		{node("ProxyFCGISetEnvIf", "true", "PHP_ADMIN_VALUE", "v"), "PHP_ADMIN_VALUE"},
-		{node("RewriteRule", ".*", "-", "[E=PHP_VALUE:a=b,L,env=X:1,E=!Y]"), "PHP_VALUE X"},
-		{node("RewriteRule", ".*", "-"), ""},
-		{node("PassEnv", "A", "B"), "A B"},
-	} {
-		if got := strings.Join(setVars(tc.n), " "); got != tc.want {
-			t.Errorf("setVars(%s %v) = %q, want %q", tc.n.Name, tc.n.Args, got, tc.want)
-		}
-	}
-}
-
 func TestWalkReportsUnreadable(t *testing.T) {
 	// Root can read every directory, so make one unreachable by path: a
 	// chain of directories deeper than PATH_MAX (4096 bytes) fails to open
@@ -186,7 +141,7 @@ func TestWalkReportsUnreadable(t *testing.T) {
 	if err := os.WriteFile("deep.php", nil, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	res := walkTree(t.Context(), root, &Options{}, walkBudget(nil))
+	res := walkTree(t.Context(), facts.OS(), root, &Options{}, walkBudget(nil))
 	if res.unreadableCount != 1 || len(res.unreadable) != 1 || !strings.HasPrefix(res.unreadable[0], name+"/") {
 		t.Fatalf("unreadable = %d %.80q…, want the one directory past PATH_MAX", res.unreadableCount, res.unreadable)
 	}

@@ -3,7 +3,7 @@ package rules
 import (
 	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // denyPHP is the replacement for php_flag engine off that works whatever
@@ -16,9 +16,10 @@ const denyPHP = `<FilesMatch "\.ph(p[0-9]?|ar|tml|ps)$">
 // lostEngineOff is MPM1005: php_flag engine off protects a directory only
 // under mod_php.
 var lostEngineOff = register(&Rule{
-	Code:     "MPM1005",
-	Title:    "PHP engine off stops protecting",
-	Severity: Error,
+	Code:       "MPM1005",
+	Title:      "PHP engine off stops protecting",
+	Severity:   Error,
+	Directives: []string{"php_flag", "php_admin_flag", "php_value", "php_admin_value"},
 	Doc: Doc{
 		Text: `Finds ` + "`php_flag engine off`" + ` and ` + "`php_admin_flag engine off`" + ` (and their php_value forms), the usual way to stop uploaded scripts from running in an uploads or cache directory.
 
@@ -33,16 +34,16 @@ Replace it with an access rule that holds whatever runs PHP: deny requests for P
 })
 
 func runEngineOff(p *Pass) {
-	names := conf.PHPNames(p.Today)
-	for _, e := range p.index().Named("php_flag", "php_admin_flag", "php_value", "php_admin_value") {
+	names := facts.PHPNames(p.Today)
+	for _, e := range p.facts.Index().Named("php_flag", "php_admin_flag", "php_value", "php_admin_value") {
 		n := e.Node
-		if k, key, arg, ok := conf.PHPDirective(n); !ok || !modphp.EngineOff(k, key, arg) {
+		if k, key, arg, ok := facts.PHPDirective(n); !ok || !modphp.EngineOff(k, key, arg) {
 			continue
 		}
 		where := "in this directory"
 		if e.Access == nil {
 			if d := parser.Enclosing(n, "Directory"); d != nil {
-				where = "in " + conf.Arg(d, 0)
+				where = "in " + facts.Arg(d, 0)
 			} else if parser.Enclosing(n, "VirtualHost") != nil {
 				where = "in this virtual host"
 			}
@@ -52,8 +53,8 @@ func runEngineOff(p *Pass) {
 			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, FixReplaces: true, Related: includeChain(n),
 				Message: n.Name + " engine off stops PHP only under mod_php: php-fpm will run the scripts " + where + "; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
 		default:
-			for _, g := range conf.PHPGuards(n) {
-				name, neg, _ := modphp.Guard(conf.Arg(g, 0))
+			for _, g := range facts.PHPGuards(n) {
+				name, neg, _ := modphp.Guard(facts.Arg(g, 0))
 				if !neg && !names[name] {
 					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP,
 						Related: append([]Related{{Pos: g.Pos, Message: "<IfModule " + name + "> never matches the PHP module"}}, includeChain(n)...),

@@ -1,8 +1,7 @@
 package rules
 
 import (
-	"io"
-	"os"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,13 +9,12 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
-func init() { indexedNames["fcgiwrapper"] = true }
-
 // fcgidPHPChildren is MPM2004: PHP_FCGI_CHILDREN under mod_fcgid.
 var fcgidPHPChildren = register(&Rule{
-	Code:     "MPM2004",
-	Title:    "PHP_FCGI_CHILDREN under mod_fcgid",
-	Severity: Warning,
+	Code:       "MPM2004",
+	Title:      "PHP_FCGI_CHILDREN under mod_fcgid",
+	Severity:   Warning,
+	Directives: []string{"FcgidInitialEnv", "DefaultInitEnv", "FcgidWrapper", "FCGIWrapper"},
 	Doc: Doc{
 		Text: `Finds ` + "`PHP_FCGI_CHILDREN`" + ` set to anything but 0 for php-cgi run by mod_fcgid: in ` + "`FcgidInitialEnv`" + ` (or the old ` + "`DefaultInitEnv`" + `), or in the wrapper script a ` + "`FcgidWrapper`" + ` line names, when that script can be read.
 
@@ -39,7 +37,7 @@ const fcgidChildrenWhy = "mod_fcgid sends one request at a time to each php-cgi 
 const maxWrapperSize = 64 << 10
 
 func runFcgidPHPChildren(p *Pass) {
-	for _, e := range p.index().Named("FcgidInitialEnv", "DefaultInitEnv", "FcgidWrapper", "FCGIWrapper") {
+	for _, e := range p.facts.Index().Named("FcgidInitialEnv", "DefaultInitEnv", "FcgidWrapper", "FCGIWrapper") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) || len(n.Args) == 0 {
 			continue
@@ -65,7 +63,7 @@ func runFcgidPHPChildren(p *Pass) {
 				cfg = p.After
 			}
 			file := cfg.HostPath(script[0])
-			val, line, ok := readWrapperChildren(file)
+			val, line, ok := readWrapperChildren(p.facts.FS, file)
 			if !ok || childrenZero(val) {
 				continue
 			}
@@ -90,17 +88,8 @@ func childrenZero(v string) bool {
 
 // readWrapperChildren reads a wrapper script (a regular file, at most
 // maxWrapperSize bytes) and returns the last PHP_FCGI_CHILDREN it sets.
-func readWrapperChildren(file string) (val string, line int, ok bool) {
-	st, err := os.Stat(file)
-	if err != nil || !st.Mode().IsRegular() {
-		return "", 0, false
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return "", 0, false
-	}
-	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, maxWrapperSize))
+func readWrapperChildren(fsys facts.FS, file string) (val string, line int, ok bool) {
+	src, err := facts.ReadFile(fsys, file, maxWrapperSize)
 	if err != nil {
 		return "", 0, false
 	}

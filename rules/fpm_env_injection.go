@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
@@ -9,9 +10,10 @@ import (
 
 // fpmEnvInjection is MPM1006: environment variables php-fpm obeys.
 var fpmEnvInjection = register(&Rule{
-	Code:     "MPM1006",
-	Title:    "environment variable php-fpm obeys",
-	Severity: Error,
+	Code:       "MPM1006",
+	Title:      "environment variable php-fpm obeys",
+	Severity:   Error,
+	Directives: []string{"SetEnv", "PassEnv", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr", "BrowserMatch", "BrowserMatchNoCase", "ProxyFCGISetEnvIf", "RewriteRule"},
 	Doc: Doc{
 		Text: `Finds SetEnv, SetEnvIf, SetEnvIfNoCase, SetEnvIfExpr, BrowserMatch, PassEnv, ` + "`RewriteRule … [E=…]`" + ` and ProxyFCGISetEnvIf lines that set PHP_VALUE, PHP_ADMIN_VALUE or REQUEST_BODY_FILE, anywhere in the tree or in a .htaccess.
 
@@ -26,24 +28,15 @@ Set the values in the php-fpm pool (` + "`php_value[name] = value`" + `, ` + "`p
 	Run: runFPMEnvInjection,
 })
 
-// fpmEnvNames are the FastCGI params php-fpm acts on (fpm_main.c
-// init_request_info, sapi_cgi_read_post). php-fpm looks them up
-// case-sensitively, so only these spellings matter.
-var fpmEnvNames = map[string]string{
-	"PHP_VALUE":         "php-fpm applies it as INI settings (even PHP_INI_SYSTEM ones) and keeps them in the worker for later requests of every site on the pool",
-	"PHP_ADMIN_VALUE":   "php-fpm applies it as locked INI settings and keeps them in the worker for later requests of every site on the pool",
-	"REQUEST_BODY_FILE": "php-fpm reads the request body from that file, an arbitrary file read as the pool user",
-}
-
 func runFPMEnvInjection(p *Pass) {
-	for _, e := range p.index().Named("SetEnv", "PassEnv", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr",
+	for _, e := range p.facts.Index().Named("SetEnv", "PassEnv", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr",
 		"BrowserMatch", "BrowserMatchNoCase", "ProxyFCGISetEnvIf", "RewriteRule") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
 			continue
 		}
-		for _, v := range setVars(n) {
-			why, ok := fpmEnvNames[v]
+		for _, v := range facts.SetVars(n) {
+			why, ok := facts.FPMParams[v]
 			if !ok {
 				continue
 			}
@@ -53,48 +46,4 @@ func runFPMEnvInjection(p *Pass) {
 					n.Name, v, why, strings.TrimSpace(fix))})
 		}
 	}
-}
-
-// setVars returns the environment variables a directive sets (not the ones
-// it unsets with "!").
-func setVars(n *parser.Node) []string {
-	var specs []string
-	switch strings.ToLower(n.Name) {
-	case "setenv":
-		specs = n.Args[:min(1, len(n.Args))]
-	case "passenv":
-		specs = n.Args
-	case "setenvif", "setenvifnocase":
-		if len(n.Args) > 2 {
-			specs = n.Args[2:]
-		}
-	case "setenvifexpr", "browsermatch", "browsermatchnocase":
-		if len(n.Args) > 1 {
-			specs = n.Args[1:]
-		}
-	case "proxyfcgisetenvif":
-		if len(n.Args) > 1 {
-			specs = n.Args[1:2]
-		}
-	case "rewriterule":
-		if len(n.Args) > 2 {
-			flags := strings.Trim(n.Args[2], "[]")
-			for _, f := range strings.Split(flags, ",") {
-				k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
-				if ok && (strings.EqualFold(k, "E") || strings.EqualFold(k, "env")) {
-					name, _, _ := strings.Cut(v, ":")
-					specs = append(specs, name)
-				}
-			}
-		}
-	}
-	var out []string
-	for _, s := range specs {
-		if strings.HasPrefix(s, "!") {
-			continue
-		}
-		name, _, _ := strings.Cut(s, "=")
-		out = append(out, name)
-	}
-	return out
 }

@@ -1,16 +1,16 @@
 package rules
 
 import (
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/text"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // fpmPathInfo is MPM2010: cgi.fix_pathinfo with a relaxed
@@ -41,8 +41,8 @@ func isPHPExt(ext string) bool {
 }
 
 func runFPMPathInfo(p *Pass) {
-	pools := p.pools()
-	ini := p.fpmINI()
+	pools := p.facts.Pools()
+	ini := p.facts.INI()
 	for _, pl := range pools {
 		setting, set := pl.Settings["security.limit_extensions"]
 		if !set {
@@ -65,7 +65,7 @@ func runFPMPathInfo(p *Pass) {
 		fixWhere := "PHP's default"
 		if fixPos.Line > 0 {
 			rel = append(rel, Related{Pos: fixPos, Message: "cgi.fix_pathinfo is 1 here"})
-			fixWhere = "set at " + shortPos(fixPos)
+			fixWhere = "set at " + facts.ShortPos(fixPos)
 		}
 		what := "is empty, so every extension runs"
 		if len(pl.LimitExtensions) > 0 {
@@ -106,50 +106,19 @@ func iniTrue(v string) bool {
 	return err == nil && n != 0
 }
 
-// maxRootWalk bounds the entries looked at per document root.
-const maxRootWalk = 200000
-
-// walkServedRoot walks the document root docPath (a path in the linted
-// configuration), looking at no more than maxRootWalk entries and skipping
-// what cannot be read. It returns how many entries match accepted and up to
-// maxExamples of them as configuration paths.
-func walkServedRoot(p *Pass, docPath string, match func(d fs.DirEntry) bool) (int, []string) {
-	count, n := 0, 0
-	var examples []string
-	root := p.After.HostPath(docPath)
-	_ = filepath.WalkDir(root, func(fp string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if n++; n > maxRootWalk {
-			return fs.SkipAll
-		}
-		if !match(d) {
-			return nil
-		}
-		count++
-		if len(examples) < p.Options.maxExamples() {
-			rel, _ := filepath.Rel(root, fp)
-			examples = append(examples, path.Join(docPath, filepath.ToSlash(rel)))
-		}
-		return nil
-	})
-	return count, examples
-}
-
 // refusedFiles reports, per DocumentRoot, the PHP files (by extension)
 // that the pool serving it will refuse.
 func refusedFiles(p *Pass, pools []*fpmconf.Pool) {
 	if p.Options.FPM == nil {
 		return
 	}
-	for _, sr := range servedRoots(p, pools) {
-		dr, pl := sr.root, sr.pool
+	for _, sr := range p.facts.ServedRoots() {
+		dr, pl := sr.Root, sr.Pool
 		if pl == nil || len(pl.LimitExtensions) == 0 {
 			continue
 		}
 		counts := map[string]int{}
-		_, examples := walkServedRoot(p, dr.Path, func(d fs.DirEntry) bool {
+		_, examples := p.facts.WalkRoot(dr.Path, p.Options.maxExamples(), func(d fs.DirEntry) bool {
 			if d.IsDir() || !d.Type().IsRegular() {
 				return false
 			}
@@ -174,70 +143,11 @@ func refusedFiles(p *Pass, pools []*fpmconf.Pool) {
 		for _, c := range counts {
 			total += c
 		}
-		msg := strconv.Itoa(total) + " " + plural(total, "file", "files") + " with " + strings.Join(exts, " ") + " under " + dr.Path + ": pool " + pl.Name + " refuses to run them (security.limit_extensions " + strings.Join(pl.LimitExtensions, " ") + "), they will answer 403 instead; rename them to .php or list the extensions in the pool"
+		msg := strconv.Itoa(total) + " " + text.Plural(total, "file", "files") + " with " + strings.Join(exts, " ") + " under " + dr.Path + ": pool " + pl.Name + " refuses to run them (security.limit_extensions " + strings.Join(pl.LimitExtensions, " ") + "), they will answer 403 instead; rename them to .php or list the extensions in the pool"
 		if len(examples) > 0 {
 			msg += " (e.g. " + strings.Join(examples, ", ") + ")"
 		}
 		rel := []Related{{Pos: pl.Pos, Message: "pool " + pl.Name}}
 		p.Report(Diagnostic{Pos: dr.Node.Pos, EndLine: dr.Node.EndLine, Severity: Warning, Related: append(rel, includeChain(dr.Node)...), Message: msg})
 	}
-}
-
-// servedRoot is a DocumentRoot written in the configuration, with the
-// pool serving it (nil when none does).
-type servedRoot struct {
-	root conf.DocumentRoot
-	pool *fpmconf.Pool
-}
-
-// servedRoots lists each distinct configured DocumentRoot once, with its pool.
-func servedRoots(p *Pass, pools []*fpmconf.Pool) []servedRoot {
-	var out []servedRoot
-	seen := map[string]bool{}
-	for _, dr := range conf.DocumentRoots(p.After) {
-		if dr.Node == nil || dr.Path == "" || seen[dr.Path] {
-			continue
-		}
-		seen[dr.Path] = true
-		out = append(out, servedRoot{dr, poolServing(p, dr.VHost, pools)})
-	}
-	return out
-}
-
-// poolServing returns the pool that serves a virtual host: the one a
-// php-fpm handler inside it (else in the main server) connects to, else
-// the only pool; nil when it cannot be told.
-func poolServing(p *Pass, vh *parser.VHost, pools []*fpmconf.Pool) *fpmconf.Pool {
-	var fallback *fpmconf.Pool
-	for _, h := range fpmHandlers(p) {
-		if !h.entry.After {
-			continue
-		}
-		hv := p.vhostOf(h.node)
-		if hv != nil && !sameVHost(hv, vh) {
-			continue
-		}
-		if ps := poolsFor(pools, h.backend); len(ps) > 0 {
-			if sameVHost(hv, vh) {
-				return ps[0]
-			}
-			fallback = ps[0]
-		}
-	}
-	if fallback != nil {
-		return fallback
-	}
-	if len(pools) == 1 {
-		return pools[0]
-	}
-	return nil
-}
-
-// sameVHost compares virtual hosts across the two views (each view has
-// its own VHost values).
-func sameVHost(a, b *parser.VHost) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Pos == b.Pos
 }

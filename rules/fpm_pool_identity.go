@@ -2,21 +2,22 @@ package rules
 
 import (
 	"bufio"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/text"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
 )
 
 // fpmPoolIdentity is MPM2009: who PHP runs as, per site, before and after.
 var fpmPoolIdentity = register(&Rule{
-	Code:     "MPM2009",
-	Title:    "php-fpm pool identity",
-	Severity: Warning,
+	Code:       "MPM2009",
+	Title:      "php-fpm pool identity",
+	Severity:   Warning,
+	Directives: []string{"SuexecUserGroup", "suPHP_UserGroup", "AssignUserID"},
 	Doc: Doc{
 		Text: `Checks who PHP runs as once php-fpm runs it, against who it ran as before and who must reach it. Needs php-fpm's configuration (` + "`--fpm-config`" + `).
 
@@ -41,9 +42,9 @@ type accounts struct {
 	primary map[string]int      // user → primary gid
 }
 
-func loadAccounts(cfg *parser.Config) *accounts {
+func loadAccounts(fsys facts.FS, cfg *parser.Config) *accounts {
 	a := &accounts{uid: map[string]int{}, name: map[int]string{}, gid: map[string]int{}, members: map[string][]string{}, primary: map[string]int{}}
-	readColon(cfg.HostPath("/etc/passwd"), func(f []string) {
+	readColon(fsys, cfg.HostPath("/etc/passwd"), func(f []string) {
 		if len(f) < 4 {
 			return
 		}
@@ -56,7 +57,7 @@ func loadAccounts(cfg *parser.Config) *accounts {
 			}
 		}
 	})
-	readColon(cfg.HostPath("/etc/group"), func(f []string) {
+	readColon(fsys, cfg.HostPath("/etc/group"), func(f []string) {
 		if len(f) < 4 {
 			return
 		}
@@ -70,8 +71,8 @@ func loadAccounts(cfg *parser.Config) *accounts {
 	return a
 }
 
-func readColon(file string, fn func([]string)) {
-	f, err := os.Open(file)
+func readColon(fsys facts.FS, file string, fn func([]string)) {
+	f, err := fsys.Open(file)
 	if err != nil {
 		return
 	}
@@ -109,41 +110,41 @@ type siteIdentity struct {
 }
 
 func runFPMPoolIdentity(p *Pass) {
-	pools := p.pools()
+	pools := p.facts.Pools()
 	if len(pools) == 0 {
 		return
 	}
 	apacheUser, apacheGroup := p.After.User, p.After.Group
-	acc := loadAccounts(p.After)
+	acc := loadAccounts(p.facts.FS, p.After)
 
 	// Who serves which vhost.
 	ids := map[string]siteIdentity{} // vhost key → identity
-	for _, e := range p.index().Named("SuexecUserGroup", "suPHP_UserGroup", "AssignUserID") {
+	for _, e := range p.facts.Index().Named("SuexecUserGroup", "suPHP_UserGroup", "AssignUserID") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) || len(n.Args) == 0 || e.Access != nil {
 			continue
 		}
-		ids[vhostKey(p.vhostOf(n))] = siteIdentity{user: strings.TrimPrefix(n.Args[0], "#"), node: n}
+		ids[vhostKey(p.facts.VHostOf(n))] = siteIdentity{user: strings.TrimPrefix(n.Args[0], "#"), node: n}
 	}
 	type served struct {
 		vh    *parser.VHost
-		h     *fpmHandler
+		h     *facts.Handler
 		owner string
 		why   parser.Pos
 	}
 	byPool := map[*fpmconf.Pool][]served{}
-	for _, h := range fpmHandlers(p) {
-		if !h.entry.After || h.entry.Access != nil {
+	for _, h := range p.facts.Handlers() {
+		if !h.Entry.After || h.Entry.Access != nil {
 			continue
 		}
-		vh := p.vhostOf(h.node)
-		for _, pl := range poolsFor(pools, h.backend) {
+		vh := p.facts.VHostOf(h.Node)
+		for _, pl := range facts.PoolsFor(pools, h.Backend) {
 			s := served{vh: vh, h: h}
 			if id, ok := ids[vhostKey(vh)]; ok {
 				s.owner, s.why = id.user, id.node.Pos
 				if pl.User != "" && pl.User != id.user {
 					p.Report(Diagnostic{Pos: id.node.Pos, EndLine: id.node.EndLine,
-						Related: append([]Related{{Pos: poolPos(pl, "user"), Message: "pool " + pl.Name + " runs as " + pl.User}, {Pos: h.node.Pos, Message: "PHP of this site goes to pool " + pl.Name}}, includeChain(id.node)...),
+						Related: append([]Related{{Pos: poolPos(pl, "user"), Message: "pool " + pl.Name + " runs as " + pl.User}, {Pos: h.Node.Pos, Message: "PHP of this site goes to pool " + pl.Name}}, includeChain(id.node)...),
 						Message: "this site's PHP ran as " + id.user + " (" + id.node.Name + "), but its php-fpm pool " + pl.Name + " runs as " + pl.User + ": the site loses write access to its own files; set user = " + id.user + " in the pool (or give the site its own pool)"})
 				}
 			} else if dr := docRootOwner(p, vh, acc); dr != "" {
@@ -173,7 +174,7 @@ func runFPMPoolIdentity(p *Pass) {
 			var rel []Related
 			for _, o := range names {
 				s := owners[o]
-				rel = append(rel, Related{Pos: s.h.node.Pos, Message: "a site of " + o + " uses pool " + pl.Name + " here"})
+				rel = append(rel, Related{Pos: s.h.Node.Pos, Message: "a site of " + o + " uses pool " + pl.Name + " here"})
 			}
 			p.Report(Diagnostic{Pos: pl.Pos, Related: rel,
 				Message: "pool " + pl.Name + " serves sites of different owners (" + strings.Join(names, ", ") + "): they all run as " + orDefault(pl.User, "the same user") + " and can read each other's files; give each owner its own pool"})
@@ -225,15 +226,15 @@ func poolPos(pl *fpmconf.Pool, key string) parser.Pos {
 // docRootOwner returns the user owning the DocumentRoot of vh on disk, or
 // "" when it cannot be told.
 func docRootOwner(p *Pass, vh *parser.VHost, acc *accounts) string {
-	dr := conf.DocumentRootFor(p.After, vh)
+	dr, _ := p.After.DocumentRootOf(vh)
 	if dr == "" {
 		return ""
 	}
-	st, err := os.Stat(p.After.HostPath(dr))
+	st, err := p.facts.FS.Stat(p.After.HostPath(dr))
 	if err != nil {
 		return ""
 	}
-	uid, _, ok := fileOwner(st)
+	uid, _, ok := facts.Owner(st)
 	if !ok {
 		return ""
 	}
@@ -299,8 +300,8 @@ func apacheOwned(p *Pass, pools []*fpmconf.Pool, apacheUser string, acc *account
 	if !ok {
 		return
 	}
-	for _, sr := range servedRoots(p, pools) {
-		dr, pl := sr.root, sr.pool
+	for _, sr := range p.facts.ServedRoots() {
+		dr, pl := sr.Root, sr.Pool
 		if pl == nil || pl.User == "" || pl.User == apacheUser {
 			continue
 		}
@@ -308,7 +309,7 @@ func apacheOwned(p *Pass, pools []*fpmconf.Pool, apacheUser string, acc *account
 		if !ok || puid == auid {
 			continue
 		}
-		count, examples := walkServedRoot(p, dr.Path, func(d fs.DirEntry) bool {
+		count, examples := p.facts.WalkRoot(dr.Path, p.Options.maxExamples(), func(d fs.DirEntry) bool {
 			if d.Type()&fs.ModeSymlink != 0 {
 				return false
 			}
@@ -316,7 +317,7 @@ func apacheOwned(p *Pass, pools []*fpmconf.Pool, apacheUser string, acc *account
 			if err != nil {
 				return false
 			}
-			uid, gid, ok := fileOwner(info)
+			uid, gid, ok := facts.Owner(info)
 			if !ok || uid != auid || info.Mode().Perm()&0o002 != 0 {
 				return false
 			}
@@ -325,7 +326,7 @@ func apacheOwned(p *Pass, pools []*fpmconf.Pool, apacheUser string, acc *account
 		if count == 0 {
 			continue
 		}
-		msg := strconv.Itoa(count) + " " + plural(count, "file or directory", "files and directories") + " under " + dr.Path + " belong to " + apacheUser + " (written by PHP under mod_php), but pool " + pl.Name + " runs as " + pl.User + " and will not be able to change them; chown them to " + pl.User
+		msg := strconv.Itoa(count) + " " + text.Plural(count, "file or directory", "files and directories") + " under " + dr.Path + " belong to " + apacheUser + " (written by PHP under mod_php), but pool " + pl.Name + " runs as " + pl.User + " and will not be able to change them; chown them to " + pl.User
 		if len(examples) > 0 {
 			msg += " (e.g. " + strings.Join(examples, ", ") + ")"
 		}

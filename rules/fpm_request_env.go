@@ -7,15 +7,16 @@ import (
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // fpmRequestEnv is MPM2008: request variables and the Authorization header
 // that scripts stop seeing behind php-fpm.
 var fpmRequestEnv = register(&Rule{
-	Code:     "MPM2008",
-	Title:    "request variables php-fpm scripts will not see",
-	Severity: Info,
+	Code:       "MPM2008",
+	Title:      "request variables php-fpm scripts will not see",
+	Severity:   Info,
+	Directives: []string{"SetEnv", "SetEnvIf", "SetEnvIfNoCase", "RewriteRule", "CGIPassAuth"},
 	Doc: Doc{
 		Text: `Reports the request variables PHP scripts see differently once php-fpm runs them.
 
@@ -32,26 +33,26 @@ var fpmRequestEnv = register(&Rule{
 var authHeader = regexp.MustCompile(`(?i)^\^?authorization\$?$`)
 
 func runFPMRequestEnv(p *Pass) {
-	rs := routes(p)
+	rs := p.facts.Routes()
 	// Destinations of the URL routes, each with its first route in order.
 	first := map[string]int{}
 	for i, r := range rs {
-		if r.dest == "" || r.inFiles || r.access || !(r.entry.Today || r.entry.After) {
+		if r.Dest == "" || r.InFiles || r.Access || !(r.Entry.Today || r.Entry.After) {
 			continue
 		}
-		if _, ok := first[conf.Clean(r.dest)]; !ok {
-			first[conf.Clean(r.dest)] = i
+		if _, ok := first[facts.Clean(r.Dest)]; !ok {
+			first[facts.Clean(r.Dest)] = i
 		}
 	}
 	// 1. Variables set in .htaccess under URL routing.
-	for _, e := range p.index().Named("SetEnv", "SetEnvIf", "SetEnvIfNoCase", "RewriteRule") {
+	for _, e := range p.facts.Index().Named("SetEnv", "SetEnvIf", "SetEnvIfNoCase", "RewriteRule") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || e.Access == nil || !(e.Today || e.After) {
 			continue
 		}
 		var vars []string
-		for _, v := range setVars(n) {
-			if _, injection := fpmEnvNames[v]; !injection && v != "" {
+		for _, v := range facts.SetVars(n) {
+			if _, injection := facts.FPMParams[v]; !injection && v != "" {
 				vars = append(vars, v)
 			}
 		}
@@ -68,8 +69,8 @@ func runFPMRequestEnv(p *Pass) {
 			pref[i] = "REDIRECT_" + v
 		}
 		p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine,
-			Related: []Related{{Pos: r.node.Pos, Message: "PHP in this directory is routed to php-fpm by URL here"}},
-			Message: strings.Join(vars, ", ") + " set in .htaccess: with " + r.node.Name + " (" + shortPos(r.node.Pos) + ") Apache skips this file for .php URLs, so scripts see nothing on direct requests and only " + strings.Join(pref, ", ") + " after a rewrite; read the REDIRECT_ name as a fallback, set it in the virtual host, or route PHP by file with SetHandler"})
+			Related: []Related{{Pos: r.Node.Pos, Message: "PHP in this directory is routed to php-fpm by URL here"}},
+			Message: strings.Join(vars, ", ") + " set in .htaccess: with " + r.Node.Name + " (" + facts.ShortPos(r.Node.Pos) + ") Apache skips this file for .php URLs, so scripts see nothing on direct requests and only " + strings.Join(pref, ", ") + " after a rewrite; read the REDIRECT_ name as a fallback, set it in the virtual host, or route PHP by file with SetHandler"})
 	}
 	// 2. Authorization not forwarded.
 	lines := authLines(p) // once: per-vhost calls below must not re-walk the tree
@@ -77,11 +78,11 @@ func runFPMRequestEnv(p *Pass) {
 		return
 	}
 	done := map[string]bool{}
-	for _, h := range fpmHandlers(p) {
-		if !h.entry.After || h.entry.Access != nil {
+	for _, h := range p.facts.Handlers() {
+		if !h.Entry.After || h.Entry.Access != nil {
 			continue
 		}
-		vh := p.vhostOf(h.node)
+		vh := p.facts.VHostOf(h.Node)
 		key := "main"
 		if vh != nil {
 			key = vh.Pos.String()
@@ -90,7 +91,7 @@ func runFPMRequestEnv(p *Pass) {
 			continue
 		}
 		done[key] = true
-		p.Report(Diagnostic{Pos: h.node.Pos, EndLine: h.node.EndLine, Related: includeChain(h.node), Fix: "CGIPassAuth On\n",
+		p.Report(Diagnostic{Pos: h.Node.Pos, EndLine: h.Node.EndLine, Related: includeChain(h.Node), Fix: "CGIPassAuth On\n",
 			Message: "php-fpm will not see the Authorization header here (mod_php read it itself): HTTP Basic (PHP_AUTH_USER) and Bearer tokens stop reaching PHP; add CGIPassAuth On (httpd 2.4.13+) in the site's <Directory>, or SetEnvIfNoCase ^Authorization$ \"(.+)\" HTTP_AUTHORIZATION=$1"})
 	}
 }
@@ -111,7 +112,7 @@ func authForwardedEverywhere(lines []authLine) bool {
 // back.
 func authForwarded(lines []authLine, vh *parser.VHost) bool {
 	for _, l := range lines {
-		if l.access && sameVHost(l.vhost, vh) || !l.access && (l.vhost == nil || sameVHost(l.vhost, vh)) {
+		if l.access && facts.SameVHost(l.vhost, vh) || !l.access && (l.vhost == nil || facts.SameVHost(l.vhost, vh)) {
 			return true
 		}
 	}
@@ -132,7 +133,7 @@ type authLine struct {
 func authLines(p *Pass) []authLine {
 	var out []authLine
 	var roots map[string]*parser.VHost // DocumentRoot → its vhost, built on the first access-file line
-	for _, e := range p.index().Named("CGIPassAuth", "SetEnvIf", "SetEnvIfNoCase", "RewriteRule") {
+	for _, e := range p.facts.Index().Named("CGIPassAuth", "SetEnvIf", "SetEnvIfNoCase", "RewriteRule") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !e.After {
 			continue
@@ -140,22 +141,22 @@ func authLines(p *Pass) []authLine {
 		ok := false
 		switch strings.ToLower(n.Name) {
 		case "cgipassauth":
-			ok = strings.EqualFold(conf.Arg(n, 0), "on")
+			ok = strings.EqualFold(facts.Arg(n, 0), "on")
 		case "setenvif", "setenvifnocase":
-			ok = authHeader.MatchString(conf.Arg(n, 0)) && slices.Contains(setVars(n), "HTTP_AUTHORIZATION")
+			ok = authHeader.MatchString(facts.Arg(n, 0)) && slices.Contains(facts.SetVars(n), "HTTP_AUTHORIZATION")
 		default:
-			ok = slices.Contains(setVars(n), "HTTP_AUTHORIZATION")
+			ok = slices.Contains(facts.SetVars(n), "HTTP_AUTHORIZATION")
 		}
 		if !ok {
 			continue
 		}
-		l := authLine{node: n, vhost: p.vhostOf(n), access: e.Access != nil}
+		l := authLine{node: n, vhost: p.facts.VHostOf(n), access: e.Access != nil}
 		if l.access {
 			if roots == nil {
 				roots = documentRootIndex(p.After)
 			}
 			// The deepest DocumentRoot holding the access file.
-			for dir := conf.Clean(e.Access.Dir); ; dir = path.Dir(dir) {
+			for dir := facts.Clean(e.Access.Dir); ; dir = path.Dir(dir) {
 				if vh, ok := roots[dir]; ok {
 					l.vhost = vh
 					break
@@ -174,7 +175,7 @@ func authLines(p *Pass) []authLine {
 // main server); the first one listed wins, as in a scan in order.
 func documentRootIndex(cfg *parser.Config) map[string]*parser.VHost {
 	idx := map[string]*parser.VHost{}
-	for _, dr := range conf.DocumentRoots(cfg) {
+	for _, dr := range facts.DocumentRoots(cfg) {
 		if _, ok := idx[dr.Path]; !ok {
 			idx[dr.Path] = dr.VHost
 		}
@@ -187,7 +188,7 @@ func documentRootIndex(cfg *parser.Config) map[string]*parser.VHost {
 // than every route compared.
 func firstRouteOver(first map[string]int, dir string) int {
 	best := -1
-	for d := conf.Clean(dir); ; d = path.Dir(d) {
+	for d := facts.Clean(dir); ; d = path.Dir(d) {
 		if i, ok := first[d]; ok && (best < 0 || i < best) {
 			best = i
 		}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 	"strconv"
 	"strings"
 
@@ -10,9 +11,10 @@ import (
 // httpdVersionFeatures is MPM2011: php-fpm features used where an older
 // httpd may read them.
 var httpdVersionFeatures = register(&Rule{
-	Code:     "MPM2011",
-	Title:    "php-fpm feature too new for the httpd version",
-	Severity: Error,
+	Code:       "MPM2011",
+	Title:      "php-fpm feature too new for the httpd version",
+	Severity:   Error,
+	Directives: []string{"SetHandler", "CGIPassAuth", "ProxyFCGISetEnvIf", "ProxyPass", "ProxyPassMatch"},
 	Doc: Doc{
 		Text: `Finds the mod_proxy_fcgi features a php-fpm setup relies on, used where the httpd reading them may be too old: inside ` + "`<IfVersion>`" + ` sections that admit older versions, or anywhere when ` + "`--httpd-version`" + ` names an older httpd.
 
@@ -129,7 +131,7 @@ func olderCandidates(since string, conds []versionCond) []string {
 
 func runHTTPDVersionFeatures(p *Pass) {
 	given := p.Options.HTTPDVersion
-	for _, e := range p.index().Named("SetHandler", "CGIPassAuth", "ProxyFCGISetEnvIf", "ProxyPass", "ProxyPassMatch") {
+	for _, e := range p.facts.Index().Named("SetHandler", "CGIPassAuth", "ProxyFCGISetEnvIf", "ProxyPass", "ProxyPassMatch") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !(e.InToday || e.InAfter) {
 			continue
@@ -161,7 +163,7 @@ func runHTTPDVersionFeatures(p *Pass) {
 			}
 			c := conds[0]
 			rel := []Related{{Pos: c.node.Pos, Message: "<IfVersion " + strings.Join(c.node.Args, " ") + ">"}}
-			guard := "<IfVersion " + strings.Join(c.node.Args, " ") + "> at " + shortPos(c.node.Pos)
+			guard := "<IfVersion " + strings.Join(c.node.Args, " ") + "> at " + facts.ShortPos(c.node.Pos)
 			if newer {
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Severity: Warning, Related: append(rel, includeChain(n)...),
 					Message: f.what + " needs httpd " + f.since + " or later, but " + guard + " also admits older versions (e.g. " + older + "), which refuse or ignore it: narrow the condition to >= " + f.since})

@@ -9,9 +9,10 @@ import (
 // modFastCGI is MPM2003: mod_fastcgi directives, to be replaced by
 // mod_proxy_fcgi.
 var modFastCGI = register(&Rule{
-	Code:     "MPM2003",
-	Title:    "mod_fastcgi instead of mod_proxy_fcgi",
-	Severity: Warning,
+	Code:       "MPM2003",
+	Title:      "mod_fastcgi instead of mod_proxy_fcgi",
+	Severity:   Warning,
+	Directives: []string{"FastCgiExternalServer", "FastCgiServer", "FastCgiConfig"},
 	Doc: Doc{
 		Text: `Finds ` + "`FastCgiExternalServer`, `FastCgiServer` and `FastCgiConfig`" + `, the directives of mod_fastcgi, the old way of running php-fpm (or php-cgi) behind Apache.
 
@@ -28,7 +29,7 @@ The finding carries the equivalent configuration: ` + "`FastCgiExternalServer â€
 const fastcgiWhy = "mod_fastcgi is unmaintained and select()-based (requests fail once Apache has more than 1024 descriptors open)"
 
 func runModFastCGI(p *Pass) {
-	for _, e := range p.index().Named("FastCgiExternalServer", "FastCgiServer", "FastCgiConfig") {
+	for _, e := range p.facts.Index().Named("FastCgiExternalServer", "FastCgiServer", "FastCgiConfig") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
 			continue

@@ -2,7 +2,7 @@ package rules
 
 import (
 	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // modphpAndFPMHandler is MPM2002: mod_php loaded and a handler to php-fpm
@@ -25,26 +25,26 @@ Finish the migration (unload mod_php once the .htaccess settings have moved to t
 })
 
 func runModphpAndFPMHandler(p *Pass) {
-	php, ok := phpModule(p.Today)
+	php, ok := facts.PHPModule(p.Today)
 	if !ok {
 		return
 	}
-	names := conf.PHPNames(p.Today)
-	for _, h := range fpmHandlers(p) {
-		if !h.entry.Today {
+	names := facts.PHPNames(p.Today)
+	for _, h := range p.facts.Handlers() {
+		if !h.Entry.Today {
 			continue
 		}
 		rel := []Related{{Pos: php.Pos, Message: "mod_php is loaded here"}}
 		why := ""
-		for _, g := range conf.PHPGuards(h.node) {
-			name, neg, _ := modphp.Guard(conf.Arg(g, 0))
+		for _, g := range facts.PHPGuards(h.Node) {
+			name, neg, _ := modphp.Guard(facts.Arg(g, 0))
 			if neg && !names[name] {
 				rel = append(rel, Related{Pos: g.Pos, Message: "<IfModule !" + name + "> is always true: the PHP module answers only to mod_php.c and php_module"})
-				why = " (<IfModule !" + name + "> at " + shortPos(g.Pos) + " never matches PHP 8's module, so it does not keep the handler out)"
+				why = " (<IfModule !" + name + "> at " + facts.ShortPos(g.Pos) + " never matches PHP 8's module, so it does not keep the handler out)"
 				break
 			}
 		}
-		p.Report(Diagnostic{Pos: h.node.Pos, EndLine: h.node.EndLine, Related: append(rel, includeChain(h.node)...),
-			Message: "php-fpm takes these PHP requests although mod_php is loaded" + why + ": mod_php runs nothing here and .htaccess php_value/php_flag silently stop applying; unload mod_php (a2dismod " + phpModName(php.Path) + ") once the settings have moved, or guard this handler with <IfModule !mod_php.c>"})
+		p.Report(Diagnostic{Pos: h.Node.Pos, EndLine: h.Node.EndLine, Related: append(rel, includeChain(h.Node)...),
+			Message: "php-fpm takes these PHP requests although mod_php is loaded" + why + ": mod_php runs nothing here and .htaccess php_value/php_flag silently stop applying; unload mod_php (a2dismod " + facts.PHPModName(php.Path) + ") once the settings have moved, or guard this handler with <IfModule !mod_php.c>"})
 	}
 }

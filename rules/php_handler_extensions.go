@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 	"slices"
 	"strings"
 
@@ -11,9 +12,10 @@ import (
 // phpHandlerExtensions is MPM2007: extensions mapped to PHP that php-fpm
 // will not run.
 var phpHandlerExtensions = register(&Rule{
-	Code:     "MPM2007",
-	Title:    "PHP extensions php-fpm will not run",
-	Severity: Error,
+	Code:       "MPM2007",
+	Title:      "PHP extensions php-fpm will not run",
+	Severity:   Error,
+	Directives: []string{"AddHandler", "AddType", "SetHandler"},
 	Doc: Doc{
 		Text: `Finds ` + "`AddHandler`, `AddType` and `SetHandler`" + ` lines that make files run as PHP under mod_php (` + "`application/x-httpd-php`, `php5-script`, `x-httpd-php5`" + `…) for extensions other than ` + "`.php`" + `, and checks them against what php-fpm will run.
 
@@ -35,15 +37,15 @@ var candidateExts = []string{".php", ".phtml", ".phar", ".php3", ".php4", ".php5
 var defaultLimitExtensions = []string{".php", ".phar"}
 
 func runPHPHandlerExtensions(p *Pass) {
-	var handlers []*fpmHandler
-	for _, h := range fpmHandlers(p) {
-		if h.entry.After {
+	var handlers []*facts.Handler
+	for _, h := range p.facts.Handlers() {
+		if h.Entry.After {
 			handlers = append(handlers, h)
 		}
 	}
-	for _, e := range p.index().Named("AddHandler", "AddType", "SetHandler") {
+	for _, e := range p.facts.Index().Named("AddHandler", "AddType", "SetHandler") {
 		n := e.Node
-		if n.Kind != parser.KindDirective || !(e.Today || e.After) || len(n.Args) == 0 || !isPHPHandlerName(n.Args[0]) {
+		if n.Kind != parser.KindDirective || !(e.Today || e.After) || len(n.Args) == 0 || !facts.IsPHPHandlerName(n.Args[0]) {
 			continue
 		}
 		var exts []string
@@ -55,14 +57,14 @@ func runPHPHandlerExtensions(p *Pass) {
 			if parser.Enclosing(n, "Files", "FilesMatch") == nil {
 				continue // a whole directory as PHP: nothing to compare
 			}
-			m := filesMatcher(n)
+			m := facts.FilesMatcher(n)
 			for _, x := range candidateExts {
 				if ok, known := m("index" + x); ok && known {
 					exts = append(exts, x)
 				}
 			}
 		} else {
-			exts = lowerExts(n.Args[1:])
+			exts = facts.LowerExts(n.Args[1:])
 		}
 		var unhandled, refused []string
 		var refusedBy []*fpmconf.Pool
@@ -70,9 +72,9 @@ func runPHPHandlerExtensions(p *Pass) {
 			if x == ".php" {
 				continue
 			}
-			var match []*fpmHandler
+			var match []*facts.Handler
 			for _, h := range handlers {
-				if ok, known := h.matches("index" + x); ok || !known {
+				if ok, known := h.Matches("index" + x); ok || !known {
 					match = append(match, h)
 				}
 			}
@@ -87,9 +89,9 @@ func runPHPHandlerExtensions(p *Pass) {
 		}
 		mapped := n.Name + " " + n.Args[0]
 		if len(unhandled) > 0 {
-			rel := []Related{{Pos: handlers[0].node.Pos, Message: "the php-fpm handler, which does not match " + strings.Join(unhandled, " ")}}
+			rel := []Related{{Pos: handlers[0].Node.Pos, Message: "the php-fpm handler, which does not match " + strings.Join(unhandled, " ")}}
 			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Severity: unhandledSev, Related: append(rel, includeChain(n)...),
-				Message: mapped + " runs " + strings.Join(unhandled, " ") + " files as PHP today, but no php-fpm handler matches them (" + handlers[0].where() + "): after the switch Apache serves their PHP source; add the extensions to the handler's pattern and to security.limit_extensions, or rename the files to .php"})
+				Message: mapped + " runs " + strings.Join(unhandled, " ") + " files as PHP today, but no php-fpm handler matches them (" + handlers[0].Where() + "): after the switch Apache serves their PHP source; add the extensions to the handler's pattern and to security.limit_extensions, or rename the files to .php"})
 		}
 		if len(refused) > 0 {
 			limit, where := strings.Join(defaultLimitExtensions, " ")+" (the default)", "of the pool"
@@ -114,11 +116,11 @@ func runPHPHandlerExtensions(p *Pass) {
 // refusingPools returns the pools (a nil element: php-fpm's defaults, no
 // configuration known) whose security.limit_extensions refuse ext, among
 // those the handlers reach; nil when ext is allowed.
-func refusingPools(p *Pass, handlers []*fpmHandler, ext string) []*fpmconf.Pool {
-	all := p.pools()
+func refusingPools(p *Pass, handlers []*facts.Handler, ext string) []*fpmconf.Pool {
+	all := p.facts.Pools()
 	var pools []*fpmconf.Pool
 	for _, h := range handlers {
-		pools = append(pools, poolsFor(all, h.backend)...)
+		pools = append(pools, facts.PoolsFor(all, h.Backend)...)
 	}
 	if len(pools) == 0 {
 		pools = all

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 	"strings"
 )
 
@@ -24,14 +25,14 @@ var phpModuleMPM = register(&Rule{
 })
 
 func runPHPModuleMPM(p *Pass) {
-	php, hasPHP := phpModule(p.Today)
-	mpm, hasMPM := mpmModule(p.Today)
-	var inToday, inAfter []*fpmHandler
-	for _, h := range fpmHandlers(p) {
-		if h.entry.Today {
+	php, hasPHP := facts.PHPModule(p.Today)
+	mpm, hasMPM := facts.MPMModule(p.Today)
+	var inToday, inAfter []*facts.Handler
+	for _, h := range p.facts.Handlers() {
+		if h.Entry.Today {
 			inToday = append(inToday, h)
 		}
-		if h.entry.After {
+		if h.Entry.After {
 			inAfter = append(inAfter, h)
 		}
 	}
@@ -44,13 +45,13 @@ func runPHPModuleMPM(p *Pass) {
 			p.Report(Diagnostic{Pos: php.Pos, Severity: Error, Related: rel,
 				Message: fmt.Sprintf("mod_php is loaded with the threaded mpm_%s: Apache refuses to start (PHP is not thread-safe); unload mod_php and serve PHP with php-fpm, or go back to mpm_prefork", p.Today.MPM)})
 		}
-		pools := p.pools()
+		pools := p.facts.Pools()
 		switch {
 		case len(inToday) > 0:
 			h := inToday[0]
 			p.Report(Diagnostic{Pos: php.Pos, Severity: Info,
-				Related: []Related{{Pos: h.node.Pos, Message: "PHP already goes to php-fpm here"}},
-				Message: "migration status: mod_php is still loaded although PHP goes to php-fpm (" + h.where() + "); once every site works under php-fpm, unload mod_php (a2dismod " + phpModName(php.Path) + ")"})
+				Related: []Related{{Pos: h.Node.Pos, Message: "PHP already goes to php-fpm here"}},
+				Message: "migration status: mod_php is still loaded although PHP goes to php-fpm (" + h.Where() + "); once every site works under php-fpm, unload mod_php (a2dismod " + facts.PHPModName(php.Path) + ")"})
 		case len(pools) > 0:
 			names := make([]string, 0, len(pools))
 			for _, pl := range pools {
@@ -65,21 +66,7 @@ func runPHPModuleMPM(p *Pass) {
 	if p.Today.MPM == "prefork" && hasMPM && len(inAfter) > 0 {
 		h := inAfter[0]
 		p.Report(Diagnostic{Pos: mpm.Pos, Severity: Info,
-			Related: []Related{{Pos: h.node.Pos, Message: "PHP goes to php-fpm here"}},
-			Message: "PHP is served by php-fpm (" + h.where() + ") and mod_php is not loaded, so prefork is no longer needed: switch to mpm_event (a2dismod mpm_prefork && a2enmod mpm_event)"})
+			Related: []Related{{Pos: h.Node.Pos, Message: "PHP goes to php-fpm here"}},
+			Message: "PHP is served by php-fpm (" + h.Where() + ") and mod_php is not loaded, so prefork is no longer needed: switch to mpm_event (a2dismod mpm_prefork && a2enmod mpm_event)"})
 	}
-}
-
-// phpModName is the a2dismod name of a mod_php shared object
-// (libphp8.2.so → php8.2).
-func phpModName(so string) string {
-	b := so
-	if i := strings.LastIndex(b, "/"); i >= 0 {
-		b = b[i+1:]
-	}
-	b = strings.TrimSuffix(strings.TrimPrefix(b, "lib"), ".so")
-	if b == "" {
-		return "php"
-	}
-	return b
 }

@@ -3,7 +3,6 @@ package rules
 import (
 	"fmt"
 	"maps"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,15 +10,16 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // phpSettings is MPM1004: php_value, php_flag and php_admin_* directives
 // and what becomes of them without mod_php.
 var phpSettings = register(&Rule{
-	Code:     "MPM1004",
-	Title:    "php_value and php_flag without mod_php",
-	Severity: Error,
+	Code:       "MPM1004",
+	Title:      "php_value and php_flag without mod_php",
+	Severity:   Error,
+	Directives: []string{"php_value", "php_flag", "php_admin_value", "php_admin_flag"},
 	Doc: Doc{
 		Text: `Finds php_value, php_flag, php_admin_value and php_admin_flag, the directives mod_php adds to Apache, and says what each one turns into once mod_php is gone.
 
@@ -85,11 +85,11 @@ type phpGroup struct {
 }
 
 func runPHPSettings(p *Pass) {
-	idx := p.index()
-	names := conf.PHPNames(p.Today)
+	idx := p.facts.Index()
+	names := facts.PHPNames(p.Today)
 	var groups []*phpGroup
 	byGuard := map[*parser.Node]*phpGroup{}
-	addToGroup := func(guard *parser.Node, e *conf.Entry, s phpSetting, dead bool) {
+	addToGroup := func(guard *parser.Node, e *facts.Entry, s phpSetting, dead bool) {
 		g := byGuard[guard]
 		if g == nil {
 			g = &phpGroup{guard: guard, access: e.Access != nil, dead: dead}
@@ -100,7 +100,7 @@ func runPHPSettings(p *Pass) {
 	}
 	for _, e := range idx.Named("php_value", "php_flag", "php_admin_value", "php_admin_flag") {
 		n := e.Node
-		kind, key, arg, ok := conf.PHPDirective(n)
+		kind, key, arg, ok := facts.PHPDirective(n)
 		if !ok {
 			continue
 		}
@@ -124,7 +124,7 @@ func runPHPSettings(p *Pass) {
 				when = "will answer 500 after the switch"
 			}
 			p.Reportf(n, nil, "%s is never allowed in .htaccess: every request under %s %s; set %s in the php-fpm pool instead (%s)",
-				n.Name, accessDir(e), when, s.name, s.poolLine())
+				n.Name, facts.AccessDir(e), when, s.name, s.poolLine())
 		case e.After:
 			if ignored(s) {
 				breaks := "httpd will refuse to start"
@@ -136,7 +136,7 @@ func runPHPSettings(p *Pass) {
 			} else if inAccess {
 				p.Reportf(n, nil, "%s is an unknown directive without mod_php: every request that reads this .htaccess (PHP, static files, subdirectories) will answer 500; move %s to .user.ini (%s = %s) or wrap it in <IfModule mod_php.c>",
 					n.Name, s.name, s.name, s.iniValue())
-			} else if dir := directoryOf(n); dir != "" && !s.kind.Admin() {
+			} else if dir := facts.DirectoryOf(n); dir != "" && !s.kind.Admin() {
 				p.Reportf(n, nil, "%s is an unknown directive without mod_php: httpd will refuse to start; move %s to %s/.user.ini (%s = %s), or to the php-fpm pool if it is meant for the whole site, or wrap it in <IfModule mod_php.c>",
 					n.Name, s.name, dir, s.name, s.iniValue())
 			} else {
@@ -148,7 +148,7 @@ func runPHPSettings(p *Pass) {
 				reportSystemOnly(p, e, s)
 				continue
 			}
-			guards := conf.PHPGuards(n)
+			guards := facts.PHPGuards(n)
 			if len(guards) == 0 {
 				continue // inactive after for another reason
 			}
@@ -156,8 +156,8 @@ func runPHPSettings(p *Pass) {
 		default:
 			// Inactive in both views: report only when a PHP guard that
 			// never matches is the reason.
-			for _, g := range conf.PHPGuards(n) {
-				name, neg, _ := modphp.Guard(conf.Arg(g, 0))
+			for _, g := range facts.PHPGuards(n) {
+				name, neg, _ := modphp.Guard(facts.Arg(g, 0))
 				if !neg && !names[name] {
 					addToGroup(g, e, s, true)
 					break
@@ -178,7 +178,7 @@ func ignored(s phpSetting) bool {
 	return ok && !modphp.Applies(s.kind, m, ok)
 }
 
-func reportSystemOnly(p *Pass, e *conf.Entry, s phpSetting) {
+func reportSystemOnly(p *Pass, e *facts.Entry, s phpSetting) {
 	where := "httpd.conf"
 	if e.Access != nil {
 		where = ".htaccess"
@@ -205,7 +205,7 @@ func reportGroup(p *Pass, g *phpGroup, names map[string]bool) {
 		}
 	}
 	rel = append(rel, includeChain(g.guard)...)
-	arg := conf.Arg(g.guard, 0)
+	arg := facts.Arg(g.guard, 0)
 	where := "move them to .user.ini in this directory or let the modphp-migrate shim apply them"
 	if !g.access {
 		where = "move them to the php-fpm pool of this site (see fix) or to .user.ini"
@@ -238,24 +238,3 @@ func isAre(n int) string {
 }
 
 func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
-
-// directoryOf returns the path of the <Directory> section n is in, or "".
-func directoryOf(n *parser.Node) string {
-	if d := parser.Enclosing(n, "Directory"); d != nil {
-		if p, ok := conf.DirectoryPath(d); ok {
-			return p
-		}
-	}
-	return ""
-}
-
-// accessDir names the directory an access-file entry governs.
-func accessDir(e *conf.Entry) string {
-	if e.Access != nil && e.Access.Dir != "" {
-		return e.Access.Dir + "/"
-	}
-	if e.File != nil {
-		return path.Dir(e.File.Path) + "/"
-	}
-	return "this directory"
-}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 	"regexp"
 	"strings"
 
@@ -10,9 +11,10 @@ import (
 // rewriteWithoutPT is MPM2006: a server-context RewriteRule to a .php URL
 // that the ProxyPassMatch routing PHP never sees.
 var rewriteWithoutPT = register(&Rule{
-	Code:     "MPM2006",
-	Title:    "rewrite to PHP without [PT] under URL routing",
-	Severity: Error,
+	Code:       "MPM2006",
+	Title:      "rewrite to PHP without [PT] under URL routing",
+	Severity:   Error,
+	Directives: []string{"RewriteRule"},
 	Doc: Doc{
 		Text: `Finds ` + "`RewriteRule`" + ` lines in server or virtual host context whose target is a ` + "`.php`" + ` path, without the ` + "`[PT]`" + ` (passthrough) flag, where PHP is sent to php-fpm by URL (ProxyPassMatch, ProxyPass; see MPM1001).
 
@@ -30,11 +32,11 @@ Add ` + "`PT`" + ` to the flags — or, better, route PHP by file with ` + "`Set
 var phpTarget = regexp.MustCompile(`(?i)\.php([/?]|$)`)
 
 func runRewriteWithoutPT(p *Pass) {
-	rs := routes(p)
+	rs := p.facts.Routes()
 	if len(rs) == 0 {
 		return
 	}
-	for _, e := range p.index().Named("RewriteRule") {
+	for _, e := range p.facts.Index().Named("RewriteRule") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || e.Access != nil || !(e.Today || e.After) || len(n.Args) < 2 {
 			continue
@@ -46,31 +48,31 @@ func runRewriteWithoutPT(p *Pass) {
 		if target == "-" || strings.Contains(target, "://") || !phpTarget.MatchString(target) {
 			continue
 		}
-		if len(n.Args) > 2 && hasFlag(n.Args[2], "PT", "passthrough", "P", "proxy", "R", "redirect", "F", "forbidden", "G", "gone") {
+		if len(n.Args) > 2 && facts.HasFlag(n.Args[2], "PT", "passthrough", "P", "proxy", "R", "redirect", "F", "forbidden", "G", "gone") {
 			continue
 		}
 		u, _, _ := strings.Cut(target, "?")
 		if !strings.HasPrefix(u, "/") {
 			u = "/" + u
 		}
-		vh := p.vhostOf(n)
+		vh := p.facts.VHostOf(n)
 		for _, r := range rs {
-			if r.access || r.inFiles || !(r.entry.Today || r.entry.After) {
+			if r.Access || r.InFiles || !(r.Entry.Today || r.Entry.After) {
 				continue
 			}
-			if r.vhost != nil && !sameVHost(r.vhost, vh) {
+			if r.VHost != nil && !facts.SameVHost(r.VHost, vh) {
 				continue
 			}
-			if !r.prefix {
-				if m, ok := r.matches(u); ok && !m {
+			if !r.Prefix {
+				if m, ok := r.Matches(u); ok && !m {
 					continue
 				}
-			} else if !strings.HasPrefix(u, r.pattern) {
+			} else if !strings.HasPrefix(u, r.Pattern) {
 				continue
 			}
 			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine,
-				Related: append([]Related{{Pos: r.node.Pos, Message: "PHP is routed to php-fpm by URL here"}}, includeChain(n)...),
-				Message: "RewriteRule to " + target + " in server context without [PT]: " + r.node.Name + " (" + shortPos(r.node.Pos) + ") never sees the rewritten URL, so the script is served as a file (its PHP source) instead of running; add PT to the flags, or route PHP by file with SetHandler"})
+				Related: append([]Related{{Pos: r.Node.Pos, Message: "PHP is routed to php-fpm by URL here"}}, includeChain(n)...),
+				Message: "RewriteRule to " + target + " in server context without [PT]: " + r.Node.Name + " (" + facts.ShortPos(r.Node.Pos) + ") never sees the rewritten URL, so the script is served as a file (its PHP source) instead of running; add PT to the flags, or route PHP by file with SetHandler"})
 			break
 		}
 	}

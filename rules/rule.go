@@ -1,11 +1,13 @@
 package rules
 
 import (
+	"context"
 	"fmt"
+	"io/fs"
 	"sync/atomic"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // Severity says how bad a finding is.
@@ -76,6 +78,10 @@ type Rule struct {
 	// NeedsFS is true for rules that walk the filesystem beyond the
 	// configuration (skipped by Options.NoPermissions).
 	NeedsFS bool
+	// Directives are the directive names Run looks up in the index, so
+	// that one walk of the tree indexes them all (others are indexed on
+	// first use, with a walk of their own).
+	Directives []string
 }
 
 // Related is a secondary position of a diagnostic: the other line involved,
@@ -131,7 +137,33 @@ type Options struct {
 	// in all trees together (0 means parser.DefaultMaxWalk, the bound of
 	// the loader's search for access files).
 	MaxWalk int64
+	// FS, when set, is read instead of this machine's filesystem for the
+	// files rules look at (document roots, wrapper scripts, /etc/passwd):
+	// the path /a/b on this machine is a/b in FS. The configuration itself
+	// is read by the parser.
+	FS fs.FS
 }
+
+// fs returns the filesystem rules read.
+func (o *Options) fs() facts.FS {
+	if o.FS != nil {
+		return facts.FromFS(o.FS)
+	}
+	return facts.OS()
+}
+
+// FPM is php-fpm's side of the server: its configuration and the php.ini
+// its pools start from (Options.FPM).
+type FPM = facts.FPM
+
+// LoadFPM reads php-fpm's configuration at path (as opened: already under
+// root) and the php.ini beside it; see FPM.
+func LoadFPM(root, path string) (*FPM, error) { return facts.LoadFPM(root, path) }
+
+// FindFPMConfig returns php-fpm.conf under root (as opened, i.e. with the
+// root prefix), or "" when there is none: /etc/php/*/fpm/php-fpm.conf with
+// the highest version, else the usual places of other distributions.
+func FindFPMConfig(root string) string { return facts.FindFPMConfig(root) }
 
 // maxWalk returns MaxWalk or its default.
 func (o *Options) maxWalk() int64 {
@@ -165,18 +197,8 @@ type Pass struct {
 	Options *Options
 
 	report func(Diagnostic)
-	state  *state
-}
-
-// index returns every node of both views, built once per run.
-func (p *Pass) index() *conf.Index { return p.state.index() }
-
-// vhostOf returns the virtual host of n in the Today view (else After).
-func (p *Pass) vhostOf(n *parser.Node) *parser.VHost {
-	if vh := p.state.model(p.Today).VHostOf(n); vh != nil {
-		return vh
-	}
-	return p.state.model(p.After).VHostOf(n)
+	ctx    context.Context // the run's; rules that take long check it
+	facts  *facts.Facts    // what the rules of the run share
 }
 
 // Report records a diagnostic. Code and Severity default to the rule's.

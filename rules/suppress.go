@@ -2,10 +2,11 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // The codes the engine reports about suppression comments.
@@ -54,7 +55,7 @@ const (
 )
 
 // parseIgnores finds the suppression comments of the tree.
-func parseIgnores(idx *conf.Index) (igs []*ignore, bad []Diagnostic) {
+func parseIgnores(idx *facts.Index) (igs []*ignore, bad []Diagnostic) {
 	for _, e := range idx.Comments() {
 		text := strings.TrimSpace(e.Node.Name)
 		var whole bool
@@ -102,7 +103,7 @@ func parseIgnores(idx *conf.Index) (igs []*ignore, bad []Diagnostic) {
 
 // nextSibling returns the first non-comment node after the comment in the
 // same block.
-func nextSibling(e *conf.Entry) *parser.Node {
+func nextSibling(e *facts.Entry) *parser.Node {
 	var sibs []*parser.Node
 	if p := e.Node.Parent; p != nil && p.Kind == parser.KindSection {
 		sibs = p.Children
@@ -155,7 +156,7 @@ func (ig *ignore) matches(d Diagnostic) bool {
 
 // suppress drops the diagnostics silenced by ignore comments and adds the
 // diagnostics about the comments themselves.
-func suppress(idx *conf.Index, diags []Diagnostic, opt *Options) []Diagnostic {
+func suppress(idx *facts.Index, diags []Diagnostic, opt *Options) []Diagnostic {
 	igs, bad := parseIgnores(idx)
 	if opt.enabled(ignoreUnused) {
 		bad = append(bad, misspelledIgnores(idx)...)
@@ -203,4 +204,46 @@ func suppress(idx *conf.Index, diags []Diagnostic, opt *Options) []Diagnostic {
 		}
 	}
 	return out
+}
+
+// misspelledIgnoreRE matches comments meant as suppressions that the
+// engine does not take as such: a space around the colon
+// ("modphp-migrate: ignore"), no colon, another separator or case, the
+// words swapped ("ignore-file") or another linter's verb ("disable").
+// "modphp-migrate ignores this file because…" is prose and does not match.
+var misspelledIgnoreRE = regexp.MustCompile(`(?i)^mod[-_ ]?php[-_ ]?migrate\s*[:=]?\s*(file[-_ ]?ignore|ignore[-_ ]?file|ignore|disable|nolint)(\s|:|$)`)
+
+// misspelledIgnores reports the comments that look like suppressions but
+// are not, so that a finding the author meant to silence is not silently
+// reported (or a stale one hidden) without a word about the comment.
+func misspelledIgnores(idx *facts.Index) []Diagnostic {
+	var out []Diagnostic
+	for _, e := range idx.Comments() {
+		text := strings.TrimSpace(e.Node.Name)
+		if isIgnore(text) {
+			continue // the real syntax (parseIgnores)
+		}
+		m := misspelledIgnoreRE.FindStringSubmatch(text)
+		if m == nil {
+			continue
+		}
+		want := ignorePrefix
+		if strings.Contains(strings.ToLower(m[1]), "file") {
+			want = fileIgnorePrefix
+		}
+		out = append(out, Diagnostic{Pos: e.Node.Pos, Code: ignoreUnused.Code, Severity: ignoreUnused.Severity,
+			Message: "this comment is not a suppression and silences nothing: write # " + want + " CODE reason (no space around the colon)"})
+	}
+	return out
+}
+
+// isIgnore reports whether a comment is written as a suppression: the
+// prefix, then a blank or nothing.
+func isIgnore(text string) bool {
+	for _, p := range []string{ignorePrefix, fileIgnorePrefix} {
+		if rest, ok := strings.CutPrefix(text, p); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+			return true
+		}
+	}
+	return false
 }

@@ -6,15 +6,16 @@ import (
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // timeoutChain is MPM2005: PHP's, php-fpm's and Apache's time limits in
 // the wrong order.
 var timeoutChain = register(&Rule{
-	Code:     "MPM2005",
-	Title:    "timeouts in the wrong order",
-	Severity: Warning,
+	Code:       "MPM2005",
+	Title:      "timeouts in the wrong order",
+	Severity:   Warning,
+	Directives: []string{"php_value", "php_admin_value", "ProxySet", "ProxyTimeout", "Timeout", "FcgidIOTimeout", "IOTimeout", "FastCgiExternalServer"},
 	Doc: Doc{
 		Text: `Checks that the time limits of a PHP request nest: PHP's ` + "`max_execution_time`" + ` (php.ini, the pool's ` + "`php_value`" + `, or a ` + "`php_value`" + ` in Apache) below the pool's ` + "`request_terminate_timeout`" + `, below what Apache waits for the backend (` + "`ProxySet timeout=`" + ` for the backend, else ` + "`ProxyTimeout`" + `, else ` + "`Timeout`" + `, default 60 s; ` + "`FcgidIOTimeout`" + ` for mod_fcgid, default 40 s; ` + "`FastCgiExternalServer -idle-timeout`" + `, default 30 s).
 
@@ -26,21 +27,21 @@ Under mod_php none of this existed: PHP ran inside Apache and only ` + "`max_exe
 	Run: runTimeoutChain,
 })
 
-// limit is one time limit with where it is set (Pos.Line 0: a default).
-type limit struct {
+// timeLimit is one time limit with where it is set (Pos.Line 0: a default).
+type timeLimit struct {
 	secs int
 	what string
 	pos  parser.Pos
 }
 
-func (l limit) describe() string {
+func (l timeLimit) describe() string {
 	if l.pos.Line == 0 {
 		return l.what + " " + strconv.Itoa(l.secs) + " s (the default)"
 	}
-	return l.what + " " + strconv.Itoa(l.secs) + " s (" + shortPos(l.pos) + ")"
+	return l.what + " " + strconv.Itoa(l.secs) + " s (" + facts.ShortPos(l.pos) + ")"
 }
 
-func (l limit) related() []Related {
+func (l timeLimit) related() []Related {
 	if l.pos.Line == 0 {
 		return nil
 	}
@@ -50,27 +51,27 @@ func (l limit) related() []Related {
 // phpLimit returns a pool's max_execution_time (the pool, else php.ini,
 // else PHP's default 30 s when php.ini is known), ok false when unlimited
 // or unknown.
-func phpLimit(ini *fpmconf.INI, pl *fpmconf.Pool) (limit, bool) {
+func phpLimit(ini *fpmconf.INI, pl *fpmconf.Pool) (timeLimit, bool) {
 	if v, ok := pl.Values()["max_execution_time"]; ok {
 		n, err := strconv.Atoi(strings.TrimSpace(v.Value))
-		return limit{n, "max_execution_time of pool " + pl.Name, v.Pos}, err == nil && n > 0
+		return timeLimit{n, "max_execution_time of pool " + pl.Name, v.Pos}, err == nil && n > 0
 	}
 	if ini != nil {
 		if s, ok := ini.Settings["max_execution_time"]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(s.Value))
-			return limit{n, "max_execution_time", s.Pos}, err == nil && n > 0
+			return timeLimit{n, "max_execution_time", s.Pos}, err == nil && n > 0
 		}
 	}
 	if ini == nil {
-		return limit{}, false // php.ini not known: cannot tell
+		return timeLimit{}, false // php.ini not known: cannot tell
 	}
 	// PHP's built-in default (main/main.c); only the CLI forces 0.
-	return limit{30, "max_execution_time", parser.Pos{}}, true
+	return timeLimit{30, "max_execution_time", parser.Pos{}}, true
 }
 
 func runTimeoutChain(p *Pass) {
-	ini := p.fpmINI()
-	pools := p.pools()
+	ini := p.facts.INI()
+	pools := p.facts.Pools()
 	// 1. max_execution_time < request_terminate_timeout, per pool.
 	for _, pl := range pools {
 		rtt := pl.RequestTerminateTimeout
@@ -84,14 +85,14 @@ func runTimeoutChain(p *Pass) {
 	}
 	// 2. What PHP may take < what Apache waits, per handler to php-fpm.
 	seen := map[parser.Pos]bool{}
-	for _, h := range fpmHandlers(p) {
-		if !h.entry.After {
+	for _, h := range p.facts.Handlers() {
+		if !h.Entry.After {
 			continue
 		}
-		vh := p.vhostOf(h.node)
-		ap := apacheProxyTimeout(p, vh, h.backend)
-		for _, pl := range poolsFor(pools, h.backend) {
-			php := limit{pl.RequestTerminateTimeout, "request_terminate_timeout of pool " + pl.Name, pl.Settings["request_terminate_timeout"].Pos}
+		vh := p.facts.VHostOf(h.Node)
+		ap := apacheProxyTimeout(p, vh, h.Backend)
+		for _, pl := range facts.PoolsFor(pools, h.Backend) {
+			php := timeLimit{pl.RequestTerminateTimeout, "request_terminate_timeout of pool " + pl.Name, pl.Settings["request_terminate_timeout"].Pos}
 			if php.secs <= 0 {
 				var ok bool
 				if php, ok = phpLimit(ini, pl); !ok {
@@ -103,7 +104,7 @@ func runTimeoutChain(p *Pass) {
 			}
 			at := ap.pos
 			if at.Line == 0 {
-				at = h.node.Pos
+				at = h.Node.Pos
 			}
 			if seen[at] {
 				continue
@@ -115,16 +116,16 @@ func runTimeoutChain(p *Pass) {
 	}
 	// 3. A php_value max_execution_time in Apache (the mod_php setting)
 	//    against what Apache will wait once PHP runs behind it.
-	for _, e := range p.index().Named("php_value", "php_admin_value") {
+	for _, e := range p.facts.Index().Named("php_value", "php_admin_value") {
 		n := e.Node
-		if n.Kind != parser.KindDirective || !strings.EqualFold(conf.Arg(n, 0), "max_execution_time") || !(e.Today || e.After) {
+		if n.Kind != parser.KindDirective || !strings.EqualFold(facts.Arg(n, 0), "max_execution_time") || !(e.Today || e.After) {
 			continue
 		}
-		secs, err := strconv.Atoi(conf.Arg(n, 1))
+		secs, err := strconv.Atoi(facts.Arg(n, 1))
 		if err != nil || secs <= 0 {
 			continue
 		}
-		vh := p.vhostOf(n)
+		vh := p.facts.VHostOf(n)
 		for _, ap := range apacheSideLimits(p, vh) {
 			if ap.secs > secs {
 				continue
@@ -140,10 +141,10 @@ func runTimeoutChain(p *Pass) {
 // mod_proxy_fcgi handler in vh: ProxySet timeout= in a <Proxy> for that
 // backend, else ProxyTimeout, else Timeout (vhost before main server),
 // else 60 s.
-func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
-	_, addr := backendAddr(backend)
-	var vProxy, mProxy, vTimeout, mTimeout *limit
-	for _, e := range p.index().Named("ProxySet", "ProxyTimeout", "Timeout") {
+func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) timeLimit {
+	_, addr := facts.BackendAddr(backend)
+	var vProxy, mProxy, vTimeout, mTimeout *timeLimit
+	for _, e := range p.facts.Index().Named("ProxySet", "ProxyTimeout", "Timeout") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !e.After || e.Access != nil {
 			continue
@@ -153,7 +154,7 @@ func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
 			sec := parser.Enclosing(n, "Proxy", "ProxyMatch")
 			target := ""
 			if sec != nil {
-				target = conf.Arg(sec, 0)
+				target = facts.Arg(sec, 0)
 			} else if len(n.Args) > 0 && !strings.Contains(n.Args[0], "=") {
 				target = n.Args[0]
 			}
@@ -163,63 +164,63 @@ func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) limit {
 			for _, a := range n.Args {
 				if k, v, ok := strings.Cut(a, "="); ok && strings.EqualFold(k, "timeout") {
 					if s, err := strconv.Atoi(v); err == nil {
-						return limit{s, "ProxySet timeout=", n.Pos}
+						return timeLimit{s, "ProxySet timeout=", n.Pos}
 					}
 				}
 			}
 		default:
-			s, err := strconv.Atoi(conf.Arg(n, 0))
+			s, err := strconv.Atoi(facts.Arg(n, 0))
 			if err != nil {
 				continue
 			}
-			l := &limit{s, n.Name, n.Pos}
-			in := p.vhostOf(n)
+			l := &timeLimit{s, n.Name, n.Pos}
+			in := p.facts.VHostOf(n)
 			proxy := strings.EqualFold(n.Name, "ProxyTimeout")
 			switch {
-			case in != nil && sameVHost(in, vh) && proxy:
+			case in != nil && facts.SameVHost(in, vh) && proxy:
 				vProxy = l
 			case in == nil && proxy:
 				mProxy = l
-			case in != nil && sameVHost(in, vh):
+			case in != nil && facts.SameVHost(in, vh):
 				vTimeout = l
 			case in == nil:
 				mTimeout = l
 			}
 		}
 	}
-	for _, l := range []*limit{vProxy, mProxy, vTimeout, mTimeout} {
+	for _, l := range []*timeLimit{vProxy, mProxy, vTimeout, mTimeout} {
 		if l != nil {
 			return *l
 		}
 	}
-	return limit{60, "Timeout", parser.Pos{}}
+	return timeLimit{60, "Timeout", parser.Pos{}}
 }
 
 // apacheSideLimits returns the Apache limits that bound a PHP request in
 // vh once PHP runs behind Apache: the proxy timeout of each handler to
 // php-fpm, FcgidIOTimeout and FastCgiExternalServer -idle-timeout where set.
-func apacheSideLimits(p *Pass, vh *parser.VHost) []limit {
-	var out []limit
-	for _, h := range fpmHandlers(p) {
-		if !h.entry.After {
+func apacheSideLimits(p *Pass, vh *parser.VHost) []timeLimit {
+	var out []timeLimit
+	for _, h := range p.facts.Handlers() {
+		if !h.Entry.After {
 			continue
 		}
-		if hv := p.vhostOf(h.node); hv != nil && !sameVHost(hv, vh) {
+		if hv := p.facts.VHostOf(h.Node); hv != nil && !facts.SameVHost(hv, vh) {
 			continue
 		}
-		out = append(out, apacheProxyTimeout(p, vh, h.backend))
+		out = append(out, apacheProxyTimeout(p, vh, h.Backend))
 	}
 	if len(out) == 0 {
 		// No handler yet (still mod_php): mod_proxy_fcgi will wait
 		// ProxyTimeout, which defaults to Timeout.
 		out = append(out, apacheProxyTimeout(p, vh, ""))
 	}
-	for _, e := range p.index().Named("FcgidIOTimeout", "IOTimeout", "FastCgiExternalServer") {
+	for _, e := range p.facts.Index().Named("FcgidIOTimeout", "IOTimeout", "FastCgiExternalServer") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
 			continue
 		}
-		if hv := p.vhostOf(n); hv != nil && !sameVHost(hv, vh) {
+		if hv := p.facts.VHostOf(n); hv != nil && !facts.SameVHost(hv, vh) {
 			continue
 		}
 		if strings.EqualFold(n.Name, "FastCgiExternalServer") {
@@ -235,11 +236,11 @@ func apacheSideLimits(p *Pass, vh *parser.VHost) []limit {
 			if pos.Line == 0 {
 				pos = n.Pos // the default applies to this server
 			}
-			out = append(out, limit{secs, "FastCgiExternalServer -idle-timeout", pos})
+			out = append(out, timeLimit{secs, "FastCgiExternalServer -idle-timeout", pos})
 			continue
 		}
-		if s, err := strconv.Atoi(conf.Arg(n, 0)); err == nil {
-			out = append(out, limit{s, n.Name, n.Pos})
+		if s, err := strconv.Atoi(facts.Arg(n, 0)); err == nil {
+			out = append(out, timeLimit{s, n.Name, n.Pos})
 		}
 	}
 	return out

@@ -7,15 +7,16 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // unresettableSetting is MPM1007: a php_value or php_admin_value that
 // php-fpm could never take back.
 var unresettableSetting = register(&Rule{
-	Code:     "MPM1007",
-	Title:    "setting php-fpm cannot reset",
-	Severity: Error,
+	Code:       "MPM1007",
+	Title:      "setting php-fpm cannot reset",
+	Severity:   Error,
+	Directives: []string{"php_value", "php_admin_value"},
 	Doc: Doc{
 		Text: `Finds php_value and php_admin_value lines (in use today under mod_php) for directives PHP refuses to set back to an empty value, where the php-fpm pool's value is empty: ` + "`upload_tmp_dir`, `sys_temp_dir`, `doc_root`" + ` and a few more (internal/phpini, generated from a real php-fpm).
 
@@ -30,12 +31,12 @@ Give the directory a php-fpm pool of its own, with the setting in the pool (` + 
 })
 
 func runUnresettableSetting(p *Pass) {
-	for _, e := range p.index().Named("php_value", "php_admin_value") {
+	for _, e := range p.facts.Index().Named("php_value", "php_admin_value") {
 		n := e.Node
 		if n.Kind != parser.KindDirective || !e.Today {
 			continue
 		}
-		name, value := conf.Arg(n, 0), conf.Arg(n, 1)
+		name, value := facts.Arg(n, 0), facts.Arg(n, 1)
 		admin := strings.EqualFold(n.Name, "php_admin_value")
 		if !phpini.RefusesEmpty(name) || value == "" || strings.EqualFold(value, "none") || (admin && e.Access != nil) {
 			continue // an empty value resets nothing; php_admin_* in .htaccess is MPM1004's
@@ -49,9 +50,9 @@ func runUnresettableSetting(p *Pass) {
 		scope := "this directory"
 		switch {
 		case e.Access != nil:
-			scope = accessDir(e)
-		case directoryOf(n) != "":
-			scope = directoryOf(n)
+			scope = facts.AccessDir(e)
+		case facts.DirectoryOf(n) != "":
+			scope = facts.DirectoryOf(n)
 		case parser.Enclosing(n, "Files", "FilesMatch", "Location", "LocationMatch", "DirectoryMatch") != nil:
 			scope = "the requests of this section"
 		case parser.Enclosing(n, "VirtualHost") != nil:
@@ -70,9 +71,9 @@ func runUnresettableSetting(p *Pass) {
 // directive empty: some pool (or, without a php-fpm configuration, PHP's
 // stock configuration) gives it no value.
 func poolValueEmpty(p *Pass, name string) bool {
-	pools := p.pools()
+	pools := p.facts.Pools()
 	if len(pools) == 0 {
-		if ini := p.fpmINI(); ini != nil {
+		if ini := p.facts.INI(); ini != nil {
 			if s, ok := ini.Settings[name]; ok {
 				return s.Value == ""
 			}
@@ -80,7 +81,7 @@ func poolValueEmpty(p *Pass, name string) bool {
 		return phpini.UnresettableByDefault(name)
 	}
 	for _, pool := range pools {
-		v, ok := fpmconf.Baseline(p.fpmINI(), pool)[name]
+		v, ok := fpmconf.Baseline(p.facts.INI(), pool)[name]
 		if !ok && phpini.UnresettableByDefault(name) || ok && v == "" {
 			return true
 		}

@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/text"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/conf"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
 // worldWritable is MPM1003: world-writable files under the trees that
@@ -55,7 +55,7 @@ func runWorldWritable(p *Pass) {
 	reportWholeFS(p, whole)
 	budget := walkBudget(p.Options)
 	for i, t := range trees {
-		res := walkTree(p.state.ctx, t.host, p.Options, budget)
+		res := walkTree(p.ctx, p.facts.FS, t.host, p.Options, budget)
 		if res.cut {
 			reportCut(p, t, len(trees)-i-1)
 		}
@@ -88,7 +88,7 @@ func reportWholeFS(p *Pass, whole []Related) {
 func reportCut(p *Pass, t *tree, skipped int) {
 	after := ""
 	if skipped > 0 {
-		after = fmt.Sprintf(" (%d later %s not walked)", skipped, plural(skipped, "tree", "trees"))
+		after = fmt.Sprintf(" (%d later %s not walked)", skipped, text.Plural(skipped, "tree", "trees"))
 	}
 	p.Report(Diagnostic{Pos: parser.Pos{File: t.host}, Severity: Warning, Related: t.origins,
 		Message: fmt.Sprintf("the world-writable check stopped under %s: the trees hold more than %d directory entries%s; files further in are not checked; raise the limit with --max-walk if the tree is genuine",
@@ -118,14 +118,14 @@ func phpTrees(p *Pass) (out []*tree, whole []Related) {
 		}
 	}
 	for _, cfg := range []*parser.Config{p.Today, p.After} {
-		for _, d := range conf.DocumentRoots(cfg) {
-			if d.Node != nil {
-				add(d.Path, false, Related{Pos: d.Node.Pos, Message: "DocumentRoot"})
-			} else if d.VHost != nil {
+		for _, d := range facts.DocumentRoots(cfg) {
+			if d.Inherited {
 				add(d.Path, false, Related{Pos: d.VHost.Pos, Message: inherited})
+			} else if d.Node != nil {
+				add(d.Path, false, Related{Pos: d.Node.Pos, Message: "DocumentRoot"})
 			}
 		}
-		for _, a := range conf.Aliases(cfg) {
+		for _, a := range cfg.Aliases {
 			add(a.Path, true, Related{Pos: a.Node.Pos, Message: a.Node.Name + " target"})
 		}
 		if p.After == p.Today {
@@ -137,11 +137,11 @@ func phpTrees(p *Pass) (out []*tree, whole []Related) {
 	var kept []*tree
 	for _, t := range trees {
 		host := p.Today.HostPath(t.path)
-		real, err := filepath.EvalSymlinks(host)
+		real, err := p.facts.FS.EvalSymlinks(host)
 		if err != nil {
 			continue
 		}
-		if st, err := os.Stat(real); err != nil || !st.IsDir() {
+		if st, err := p.facts.FS.Stat(real); err != nil || !st.IsDir() {
 			continue
 		}
 		if real == "/" {
@@ -161,7 +161,7 @@ func phpTrees(p *Pass) (out []*tree, whole []Related) {
 	}
 	slices.SortFunc(kept, func(a, b *tree) int { return strings.Compare(a.host, b.host) })
 	for _, t := range kept {
-		if n := len(out); n > 0 && conf.Under(t.host, out[n-1].host) {
+		if n := len(out); n > 0 && facts.Under(t.host, out[n-1].host) {
 			out[n-1].origins = appendOrigin(out[n-1].origins, t.origins...)
 			out[n-1].alias = out[n-1].alias && t.alias
 			continue
@@ -191,12 +191,6 @@ type walkResult struct {
 	unreadableCount int
 	php             bool
 	cut             bool // the budget of directory entries ran out
-}
-
-// entryInfo is what the walk needs to know of a directory entry.
-type entryInfo struct {
-	dir, symlink bool
-	perm         uint32 // permission bits, with setuid/setgid/sticky
 }
 
 type example struct {
@@ -244,7 +238,7 @@ func (r *walkResult) failed(rel string) {
 // find -perm). Each directory's entries are taken from budget, shared by
 // the trees of a run; once it runs out the walk stops and says so (cut).
 // It stops entering directories once ctx is done.
-func walkTree(ctx context.Context, root string, opt *Options, budget *atomic.Int64) *walkResult {
+func walkTree(ctx context.Context, fsys facts.FS, root string, opt *Options, budget *atomic.Int64) *walkResult {
 	res := &walkResult{perDir: map[string]int{}, max: opt.maxExamples()}
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
@@ -254,57 +248,47 @@ func walkTree(ctx context.Context, root string, opt *Options, budget *atomic.Int
 		if ctx.Err() != nil {
 			return
 		}
-		f, err := os.Open(dir)
+		entries, err := fsys.ReadDirModes(dir)
 		if err != nil {
 			res.failed(rel)
 			return
 		}
-		defer f.Close()
-		// Names only: the fstatat below gives type and mode in one call,
-		// and a directory entry per name would only be garbage.
-		names, err := f.Readdirnames(-1)
-		if err != nil && len(names) == 0 {
-			res.failed(rel)
-			return
-		}
-		if budget.Add(-int64(len(names))) < 0 {
+		if budget.Add(-int64(len(entries))) < 0 {
 			res.mu.Lock()
 			res.cut = true
 			res.mu.Unlock()
 			return
 		}
 		php := false
-		var scratch []byte
-		for i, name := range names {
+		for i, e := range entries {
 			if i%1024 == 1023 && ctx.Err() != nil {
 				return
 			}
 			if opt.Walked != nil {
 				opt.Walked.Add(1)
 			}
-			info, err := lstatEntry(f, dir, name, &scratch)
-			if err != nil {
-				if !errors.Is(err, fs.ErrNotExist) {
-					res.failed(joinRel(rel, name))
+			if e.Err != nil {
+				if !errors.Is(e.Err, fs.ErrNotExist) {
+					res.failed(joinRel(rel, e.Name))
 				}
 				continue
 			}
-			if info.symlink {
+			if e.Symlink {
 				continue
 			}
-			if !php && !info.dir && isPHPName(name) {
+			if !php && !e.Dir && isPHPName(e.Name) {
 				php = true
 			}
-			if info.perm&0o002 != 0 {
-				mode := fs.FileMode(info.perm & 0o777)
-				if info.dir {
+			if e.Perm&0o002 != 0 {
+				mode := fs.FileMode(e.Perm & 0o777)
+				if e.Dir {
 					mode |= fs.ModeDir
 				}
-				res.found(joinRel(rel, name), mode, info.dir)
+				res.found(joinRel(rel, e.Name), mode, e.Dir)
 			}
-			if info.dir {
+			if e.Dir {
 				wg.Add(1)
-				child, childRel := filepath.Join(dir, name), joinRel(rel, name)
+				child, childRel := filepath.Join(dir, e.Name), joinRel(rel, e.Name)
 				select {
 				case sem <- struct{}{}:
 					go func() {
@@ -323,7 +307,7 @@ func walkTree(ctx context.Context, root string, opt *Options, budget *atomic.Int
 		}
 	}
 	// The root itself.
-	if st, err := os.Lstat(root); err == nil && st.Mode().Perm()&0o002 != 0 {
+	if st, err := fsys.Lstat(root); err == nil && st.Mode().Perm()&0o002 != 0 {
 		res.found(".", st.Mode(), true)
 	}
 	wg.Add(1)
@@ -393,7 +377,7 @@ func reportTree(p *Pass, t *tree, res *walkResult) {
 		ex := res.unreadable[:min(len(res.unreadable), max(1, p.Options.maxExamples()))]
 		p.Report(Diagnostic{Pos: pos, Severity: Warning, Related: t.origins,
 			Message: fmt.Sprintf("%d %s under %s could not be read (%s): the world-writable check is incomplete there; run lint as root or fix their permissions",
-				res.unreadableCount, plural(res.unreadableCount, "entry", "entries"), t.path, strings.Join(ex, ", "))})
+				res.unreadableCount, text.Plural(res.unreadableCount, "entry", "entries"), t.path, strings.Join(ex, ", "))})
 	}
 }
 
@@ -402,9 +386,9 @@ func reportTree(p *Pass, t *tree, res *walkResult) {
 func countPhrase(files, dirs int) string {
 	switch {
 	case files > 0 && dirs > 0:
-		return fmt.Sprintf("%d world-writable %s and %d %s", files, plural(files, "file", "files"), dirs, plural(dirs, "directory", "directories"))
+		return fmt.Sprintf("%d world-writable %s and %d %s", files, text.Plural(files, "file", "files"), dirs, text.Plural(dirs, "directory", "directories"))
 	case files > 0:
-		return fmt.Sprintf("%d world-writable %s", files, plural(files, "file", "files"))
+		return fmt.Sprintf("%d world-writable %s", files, text.Plural(files, "file", "files"))
 	}
-	return fmt.Sprintf("%d world-writable %s", dirs, plural(dirs, "directory", "directories"))
+	return fmt.Sprintf("%d world-writable %s", dirs, text.Plural(dirs, "directory", "directories"))
 }

@@ -309,7 +309,7 @@ func (sc *serverConf) pickVHost(serverName, docRoot string) *vhostScopes {
 		if strings.EqualFold(v.vh.ServerName, serverName) {
 			return v
 		}
-		for _, a := range v.vh.Aliases {
+		for _, a := range v.vh.ServerAliases {
 			if ok, _ := path.Match(strings.ToLower(a), strings.ToLower(serverName)); ok {
 				return v
 			}

@@ -46,12 +46,12 @@ type dumpOutput struct {
 }
 
 type dumpVHost struct {
-	Addrs        []string `json:"addrs"`
-	ServerName   string   `json:"server_name"`
-	Aliases      []string `json:"server_aliases"`
-	DocumentRoot string   `json:"document_root"`
-	File         string   `json:"file"`
-	Line         int      `json:"line"`
+	Addrs         []string `json:"addrs"`
+	ServerName    string   `json:"server_name"`
+	ServerAliases []string `json:"server_aliases"`
+	DocumentRoot  string   `json:"document_root"`
+	File          string   `json:"file"`
+	Line          int      `json:"line"`
 }
 
 type dumpAccessFile struct {
@@ -181,11 +181,11 @@ func dumpModel(c *parser.Config) dumpOutput {
 		out.Modules = append(out.Modules, m.ID)
 	}
 	for _, v := range c.VHosts {
-		aliases := v.Aliases
+		aliases := v.ServerAliases
 		if aliases == nil {
 			aliases = []string{}
 		}
-		out.VHosts = append(out.VHosts, dumpVHost{Addrs: v.Addrs, ServerName: v.ServerName, Aliases: aliases,
+		out.VHosts = append(out.VHosts, dumpVHost{Addrs: v.Addrs, ServerName: v.ServerName, ServerAliases: aliases,
 			DocumentRoot: v.DocumentRoot, File: v.Pos.File, Line: v.Pos.Line})
 	}
 	for _, a := range c.Access {
@@ -249,7 +249,7 @@ func writeDumpText(w io.Writer, c *parser.Config, out dumpOutput) error {
 	ew.printf("VirtualHost configuration:\n")
 	for _, v := range out.VHosts {
 		ew.printf("%-22s %s (%s:%d) DocumentRoot %q\n", joinAddrs(v.Addrs), v.ServerName, v.File, v.Line, v.DocumentRoot)
-		for _, a := range v.Aliases {
+		for _, a := range v.ServerAliases {
 			ew.printf("%-22s   alias %s\n", "", a)
 		}
 	}

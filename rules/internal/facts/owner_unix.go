@@ -1,14 +1,14 @@
 //go:build unix
 
-package rules
+package facts
 
 import (
 	"io/fs"
 	"syscall"
 )
 
-// fileOwner returns the numeric owner and group of a file.
-func fileOwner(fi fs.FileInfo) (uid, gid int, ok bool) {
+// Owner returns the numeric owner and group of a file.
+func Owner(fi fs.FileInfo) (uid, gid int, ok bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return 0, 0, false

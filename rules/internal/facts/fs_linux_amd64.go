@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"os"
@@ -7,16 +7,16 @@ import (
 	"unsafe"
 )
 
-// lstatEntry returns what the walk needs of dir/name without following a
+// lstatEntry returns what the walks need of dir/name without following a
 // symbolic link. On Linux it calls fstatat(2) (newfstatat on amd64) on the
 // open directory, which spares the kernel the path walk and Go the FileInfo
 // allocation: the walk makes one such call per entry, as find -perm does.
 //
 // scratch holds the NUL-terminated name between calls, so that the walk
 // does not allocate one per entry.
-func lstatEntry(d *os.File, dir, name string, scratch *[]byte) (entryInfo, error) {
+func lstatEntry(d *os.File, dir, name string, scratch *[]byte) DirEntry {
 	if strings.IndexByte(name, 0) >= 0 {
-		return entryInfo{}, &os.PathError{Op: "fstatat", Path: dir + "/" + name, Err: syscall.EINVAL}
+		return DirEntry{Name: name, Err: &os.PathError{Op: "fstatat", Path: dir + "/" + name, Err: syscall.EINVAL}}
 	}
 	*scratch = append(append((*scratch)[:0], name...), 0)
 	p := &(*scratch)[0]
@@ -26,15 +26,16 @@ func lstatEntry(d *os.File, dir, name string, scratch *[]byte) (entryInfo, error
 			uintptr(unsafe.Pointer(&st)), _AT_SYMLINK_NOFOLLOW, 0, 0)
 		switch errno {
 		case 0:
-			return entryInfo{
-				dir:     st.Mode&syscall.S_IFMT == syscall.S_IFDIR,
-				symlink: st.Mode&syscall.S_IFMT == syscall.S_IFLNK,
-				perm:    st.Mode & 0o7777,
-			}, nil
+			return DirEntry{
+				Name:    name,
+				Dir:     st.Mode&syscall.S_IFMT == syscall.S_IFDIR,
+				Symlink: st.Mode&syscall.S_IFMT == syscall.S_IFLNK,
+				Perm:    st.Mode & 0o7777,
+			}
 		case syscall.EINTR:
 			continue
 		}
-		return entryInfo{}, &os.PathError{Op: "fstatat", Path: dir + "/" + name, Err: errno}
+		return DirEntry{Name: name, Err: &os.PathError{Op: "fstatat", Path: dir + "/" + name, Err: errno}}
 	}
 }
 

@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"testing"
@@ -15,9 +15,9 @@ func TestBackendAddr(t *testing.T) {
 		{"Proxy:UNIX:/x.sock|fcgi://localhost/", "unix", "/x.sock"},
 		{"application/x-httpd-php", "", ""},
 	} {
-		n, a := backendAddr(tc.in)
+		n, a := BackendAddr(tc.in)
 		if n != tc.network || a != tc.addr {
-			t.Errorf("backendAddr(%q) = %q, %q; want %q, %q", tc.in, n, a, tc.network, tc.addr)
+			t.Errorf("BackendAddr(%q) = %q, %q; want %q, %q", tc.in, n, a, tc.network, tc.addr)
 		}
 	}
 }
@@ -40,11 +40,11 @@ func TestPoolsFor(t *testing.T) {
 		{"proxy:unix:/run/php/other.sock|fcgi://localhost", ""},
 	} {
 		got := ""
-		if ps := poolsFor(pools, tc.backend); len(ps) > 0 {
+		if ps := PoolsFor(pools, tc.backend); len(ps) > 0 {
 			got = ps[0].Name
 		}
 		if got != tc.want {
-			t.Errorf("poolsFor(%q) = %q, want %q", tc.backend, got, tc.want)
+			t.Errorf("PoolsFor(%q) = %q, want %q", tc.backend, got, tc.want)
 		}
 	}
 }

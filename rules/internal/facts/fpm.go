@@ -1,4 +1,4 @@
-package rules
+package facts
 
 import (
 	"fmt"
@@ -175,20 +175,4 @@ func renameFPMFile(cfg *fpmconf.Config, from, to string) {
 		fix(&cfg.Diagnostics[i].Pos)
 		cfg.Diagnostics[i].Message = strings.ReplaceAll(cfg.Diagnostics[i].Message, from, to)
 	}
-}
-
-// pools returns the php-fpm pools, nil without a php-fpm configuration.
-func (p *Pass) pools() []*fpmconf.Pool {
-	if p.Options.FPM == nil || p.Options.FPM.Config == nil {
-		return nil
-	}
-	return p.Options.FPM.Config.Pools
-}
-
-// fpmINI returns the php.ini of the pools, or nil.
-func (p *Pass) fpmINI() *fpmconf.INI {
-	if p.Options.FPM == nil {
-		return nil
-	}
-	return p.Options.FPM.INI
 }
