@@ -1,0 +1,219 @@
+package migrate
+
+import (
+	"path"
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+// phpLine reads a php_* directive: its kind, key and value as mod_php
+// stores it. Nodes whose section is false in this view were not
+// substituted, so their arguments are split again with the Defines.
+func (b *builder) phpLine(n *parser.Node) (d phpDirective, key, value string, ok bool) {
+	if n.Kind != parser.KindDirective {
+		return d, "", "", false
+	}
+	d, ok = phpDirectiveOf(n.Name)
+	if !ok {
+		return d, "", "", false
+	}
+	args := n.Args
+	if !parser.InEffect(n) {
+		defs := b.in.Today.Defines
+		args = parser.SplitArgs(parser.ExpandVars(n.Raw, func(k string) (string, bool) { v, ok := defs[k]; return v, ok }))
+	}
+	if len(args) < 2 {
+		return d, "", "", false
+	}
+	return d, args[0], modPHPValue(d.Flag, args[1]), true
+}
+
+// classify sets a placement's target when the setting never applied
+// under mod_php or cannot apply under php-fpm; it reports whether it did.
+func (b *builder) classify(pl *Placement, n *parser.Node) bool {
+	if ok, dead := appliedByModPHP(n); !ok {
+		if guard, _ := isPHPGuardSection(dead); guard {
+			pl.Target, pl.Note = TargetDropped, "under <IfModule "+dead.Args[0]+"> at "+b.rel(dead.Pos)+", which PHP 8's mod_php never matches: it never applied"
+		} else {
+			pl.Target, pl.Note = TargetDropped, "not in effect today (<"+dead.Name+" "+strings.Join(dead.Args, " ")+"> at "+b.rel(dead.Pos)+" is false)"
+		}
+		return true
+	}
+	mode, known := phpini.Lookup(pl.Key)
+	switch {
+	case !known:
+		pl.Target, pl.Note = TargetDropped, "PHP "+phpini.PHPVersion+" has no INI directive "+pl.Key
+	case pl.access && pl.admin:
+		pl.Target, pl.Note = TargetUnchanged, pl.Directive+" is not allowed in .htaccess: Apache answers 500 for this directory today and after"
+	case !pl.admin && !mode.PerDir():
+		pl.Target, pl.Note = TargetDropped, pl.Key+" is "+mode.String()+": mod_php ignores "+pl.Directive+" for it, so it never applied"
+	case strings.EqualFold(pl.Key, "engine") && pl.Value == "0":
+		pl.Target, pl.Note = TargetDeny, "php-fpm has no engine switch: scripts here are denied instead of served as text"
+	default:
+		return false
+	}
+	return true
+}
+
+// collectServer places the php_* lines of the server configuration.
+func (b *builder) collectServer() {
+	cfg := b.in.Today
+	if cfg.Main == nil {
+		return
+	}
+	parser.Walk(cfg.Main.Nodes, true, func(n *parser.Node) bool {
+		d, key, value, ok := b.phpLine(n)
+		if !ok {
+			return true
+		}
+		pl := &Placement{Source: b.pos(n.Pos), Directive: n.Name, Key: key, Value: value, flag: d.Flag, admin: d.Admin, node: n}
+		b.plan.Placements = append(b.plan.Placements, pl)
+		if b.classify(pl, n) && pl.Target != TargetDeny {
+			if pl.Target == TargetDropped && pl.Note != "" && strings.HasPrefix(pl.Note, "not in effect") {
+				return true
+			}
+			b.markWrap(pl)
+			return true
+		}
+		vh := cfg.VHostOf(n)
+		sec := parser.Enclosing(n, "directory", "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch")
+		var dir string
+		switch {
+		case sec == nil && vh != nil:
+			dir = clean(vh.DocumentRoot)
+		case sec == nil:
+			dir = clean(cfg.DocumentRoot)
+			pl.Note = "set outside any virtual host: applies to every site"
+		case strings.EqualFold(sec.Name, "directory") && len(sec.Args) == 1 && !strings.ContainsAny(sec.Args[0], "*?[~"):
+			dir = clean(sec.Args[0])
+		default:
+			pl.inFiles = true
+			if d := parser.Enclosing(n, "directory"); d != nil && len(d.Args) == 1 {
+				dir = clean(d.Args[0])
+			}
+		}
+		pl.Dir = dir
+		if dir == "" {
+			pl.Target, pl.Note = TargetShim, "under <"+sec.Name+">: no directory to place it in; only the shim applies it per request"
+			b.markWrap(pl)
+			return true
+		}
+		var s *Scope
+		if pl.Target == TargetDeny {
+			s = b.scopeFor(vh, dir)
+		} else if pl.admin || !pl.inFiles && b.systemOnly(pl.Key) {
+			s = b.dirScope(vh, dir, secPos(sec, n))
+			s.own = true
+		} else {
+			s = b.scopeFor(vh, dir)
+		}
+		if s != nil {
+			pl.Scope = s.ID
+		}
+		if pl.inFiles && pl.Target != TargetDeny {
+			pl.Target, pl.Note = TargetShim, "under <"+sec.Name+">: neither a pool nor .user.ini can be limited to some files; only the shim applies it per request"
+		}
+		b.markWrap(pl)
+		return true
+	})
+}
+
+func secPos(sec, n *parser.Node) parser.Pos {
+	if sec != nil {
+		return sec.Pos
+	}
+	return n.Pos
+}
+
+func (b *builder) systemOnly(key string) bool {
+	m, ok := phpini.Lookup(key)
+	return ok && m.SystemOnly()
+}
+
+// collectAccess places the php_* lines of .htaccess files.
+func (b *builder) collectAccess() {
+	for _, acc := range b.in.Today.Access {
+		if acc == nil || acc.File == nil {
+			continue
+		}
+		var lines []*Placement
+		parser.Walk(acc.File.Nodes, true, func(n *parser.Node) bool {
+			d, key, value, ok := b.phpLine(n)
+			if !ok {
+				return true
+			}
+			pl := &Placement{Source: b.pos(n.Pos), Directive: n.Name, Key: key, Value: value, flag: d.Flag, admin: d.Admin,
+				access: true, node: n, Dir: clean(acc.Dir)}
+			pl.inFiles = parser.Enclosing(n, "files", "filesmatch") != nil
+			if s := b.scopeFor(nil, pl.Dir); s != nil {
+				pl.Scope = s.ID
+			}
+			b.plan.Placements = append(b.plan.Placements, pl)
+			if b.classify(pl, n) {
+				if pl.Target != TargetUnchanged {
+					b.markWrap(pl)
+				}
+				return true
+			}
+			lines = append(lines, pl)
+			b.markWrap(pl)
+			return true
+		})
+		b.placeAccess(acc, lines)
+	}
+}
+
+// placeAccess decides between the shim and .user.ini for the settings
+// of one .htaccess file.
+func (b *builder) placeAccess(acc *parser.AccessFile, lines []*Placement) {
+	why := ""
+	for _, pl := range lines {
+		if pl.inFiles {
+			why = "a setting under <Files> at " + b.rel(pl.node.Pos) + " applies to some files only"
+			break
+		}
+	}
+	for _, pl := range lines {
+		if b.in.HTAccess == HTAccessUserINI && why == "" {
+			pl.Target, pl.File = TargetUserINI, path.Join(pl.Dir, ".user.ini")
+			continue
+		}
+		pl.Target = TargetShim
+		switch {
+		case why != "":
+			pl.Note = "this directory needs the shim: " + why
+		case b.in.HTAccess == HTAccessShim:
+			pl.Note = "applied per request by the shim (--htaccess=shim)"
+		}
+	}
+}
+
+// finishPlacements sends the server-config settings to their pool or
+// .user.ini, now that pools are known.
+func (b *builder) finishPlacements() {
+	for _, pl := range b.plan.Placements {
+		s := b.scope(pl.Scope)
+		if s != nil && pl.Target != TargetDropped && pl.Target != TargetUnchanged {
+			pl.Pool = s.Pool
+		}
+		if pl.Target != "" || pl.access {
+			continue
+		}
+		switch {
+		case s == nil:
+			pl.Target, pl.File = TargetUserINI, path.Join(pl.Dir, ".user.ini")
+		case pl.admin || b.systemOnly(pl.Key):
+			pl.Target = TargetPoolAdmin
+		case s.own && s.Dir == pl.Dir && b.poolServesOnly(s):
+			pl.Target = TargetPool
+		default:
+			pl.Target, pl.File = TargetUserINI, path.Join(pl.Dir, ".user.ini")
+		}
+		if p := b.pool(s); p != nil && (pl.Target == TargetPool || pl.Target == TargetPoolAdmin) {
+			pl.File = p.File
+			p.Values = append(p.Values, Setting{Key: pl.Key, Value: pl.Value, Admin: pl.Target == TargetPoolAdmin, Flag: pl.flag, Source: pl.Source})
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package migrate
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+// legacy loads docs/examples/legacy-server and plans it; every file is
+// treated as root's (not a regular user), as in a packaged server.
+func legacy(t *testing.T, mode HTAccessMode) *Plan {
+	t.Helper()
+	root, err := filepath.Abs("../../docs/examples/legacy-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return planTree(t, root, mode)
+}
+
+func planTree(t *testing.T, root string, mode HTAccessMode) *Plan {
+	t.Helper()
+	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, HTAccess: mode,
+		Owner: func(string) (uint32, uint32, bool) { return 0, 0, true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDebugLegacy(t *testing.T) {
+	if os.Getenv("PLAN_DEBUG") == "" {
+		t.Skip()
+	}
+	p := legacy(t, HTAccessMode(os.Getenv("PLAN_DEBUG")))
+	t.Log(p.Diff())
+	for _, pl := range p.Placements {
+		t.Logf("%s %s %s=%s → %s %s %s (%s)", pl.Source, pl.Directive, pl.Key, pl.Value, pl.Target, pl.Pool, pl.File, pl.Note)
+	}
+	for _, s := range p.Scopes {
+		t.Logf("scope %+v", *s)
+	}
+	t.Log(p.Notes)
+}
+
+// copyTree copies dir to a new temporary directory, symlinks as links.
+func copyTree(t *testing.T, dir string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		to := filepath.Join(dst, rel)
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, to)
+		case fi.IsDir():
+			return os.MkdirAll(to, 0o755)
+		default:
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(to, data, fi.Mode().Perm())
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// apply makes the plan's file changes in the tree at root.
+func apply(t *testing.T, p *Plan, root string) {
+	t.Helper()
+	for _, f := range p.Changed() {
+		host := filepath.Join(root, f.Path)
+		if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		switch f.Action {
+		case "remove":
+			err = os.Remove(host)
+		case "symlink":
+			err = os.Symlink(f.Link, host)
+		default:
+			err = os.WriteFile(host, []byte(f.After), 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestLegacyPlacements pins where each PHP setting of the example server
+// goes.
+func TestLegacyPlacements(t *testing.T) {
+	type want struct{ target, pool, file string }
+	cases := map[string]want{
+		"/etc/apache2/sites-enabled/intranet.conf:17": {TargetPoolAdmin, "intranet-example-test", "/etc/php/8.2/fpm/pool.d/modphp-migrate-intranet-example-test.conf"},
+		"/etc/apache2/sites-enabled/intranet.conf:19": {TargetPool, "intranet-example-test", "/etc/php/8.2/fpm/pool.d/modphp-migrate-intranet-example-test.conf"},
+		"/etc/apache2/sites-enabled/shop.conf:17":     {TargetPoolAdmin, "shop-example-test", "/etc/php/8.2/fpm/pool.d/modphp-migrate-shop-example-test.conf"},
+		"/etc/apache2/includes/blog/wp-admin.conf:3":  {TargetUserINI, "www-data", "/var/www/blog/wp-admin/.user.ini"},
+		"/var/www/blog/.htaccess:17":                  {TargetShim, "www-data", ""},
+		"/var/www/blog/.htaccess:24":                  {TargetDropped, "", ""},
+		"/var/www/intranet/reports/.htaccess:3":       {TargetUnchanged, "", ""},
+		"/var/www/shop/public/uploads/.htaccess:2":    {TargetDeny, "shop-example-test", ""},
+	}
+	p := legacy(t, HTAccessShim)
+	got := map[string]want{}
+	for _, pl := range p.Placements {
+		got[pl.Source.File+":"+itoa(pl.Source.Line)] = want{pl.Target, pl.Pool, pl.File}
+	}
+	for pos, w := range cases {
+		if got[pos] != w {
+			t.Errorf("%s: got %+v, want %+v", pos, got[pos], w)
+		}
+	}
+	pu := legacy(t, HTAccessUserINI)
+	for _, pl := range pu.Placements {
+		if pl.Source.File == "/var/www/blog/.htaccess" && pl.Source.Line == 17 && (pl.Target != TargetUserINI || pl.File != "/var/www/blog/.user.ini") {
+			t.Errorf("user-ini mode: blog upload_max_filesize goes to %s %s", pl.Target, pl.File)
+		}
+	}
+}
+
+// TestLegacyIdempotent applies the plan to a copy and plans again: no
+// change is left, in either --htaccess mode.
+func TestLegacyIdempotent(t *testing.T) {
+	src, _ := filepath.Abs("../../docs/examples/legacy-server")
+	for _, mode := range []HTAccessMode{HTAccessShim, HTAccessUserINI} {
+		t.Run(string(mode), func(t *testing.T) {
+			root := copyTree(t, src)
+			p := planTree(t, root, mode)
+			if len(p.Changed()) == 0 {
+				t.Fatal("the first plan changes nothing")
+			}
+			apply(t, p, root)
+			again := planTree(t, root, mode)
+			if d := again.Diff(); d != "" {
+				t.Errorf("planning the applied tree changes:\n%s", d)
+			}
+		})
+	}
+}
