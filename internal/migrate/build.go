@@ -21,6 +21,7 @@ type builder struct {
 	edits       map[string][]edit // wraps to make, by file as opened
 	modConf     *parser.File      // mod_php's own configuration file
 	runs        map[string][]span // wrapped runs by server path
+	exts        []string          // security.limit_extensions of the planned pools
 	srcs        map[string]string // contents of files with wraps, by file as opened
 }
 

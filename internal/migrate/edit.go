@@ -102,7 +102,8 @@ func runsOf(lines []string, eds []edit) []span {
 // wrapLines puts each run under one <IfModule mod_php.c>.
 func wrapLines(src string, runs []span) string {
 	lines := splitLines(src)
-	if len(lines) > 0 && !strings.HasSuffix(lines[len(lines)-1], "\n") {
+	noEOL := len(lines) > 0 && !strings.HasSuffix(lines[len(lines)-1], "\n")
+	if noEOL {
 		lines[len(lines)-1] += "\n"
 	}
 	var sb strings.Builder
@@ -119,7 +120,11 @@ func wrapLines(src string, runs []span) string {
 			ri++
 		}
 	}
-	return sb.String()
+	out := sb.String()
+	if noEOL {
+		out = strings.TrimSuffix(out, "\n") // keep the file's missing final newline
+	}
+	return out
 }
 
 func indentOf(line string) string { return line[:len(line)-len(strings.TrimLeft(line, " \t"))] }

@@ -35,7 +35,7 @@ func (b *builder) phpLine(n *parser.Node) (d phpDirective, key, value string, ok
 func (b *builder) classify(pl *Placement, n *parser.Node) bool {
 	if ok, dead := appliedByModPHP(n); !ok {
 		if guard, _ := isPHPGuardSection(dead); guard {
-			pl.Target, pl.Note = TargetDropped, "under <IfModule "+dead.Args[0]+"> at "+b.rel(dead.Pos)+", which PHP 8's mod_php never matches: it never applied"
+			pl.Target, pl.dead = TargetDropped, dead // the note cites it once wraps are known
 		} else {
 			pl.Target, pl.Note = TargetDropped, "not in effect today (<"+dead.Name+" "+strings.Join(dead.Args, " ")+"> at "+b.rel(dead.Pos)+" is false)"
 		}
@@ -214,6 +214,16 @@ func (b *builder) finishPlacements() {
 		if p := b.pool(s); p != nil && (pl.Target == TargetPool || pl.Target == TargetPoolAdmin) {
 			pl.File = p.File
 			p.Values = append(p.Values, Setting{Key: pl.Key, Value: pl.Value, Admin: pl.Target == TargetPoolAdmin, Flag: pl.flag, Source: pl.Source})
+		}
+	}
+}
+
+// deadNotes words the notes of settings under dead guards, citing the
+// guard where it will be after the plan's wraps.
+func (b *builder) deadNotes() {
+	for _, pl := range b.plan.Placements {
+		if pl.dead != nil {
+			pl.Note = "under <IfModule " + pl.dead.Args[0] + "> at " + b.cite(b.pos(pl.dead.Pos)) + ", which PHP 8's mod_php never matches: it never applied"
 		}
 	}
 }

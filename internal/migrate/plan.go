@@ -70,8 +70,9 @@ type Scope struct {
 	// header (the configuration copies it into the environment).
 	CGIPassAuth bool `json:"cgi_pass_auth"`
 
-	own   bool // needs its own pool
-	vhost *parser.VHost
+	own      bool         // needs its own pool
+	userNode *parser.Node // the directive User comes from
+	vhost    *parser.VHost
 }
 
 // Pool is a php-fpm pool the plan uses: an existing one that fits, or a
@@ -126,6 +127,7 @@ type Placement struct {
 	access      bool // from a .htaccess file
 	inFiles     bool // under <Files>/<FilesMatch>
 	node        *parser.Node
+	dead        *parser.Node // the guard that never matches
 }
 
 // File is a file plan creates, changes, links or removes. Path is the

@@ -38,6 +38,8 @@ func (b *builder) render() error {
 	if err := b.planEdits(); err != nil {
 		return err
 	}
+	b.deadNotes()
+	b.identityNotes()
 	b.modConf = modPHPConf(b.in.Today, b.confDir(), func(p string) ([]byte, bool) {
 		data, err := os.ReadFile(b.host(p))
 		return data, err == nil
@@ -47,6 +49,7 @@ func (b *builder) render() error {
 	if len(pats) == 1 && pats[0] == defaultPHPFiles {
 		exts = []string{".php", ".phar", ".phtml"}
 	}
+	b.exts = exts
 	for _, p := range b.plan.Pools {
 		b.reuse(p)
 		if !p.Reused {
@@ -119,6 +122,7 @@ func (b *builder) apacheConf(pats []string) string {
 		sb.WriteString("</Directory>\n")
 	}
 	b.keptFromModPHP(&sb)
+	b.notCarried(&sb)
 	sb.WriteString("</IfModule>\n")
 	return sb.String()
 }
@@ -151,7 +155,7 @@ func (b *builder) fallbackPool() *Pool {
 	b.plan.Pools = append(b.plan.Pools, p)
 	b.reuse(p)
 	if !p.Reused {
-		b.write(p.File, b.poolFile(p, nil))
+		b.write(p.File, b.poolFile(p, b.exts))
 	}
 	return p
 }
@@ -291,4 +295,24 @@ func iniKeys(src string) map[string]string {
 		}
 	}
 	return m
+}
+
+// notCarried lists, as comments, the settings php-fpm does not get from
+// the pools or .user.ini, and why: the shim's, the dropped ones, the ones
+// already broken today.
+func (b *builder) notCarried(sb *strings.Builder) {
+	head := false
+	for _, pl := range b.plan.Placements {
+		if pl.Target != TargetShim && pl.Target != TargetDropped && pl.Target != TargetUnchanged {
+			continue
+		}
+		if pl.Target == TargetDropped && strings.HasPrefix(pl.Note, "not in effect") {
+			continue
+		}
+		if !head {
+			sb.WriteString("# Settings not in the pools or .user.ini:\n")
+			head = true
+		}
+		sb.WriteString("#   " + b.cite(pl.Source) + " " + pl.Directive + " " + pl.Key + ": " + pl.Target + ", " + pl.Note + "\n")
+	}
 }

@@ -114,13 +114,13 @@ func (b *builder) dirScope(vh *parser.VHost, dir string, pos parser.Pos) *Scope 
 // identities sets each scope's user and group.
 func (b *builder) identities() {
 	for _, s := range b.plan.Scopes {
-		if u, g, from := b.identityDirective(s); u != "" {
-			s.User, s.Group, s.UserFrom = u, g, from
+		if u, g, n := b.identityDirective(s); u != "" {
+			s.User, s.Group, s.userNode = u, g, n
 			continue
 		}
 		if s.Parent != "" && s.Kind == "directory" {
 			if p := b.scope(s.Parent); p != nil && p.User != "" {
-				s.User, s.Group, s.UserFrom = p.User, p.Group, p.UserFrom
+				s.User, s.Group, s.UserFrom, s.userNode = p.User, p.Group, p.UserFrom, p.userNode
 				continue
 			}
 		}
@@ -143,9 +143,9 @@ func (b *builder) scope(id string) *Scope {
 
 // identityDirective finds SuexecUserGroup, AssignUserID, suPHP_UserGroup
 // or RUidGid in effect in the scope's virtual host.
-func (b *builder) identityDirective(s *Scope) (user, group, from string) {
+func (b *builder) identityDirective(s *Scope) (user, group string, from *parser.Node) {
 	if s.vhost == nil || s.vhost.Node == nil {
-		return "", "", ""
+		return "", "", nil
 	}
 	parser.Walk(s.vhost.Node.Children, false, func(n *parser.Node) bool {
 		if user != "" || n.Kind != parser.KindDirective || !identityDirectives[strings.ToLower(n.Name)] || len(n.Args) < 2 {
@@ -155,7 +155,7 @@ func (b *builder) identityDirective(s *Scope) (user, group, from string) {
 			return true
 		}
 		user, group = strings.TrimPrefix(n.Args[0], "#"), strings.TrimPrefix(n.Args[1], "#")
-		from = n.Name + " at " + b.rel(n.Pos)
+		from = n
 		return true
 	})
 	return user, group, from
@@ -182,10 +182,20 @@ func under(p, dir string) bool {
 func (b *builder) pruneAliases() {
 	keep := b.plan.Scopes[:0]
 	for _, s := range b.plan.Scopes {
-		if s.Kind == "alias" && !s.own && s.UserFrom == "Apache's User" {
+		if s.Kind == "alias" && !s.own && s.userNode == nil && s.UserFrom == "Apache's User" {
 			continue
 		}
 		keep = append(keep, s)
 	}
 	b.plan.Scopes = keep
+}
+
+// identityNotes words UserFrom for identities from a directive, citing it
+// where it will be after the plan's wraps.
+func (b *builder) identityNotes() {
+	for _, s := range b.plan.Scopes {
+		if s.userNode != nil {
+			s.UserFrom = s.userNode.Name + " at " + b.cite(b.pos(s.userNode.Pos))
+		}
+	}
 }
