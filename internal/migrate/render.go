@@ -122,6 +122,9 @@ func (b *builder) apacheConf(pats []string) string {
 		sb.WriteString("</Directory>\n")
 	}
 	b.keptFromModPHP(&sb)
+	sb.WriteString("# php-fpm applies PHP_VALUE and PHP_ADMIN_VALUE from the request's environment\n")
+	sb.WriteString("# (SetEnv in any .htaccess); mod_php never did. <If> merges after .htaccess.\n")
+	sb.WriteString("<IfModule env_module>\n\t<If \"true\">\n\t\tUnsetEnv PHP_VALUE PHP_ADMIN_VALUE\n\t</If>\n</IfModule>\n")
 	b.notCarried(&sb)
 	sb.WriteString("</IfModule>\n")
 	return sb.String()
