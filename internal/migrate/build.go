@@ -22,6 +22,7 @@ type builder struct {
 	modConf     *parser.File      // mod_php's own configuration file
 	runs        map[string][]span // wrapped runs by server path
 	exts        []string          // security.limit_extensions of the planned pools
+	shimScopes  map[string]bool   // scopes whose handler is the shim
 	srcs        map[string]string // contents of files with wraps, by file as opened
 }
 

@@ -48,6 +48,20 @@ type Plan struct {
 	Permissions []Permission `json:"permissions"`
 	// Notes are what plan could not do, or did not need to, in words.
 	Notes []string `json:"notes"`
+	// Shim is set when .htaccess settings stay for the shim: every PHP
+	// handler then points at the shim, which routes to the pools.
+	Shim *Shim `json:"shim,omitempty"`
+}
+
+// Shim is how the plan runs modphp-migrate shim.
+type Shim struct {
+	// Listen is the shim's socket, Config its --config file.
+	Listen string `json:"listen"`
+	Config string `json:"config"`
+	// Pool is the default pool's address; Routes map a scope's directory
+	// to its pool's (--pool-for).
+	Pool   string            `json:"pool"`
+	Routes map[string]string `json:"routes"`
 }
 
 // Scope is a part of the server whose PHP runs with one identity and one
