@@ -3,6 +3,7 @@ package migrate
 import (
 	"fmt"
 	"io/fs"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -23,70 +24,94 @@ func (b *builder) permissions() {
 	scopes := append([]*Scope(nil), b.plan.Scopes...)
 	sort.Slice(scopes, func(i, j int) bool { return scopes[i].Dir < scopes[j].Dir })
 	for _, s := range scopes {
-		n := 0
-		root := b.host(s.Dir)
-		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || n > maxPermissionEntries {
-				return filepath.SkipDir
-			}
-			n++
-			sp := b.server(p)
-			if b.in.Root == "" {
-				sp = p
-			} else if rel, err := filepath.Rel(b.in.Root, p); err == nil {
-				sp = "/" + rel
-			}
-			if d.Type()&fs.ModeSymlink != 0 || seen[sp] {
-				return nil
-			}
-			if ps := b.plan.ScopeOf(sp); ps != s {
-				if d.IsDir() && ps != nil && ps.Dir == sp {
-					return filepath.SkipDir // the other scope walks it
-				}
-				return nil
-			}
-			fi, err := d.Info()
-			if err != nil {
-				return nil
-			}
-			st, ok := fi.Sys().(*syscall.Stat_t)
-			if !ok {
-				return nil
-			}
-			mode := fi.Mode().Perm()
-			var why []string
-			if okU && st.Uid == apacheUID && mode&0o200 != 0 {
-				why = append(why, "owned by "+b.apacheUser)
-			}
-			if okG && st.Gid == apacheGID && mode&0o020 != 0 {
-				why = append(why, "group-writable by "+b.apacheGroup)
-			}
-			if mode&0o002 != 0 {
-				why = append(why, "world-writable")
-			}
-			if len(why) == 0 {
-				return nil
-			}
-			seen[sp] = true
-			perm := Permission{Path: sp, Mode: fmt.Sprintf("%04o", mode), Owner: b.acct.user(st.Uid) + ":" + b.acct.group(st.Gid),
-				Why: strings.Join(why, ", ") + ": PHP could write it under mod_php"}
-			if b.acct.user(st.Uid) != s.User {
-				perm.Chown = s.User + ":" + s.Group
-			}
-			switch {
-			case mode&0o002 != 0 && mode&0o200 == 0:
-				perm.Chmod = "u+w,o-w"
-			case mode&0o002 != 0:
-				perm.Chmod = "o-w"
-			case mode&0o200 == 0:
-				perm.Chmod = "u+w"
-			}
-			if perm.Chown != "" || perm.Chmod != "" {
-				b.plan.Permissions = append(b.plan.Permissions, perm)
+		for _, dir := range b.siteDirs(s) {
+			b.walkWritable(s, dir, apacheUID, apacheGID, okU, okG, seen)
+		}
+	}
+}
+
+// siteDirs are the directories a scope's PHP could write in: its own, and
+// the parent of a document root no other scope lives in (a framework's
+// /var/www/shop above /var/www/shop/public, with its cache and config).
+func (b *builder) siteDirs(s *Scope) []string {
+	dirs := []string{s.Dir}
+	parent := path.Dir(s.Dir)
+	if s.Kind != "vhost" || strings.Count(parent, "/") < 3 {
+		return dirs
+	}
+	for _, o := range b.plan.Scopes {
+		if o != s && under(o.Dir, parent) && !under(o.Dir, s.Dir) {
+			return dirs
+		}
+	}
+	return append(dirs, parent)
+}
+
+// walkWritable plans the changes under one directory of scope s.
+func (b *builder) walkWritable(s *Scope, dir string, apacheUID, apacheGID uint32, okU, okG bool, seen map[string]bool) {
+	n := 0
+	root := b.host(dir)
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || n > maxPermissionEntries {
+			return filepath.SkipDir
+		}
+		n++
+		sp := b.server(p)
+		if b.in.Root == "" {
+			sp = p
+		} else if rel, err := filepath.Rel(b.in.Root, p); err == nil {
+			sp = "/" + rel
+		}
+		if d.Type()&fs.ModeSymlink != 0 || seen[sp] {
+			return nil
+		}
+		if ps := b.plan.ScopeOf(sp); ps != s && ps != nil {
+			if d.IsDir() && ps != nil && ps.Dir == sp {
+				return filepath.SkipDir // the other scope walks it
 			}
 			return nil
-		})
-	}
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return nil
+		}
+		mode := fi.Mode().Perm()
+		var why []string
+		if okU && st.Uid == apacheUID && mode&0o200 != 0 {
+			why = append(why, "owned by "+b.apacheUser)
+		}
+		if okG && st.Gid == apacheGID && mode&0o020 != 0 {
+			why = append(why, "group-writable by "+b.apacheGroup)
+		}
+		if mode&0o002 != 0 {
+			why = append(why, "world-writable")
+		}
+		if len(why) == 0 {
+			return nil
+		}
+		seen[sp] = true
+		perm := Permission{Path: sp, Mode: fmt.Sprintf("%04o", mode), Owner: b.acct.user(st.Uid) + ":" + b.acct.group(st.Gid),
+			Why: strings.Join(why, ", ") + ": PHP could write it under mod_php"}
+		if b.acct.user(st.Uid) != s.User {
+			perm.Chown = s.User + ":" + s.Group
+		}
+		switch {
+		case mode&0o002 != 0 && mode&0o200 == 0:
+			perm.Chmod = "u+w,o-w"
+		case mode&0o002 != 0:
+			perm.Chmod = "o-w"
+		case mode&0o200 == 0:
+			perm.Chmod = "u+w"
+		}
+		if perm.Chown != "" || perm.Chmod != "" {
+			b.plan.Permissions = append(b.plan.Permissions, perm)
+		}
+		return nil
+	})
 }
 
 // PermissionsScript renders permissions.sh: the plan's ownership and mode

@@ -3,6 +3,7 @@ package migrate
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
@@ -153,5 +154,39 @@ func TestLegacyIdempotent(t *testing.T) {
 				t.Errorf("planning the applied tree changes:\n%s", d)
 			}
 		})
+	}
+}
+
+// TestLegacyPermissions plans the example with its world-writable modes:
+// exactly those paths change, to the pool user without o+w; the shop's
+// cache and config above its document root are the site's too.
+func TestLegacyPermissions(t *testing.T) {
+	src, _ := filepath.Abs("../../docs/examples/legacy-server")
+	root := copyTree(t, src)
+	for p, mode := range map[string]os.FileMode{
+		"var/www/blog/wp-content/uploads": 0o777, "var/www/shop/public/uploads": 0o777,
+		"var/www/shop/var/cache": 0o777, "var/www/shop/config.php": 0o666,
+	} {
+		if err := os.Chmod(filepath.Join(root, p), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := planTree(t, root, HTAccessShim)
+	var got []string
+	for _, perm := range p.Permissions {
+		got = append(got, perm.Path+" "+perm.Mode+" "+perm.Chmod)
+	}
+	want := []string{
+		"/var/www/blog/wp-content/uploads 0777 o-w",
+		"/var/www/shop/public/uploads 0777 o-w",
+		"/var/www/shop/config.php 0666 o-w",
+		"/var/www/shop/var/cache 0777 o-w",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("permissions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	script := p.PermissionsScript()
+	if !strings.Contains(script, "chmod o-w \"$ROOT\"'/var/www/shop/var/cache'\n") {
+		t.Errorf("permissions.sh lacks the cache's chmod:\n%s", script)
 	}
 }

@@ -25,7 +25,7 @@ func (b *builder) scopes() {
 		}
 		id := vh.ServerName
 		if id == "" {
-			id = "default:" + b.rel(vh.Pos)
+			id = clean(vh.DocumentRoot) // a vhost without a name is known by its root
 		}
 		s := &Scope{ID: id, Kind: "vhost", ServerName: vh.ServerName, Dir: clean(vh.DocumentRoot), Pos: b.pos(vh.Pos), vhost: vh}
 		b.addScope(s)
