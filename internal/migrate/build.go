@@ -23,6 +23,11 @@ type builder struct {
 	runs        map[string][]span // wrapped runs by server path
 	exts        []string          // security.limit_extensions of the planned pools
 	shimScopes  map[string]bool   // scopes whose handler is the shim
+	byID        map[string]*Scope
+	byDir       map[string][]*Scope
+	byVHost     map[*parser.VHost]*Scope
+	byPool      map[string]*Pool
+	below       map[string]int    // scopes at or under each directory (perms.go)
 	srcs        map[string]string // contents of files with wraps, by file as opened
 }
 
@@ -38,7 +43,8 @@ func Build(in Input) (*Plan, error) {
 		return nil, errors.New("migrate: --htaccess must be shim or user-ini")
 	}
 	b := &builder{in: in, plan: &Plan{}, acct: loadAccounts(in.Root), owner: in.Owner,
-		files: map[string]*File{}, edits: map[string][]edit{}}
+		files: map[string]*File{}, edits: map[string][]edit{}, byPool: map[string]*Pool{}}
+	b.reindex()
 	if b.owner == nil {
 		b.owner = statOwner
 	}

@@ -39,10 +39,17 @@ func (b *builder) siteDirs(s *Scope) []string {
 	if s.Kind != "vhost" || strings.Count(parent, "/") < 3 {
 		return dirs
 	}
-	for _, o := range b.plan.Scopes {
-		if o != s && under(o.Dir, parent) && !under(o.Dir, s.Dir) {
-			return dirs
+	if b.below == nil {
+		// below counts the scopes at or under each directory.
+		b.below = map[string]int{}
+		for _, o := range b.plan.Scopes {
+			for d := o.Dir; d != ""; d = parentDir(d) {
+				b.below[d]++
+			}
 		}
+	}
+	if b.below[parent] != b.below[s.Dir] {
+		return dirs // another site lives beside this one
 	}
 	return append(dirs, parent)
 }

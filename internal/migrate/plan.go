@@ -51,6 +51,8 @@ type Plan struct {
 	// Shim is set when .htaccess settings stay for the shim: every PHP
 	// handler then points at the shim, which routes to the pools.
 	Shim *Shim `json:"shim,omitempty"`
+
+	byDir map[string]*Scope // ScopeOf's index, built on first use
 }
 
 // Shim is how the plan runs modphp-migrate shim.
@@ -180,13 +182,20 @@ func (p *Plan) For(pos parser.Pos) []*Placement {
 // ScopeOf returns the scope a server path is served in (the one with the
 // longest directory that contains it), or nil.
 func (p *Plan) ScopeOf(path string) *Scope {
-	var best *Scope
-	for _, s := range p.Scopes {
-		if under(path, s.Dir) && (best == nil || len(s.Dir) > len(best.Dir)) {
-			best = s
+	if p.byDir == nil {
+		p.byDir = make(map[string]*Scope, len(p.Scopes))
+		for _, s := range p.Scopes {
+			if p.byDir[s.Dir] == nil {
+				p.byDir[s.Dir] = s
+			}
 		}
 	}
-	return best
+	for d := clean(path); d != ""; d = parentDir(d) {
+		if s := p.byDir[d]; s != nil {
+			return s
+		}
+	}
+	return nil
 }
 
 // Changed returns the files whose content or link differs after the plan.

@@ -37,6 +37,7 @@ func (b *builder) pools() {
 		p.Scopes = append(p.Scopes, s.ID)
 		s.Pool = name
 	}
+	b.byPool = byName
 	for _, p := range b.plan.Pools {
 		p.File = path.Join(b.fpmDir(), "pool.d", "modphp-migrate-"+p.Name+".conf")
 		p.Listen = path.Join(socketDir, "modphp-migrate-"+p.Name+".sock")
@@ -55,12 +56,7 @@ func (b *builder) pool(s *Scope) *Pool {
 	if s == nil {
 		return nil
 	}
-	for _, p := range b.plan.Pools {
-		if p.Name == s.Pool {
-			return p
-		}
-	}
-	return nil
+	return b.byPool[s.Pool]
 }
 
 // poolServesOnly reports whether the scope's pool serves that scope and
@@ -90,6 +86,12 @@ func (b *builder) reuse(p *Pool) {
 			return // plan's own file: rewritten (unchanged when it fits)
 		}
 		p.Name, p.Listen, p.File, p.Reused = ex.Name, ex.Listen, "", true
+		b.byPool[p.Name] = p
+		for _, id := range p.Scopes {
+			if s := b.byID[id]; s != nil {
+				s.Pool = p.Name
+			}
+		}
 		return
 	}
 }

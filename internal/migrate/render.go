@@ -160,6 +160,7 @@ func (b *builder) fallbackPool() *Pool {
 		File:   path.Join(b.fpmDir(), "pool.d", "modphp-migrate-"+b.apacheUser+".conf"),
 		Listen: path.Join(socketDir, "modphp-migrate-"+b.apacheUser+".sock")}
 	b.plan.Pools = append(b.plan.Pools, p)
+	b.byPool[p.Name] = p
 	b.reuse(p)
 	if !p.Reused {
 		b.write(p.File, b.poolFile(p, b.exts))

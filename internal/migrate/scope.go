@@ -54,37 +54,61 @@ func (b *builder) scopes() {
 }
 
 func (b *builder) addScope(s *Scope) {
-	for _, o := range b.plan.Scopes {
-		if o.ID == s.ID {
-			s.ID = fmt.Sprintf("%s#%d", s.ID, len(b.plan.Scopes))
-		}
+	if b.byID[s.ID] != nil {
+		s.ID = fmt.Sprintf("%s#%d", s.ID, len(b.plan.Scopes))
 	}
 	b.plan.Scopes = append(b.plan.Scopes, s)
+	b.index(s)
+}
+
+// index adds s to the builder's lookups.
+func (b *builder) index(s *Scope) {
+	b.byID[s.ID] = s
+	b.byDir[s.Dir] = append(b.byDir[s.Dir], s)
+	if s.Kind == "vhost" && b.byVHost[s.vhost] == nil {
+		b.byVHost[s.vhost] = s
+	}
+}
+
+// reindex rebuilds the lookups after scopes were dropped.
+func (b *builder) reindex() {
+	b.byID, b.byDir, b.byVHost = map[string]*Scope{}, map[string][]*Scope{}, map[*parser.VHost]*Scope{}
+	for _, s := range b.plan.Scopes {
+		b.index(s)
+	}
 }
 
 // scopeFor returns the scope of vh (nil: the main server) whose directory
-// contains dir most closely; for the main server any scope may match.
+// contains dir most closely; for the main server any scope may match. It
+// looks up dir and its parents, not every scope.
 func (b *builder) scopeFor(vh *parser.VHost, dir string) *Scope {
-	var best *Scope
-	for _, s := range b.plan.Scopes {
-		if vh != nil && s.vhost != vh && s.Kind != "main" && !(s.Kind == "alias" && s.vhost == nil) {
-			continue
-		}
-		if !under(dir, s.Dir) {
-			continue
-		}
-		if best == nil || len(s.Dir) > len(best.Dir) || (len(s.Dir) == len(best.Dir) && best.Kind == "main") {
-			best = s
-		}
-	}
-	if best == nil && vh != nil {
-		for _, s := range b.plan.Scopes {
-			if s.vhost == vh && s.Kind == "vhost" {
+	for d := dir; d != ""; d = parentDir(d) {
+		var main *Scope
+		for _, s := range b.byDir[d] {
+			if vh != nil && s.vhost != vh && s.Kind != "main" && !(s.Kind == "alias" && s.vhost == nil) {
+				continue
+			}
+			if s.Kind != "main" {
 				return s
 			}
+			main = s
+		}
+		if main != nil {
+			return main
 		}
 	}
-	return best
+	if vh != nil {
+		return b.byVHost[vh]
+	}
+	return nil
+}
+
+// parentDir returns the parent of a clean absolute path, "" above "/".
+func parentDir(d string) string {
+	if d == "/" || d == "" {
+		return ""
+	}
+	return path.Dir(d)
 }
 
 // dirScope returns the scope for <Directory dir>, creating a directory
@@ -98,10 +122,8 @@ func (b *builder) dirScope(vh *parser.VHost, dir string, pos parser.Pos) *Scope 
 	if parent != nil {
 		id = parent.ID + ":" + dir
 	}
-	for _, s := range b.plan.Scopes {
-		if s.ID == id {
-			return s
-		}
+	if s := b.byID[id]; s != nil {
+		return s
 	}
 	s := &Scope{ID: id, Kind: "directory", Dir: dir, Pos: b.pos(pos), vhost: vh}
 	if parent != nil {
@@ -132,14 +154,7 @@ func (b *builder) identities() {
 	}
 }
 
-func (b *builder) scope(id string) *Scope {
-	for _, s := range b.plan.Scopes {
-		if s.ID == id {
-			return s
-		}
-	}
-	return nil
-}
+func (b *builder) scope(id string) *Scope { return b.byID[id] }
 
 // identityDirective finds SuexecUserGroup, AssignUserID, suPHP_UserGroup
 // or RUidGid in effect in the scope's virtual host.
@@ -188,6 +203,7 @@ func (b *builder) pruneAliases() {
 		keep = append(keep, s)
 	}
 	b.plan.Scopes = keep
+	b.reindex()
 }
 
 // identityNotes words UserFrom for identities from a directive, citing it
