@@ -366,9 +366,9 @@ type answer struct {
 	body   string
 }
 
-// runLegacy starts Apache on a server copy (Debian's envvars as Defines),
-// asks every URL and the probes, and stops it.
-func runLegacy(t *testing.T, bin, dir string) map[string]answer {
+// startTree starts Apache on a Debian tree at dir/etc/apache2 listening
+// on dir/port (Debian's envvars as Defines), stopped when the test ends.
+func startTree(t *testing.T, bin, dir string) (addr string, srv *lab.Proc) {
 	t.Helper()
 	port, err := os.ReadFile(filepath.Join(dir, "port"))
 	if err != nil {
@@ -384,8 +384,15 @@ func runLegacy(t *testing.T, bin, dir string) map[string]answer {
 		"APACHE_PID_FILE": run + "/apache2.pid", "APACHE_LOCK_DIR": run, "APACHE_LOG_DIR": run} {
 		argv = append(argv, "-C", "Define "+k+" "+v)
 	}
-	addr := "127.0.0.1:" + string(port)
-	srv := lab.StartServer(t, run, "apache2", "tcp", addr, argv...)
+	addr = "127.0.0.1:" + string(port)
+	return addr, lab.StartServer(t, run, "apache2", "tcp", addr, argv...)
+}
+
+// runLegacy starts Apache on a server copy, asks every URL and the
+// probes, and stops it.
+func runLegacy(t *testing.T, bin, dir string) map[string]answer {
+	t.Helper()
+	addr, srv := startTree(t, bin, dir)
 	defer srv.Stop()
 	reqs := append([]planRequest(nil), planRequests...)
 	for _, k := range sortedKeys(knownDifferences) {
@@ -399,10 +406,6 @@ func runLegacy(t *testing.T, bin, dir string) map[string]answer {
 	got := map[string]answer{}
 	for _, r := range reqs {
 		got[r.key()] = fetch(t, addr, r)
-	}
-	if t.Failed() {
-		data, _ := os.ReadFile(filepath.Join(run, "error.log"))
-		t.Logf("%s error.log:\n%s", dir, data)
 	}
 	return got
 }
