@@ -286,10 +286,13 @@ func write(t *testing.T, p, s string) {
 
 // applyPlanned applies an --out directory to the server copy at root:
 // the files under root, remove.list, permissions.sh; the pools' and the
-// handlers' sockets are moved to sockDir.
+// handlers' sockets are moved to sockDir (in out too), unless it is "".
 func applyPlanned(t *testing.T, out, root, sockDir string) {
 	t.Helper()
-	sock := strings.NewReplacer("/run/php/", sockDir+"/", "/run/modphp-migrate/", sockDir+"/")
+	sock := strings.NewReplacer()
+	if sockDir != "" {
+		sock = strings.NewReplacer("/run/php/", sockDir+"/", "/run/modphp-migrate/", sockDir+"/")
+	}
 	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/lab"
+	"github.com/modphp-migrate/modphp-migrate/internal/migrate"
 	"github.com/modphp-migrate/modphp-migrate/internal/realapps"
 )
 
@@ -58,6 +60,14 @@ func TestPlanIntegrationRealApps(t *testing.T) {
 			}
 		}
 	}
+	// Put the sockets back where the plan wrote them, and plan again.
+	conf := filepath.Join(after, "etc/apache2/conf-available", migrate.ConfName)
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, conf, strings.NewReplacer(sockDir+"/shim.sock", migrate.ShimSocket, sockDir+"/", "/run/php/").Replace(string(data)))
+	replanApps(t, after)
 	if t.Failed() {
 		t.Logf("plan:\n%s", stdout.String())
 		data, _ := os.ReadFile(filepath.Join(after, "run", "error.log"))
@@ -195,4 +205,28 @@ func ask(t *testing.T, addr string, r realapps.Request) answer {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return answer{status: resp.StatusCode, body: strings.TrimPrefix(resp.Header.Get("Location"), "http://"+addr)}
+}
+
+// replanApps plans a copy the plan was applied to, with --check:
+// apache2 -t and php-fpm -t accept it, and the only changes left are the
+// pool files, which live outside the copy (/etc/php).
+func replanApps(t *testing.T, root string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	args := []string{"plan", "--check", "--format=json", "--fpm-config", "none", filepath.Join(root, "etc/apache2")}
+	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
+		t.Fatalf("plan --check on the applied copy: exit %d: %s", code, stderr.String())
+	}
+	var p planJSON
+	if err := json.Unmarshal(stdout.Bytes(), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range p.Files {
+		if f.Action != "create" || !strings.HasPrefix(f.Path, "/etc/php/8.2/fpm/pool.d/modphp-migrate-") {
+			t.Errorf("planning the applied copy changes %s (%s):\n%s", f.Path, f.Action, migrate.UnifiedDiff(f.Path, f.Path, f.Before, f.After))
+		}
+	}
+	if !strings.Contains(stderr.String(), "Syntax OK") || !strings.Contains(stderr.String(), "test is successful") {
+		t.Errorf("plan --check on the applied copy:\n%s", stderr.String())
+	}
 }
