@@ -142,12 +142,12 @@ func TestPlanOutIdempotent(t *testing.T) {
 			if treeSum(t, root) != before {
 				t.Fatal("plan --out changed the planned tree")
 			}
-			for _, p := range []string{"etc/apache2/conf-available/modphp-migrate.conf", "etc/php/8.2/fpm/pool.d/modphp-migrate-shop-example-test.conf", permissionsScript, removeList} {
+			for _, p := range []string{"etc/apache2/conf-available/modphp-migrate-fpm.conf", "etc/php/8.2/fpm/pool.d/modphp-migrate-shop-example-test.conf", permissionsScript, removeList} {
 				if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 					t.Errorf("--out lacks %s: %v", p, err)
 				}
 			}
-			if link, err := os.Readlink(filepath.Join(out, "etc/apache2/conf-enabled/modphp-migrate.conf")); err != nil || link != "../conf-available/modphp-migrate.conf" {
+			if link, err := os.Readlink(filepath.Join(out, "etc/apache2/conf-enabled/modphp-migrate-fpm.conf")); err != nil || link != "../conf-available/modphp-migrate-fpm.conf" {
 				t.Errorf("conf-enabled link: %q, %v", link, err)
 			}
 			applyOut(t, out, root)

@@ -42,7 +42,7 @@ func Build(in Input) (*Plan, error) {
 	if in.HTAccess != HTAccessShim && in.HTAccess != HTAccessUserINI {
 		return nil, errors.New("migrate: --htaccess must be shim or user-ini")
 	}
-	b := &builder{in: in, plan: &Plan{}, acct: loadAccounts(in.Root), owner: in.Owner,
+	b := &builder{in: in, plan: &Plan{root: cleanRoot(in.Root)}, acct: loadAccounts(in.Root), owner: in.Owner,
 		files: map[string]*File{}, edits: map[string][]edit{}, byPool: map[string]*Pool{}}
 	b.reindex()
 	if b.owner == nil {
@@ -135,3 +135,10 @@ func itoa(i int) string {
 }
 
 func (b *builder) note(s string) { b.plan.Notes = append(b.plan.Notes, s) }
+
+func cleanRoot(root string) string {
+	if root == "" {
+		return ""
+	}
+	return filepath.Clean(root)
+}

@@ -11,7 +11,7 @@ import (
 var neededModules = []string{"mpm_event", "proxy", "proxy_fcgi", "setenvif"}
 
 // modules plans a2dismod php8.2 mpm_prefork, a2enmod mpm_event proxy_fcgi
-// setenvif and a2enconf modphp-migrate, as the symlinks Debian's tools
+// setenvif and a2enconf modphp-migrate-fpm, as the symlinks Debian's tools
 // make; other layouts get a note.
 func (b *builder) modules() {
 	if !b.isDebian() {

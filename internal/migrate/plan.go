@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
@@ -53,6 +54,7 @@ type Plan struct {
 	Shim *Shim `json:"shim,omitempty"`
 
 	byDir map[string]*Scope // ScopeOf's index, built on first use
+	root  string            // Input.Root, cleaned
 }
 
 // Shim is how the plan runs modphp-migrate shim.
@@ -168,16 +170,26 @@ type Permission struct {
 }
 
 // For returns what the plan does with the configuration line at pos (a
-// php_* line of the tree): lint asks it to judge a node against the plan.
+// php_* line of the tree), as the parser reports it (under --root) or as
+// the plan does (without): lint asks it to judge a node against the plan.
 func (p *Plan) For(pos parser.Pos) []*Placement {
+	file := pos.File
+	if p.root != "" {
+		if rel, ok := strings.CutPrefix(file, p.root); ok && strings.HasPrefix(rel, "/") {
+			file = rel
+		}
+	}
 	var out []*Placement
 	for _, pl := range p.Placements {
-		if pl.Source.File == pos.File && pl.Source.Line == pos.Line {
+		if pl.Source.File == file && pl.Source.Line == pos.Line {
 			out = append(out, pl)
 		}
 	}
 	return out
 }
+
+// ForNode is For at a node's position.
+func (p *Plan) ForNode(n *parser.Node) []*Placement { return p.For(n.Pos) }
 
 // ScopeOf returns the scope a server path is served in (the one with the
 // longest directory that contains it), or nil.

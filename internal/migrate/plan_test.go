@@ -190,3 +190,61 @@ func TestLegacyPermissions(t *testing.T) {
 		t.Errorf("permissions.sh lacks the cache's chmod:\n%s", script)
 	}
 }
+
+// TestForAndScopes checks the lookups lint uses: For by the position the
+// parser reports (under the root), and a directory with php_admin_* of
+// its own becoming a scope with its own pool inside its virtual host,
+// whose user is the document root's owner (a regular user, named from
+// the tree's etc/passwd).
+func TestForAndScopes(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\n<VirtualHost *:80>\n\tServerName a.test\n\tDocumentRoot /srv/a\n" +
+			"\t<Directory /srv/a/admin>\n\t\tphp_admin_flag allow_url_fopen off\n\t\tphp_value memory_limit 1G\n\t</Directory>\n</VirtualHost>\n",
+		"etc/passwd":        "root:x:0:0::/root:/bin/sh\nalice:x:1001:1001::/home/alice:/bin/sh\n",
+		"etc/group":         "root:x:0:\nalice:x:1001:\n",
+		"srv/a/index.php":   "<?php\n",
+		"srv/a/admin/x.php": "<?php\n",
+	}
+	for name, data := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := func(p string) (uint32, uint32, bool) {
+		if strings.HasSuffix(p, "/srv/a") {
+			return 1001, 1001, true
+		}
+		return 0, 0, true
+	}
+	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range p.Scopes {
+		got = append(got, s.ID+" "+s.Kind+" "+s.User+" "+s.UserFrom+" "+s.Pool)
+	}
+	want := []string{
+		"a.test vhost alice owner of /srv/a alice",
+		"a.test:/srv/a/admin directory alice owner of /srv/a a-test-srv-a-admin",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scopes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	pls := p.For(parser.Pos{File: filepath.Join(root, "etc/apache2/apache2.conf"), Line: 8, Col: 3})
+	if len(pls) != 1 || pls[0].Key != "memory_limit" || pls[0].Target != TargetPool || pls[0].Pool != "a-test-srv-a-admin" {
+		t.Fatalf("For(apache2.conf:8) = %+v", pls)
+	}
+	if pls := p.For(parser.Pos{File: "/etc/apache2/apache2.conf", Line: 7}); len(pls) != 1 || pls[0].Target != TargetPoolAdmin {
+		t.Fatalf("For(/etc/apache2/apache2.conf:7) = %+v", pls)
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 // ConfName is the Apache configuration file plan writes (in
 // conf-available, enabled by a conf-enabled symlink on Debian).
-const ConfName = "modphp-migrate.conf"
+const ConfName = "modphp-migrate-fpm.conf"
 
 // change records a file's before and after state ("" before: created).
 func (b *builder) change(p, before, after string) {
