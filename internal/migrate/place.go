@@ -213,7 +213,7 @@ func (b *builder) finishPlacements() {
 		}
 		if p := b.pool(s); p != nil && (pl.Target == TargetPool || pl.Target == TargetPoolAdmin) {
 			pl.File = p.File
-			p.Values = append(p.Values, Setting{Key: pl.Key, Value: pl.Value, Admin: pl.Target == TargetPoolAdmin, Flag: pl.flag, Source: pl.Source})
+			addValue(p, Setting{Key: pl.Key, Value: pl.Value, Admin: pl.Target == TargetPoolAdmin, Flag: pl.flag, Source: pl.Source})
 		}
 	}
 }
@@ -226,4 +226,15 @@ func (b *builder) deadNotes() {
 			pl.Note = "under <IfModule " + pl.dead.Args[0] + "> at " + b.cite(b.pos(pl.dead.Pos)) + ", which PHP 8's mod_php never matches: it never applied"
 		}
 	}
+}
+
+// addValue adds a setting to a pool, once: scopes sharing the pool (a
+// site's :80 and :443) set the same keys.
+func addValue(p *Pool, v Setting) {
+	for _, o := range p.Values {
+		if o.Key == v.Key && o.Admin == v.Admin {
+			return
+		}
+	}
+	p.Values = append(p.Values, v)
 }

@@ -17,14 +17,21 @@ const defaultFPMDir = "/etc/php/8.2/fpm"
 const socketDir = "/run/php"
 
 // pools gives every scope a pool: scopes that need their own (PHP
-// settings only a pool can hold) get one each; the others share one per
-// user and group.
+// settings only a pool can hold) get one each — virtual hosts serving the
+// same directory with the same settings (a site's :80 and :443) share
+// it —, the others share one per user and group.
 func (b *builder) pools() {
 	byName := map[string]*Pool{}
+	own := map[string]string{} // directory, identity and settings → pool name
+	sigs := b.settingSigs()
 	for _, s := range b.plan.Scopes {
 		name := s.User
 		if s.own {
-			name = slug(s.ID)
+			key := s.Dir + "\x00" + s.User + "\x00" + s.Group + "\x00" + sigs[s.ID]
+			if name = own[key]; name == "" {
+				name = slug(s.ID)
+				own[key] = name
+			}
 		} else if s.Group != s.User {
 			name = s.User + "-" + s.Group
 		}
@@ -38,6 +45,7 @@ func (b *builder) pools() {
 		s.Pool = name
 	}
 	b.byPool = byName
+	b.sharedDirNotes()
 	for _, p := range b.plan.Pools {
 		p.File = path.Join(b.fpmDir(), "pool.d", "modphp-migrate-"+p.Name+".conf")
 		p.Listen = path.Join(socketDir, "modphp-migrate-"+p.Name+".sock")
@@ -59,11 +67,52 @@ func (b *builder) pool(s *Scope) *Pool {
 	return b.byPool[s.Pool]
 }
 
-// poolServesOnly reports whether the scope's pool serves that scope and
-// no other.
+// poolServesOnly reports whether the scope's pool serves that scope's
+// directory and no other.
 func (b *builder) poolServesOnly(s *Scope) bool {
 	p := b.pool(s)
-	return p != nil && len(p.Scopes) == 1
+	if p == nil {
+		return false
+	}
+	for _, id := range p.Scopes {
+		if o := b.byID[id]; o == nil || o.Dir != s.Dir {
+			return false
+		}
+	}
+	return true
+}
+
+// settingSigs describes, per scope, the server-config settings a pool of
+// its own would hold (directive, key, value and directory; not where they
+// are written), so that scopes needing the same can share the pool.
+func (b *builder) settingSigs() map[string]string {
+	parts := map[string][]string{}
+	for _, pl := range b.plan.Placements {
+		if pl.access || pl.Scope == "" || pl.Target != "" {
+			continue
+		}
+		parts[pl.Scope] = append(parts[pl.Scope], strings.ToLower(pl.Directive)+" "+pl.Key+"="+pl.Value+" @"+pl.Dir)
+	}
+	sigs := make(map[string]string, len(parts))
+	for id, ps := range parts {
+		sort.Strings(ps)
+		sigs[id] = strings.Join(ps, "\n")
+	}
+	return sigs
+}
+
+// sharedDirNotes notes directories two scopes serve from different pools:
+// the handler is chosen per directory, so one of them wins for both.
+func (b *builder) sharedDirNotes() {
+	for dir, ss := range b.byDir {
+		for _, s := range ss[1:] {
+			if s.Pool != ss[0].Pool {
+				b.note(dir + " is served by " + ss[0].ID + " and " + s.ID + " with different PHP settings or users: Apache picks one handler per directory, so split them by hand")
+				break
+			}
+		}
+	}
+	sort.Strings(b.plan.Notes)
 }
 
 // reuse looks for an existing pool that already fits p: one with p's name

@@ -102,11 +102,13 @@ func (b *builder) apacheConf(pats []string) string {
 		sb.WriteString("# every other directory, as mod_php's handler (" + b.handlerSource() + ")\n")
 		b.handlerBlock(&sb, "/", fallback.Listen, pats, false)
 	}
+	done := map[string]bool{} // directory and pool already handled
 	for _, s := range b.plan.Scopes {
 		p := b.pool(s)
-		if p == nil {
+		if p == nil || done[s.Dir+"\x00"+p.Name] {
 			continue
 		}
+		done[s.Dir+"\x00"+p.Name] = true
 		from := b.cite(s.Pos)
 		if s.Pos.File == "" {
 			from = "the main server's DocumentRoot"
