@@ -59,65 +59,74 @@ func (b *builder) classify(pl *Placement, n *parser.Node) bool {
 
 // collectServer places the php_* lines of the server configuration.
 func (b *builder) collectServer() {
-	cfg := b.in.Today
-	if cfg.Main == nil {
+	if b.in.Today.Main == nil {
 		return
 	}
-	parser.Walk(cfg.Main.Nodes, true, func(n *parser.Node) bool {
-		d, key, value, ok := b.phpLine(n)
-		if !ok {
-			return true
+	parser.Walk(b.in.Today.Main.Nodes, true, func(n *parser.Node) bool {
+		if d, key, value, ok := b.phpLine(n); ok {
+			b.serverLine(n, &Placement{Source: b.pos(n.Pos), Directive: n.Name, Key: key, Value: value, flag: d.Flag, admin: d.Admin, node: n})
 		}
-		pl := &Placement{Source: b.pos(n.Pos), Directive: n.Name, Key: key, Value: value, flag: d.Flag, admin: d.Admin, node: n}
-		b.plan.Placements = append(b.plan.Placements, pl)
-		if b.classify(pl, n) && pl.Target != TargetDeny {
-			if pl.Target == TargetDropped && pl.Note != "" && strings.HasPrefix(pl.Note, "not in effect") {
-				return true
-			}
-			b.markWrap(pl)
-			return true
-		}
-		vh := cfg.VHostOf(n)
-		sec := parser.Enclosing(n, "directory", "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch")
-		var dir string
-		switch {
-		case sec == nil && vh != nil:
-			dir = clean(vh.DocumentRoot)
-		case sec == nil:
-			dir = clean(cfg.DocumentRoot)
-			pl.Note = "set outside any virtual host: applies to every site"
-		case strings.EqualFold(sec.Name, "directory") && len(sec.Args) == 1 && !strings.ContainsAny(sec.Args[0], "*?[~"):
-			dir = clean(sec.Args[0])
-		default:
-			pl.inFiles = true
-			if d := parser.Enclosing(n, "directory"); d != nil && len(d.Args) == 1 {
-				dir = clean(d.Args[0])
-			}
-		}
-		pl.Dir = dir
-		if dir == "" {
-			pl.Target, pl.Note = TargetShim, "under <"+sec.Name+">: no directory to place it in; only the shim applies it per request"
-			b.markWrap(pl)
-			return true
-		}
-		var s *Scope
-		if pl.Target == TargetDeny {
-			s = b.scopeFor(vh, dir)
-		} else if pl.admin || !pl.inFiles && b.systemOnly(pl.Key) {
-			s = b.dirScope(vh, dir, secPos(sec, n))
-			s.own = true
-		} else {
-			s = b.scopeFor(vh, dir)
-		}
-		if s != nil {
-			pl.Scope = s.ID
-		}
-		if pl.inFiles && pl.Target != TargetDeny {
-			pl.Target, pl.Note = TargetShim, "under <"+sec.Name+">: neither a pool nor .user.ini can be limited to some files; only the shim applies it per request"
-		}
-		b.markWrap(pl)
 		return true
 	})
+}
+
+// serverLine places one server-config php_* line: dropped or denied by
+// classify, else in the scope of its directory (a scope of its own for
+// php_admin_* and SYSTEM keys); under <Files> or <Location>, for the shim.
+func (b *builder) serverLine(n *parser.Node, pl *Placement) {
+	b.plan.Placements = append(b.plan.Placements, pl)
+	if b.classify(pl, n) && pl.Target != TargetDeny {
+		if !strings.HasPrefix(pl.Note, "not in effect") {
+			b.markWrap(pl)
+		}
+		return
+	}
+	vh := b.in.Today.VHostOf(n)
+	sec := parser.Enclosing(n, "directory", "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch")
+	pl.Dir = b.lineDir(pl, n, vh, sec)
+	b.markWrap(pl)
+	where := "outside every virtual host and directory"
+	if sec != nil {
+		where = "under <" + sec.Name + ">"
+	}
+	if pl.Dir == "" {
+		pl.Target, pl.Note = TargetShim, where+": no directory to place it in; only the shim applies it per request"
+		return
+	}
+	var s *Scope
+	if pl.Target != TargetDeny && (pl.admin || !pl.inFiles && b.systemOnly(pl.Key)) {
+		s = b.dirScope(vh, pl.Dir, secPos(sec, n))
+		s.own = true
+	} else {
+		s = b.scopeFor(vh, pl.Dir)
+	}
+	if s != nil {
+		pl.Scope = s.ID
+	}
+	if pl.inFiles && pl.Target != TargetDeny {
+		pl.Target, pl.Note = TargetShim, where+": neither a pool nor .user.ini can be limited to some files; only the shim applies it per request"
+	}
+}
+
+// lineDir returns the directory a server-config line applies to: its
+// <Directory>, else its virtual host's DocumentRoot (the main server's
+// outside them); under <Files>, <Location> and regex sections it marks
+// the line inFiles and returns the enclosing <Directory>, if any.
+func (b *builder) lineDir(pl *Placement, n *parser.Node, vh *parser.VHost, sec *parser.Node) string {
+	switch {
+	case sec == nil && vh != nil:
+		return clean(vh.DocumentRoot)
+	case sec == nil:
+		pl.Note = "set outside any virtual host: applies to every site"
+		return clean(b.in.Today.DocumentRoot)
+	case strings.EqualFold(sec.Name, "directory") && len(sec.Args) == 1 && !strings.ContainsAny(sec.Args[0], "*?[~"):
+		return clean(sec.Args[0])
+	}
+	pl.inFiles = true
+	if d := parser.Enclosing(n, "directory"); d != nil && len(d.Args) == 1 {
+		return clean(d.Args[0])
+	}
+	return ""
 }
 
 func secPos(sec, n *parser.Node) parser.Pos {
