@@ -192,3 +192,32 @@ func TestPlanCheck(t *testing.T) {
 		t.Fatalf("applied tree: exit %d: %s", code, stderr.String())
 	}
 }
+
+// TestPlanCheckFails shows --check reporting apache2 -t's error and
+// exiting 1 on a tree Apache refuses (a directive of a module that is not
+// loaded), with the plan applied to a temporary copy only.
+func TestPlanCheckFails(t *testing.T) {
+	if findBinary(apacheBinaries) == "" {
+		if os.Getenv("MODPHP_MIGRATE_REAL") == "1" {
+			t.Fatal("apache2 is required (MODPHP_MIGRATE_REAL=1)")
+		}
+		t.Skip("apache2 not installed")
+	}
+	root := legacyCopy(t)
+	conf := filepath.Join(root, "etc/apache2/sites-available/blog.conf")
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, append(data, "NoSuchDirective on\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"plan", "--check", "--root", root, filepath.Join(root, "etc/apache2")}, &stdout, &stderr)
+	if code != exitFindings {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitFindings, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "check: apache2 -t failed: exit status 1\n") || !strings.Contains(stderr.String(), "Invalid command 'NoSuchDirective'") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
