@@ -190,6 +190,7 @@ func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after 
 			t.Errorf("%s: mod_php %d, php-fpm %d; want the planned change %d → %d", k, today[k].status, switched[k].status, w[0], w[1])
 		}
 	}
+	checkFPMDifferences(t, today, switched)
 	for _, d := range probeDirs {
 		key := probeKey(d)
 		if why, ok := defects[key]; ok {
@@ -204,6 +205,22 @@ func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after 
 		if got := strings.ReplaceAll(switched[key].body, after, orig); today[key].body != got {
 			t.Errorf("%s: ini_get() differ\nmod_php:\n%s\nphp-fpm:\n%s", d, today[key].body, got)
 		}
+	}
+}
+
+// checkFPMDifferences pins the differences docs/plan.md lists: mod_php
+// served a script under php_flag engine off as its source, and sent a
+// Content-Length for a short PHP page that arrives without one through
+// mod_proxy_fcgi.
+func checkFPMDifferences(t *testing.T, today, switched map[string]answer) {
+	t.Helper()
+	if got := today["shop.example.test /uploads/shell.php"].body; got != "<?php echo 'ran';\n" {
+		t.Errorf("mod_php under engine off answered %q, want the script's source", got)
+	}
+	page := "blog.example.test /"
+	if today[page].length != int64(len(today[page].body)) || switched[page].length != -1 {
+		t.Errorf("%s: Content-Length %d under mod_php (body %d bytes), %d under php-fpm; want the body's length, then none",
+			page, today[page].length, len(today[page].body), switched[page].length)
 	}
 }
 
@@ -367,6 +384,7 @@ func startPools(t *testing.T, bin, poolDir, base string) (conf string) {
 type answer struct {
 	status int
 	body   string
+	length int64 // Content-Length, -1 when absent
 }
 
 // startTree starts Apache on a Debian tree at dir/etc/apache2 listening
@@ -434,5 +452,5 @@ func fetch(t *testing.T, addr string, r planRequest) answer {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, string(body)}
+	return answer{resp.StatusCode, string(body), resp.ContentLength}
 }
