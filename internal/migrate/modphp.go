@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -32,6 +33,26 @@ func phpDirectiveOf(name string) (phpDirective, bool) {
 	}
 	return phpDirective{}, false
 }
+
+// allowedInAccessFile reports whether httpd accepts the directive in a
+// .htaccess file: php_admin_* are RSRC_CONF|ACCESS_CONF only, so a
+// .htaccess holding one answers 500 ("not allowed here").
+func allowedInAccessFile(d phpDirective) bool { return !d.Admin }
+
+// modPHPSets reports whether mod_php applies a directive of this kind to
+// a key with this INI mode: php_value/php_flag alter it at PHP_INI_PERDIR,
+// php_admin_* at PHP_INI_SYSTEM, and PHP refuses a change the key's mask
+// does not allow (Zend/zend_ini.c zend_alter_ini_entry_ex).
+func modPHPSets(d phpDirective, mode phpini.Mode) bool {
+	if d.Admin {
+		return mode&phpini.ModeSystem != 0
+	}
+	return mode.PerDir()
+}
+
+// turnsEngineOff reports whether a setting (as mod_php stores it) makes
+// mod_php decline to run scripts: the engine key set to 0.
+func turnsEngineOff(key, value string) bool { return strings.EqualFold(key, "engine") && value == "0" }
 
 // modPHPValue is the value mod_php stores: php_flag keeps "1" for "On" in
 // any case or exactly "1", and "0" for anything else; php_value stores ""

@@ -45,12 +45,12 @@ func (b *builder) classify(pl *Placement, n *parser.Node) bool {
 	switch {
 	case !known:
 		pl.Target, pl.Note = TargetDropped, "PHP "+phpini.PHPVersion+" has no INI directive "+pl.Key
-	case pl.access && pl.admin:
+	case pl.access && pl.admin && !allowedInAccessFile(phpDirective{Flag: pl.flag, Admin: pl.admin}):
 		pl.Target, pl.Note = TargetUnchanged, pl.Directive+" is not allowed in .htaccess: Apache answers 500 for this directory today and after"
-	case !pl.admin && !mode.PerDir():
+	case !modPHPSets(phpDirective{Flag: pl.flag, Admin: pl.admin}, mode):
 		pl.Target, pl.Note = TargetDropped, pl.Key+" is "+mode.String()+": mod_php ignores "+pl.Directive+" for it, so it never applied"
-	case strings.EqualFold(pl.Key, "engine") && pl.Value == "0":
-		pl.Target, pl.Note = TargetDeny, "php-fpm has no engine switch: scripts here are denied instead of served as text"
+	case turnsEngineOff(pl.Key, pl.Value):
+		pl.Target, pl.Note = TargetDeny, "php-fpm has no engine switch: scripts here are denied (mod_php served their source)"
 	default:
 		return false
 	}
