@@ -18,14 +18,14 @@ const maxPermissionEntries = 200000
 // its group, or world-writable — and plans to make exactly those writable
 // by the scope's pool user, without world-writable bits.
 func (b *builder) permissions() {
-	apacheUID, okU := b.acct.uids[b.apacheUser]
-	apacheGID, okG := b.acct.gids[b.apacheGroup]
-	seen := map[string]bool{}
+	w := &permWalk{b: b, seen: map[string]bool{}}
+	w.uid, w.okU = b.acct.uids[b.apacheUser]
+	w.gid, w.okG = b.acct.gids[b.apacheGroup]
 	scopes := append([]*Scope(nil), b.plan.Scopes...)
 	sort.Slice(scopes, func(i, j int) bool { return scopes[i].Dir < scopes[j].Dir })
 	for _, s := range scopes {
 		for _, dir := range b.siteDirs(s) {
-			b.walkWritable(s, dir, apacheUID, apacheGID, okU, okG, seen)
+			w.walk(s, dir)
 		}
 	}
 }
@@ -54,71 +54,85 @@ func (b *builder) siteDirs(s *Scope) []string {
 	return append(dirs, parent)
 }
 
-// walkWritable plans the changes under one directory of scope s.
-func (b *builder) walkWritable(s *Scope, dir string, apacheUID, apacheGID uint32, okU, okG bool, seen map[string]bool) {
-	n := 0
-	root := b.host(dir)
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || n > maxPermissionEntries {
+// permWalk is the state of the permission walk: Apache's ids and the
+// paths already planned.
+type permWalk struct {
+	b        *builder
+	uid, gid uint32
+	okU, okG bool
+	seen     map[string]bool
+	n        int
+}
+
+// walk plans the changes under one directory of scope s; directories of
+// other scopes are left to them.
+func (w *permWalk) walk(s *Scope, dir string) {
+	w.n = 0
+	_ = filepath.WalkDir(w.b.host(dir), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || w.n > maxPermissionEntries {
 			return filepath.SkipDir
 		}
-		n++
-		sp := b.server(p)
-		if b.in.Root == "" {
-			sp = p
-		} else if rel, err := filepath.Rel(b.in.Root, p); err == nil {
-			sp = "/" + rel
+		w.n++
+		sp := p
+		if w.b.in.Root != "" {
+			if rel, err := filepath.Rel(w.b.in.Root, p); err == nil {
+				sp = "/" + rel
+			}
 		}
-		if d.Type()&fs.ModeSymlink != 0 || seen[sp] {
+		if d.Type()&fs.ModeSymlink != 0 || w.seen[sp] {
 			return nil
 		}
-		if ps := b.plan.ScopeOf(sp); ps != s && ps != nil {
-			if d.IsDir() && ps != nil && ps.Dir == sp {
+		if ps := w.b.plan.ScopeOf(sp); ps != s && ps != nil {
+			if d.IsDir() && ps.Dir == sp {
 				return filepath.SkipDir // the other scope walks it
 			}
 			return nil
 		}
-		fi, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		if !ok {
-			return nil
-		}
-		mode := fi.Mode().Perm()
-		var why []string
-		if okU && st.Uid == apacheUID && mode&0o200 != 0 {
-			why = append(why, "owned by "+b.apacheUser)
-		}
-		if okG && st.Gid == apacheGID && mode&0o020 != 0 {
-			why = append(why, "group-writable by "+b.apacheGroup)
-		}
-		if mode&0o002 != 0 {
-			why = append(why, "world-writable")
-		}
-		if len(why) == 0 {
-			return nil
-		}
-		seen[sp] = true
-		perm := Permission{Path: sp, Mode: fmt.Sprintf("%04o", mode), Owner: b.acct.user(st.Uid) + ":" + b.acct.group(st.Gid),
-			Why: strings.Join(why, ", ") + ": PHP could write it under mod_php"}
-		if b.acct.user(st.Uid) != s.User {
-			perm.Chown = s.User + ":" + s.Group
-		}
-		switch {
-		case mode&0o002 != 0 && mode&0o200 == 0:
-			perm.Chmod = "u+w,o-w"
-		case mode&0o002 != 0:
-			perm.Chmod = "o-w"
-		case mode&0o200 == 0:
-			perm.Chmod = "u+w"
-		}
-		if perm.Chown != "" || perm.Chmod != "" {
-			b.plan.Permissions = append(b.plan.Permissions, perm)
+		if fi, err := d.Info(); err == nil {
+			w.check(s, sp, fi)
 		}
 		return nil
 	})
+}
+
+// check plans the change of one path PHP could write under mod_php.
+func (w *permWalk) check(s *Scope, sp string, fi fs.FileInfo) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return
+	}
+	mode := fi.Mode().Perm()
+	var why []string
+	if w.okU && st.Uid == w.uid && mode&0o200 != 0 {
+		why = append(why, "owned by "+w.b.apacheUser)
+	}
+	if w.okG && st.Gid == w.gid && mode&0o020 != 0 {
+		why = append(why, "group-writable by "+w.b.apacheGroup)
+	}
+	if mode&0o002 != 0 {
+		why = append(why, "world-writable")
+	}
+	if len(why) == 0 {
+		return
+	}
+	w.seen[sp] = true
+	acct := w.b.acct
+	perm := Permission{Path: sp, Mode: fmt.Sprintf("%04o", mode), Owner: acct.user(st.Uid) + ":" + acct.group(st.Gid),
+		Why: strings.Join(why, ", ") + ": PHP could write it under mod_php"}
+	if acct.user(st.Uid) != s.User {
+		perm.Chown = s.User + ":" + s.Group
+	}
+	switch {
+	case mode&0o002 != 0 && mode&0o200 == 0:
+		perm.Chmod = "u+w,o-w"
+	case mode&0o002 != 0:
+		perm.Chmod = "o-w"
+	case mode&0o200 == 0:
+		perm.Chmod = "u+w"
+	}
+	if perm.Chown != "" || perm.Chmod != "" {
+		w.b.plan.Permissions = append(w.b.plan.Permissions, perm)
+	}
 }
 
 // PermissionsScript renders permissions.sh: the plan's ownership and mode
