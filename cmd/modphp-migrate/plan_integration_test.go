@@ -76,6 +76,10 @@ var planRequests = []planRequest{
 	{"users.example.test", "/bob/", false},
 	{"users.example.test", "/alice/", false},
 	{"users.example.test", "/nobody.php", false},
+	// Basic credentials no Apache auth consumes reach PHP: mod_php
+	// always passed them; the plan adds CGIPassAuth On because the
+	// script reads PHP_AUTH_USER.
+	{"users.example.test", "/bob/auth-probe.php", true},
 }
 
 // knownDifferences are the answers the plan changes on purpose, by
@@ -208,14 +212,17 @@ func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after 
 	}
 }
 
-// checkFPMDifferences pins the differences docs/plan.md lists: mod_php
-// served a script under php_flag engine off as its source, and sent a
-// Content-Length for a short PHP page that arrives without one through
-// mod_proxy_fcgi.
+// checkFPMDifferences pins what docs/plan.md says: Basic credentials
+// reach PHP in both (CGIPassAuth); mod_php served a script under
+// php_flag engine off as its source, and sent a Content-Length for a
+// short PHP page that arrives without one through mod_proxy_fcgi.
 func checkFPMDifferences(t *testing.T, today, switched map[string]answer) {
 	t.Helper()
 	if got := today["shop.example.test /uploads/shell.php"].body; got != "<?php echo 'ran';\n" {
 		t.Errorf("mod_php under engine off answered %q, want the script's source", got)
+	}
+	if k := "users.example.test /bob/auth-probe.php auth"; today[k].body != "probe" || switched[k].body != "probe" {
+		t.Errorf("%s: PHP_AUTH_USER %q under mod_php, %q under php-fpm; want probe", k, today[k].body, switched[k].body)
 	}
 	page := "blog.example.test /"
 	if today[page].length != int64(len(today[page].body)) || switched[page].length != -1 {
@@ -288,6 +295,7 @@ func exampleCopy(t *testing.T, dir string) string {
 	for _, d := range probeDirs {
 		write(t, filepath.Join(dir, "var/www", d, probeName), probe)
 	}
+	write(t, filepath.Join(dir, "var/www/hosting/bob/auth-probe.php"), "<?php echo $_SERVER['PHP_AUTH_USER'] ?? '-';\n")
 	if err := os.WriteFile(filepath.Join(dir, "port"), []byte(port), 0o644); err != nil {
 		t.Fatal(err)
 	}

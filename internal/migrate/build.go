@@ -62,10 +62,10 @@ func Build(in Input) (*Plan, error) {
 	b.pruneAliases()
 	b.pools()
 	b.finishPlacements()
+	b.permissions() // also finds the scripts that read Authorization
 	if err := b.render(); err != nil {
 		return nil, err
 	}
-	b.permissions()
 	sort.SliceStable(b.plan.Placements, func(i, j int) bool {
 		return posLess(b.plan.Placements[i].Source, b.plan.Placements[j].Source)
 	})

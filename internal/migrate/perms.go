@@ -73,12 +73,7 @@ func (w *permWalk) walk(s *Scope, dir string) {
 			return filepath.SkipDir
 		}
 		w.n++
-		sp := p
-		if w.b.in.Root != "" {
-			if rel, err := filepath.Rel(w.b.in.Root, p); err == nil {
-				sp = "/" + rel
-			}
-		}
+		sp := w.b.serverPath(p)
 		if d.Type()&fs.ModeSymlink != 0 || w.seen[sp] {
 			return nil
 		}
@@ -90,6 +85,9 @@ func (w *permWalk) walk(s *Scope, dir string) {
 		}
 		if fi, err := d.Info(); err == nil {
 			w.check(s, sp, fi)
+			if !s.CGIPassAuth && d.Type().IsRegular() && isScript(d.Name()) && readsAuthHeader(p, fi.Size()) {
+				s.CGIPassAuth, s.authFrom = true, sp
+			}
 		}
 		return nil
 	})

@@ -85,11 +85,14 @@ type Scope struct {
 	UserFrom string `json:"user_from"`
 	Pool     string `json:"pool"`
 	// CGIPassAuth is set when the scope's scripts read the Authorization
-	// header (the configuration copies it into the environment).
+	// header (PHP_AUTH_USER, HTTP_AUTHORIZATION, getallheaders(), …), or
+	// its configuration copies the header into the environment.
 	CGIPassAuth bool `json:"cgi_pass_auth"`
 
 	own      bool         // needs its own pool
 	userNode *parser.Node // the directive User comes from
+	authFrom string       // a script that reads the Authorization header
+	authConf bool         // the configuration copies the header for scripts
 	vhost    *parser.VHost
 }
 

@@ -100,7 +100,7 @@ func (b *builder) apacheConf(pats []string) string {
 	fallback := b.fallbackPool()
 	if fallback != nil {
 		sb.WriteString("# every other directory, as mod_php's handler (" + b.handlerSource() + ")\n")
-		b.handlerBlock(&sb, "/", fallback.Listen, pats, false)
+		b.handlerBlock(&sb, "/", fallback.Listen, pats, "")
 	}
 	done := map[string]bool{} // directory and pool already handled
 	for _, s := range b.plan.Scopes {
@@ -114,7 +114,7 @@ func (b *builder) apacheConf(pats []string) string {
 			from = "the main server's DocumentRoot"
 		}
 		sb.WriteString("# scope " + s.ID + " (" + from + "): pool " + p.Name + ", user " + s.User + " (" + s.UserFrom + ")" + b.via(s.ID) + "\n")
-		b.handlerBlock(&sb, s.Dir, b.handler(s.ID, p), pats, s.CGIPassAuth)
+		b.handlerBlock(&sb, s.Dir, b.handler(s.ID, p), pats, b.passAuthWhy(s))
 	}
 	for _, pl := range b.plan.Placements {
 		if pl.Target != TargetDeny || pl.Dir == "" {
@@ -136,7 +136,7 @@ func (b *builder) apacheConf(pats []string) string {
 	return sb.String()
 }
 
-func (b *builder) handlerBlock(sb *strings.Builder, dir, listen string, pats []string, passAuth bool) {
+func (b *builder) handlerBlock(sb *strings.Builder, dir, listen string, pats []string, passAuth string) {
 	sb.WriteString("<Directory " + quoteArg(dir) + ">\n")
 	for _, pat := range pats {
 		sb.WriteString("\t<FilesMatch " + quoteArg(pat) + ">\n")
@@ -144,8 +144,8 @@ func (b *builder) handlerBlock(sb *strings.Builder, dir, listen string, pats []s
 		sb.WriteString("\t\t\tSetHandler \"proxy:unix:" + listen + "|fcgi://localhost\"\n")
 		sb.WriteString("\t\t</If>\n\t</FilesMatch>\n")
 	}
-	if passAuth {
-		sb.WriteString("\tCGIPassAuth On\n")
+	if passAuth != "" {
+		sb.WriteString("\t# " + passAuth + "\n\tCGIPassAuth On\n")
 	}
 	sb.WriteString("</Directory>\n")
 }
@@ -223,7 +223,7 @@ func quoteArg(s string) string {
 func (b *builder) cgiPassAuth() {
 	mark := func(dir string) {
 		if s := b.plan.ScopeOf(dir); s != nil {
-			s.CGIPassAuth = true
+			s.CGIPassAuth, s.authConf = true, true
 		}
 	}
 	for _, acc := range b.in.Today.Access {
@@ -233,9 +233,20 @@ func (b *builder) cgiPassAuth() {
 	}
 	for _, s := range b.plan.Scopes {
 		if s.vhost != nil && s.vhost.Node != nil && readsAuthorization(s.vhost.Node.Children) {
-			s.CGIPassAuth = true
+			s.CGIPassAuth, s.authConf = true, true
 		}
 	}
+}
+
+// passAuthWhy says why a scope gets CGIPassAuth On, "" when it does not.
+func (b *builder) passAuthWhy(s *Scope) string {
+	switch {
+	case !s.CGIPassAuth:
+		return ""
+	case s.authConf:
+		return "the configuration hands the Authorization header to scripts"
+	}
+	return "scripts read the Authorization header (" + s.authFrom + ")"
 }
 
 func readsAuthorization(ns []*parser.Node) bool {

@@ -193,12 +193,16 @@ func under(p, dir string) bool {
 }
 
 // pruneAliases drops Alias scopes that need nothing of their own: the
-// fallback handler serves them with Apache's user.
+// fallback handler serves them with Apache's user. One whose scripts
+// read the Authorization header stays, for its CGIPassAuth.
 func (b *builder) pruneAliases() {
 	keep := b.plan.Scopes[:0]
 	for _, s := range b.plan.Scopes {
 		if s.Kind == "alias" && !s.own && s.userNode == nil && s.UserFrom == "Apache's User" {
-			continue
+			if s.authFrom = b.scanAuth(s); s.authFrom == "" {
+				continue
+			}
+			s.CGIPassAuth = true
 		}
 		keep = append(keep, s)
 	}
