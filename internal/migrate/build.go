@@ -56,6 +56,7 @@ func Build(in Input) (*Plan, error) {
 		b.apacheGroup = b.apacheUser
 	}
 	b.scopes()
+	b.ownerScopes()
 	b.collectServer()
 	b.collectAccess()
 	b.identities()

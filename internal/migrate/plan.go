@@ -93,6 +93,7 @@ type Scope struct {
 	userNode *parser.Node // the directive User comes from
 	authFrom string       // a script that reads the Authorization header
 	authConf bool         // the configuration copies the header for scripts
+	byOwner  bool         // a directory scope for another owner
 	vhost    *parser.VHost
 }
 

@@ -248,3 +248,61 @@ func TestForAndScopes(t *testing.T) {
 		t.Fatalf("For(/etc/apache2/apache2.conf:7) = %+v", pls)
 	}
 }
+
+// writeTree writes files under a new temporary root.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestOwnerScopes: on a shared-hosting vhost, the users' directories
+// right under the document root get scopes, pools and handlers of their
+// owners; a directory of the root's owner stays in the vhost's scope.
+func TestOwnerScopes(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\nGroup www-data\n<VirtualHost *:80>\n\tServerName h.test\n\tDocumentRoot /srv/h\n</VirtualHost>\n",
+		"etc/passwd":               "www-data:x:33:33::/var/www:/bin/sh\nalice:x:1001:1001::/home/alice:/bin/sh\nbob:x:1002:1002::/home/bob:/bin/sh\n",
+		"etc/group":                "www-data:x:33:\nalice:x:1001:\nbob:x:1002:\n",
+		"srv/h/alice/index.php":    "<?php\n",
+		"srv/h/bob/index.php":      "<?php\n",
+		"srv/h/shared/index.php":   "<?php\n",
+	})
+	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := map[string]uint32{"alice": 1001, "bob": 1002}
+	owner := func(p string) (uint32, uint32, bool) {
+		uid := owners[filepath.Base(p)]
+		return uid, uid, true
+	}
+	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range p.Scopes {
+		got = append(got, s.ID+" "+s.User+" "+s.UserFrom+" "+s.Pool)
+	}
+	want := []string{
+		"h.test www-data Apache's User www-data",
+		"h.test:/srv/h/alice alice owner of /srv/h/alice alice",
+		"h.test:/srv/h/bob bob owner of /srv/h/bob bob",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scopes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d := p.Diff(); !strings.Contains(d, "+<Directory \"/srv/h/bob\">\n+\t<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n+\t\t<If \"-f %{REQUEST_FILENAME}\">\n+\t\t\tSetHandler \"proxy:unix:/run/php/modphp-migrate-bob.sock|fcgi://localhost\"\n") {
+		t.Errorf("no handler for bob's pool:\n%s", d)
+	}
+}

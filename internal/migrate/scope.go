@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"strings"
 
@@ -133,12 +134,49 @@ func (b *builder) dirScope(vh *parser.VHost, dir string, pos parser.Pos) *Scope 
 	return s
 }
 
+// ownerScopes adds a directory scope for each directory right under a
+// document root that a regular user other than the root's owner owns
+// (/var/www/hosting/alice beside /var/www/hosting/bob): its PHP runs as
+// that user. A virtual host with an identity directive runs everything
+// as that user and gets none.
+func (b *builder) ownerScopes() {
+	for _, s := range append([]*Scope(nil), b.plan.Scopes...) {
+		if s.Kind != "vhost" && s.Kind != "main" {
+			continue
+		}
+		if u, _, _ := b.identityDirective(s); u != "" {
+			continue
+		}
+		rootUID, _, ok := b.owner(b.host(s.Dir))
+		if !ok {
+			continue
+		}
+		for _, name := range b.listDir(s.Dir) {
+			dir := path.Join(s.Dir, name)
+			st, err := os.Lstat(b.host(dir))
+			if err != nil || !st.IsDir() {
+				continue
+			}
+			if uid, _, ok := b.owner(b.host(dir)); ok && regularUser(uid) && uid != rootUID {
+				d := b.dirScope(s.vhost, dir, s.Pos)
+				d.byOwner = true
+			}
+		}
+	}
+}
+
 // identities sets each scope's user and group.
 func (b *builder) identities() {
 	for _, s := range b.plan.Scopes {
 		if u, g, n := b.identityDirective(s); u != "" {
 			s.User, s.Group, s.userNode = u, g, n
 			continue
+		}
+		if s.byOwner {
+			if u, g, ok := b.regularOwner(s.Dir); ok {
+				s.User, s.Group, s.UserFrom = u, g, "owner of "+s.Dir
+				continue
+			}
 		}
 		if s.Parent != "" && s.Kind == "directory" {
 			if p := b.scope(s.Parent); p != nil && p.User != "" {
