@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files")
 
 // legacy loads docs/examples/legacy-server and plans it; every file is
 // treated as root's (not a regular user), as in a packaged server.
@@ -304,5 +307,25 @@ func TestOwnerScopes(t *testing.T) {
 	}
 	if d := p.Diff(); !strings.Contains(d, "+<Directory \"/srv/h/bob\">\n+\t<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n+\t\t<If \"-f %{REQUEST_FILENAME}\">\n+\t\t\tSetHandler \"proxy:unix:/run/php/modphp-migrate-bob.sock|fcgi://localhost\"\n") {
 		t.Errorf("no handler for bob's pool:\n%s", d)
+	}
+}
+
+// TestLegacyGolden compares the plan of the example server (files as
+// root's) with testdata/legacy-server.plan.golden, the diff docs/plan.md
+// walks through; go test -update rewrites it after review.
+func TestLegacyGolden(t *testing.T) {
+	got := legacy(t, HTAccessShim).Diff()
+	golden := filepath.Join("testdata", "legacy-server.plan.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("the plan of docs/examples/legacy-server changed (go test -update after review):\n%s", UnifiedDiff(golden, "got", string(want), got))
 	}
 }
