@@ -68,6 +68,13 @@ func TestPlanIntegrationRealApps(t *testing.T) {
 	}
 	write(t, conf, strings.NewReplacer(sockDir+"/shim.sock", migrate.ShimSocket, sockDir+"/", "/run/php/").Replace(string(data)))
 	replanApps(t, after)
+	orig := filepath.Join(base, "orig")
+	if p := today[pmaProbeURL]; p.status != 200 || !strings.Contains(p.body, "open_basedir='"+orig+"/pma-probe/:") {
+		t.Errorf("phpMyAdmin's probe under mod_php: %d %q", p.status, p.body)
+	}
+	if got := strings.ReplaceAll(switched[pmaProbeURL].body, after, orig); got != today[pmaProbeURL].body {
+		t.Errorf("phpMyAdmin's ini_get() differ\nmod_php:\n%s\nphp-fpm:\n%s", today[pmaProbeURL].body, got)
+	}
 	if t.Failed() {
 		t.Logf("plan:\n%s", stdout.String())
 		data, _ := os.ReadFile(filepath.Join(after, "run", "error.log"))
@@ -98,6 +105,7 @@ func appsTree(t *testing.T, dir string) string {
 			t.Fatal(err)
 		}
 	}
+	pmaProbe(t, dir, conf)
 	port := fmt.Sprint(lab.FreePort(t))
 	repl := strings.NewReplacer("*:80>", "*:"+port+">", "Listen 80\n", "Listen 127.0.0.1:"+port+"\n")
 	for _, f := range []string{"ports.conf", "sites-available/000-default.conf"} {
@@ -110,6 +118,34 @@ func appsTree(t *testing.T, dir string) string {
 	}
 	write(t, filepath.Join(dir, "port"), port)
 	return dir
+}
+
+// pmaProbeURL is an ini_get() probe served with phpMyAdmin's packaged
+// <Directory> settings.
+const pmaProbeURL = "/pma-probe/" + probeName
+
+// pmaProbe adds a second copy of phpMyAdmin's packaged configuration for
+// a probe directory in the tree (dir/pma-probe): Alias, <Directory>
+// sections and open_basedir moved there, so that the probe sees what
+// phpMyAdmin's scripts see without writing into /usr/share.
+func pmaProbe(t *testing.T, dir, conf string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(conf, "conf-available/phpmyadmin.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probeDir := filepath.Join(dir, "pma-probe")
+	if err := os.Mkdir(probeDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(probeDir, probeName), "<?php\nforeach (['open_basedir', 'upload_tmp_dir', 'memory_limit'] as $k) { echo $k, '=', var_export(ini_get($k), true), \"\\n\"; }\n")
+	moved := strings.NewReplacer("Alias /phpmyadmin ", "Alias /pma-probe ", "/usr/share/phpmyadmin", probeDir).Replace(string(data))
+	// What Debian's <Directory /usr/share> grants phpMyAdmin.
+	moved += "<Directory " + probeDir + ">\n\tRequire all granted\n</Directory>\n"
+	write(t, filepath.Join(conf, "conf-available/phpmyadmin-probe.conf"), moved)
+	if err := os.Symlink("../conf-available/phpmyadmin-probe.conf", filepath.Join(conf, "conf-enabled/phpmyadmin-probe.conf")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkPMAPool checks that exactly one planned pool sets phpMyAdmin's
@@ -177,6 +213,7 @@ func askApps(t *testing.T, bin, dir string) map[string]answer {
 			got[r.String()] = ask(t, addr, r)
 		}
 	}
+	got[pmaProbeURL] = fetch(t, addr, planRequest{"localhost", pmaProbeURL, false})
 	return got
 }
 
