@@ -24,7 +24,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dump", "print what the loader saw in an Apache tree (files, modules, vhosts, .htaccess, diagnostics)", runDump},
-		lintCommand(), explainCommand(), rulesCommand(), shimCommand(), versionCommand(),
+		lintCommand(), explainCommand(), rulesCommand(), shimCommand(), planCommand(), versionCommand(),
 	}
 }
 

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPlanHelp compares plan -h with its golden file.
+func TestPlanHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"plan", "-h"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d, stderr %s", code, stderr.String())
+	}
+	golden := filepath.Join("testdata", "plan.help.golden")
+	if updating() {
+		if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stdout.String() != string(want) {
+		t.Errorf("-h output differs from %s (go test -update to refresh):\n%s", golden, stdout.String())
+	}
+}
+
+// legacyCopy copies docs/examples/legacy-server to a temporary directory.
+func legacyCopy(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	if err := copyDir("../../docs/examples/legacy-server", dst); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// treeSum hashes every path, mode, link and content under dir.
+func treeSum(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %v\n", p, fi.Mode())
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			l, _ := os.Readlink(p)
+			fmt.Fprintln(h, l)
+		case d.Type().IsRegular():
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h.Write(data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// applyOut applies an --out directory to root as an administrator would:
+// copy the overlay, delete what remove.list names.
+func applyOut(t *testing.T, out, root string) {
+	t.Helper()
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		if rel == permissionsScript || rel == removeList {
+			return nil
+		}
+		f := &planFile{path: filepath.Join(root, rel)}
+		if d.Type()&fs.ModeSymlink != 0 {
+			f.link, _ = os.Readlink(p)
+		} else if f.data, err = os.ReadFile(p); err != nil {
+			return err
+		}
+		return f.write()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := os.ReadFile(filepath.Join(out, removeList))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range strings.Fields(string(list)) {
+		if err := os.Remove(filepath.Join(root, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+type planFile struct {
+	path, link string
+	data       []byte
+}
+
+func (f *planFile) write() error {
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+		return err
+	}
+	_ = os.Remove(f.path)
+	if f.link != "" {
+		return os.Symlink(f.link, f.path)
+	}
+	return os.WriteFile(f.path, f.data, 0o644)
+}
+
+// TestPlanOutIdempotent plans the example server with --out, checks that
+// nothing outside --out was written, applies the overlay and plans again:
+// no change is left, in both --htaccess modes.
+func TestPlanOutIdempotent(t *testing.T) {
+	for _, mode := range []string{"shim", "user-ini"} {
+		t.Run(mode, func(t *testing.T) {
+			root := legacyCopy(t)
+			out := t.TempDir()
+			before := treeSum(t, root)
+			var stdout, stderr bytes.Buffer
+			args := []string{"plan", "--htaccess=" + mode, "--out", out, "--root", root, filepath.Join(root, "etc/apache2")}
+			if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if treeSum(t, root) != before {
+				t.Fatal("plan --out changed the planned tree")
+			}
+			for _, p := range []string{"etc/apache2/conf-available/modphp-migrate-fpm.conf", "etc/php/8.2/fpm/pool.d/modphp-migrate-shop-example-test.conf", permissionsScript, removeList} {
+				if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+					t.Errorf("--out lacks %s: %v", p, err)
+				}
+			}
+			if link, err := os.Readlink(filepath.Join(out, "etc/apache2/conf-enabled/modphp-migrate-fpm.conf")); err != nil || link != "../conf-available/modphp-migrate-fpm.conf" {
+				t.Errorf("conf-enabled link: %q, %v", link, err)
+			}
+			applyOut(t, out, root)
+			stdout.Reset()
+			stderr.Reset()
+			args = []string{"plan", "--htaccess=" + mode, "--root", root, filepath.Join(root, "etc/apache2")}
+			if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
+				t.Fatalf("second plan: exit %d: %s", code, stderr.String())
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("planning the applied tree prints changes:\n%s", stdout.String())
+			}
+		})
+	}
+}
+
+// TestPlanCheck runs plan --check on the example server and on the tree
+// with the plan applied: apache2 -t and php-fpm -t accept both.
+func TestPlanCheck(t *testing.T) {
+	if findBinary(apacheBinaries) == "" || findBinary(fpmBinaries) == "" {
+		if os.Getenv("MODPHP_MIGRATE_REAL") == "1" {
+			t.Fatal("apache2 and php-fpm are required (MODPHP_MIGRATE_REAL=1)")
+		}
+		t.Skip("apache2 or php-fpm not installed")
+	}
+	root := legacyCopy(t)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"plan", "--check", "--out", out, "--root", root, filepath.Join(root, "etc/apache2")}
+	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"check: apache2 -t: ", "Syntax OK", "check: php-fpm -t: ", "test is successful"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	applyOut(t, out, root)
+	stderr.Reset()
+	args = []string{"plan", "--check", "--root", root, filepath.Join(root, "etc/apache2")}
+	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK || !strings.Contains(stderr.String(), "Syntax OK") {
+		t.Fatalf("applied tree: exit %d: %s", code, stderr.String())
+	}
+}
+
+// TestPlanCheckFails shows --check reporting apache2 -t's error and
+// exiting 1 on a tree Apache refuses (a directive of a module that is not
+// loaded), with the plan applied to a temporary copy only.
+func TestPlanCheckFails(t *testing.T) {
+	if findBinary(apacheBinaries) == "" {
+		if os.Getenv("MODPHP_MIGRATE_REAL") == "1" {
+			t.Fatal("apache2 is required (MODPHP_MIGRATE_REAL=1)")
+		}
+		t.Skip("apache2 not installed")
+	}
+	root := legacyCopy(t)
+	conf := filepath.Join(root, "etc/apache2/sites-available/blog.conf")
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, append(data, "NoSuchDirective on\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"plan", "--check", "--root", root, filepath.Join(root, "etc/apache2")}, &stdout, &stderr)
+	if code != exitFindings {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitFindings, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "check: apache2 -t failed: exit status 1\n") || !strings.Contains(stderr.String(), "Invalid command 'NoSuchDirective'") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}

@@ -1,0 +1,249 @@
+package migrate
+
+import (
+	"path"
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+// phpLine reads a php_* directive: its kind, key and value as mod_php
+// stores it. Nodes whose section is false in this view were not
+// substituted, so their arguments are split again with the Defines.
+func (b *builder) phpLine(n *parser.Node) (d phpDirective, key, value string, ok bool) {
+	if n.Kind != parser.KindDirective {
+		return d, "", "", false
+	}
+	d, ok = phpDirectiveOf(n.Name)
+	if !ok {
+		return d, "", "", false
+	}
+	args := n.Args
+	if !parser.InEffect(n) {
+		defs := b.in.Today.Defines
+		args = parser.SplitArgs(parser.ExpandVars(n.Raw, func(k string) (string, bool) { v, ok := defs[k]; return v, ok }))
+	}
+	if len(args) < 2 {
+		return d, "", "", false
+	}
+	return d, args[0], modPHPValue(d.Flag, args[1]), true
+}
+
+// classify sets a placement's target when the setting never applied
+// under mod_php or cannot apply under php-fpm; it reports whether it did.
+func (b *builder) classify(pl *Placement, n *parser.Node) bool {
+	if ok, dead := appliedByModPHP(n); !ok {
+		if guard, _ := isPHPGuardSection(dead); guard {
+			pl.Target, pl.dead = TargetDropped, dead // the note cites it once wraps are known
+		} else {
+			pl.Target, pl.Note = TargetDropped, "not in effect today (<"+dead.Name+" "+strings.Join(dead.Args, " ")+"> at "+b.rel(dead.Pos)+" is false)"
+		}
+		return true
+	}
+	mode, known := phpini.Lookup(pl.Key)
+	switch {
+	case !known:
+		pl.Target, pl.Note = TargetDropped, "PHP "+phpini.PHPVersion+" has no INI directive "+pl.Key
+	case pl.access && pl.admin && !allowedInAccessFile(phpDirective{Flag: pl.flag, Admin: pl.admin}):
+		pl.Target, pl.Note = TargetUnchanged, pl.Directive+" is not allowed in .htaccess: Apache answers 500 for this directory today and after"
+	case !modPHPSets(phpDirective{Flag: pl.flag, Admin: pl.admin}, mode):
+		pl.Target, pl.Note = TargetDropped, pl.Key+" is "+mode.String()+": mod_php ignores "+pl.Directive+" for it, so it never applied"
+	case turnsEngineOff(pl.Key, pl.Value):
+		pl.Target, pl.Note = TargetDeny, "php-fpm has no engine switch: scripts here are denied (mod_php served their source)"
+	default:
+		return false
+	}
+	return true
+}
+
+// collectServer places the php_* lines of the server configuration.
+func (b *builder) collectServer() {
+	if b.in.Today.Main == nil {
+		return
+	}
+	parser.Walk(b.in.Today.Main.Nodes, true, func(n *parser.Node) bool {
+		if d, key, value, ok := b.phpLine(n); ok {
+			b.serverLine(n, &Placement{Source: b.pos(n.Pos), Directive: n.Name, Key: key, Value: value, flag: d.Flag, admin: d.Admin, node: n})
+		}
+		return true
+	})
+}
+
+// serverLine places one server-config php_* line: dropped or denied by
+// classify, else in the scope of its directory (a scope of its own for
+// php_admin_* and SYSTEM keys); under <Files> or <Location>, for the shim.
+func (b *builder) serverLine(n *parser.Node, pl *Placement) {
+	b.plan.Placements = append(b.plan.Placements, pl)
+	if b.classify(pl, n) && pl.Target != TargetDeny {
+		if !strings.HasPrefix(pl.Note, "not in effect") {
+			b.markWrap(pl)
+		}
+		return
+	}
+	vh := b.in.Today.VHostOf(n)
+	sec := parser.Enclosing(n, "directory", "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch")
+	pl.Dir = b.lineDir(pl, n, vh, sec)
+	b.markWrap(pl)
+	where := "outside every virtual host and directory"
+	if sec != nil {
+		where = "under <" + sec.Name + ">"
+	}
+	if pl.Dir == "" {
+		pl.Target, pl.Note = TargetShim, where+": no directory to place it in; only the shim applies it per request"
+		return
+	}
+	var s *Scope
+	if pl.Target != TargetDeny && (pl.admin || !pl.inFiles && b.systemOnly(pl.Key)) {
+		s = b.dirScope(vh, pl.Dir, secPos(sec, n))
+		s.own = true
+	} else {
+		s = b.scopeFor(vh, pl.Dir)
+	}
+	if s != nil {
+		pl.Scope = s.ID
+	}
+	if pl.inFiles && pl.Target != TargetDeny {
+		pl.Target, pl.Note = TargetShim, where+": neither a pool nor .user.ini can be limited to some files; only the shim applies it per request"
+	}
+}
+
+// lineDir returns the directory a server-config line applies to: its
+// <Directory>, else its virtual host's DocumentRoot (the main server's
+// outside them); under <Files>, <Location> and regex sections it marks
+// the line inFiles and returns the enclosing <Directory>, if any.
+func (b *builder) lineDir(pl *Placement, n *parser.Node, vh *parser.VHost, sec *parser.Node) string {
+	switch {
+	case sec == nil && vh != nil:
+		return clean(vh.DocumentRoot)
+	case sec == nil:
+		pl.Note = "set outside any virtual host: applies to every site"
+		return clean(b.in.Today.DocumentRoot)
+	case strings.EqualFold(sec.Name, "directory") && len(sec.Args) == 1 && !strings.ContainsAny(sec.Args[0], "*?[~"):
+		return clean(sec.Args[0])
+	}
+	pl.inFiles = true
+	if d := parser.Enclosing(n, "directory"); d != nil && len(d.Args) == 1 {
+		return clean(d.Args[0])
+	}
+	return ""
+}
+
+func secPos(sec, n *parser.Node) parser.Pos {
+	if sec != nil {
+		return sec.Pos
+	}
+	return n.Pos
+}
+
+func (b *builder) systemOnly(key string) bool {
+	m, ok := phpini.Lookup(key)
+	return ok && m.SystemOnly()
+}
+
+// collectAccess places the php_* lines of .htaccess files.
+func (b *builder) collectAccess() {
+	for _, acc := range b.in.Today.Access {
+		if acc == nil || acc.File == nil {
+			continue
+		}
+		var lines []*Placement
+		parser.Walk(acc.File.Nodes, true, func(n *parser.Node) bool {
+			d, key, value, ok := b.phpLine(n)
+			if !ok {
+				return true
+			}
+			pl := &Placement{Source: b.pos(n.Pos), Directive: n.Name, Key: key, Value: value, flag: d.Flag, admin: d.Admin,
+				access: true, node: n, Dir: clean(acc.Dir)}
+			pl.inFiles = parser.Enclosing(n, "files", "filesmatch") != nil
+			if s := b.scopeFor(nil, pl.Dir); s != nil {
+				pl.Scope = s.ID
+			}
+			b.plan.Placements = append(b.plan.Placements, pl)
+			if b.classify(pl, n) {
+				if pl.Target != TargetUnchanged {
+					b.markWrap(pl)
+				}
+				return true
+			}
+			lines = append(lines, pl)
+			b.markWrap(pl)
+			return true
+		})
+		b.placeAccess(acc, lines)
+	}
+}
+
+// placeAccess decides between the shim and .user.ini for the settings
+// of one .htaccess file.
+func (b *builder) placeAccess(acc *parser.AccessFile, lines []*Placement) {
+	why := ""
+	for _, pl := range lines {
+		if pl.inFiles {
+			why = "a setting under <Files> at " + b.rel(pl.node.Pos) + " applies to some files only"
+			break
+		}
+	}
+	for _, pl := range lines {
+		if b.in.HTAccess == HTAccessUserINI && why == "" {
+			pl.Target, pl.File = TargetUserINI, path.Join(pl.Dir, ".user.ini")
+			continue
+		}
+		pl.Target = TargetShim
+		switch {
+		case why != "":
+			pl.Note = "this directory needs the shim: " + why
+		case b.in.HTAccess == HTAccessShim:
+			pl.Note = "applied per request by the shim (--htaccess=shim)"
+		}
+	}
+}
+
+// finishPlacements sends the server-config settings to their pool or
+// .user.ini, now that pools are known.
+func (b *builder) finishPlacements() {
+	for _, pl := range b.plan.Placements {
+		s := b.scope(pl.Scope)
+		if s != nil && pl.Target != TargetDropped && pl.Target != TargetUnchanged {
+			pl.Pool = s.Pool
+		}
+		if pl.Target != "" || pl.access {
+			continue
+		}
+		switch {
+		case s == nil:
+			pl.Target, pl.File = TargetUserINI, path.Join(pl.Dir, ".user.ini")
+		case pl.admin || b.systemOnly(pl.Key):
+			pl.Target = TargetPoolAdmin
+		case s.own && s.Dir == pl.Dir && b.poolServesOnly(s):
+			pl.Target = TargetPool
+		default:
+			pl.Target, pl.File = TargetUserINI, path.Join(pl.Dir, ".user.ini")
+		}
+		if p := b.pool(s); p != nil && (pl.Target == TargetPool || pl.Target == TargetPoolAdmin) {
+			pl.File = p.File
+			addValue(p, Setting{Key: pl.Key, Value: pl.Value, Admin: pl.Target == TargetPoolAdmin, Flag: pl.flag, Source: pl.Source})
+		}
+	}
+}
+
+// deadNotes words the notes of settings under dead guards, citing the
+// guard where it will be after the plan's wraps.
+func (b *builder) deadNotes() {
+	for _, pl := range b.plan.Placements {
+		if pl.dead != nil {
+			pl.Note = "under <IfModule " + pl.dead.Args[0] + "> at " + b.cite(b.pos(pl.dead.Pos)) + ", which PHP 8's mod_php never matches: it never applied"
+		}
+	}
+}
+
+// addValue adds a setting to a pool, once: scopes sharing the pool (a
+// site's :80 and :443) set the same keys.
+func addValue(p *Pool, v Setting) {
+	for _, o := range p.Values {
+		if o.Key == v.Key && o.Admin == v.Admin {
+			return
+		}
+	}
+	p.Values = append(p.Values, v)
+}

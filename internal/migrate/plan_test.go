@@ -1,0 +1,331 @@
+package migrate
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// legacy loads docs/examples/legacy-server and plans it; every file is
+// treated as root's (not a regular user), as in a packaged server.
+func legacy(t *testing.T, mode HTAccessMode) *Plan {
+	t.Helper()
+	root, err := filepath.Abs("../../docs/examples/legacy-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return planTree(t, root, mode)
+}
+
+func planTree(t *testing.T, root string, mode HTAccessMode) *Plan {
+	t.Helper()
+	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, HTAccess: mode,
+		Owner: func(string) (uint32, uint32, bool) { return 0, 0, true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDebugLegacy(t *testing.T) {
+	if os.Getenv("PLAN_DEBUG") == "" {
+		t.Skip()
+	}
+	p := legacy(t, HTAccessMode(os.Getenv("PLAN_DEBUG")))
+	t.Log(p.Diff())
+	for _, pl := range p.Placements {
+		t.Logf("%s %s %s=%s → %s %s %s (%s)", pl.Source, pl.Directive, pl.Key, pl.Value, pl.Target, pl.Pool, pl.File, pl.Note)
+	}
+	for _, s := range p.Scopes {
+		t.Logf("scope %+v", *s)
+	}
+	t.Log(p.Notes)
+}
+
+// copyTree copies dir to a new temporary directory, symlinks as links.
+func copyTree(t *testing.T, dir string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		to := filepath.Join(dst, rel)
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, to)
+		case fi.IsDir():
+			return os.MkdirAll(to, 0o755)
+		default:
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(to, data, fi.Mode().Perm())
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// apply makes the plan's file changes in the tree at root.
+func apply(t *testing.T, p *Plan, root string) {
+	t.Helper()
+	for _, f := range p.Changed() {
+		host := filepath.Join(root, f.Path)
+		if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		switch f.Action {
+		case "remove":
+			err = os.Remove(host)
+		case "symlink":
+			err = os.Symlink(f.Link, host)
+		default:
+			err = os.WriteFile(host, []byte(f.After), 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestLegacyPlacements pins where each PHP setting of the example server
+// goes.
+func TestLegacyPlacements(t *testing.T) {
+	type want struct{ target, pool, file string }
+	cases := map[string]want{
+		"/etc/apache2/sites-enabled/intranet.conf:17": {TargetPoolAdmin, "intranet-example-test", "/etc/php/8.2/fpm/pool.d/modphp-migrate-intranet-example-test.conf"},
+		"/etc/apache2/sites-enabled/intranet.conf:19": {TargetPool, "intranet-example-test", "/etc/php/8.2/fpm/pool.d/modphp-migrate-intranet-example-test.conf"},
+		"/etc/apache2/sites-enabled/shop.conf:17":     {TargetPoolAdmin, "shop-example-test", "/etc/php/8.2/fpm/pool.d/modphp-migrate-shop-example-test.conf"},
+		"/etc/apache2/includes/blog/wp-admin.conf:3":  {TargetUserINI, "www-data", "/var/www/blog/wp-admin/.user.ini"},
+		"/var/www/blog/.htaccess:17":                  {TargetShim, "www-data", ""},
+		"/var/www/blog/.htaccess:24":                  {TargetDropped, "", ""},
+		"/var/www/intranet/reports/.htaccess:3":       {TargetUnchanged, "", ""},
+		"/var/www/shop/public/uploads/.htaccess:2":    {TargetDeny, "shop-example-test", ""},
+	}
+	p := legacy(t, HTAccessShim)
+	got := map[string]want{}
+	for _, pl := range p.Placements {
+		got[pl.Source.File+":"+itoa(pl.Source.Line)] = want{pl.Target, pl.Pool, pl.File}
+	}
+	for pos, w := range cases {
+		if got[pos] != w {
+			t.Errorf("%s: got %+v, want %+v", pos, got[pos], w)
+		}
+	}
+	pu := legacy(t, HTAccessUserINI)
+	for _, pl := range pu.Placements {
+		if pl.Source.File == "/var/www/blog/.htaccess" && pl.Source.Line == 17 && (pl.Target != TargetUserINI || pl.File != "/var/www/blog/.user.ini") {
+			t.Errorf("user-ini mode: blog upload_max_filesize goes to %s %s", pl.Target, pl.File)
+		}
+	}
+}
+
+// TestLegacyIdempotent applies the plan to a copy and plans again: no
+// change is left, in either --htaccess mode.
+func TestLegacyIdempotent(t *testing.T) {
+	src, _ := filepath.Abs("../../docs/examples/legacy-server")
+	for _, mode := range []HTAccessMode{HTAccessShim, HTAccessUserINI} {
+		t.Run(string(mode), func(t *testing.T) {
+			root := copyTree(t, src)
+			p := planTree(t, root, mode)
+			if len(p.Changed()) == 0 {
+				t.Fatal("the first plan changes nothing")
+			}
+			apply(t, p, root)
+			again := planTree(t, root, mode)
+			if d := again.Diff(); d != "" {
+				t.Errorf("planning the applied tree changes:\n%s", d)
+			}
+		})
+	}
+}
+
+// TestLegacyPermissions plans the example with its world-writable modes:
+// exactly those paths change, to the pool user without o+w; the shop's
+// cache and config above its document root are the site's too.
+func TestLegacyPermissions(t *testing.T) {
+	src, _ := filepath.Abs("../../docs/examples/legacy-server")
+	root := copyTree(t, src)
+	for p, mode := range map[string]os.FileMode{
+		"var/www/blog/wp-content/uploads": 0o777, "var/www/shop/public/uploads": 0o777,
+		"var/www/shop/var/cache": 0o777, "var/www/shop/config.php": 0o666,
+	} {
+		if err := os.Chmod(filepath.Join(root, p), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := planTree(t, root, HTAccessShim)
+	var got []string
+	for _, perm := range p.Permissions {
+		got = append(got, perm.Path+" "+perm.Mode+" "+perm.Chmod)
+	}
+	want := []string{
+		"/var/www/blog/wp-content/uploads 0777 o-w",
+		"/var/www/shop/public/uploads 0777 o-w",
+		"/var/www/shop/config.php 0666 o-w",
+		"/var/www/shop/var/cache 0777 o-w",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("permissions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	script := p.PermissionsScript()
+	if !strings.Contains(script, "chmod o-w \"$ROOT\"'/var/www/shop/var/cache'\n") {
+		t.Errorf("permissions.sh lacks the cache's chmod:\n%s", script)
+	}
+}
+
+// TestForAndScopes checks the lookups lint uses: For by the position the
+// parser reports (under the root), and a directory with php_admin_* of
+// its own becoming a scope with its own pool inside its virtual host,
+// whose user is the document root's owner (a regular user, named from
+// the tree's etc/passwd).
+func TestForAndScopes(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\n<VirtualHost *:80>\n\tServerName a.test\n\tDocumentRoot /srv/a\n" +
+			"\t<Directory /srv/a/admin>\n\t\tphp_admin_flag allow_url_fopen off\n\t\tphp_value memory_limit 1G\n\t</Directory>\n</VirtualHost>\n",
+		"etc/passwd":        "root:x:0:0::/root:/bin/sh\nalice:x:1001:1001::/home/alice:/bin/sh\n",
+		"etc/group":         "root:x:0:\nalice:x:1001:\n",
+		"srv/a/index.php":   "<?php\n",
+		"srv/a/admin/x.php": "<?php\n",
+	}
+	for name, data := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := func(p string) (uint32, uint32, bool) {
+		if strings.HasSuffix(p, "/srv/a") {
+			return 1001, 1001, true
+		}
+		return 0, 0, true
+	}
+	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range p.Scopes {
+		got = append(got, s.ID+" "+s.Kind+" "+s.User+" "+s.UserFrom+" "+s.Pool)
+	}
+	want := []string{
+		"a.test vhost alice owner of /srv/a alice",
+		"a.test:/srv/a/admin directory alice owner of /srv/a a-test-srv-a-admin",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scopes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	pls := p.For(parser.Pos{File: filepath.Join(root, "etc/apache2/apache2.conf"), Line: 8, Col: 3})
+	if len(pls) != 1 || pls[0].Key != "memory_limit" || pls[0].Target != TargetPool || pls[0].Pool != "a-test-srv-a-admin" {
+		t.Fatalf("For(apache2.conf:8) = %+v", pls)
+	}
+	if pls := p.For(parser.Pos{File: "/etc/apache2/apache2.conf", Line: 7}); len(pls) != 1 || pls[0].Target != TargetPoolAdmin {
+		t.Fatalf("For(/etc/apache2/apache2.conf:7) = %+v", pls)
+	}
+}
+
+// writeTree writes files under a new temporary root.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestOwnerScopes: on a shared-hosting vhost, the users' directories
+// right under the document root get scopes, pools and handlers of their
+// owners; a directory of the root's owner stays in the vhost's scope.
+func TestOwnerScopes(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\nGroup www-data\n<VirtualHost *:80>\n\tServerName h.test\n\tDocumentRoot /srv/h\n</VirtualHost>\n",
+		"etc/passwd":               "www-data:x:33:33::/var/www:/bin/sh\nalice:x:1001:1001::/home/alice:/bin/sh\nbob:x:1002:1002::/home/bob:/bin/sh\n",
+		"etc/group":                "www-data:x:33:\nalice:x:1001:\nbob:x:1002:\n",
+		"srv/h/alice/index.php":    "<?php\n",
+		"srv/h/bob/index.php":      "<?php\n",
+		"srv/h/shared/index.php":   "<?php\n",
+	})
+	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := map[string]uint32{"alice": 1001, "bob": 1002}
+	owner := func(p string) (uint32, uint32, bool) {
+		uid := owners[filepath.Base(p)]
+		return uid, uid, true
+	}
+	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, Owner: owner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range p.Scopes {
+		got = append(got, s.ID+" "+s.User+" "+s.UserFrom+" "+s.Pool)
+	}
+	want := []string{
+		"h.test www-data Apache's User www-data",
+		"h.test:/srv/h/alice alice owner of /srv/h/alice alice",
+		"h.test:/srv/h/bob bob owner of /srv/h/bob bob",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scopes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d := p.Diff(); !strings.Contains(d, "+<Directory \"/srv/h/bob\">\n+\t<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n+\t\t<If \"-f %{REQUEST_FILENAME}\">\n+\t\t\tSetHandler \"proxy:unix:/run/php/modphp-migrate-bob.sock|fcgi://localhost\"\n") {
+		t.Errorf("no handler for bob's pool:\n%s", d)
+	}
+}
+
+// TestLegacyGolden compares the plan of the example server (files as
+// root's) with testdata/legacy-server.plan.golden, the diff docs/plan.md
+// walks through; go test -update rewrites it after review.
+func TestLegacyGolden(t *testing.T) {
+	got := legacy(t, HTAccessShim).Diff()
+	golden := filepath.Join("testdata", "legacy-server.plan.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("the plan of docs/examples/legacy-server changed (go test -update after review):\n%s", UnifiedDiff(golden, "got", string(want), got))
+	}
+}

@@ -1,0 +1,96 @@
+package migrate
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// accounts maps user and group ids to names, read from etc/passwd and
+// etc/group under the root (the server's own), else this machine's.
+type accounts struct {
+	users, groups map[uint32]string
+	uids, gids    map[string]uint32
+}
+
+func loadAccounts(root string) *accounts {
+	a := &accounts{users: map[uint32]string{}, groups: map[uint32]string{}, uids: map[string]uint32{}, gids: map[string]uint32{}}
+	for _, dir := range []string{root, "/"} {
+		if dir == "" {
+			continue
+		}
+		readIDs(filepath.Join(dir, "etc/passwd"), a.users, a.uids)
+		readIDs(filepath.Join(dir, "etc/group"), a.groups, a.gids)
+	}
+	return a
+}
+
+// readIDs reads name:x:id: lines; names already known are kept.
+func readIDs(path string, byID map[uint32]string, byName map[string]uint32) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) < 3 {
+			continue
+		}
+		id, err := strconv.ParseUint(fields[2], 10, 32)
+		if err != nil {
+			continue
+		}
+		if _, ok := byName[fields[0]]; ok {
+			continue
+		}
+		byName[fields[0]] = uint32(id)
+		if _, ok := byID[uint32(id)]; !ok {
+			byID[uint32(id)] = fields[0]
+		}
+	}
+}
+
+func (a *accounts) user(uid uint32) string {
+	if n, ok := a.users[uid]; ok {
+		return n
+	}
+	return strconv.FormatUint(uint64(uid), 10)
+}
+
+func (a *accounts) group(gid uint32) string {
+	if n, ok := a.groups[gid]; ok {
+		return n
+	}
+	return strconv.FormatUint(uint64(gid), 10)
+}
+
+// statOwner returns the owner of a path on disk.
+func statOwner(hostPath string) (uid, gid uint32, ok bool) {
+	st, err := os.Stat(hostPath)
+	if err != nil {
+		return 0, 0, false
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	return sys.Uid, sys.Gid, true
+}
+
+// regularUser reports whether uid is a login user's (Debian's UID_MIN
+// 1000, below nobody's 65534), not a system account.
+func regularUser(uid uint32) bool { return uid >= 1000 && uid < 65534 }
+
+// regularOwner returns the owner of dir when it is a regular user.
+func (b *builder) regularOwner(dir string) (user, group string, ok bool) {
+	uid, gid, ok := b.owner(b.host(dir))
+	if !ok || !regularUser(uid) {
+		return "", "", false
+	}
+	return b.acct.user(uid), b.acct.group(gid), true
+}
