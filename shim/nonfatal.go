@@ -2,6 +2,7 @@ package shim
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
@@ -106,5 +107,5 @@ func keepBlocks(blocks []filesBlock, skip map[[2]int]bool) []filesBlock {
 // skip records a skipped php_* line (key "" when its arguments are
 // broken: httpd never looks at them).
 func (res *Resolution) skip(key string, pos parser.Pos) {
-	res.Skipped = append(res.Skipped, IgnoredSetting{Key: key, Pos: pos, Reason: skipReason})
+	res.Skipped = append(res.Skipped, IgnoredSetting{Key: strings.Clone(key), Pos: pos, Reason: skipReason})
 }

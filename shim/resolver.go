@@ -382,8 +382,13 @@ var refusedKeys = map[string]bool{
 // zend_alter_ini_entry_chars with the entry's status fails, silently,
 // for unknown directives and when the directive's mask lacks that status
 // (PHP_INI_SYSTEM directives from php_value, docs/behaviour.md#b-modphp-system).
+//
+// Keys and values are copied: in an access file they are slices of its
+// bytes, and a cached resolution must not keep a whole (since edited)
+// file alive.
 func (r *Resolver) finish(m merger, res *Resolution) {
 	for key, e := range m {
+		key := strings.Clone(key)
 		if key == "engine" {
 			// apache2handler's engine directive: php-fpm has none
 			// ("unable to set 'engine'", docs/behaviour.md#b-modphp-engine); the shim
@@ -409,7 +414,7 @@ func (r *Resolver) finish(m merger, res *Resolution) {
 			res.Ignored = append(res.Ignored, IgnoredSetting{Key: key, Pos: e.line.pos, Reason: reason})
 			continue
 		}
-		res.Settings = append(res.Settings, Setting{Key: key, Value: e.line.value})
+		res.Settings = append(res.Settings, Setting{Key: key, Value: strings.Clone(e.line.value)})
 		if res.origins == nil {
 			res.origins = map[string]origin{}
 		}
