@@ -254,7 +254,8 @@ func FuzzFiles(f *testing.F) {
 }
 
 // FuzzINILiteral checks that every value without a line break is written
-// and that the result never holds one.
+// by INILiteral and INIQuoted, that the result never holds one, and that
+// INIQuoted's always starts with a quote.
 func FuzzINILiteral(f *testing.F) {
 	for _, s := range []string{"", "64M", "a'b", "E_ALL", "${x}", `"`, "On"} {
 		f.Add(s)
@@ -269,6 +270,10 @@ func FuzzINILiteral(f *testing.F) {
 		}
 		if err != nil || strings.ContainsAny(lit, "\n\r\x00") || lit == "" {
 			t.Fatalf("INILiteral(%q) = %q, %v", v, lit, err)
+		}
+		q, err := INIQuoted(v)
+		if err != nil || strings.ContainsAny(q, "\n\r\x00") || !strings.HasPrefix(q, "'") && !strings.HasPrefix(q, `"`) {
+			t.Fatalf("INIQuoted(%q) = %q, %v", v, q, err)
 		}
 	})
 }
