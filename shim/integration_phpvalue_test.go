@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/lab"
 )
 
 // TestIntegrationPHPValueVisible: php-fpm shows scripts the PHP_VALUE it
@@ -13,7 +15,11 @@ import (
 // there on the first request and absent on the repeat — while ini_get()
 // is the same both times (docs/shim.md, "PHP_VALUE is visible").
 func TestIntegrationPHPValueVisible(t *testing.T) {
-	st := startStack(t, "sethandler")
+	// Two workers: the shim keeps a connection (so it knows what that
+	// worker holds) only while one of pm.max_children stays unpinned
+	// (DefaultFPMReserve); with one worker it keeps none and sends the
+	// full PHP_VALUE every time.
+	st := startStackFPM(t, lab.FPMConfig{Children: 2}, "sethandler")
 	a := st.apaches["sethandler"]
 	dir := filepath.Join(a.DocRoot, "pv")
 	os.MkdirAll(dir, 0o755)
