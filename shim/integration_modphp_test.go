@@ -50,6 +50,9 @@ func TestIntegrationResolverAgainstModPHP(t *testing.T) {
 	base := modPHPINI(t, ref.url, "/base.php")
 	for _, line := range lines {
 		p, exp, _ := strings.Cut(line, " ")
+		if strings.HasPrefix(exp, "error ") {
+			continue // the shim's own limit (PCRE); mod_php serves it
+		}
 		wantINI := map[string]string{}
 		for _, k := range keys {
 			wantINI[k] = base[k]
