@@ -179,17 +179,3 @@ func init() {
 		directiveModules[k.String()] = modphp.ModuleID
 	}
 }
-
-// IsPHPGuard reports whether an <IfModule> argument names mod_php in any of
-// its spellings.
-//
-// Deprecated: use modphp.IsGuardName; kept until the shim imports
-// internal/modphp.
-func IsPHPGuard(name string) bool { return modphp.IsGuardName(name) }
-
-// PHP8Guard reports whether an <IfModule> argument matches PHP 8's
-// mod_php (docs/behaviour.md#b-guard).
-//
-// Deprecated: use modphp.GuardMatches; kept until the shim imports
-// internal/modphp.
-func PHP8Guard(name string) bool { return modphp.GuardMatches(name) }

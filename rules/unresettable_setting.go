@@ -2,9 +2,9 @@ package rules
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
@@ -36,12 +36,12 @@ func runUnresettableSetting(p *Pass) {
 		if n.Kind != parser.KindDirective || !e.Today {
 			continue
 		}
-		name, value := facts.Arg(n, 0), facts.Arg(n, 1)
-		admin := strings.EqualFold(n.Name, "php_admin_value")
-		if !phpini.RefusesEmpty(name) || value == "" || strings.EqualFold(value, "none") || (admin && e.Access != nil) {
+		k, name, arg, _ := facts.PHPDirective(n)
+		value := modphp.Stored(k, arg)
+		if !phpini.RefusesEmpty(name) || value == "" || (k.Admin() && e.Access != nil) {
 			continue // an empty value resets nothing; php_admin_* in .htaccess is MPM1004's
 		}
-		if mode, _ := phpini.Lookup(name); admin && mode&phpini.ModeSystem == 0 || !admin && !mode.PerDir() {
+		if mode, known := phpini.Lookup(name); !modphp.Applies(k, mode, known) {
 			continue // mod_php ignores the line
 		}
 		if !poolValueEmpty(p, name) {

@@ -1,12 +1,13 @@
 package shim
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
-	"path"
-	"regexp"
+	"regexp/syntax"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -28,8 +29,8 @@ func (e *AccessError) Error() string { return e.Pos.String() + ": " + e.Msg }
 // apache_config.c real_value_hnd and real_flag_hnd).
 type phpLine struct {
 	key, value string
-	admin      bool // php_admin_*: PHP_INI_SYSTEM status, else PHP_INI_PERDIR
-	htaccess   bool // read from an access file (applied at PHP_INI_STAGE_HTACCESS)
+	kind       modphp.Kind // its directive: php_admin_* set with PHP_INI_SYSTEM status
+	htaccess   bool        // read from an access file (applied at PHP_INI_STAGE_HTACCESS)
 	pos        parser.Pos
 	// scope is the directory every request under which gets the line
 	// (server config: / at the main server's level, a <Directory>'s
@@ -38,46 +39,19 @@ type phpLine struct {
 	scope string
 }
 
-// filesMatcher is the test of a <Files> or <FilesMatch> section against the
-// script's base name (httpd server/request.c ap_file_walk: apr_fnmatch for
-// wildcards, strcmp otherwise, the regex for ~ and FilesMatch).
-type filesMatcher struct {
-	glob string
-	re   *regexp.Regexp
-}
-
-func (m filesMatcher) match(base string) bool {
-	if m.re != nil {
-		return m.re.MatchString(base)
-	}
-	if !strings.ContainsAny(m.glob, "*?[") {
-		return m.glob == base
-	}
-	ok, err := path.Match(m.glob, base)
-	return err == nil && ok
-}
-
-// same reports whether two matchers test the same thing.
-func (m filesMatcher) same(o filesMatcher) bool {
-	if m.re != nil || o.re != nil {
-		return m.re != nil && o.re != nil && m.re.String() == o.re.String()
-	}
-	return m.glob == o.glob
-}
-
 // filesChain is a <Files>/<FilesMatch> section and, through parent, the
 // sections around it: a script's base name must match them all. Nested
 // sections share their parents' chain, so that n nested sections hold n
 // links, not n²/2 matchers (issue: 14,000 nested <Files a> took 3.3 GB).
 type filesChain struct {
-	m      filesMatcher
+	m      modphp.Files
 	parent *filesChain
 }
 
 // nest returns the chain of a section m inside c (nil: at top level). A
 // section nested in one with the same test adds nothing to it.
-func (c *filesChain) nest(m filesMatcher) *filesChain {
-	if c != nil && c.m.same(m) {
+func (c *filesChain) nest(m modphp.Files) *filesChain {
+	if c != nil && c.m.Same(m) {
 		return c
 	}
 	return &filesChain{m: m, parent: c}
@@ -125,7 +99,7 @@ func (cm *chainMatcher) matches(c *filesChain) bool {
 	}
 	if len(todo) < chainMemoDepth && cm.memo == nil {
 		for _, l := range todo {
-			if !l.m.match(cm.base) {
+			if !l.m.Match(cm.base) {
 				return false
 			}
 		}
@@ -136,7 +110,7 @@ func (cm *chainMatcher) matches(c *filesChain) bool {
 	}
 	// Outermost first: each link is its own test and its parent's.
 	for i := len(todo) - 1; i >= 0; i-- {
-		ok = ok && todo[i].m.match(cm.base)
+		ok = ok && todo[i].m.Match(cm.base)
 		cm.memo[todo[i]] = ok
 	}
 	return ok
@@ -164,25 +138,6 @@ type evalEnv struct {
 	// ${VAR} (Define first, then the environment).
 	define func(name string) bool
 	lookup func(name string) (string, bool)
-}
-
-// modPHPDirectives maps php_* directive names (lower case) to whether
-// they are admin and whether they are flags (php-src apache_config.c
-// php_dir_cmds).
-var modPHPDirectives = map[string]struct{ admin, flag bool }{
-	"php_value":       {false, false},
-	"php_flag":        {false, true},
-	"php_admin_value": {true, false},
-	"php_admin_flag":  {true, true},
-}
-
-// take2Help is httpd's TAKE2 error suffix per directive (the cmd_rec
-// errmsg of php_dir_cmds).
-var take2Help = map[string]string{
-	"php_value":       "PHP Value Modifier",
-	"php_flag":        "PHP Flag Modifier",
-	"php_admin_value": "PHP Value Modifier (Admin)",
-	"php_admin_flag":  "PHP Flag Modifier (Admin)",
 }
 
 // parseAccessFile reads an access file's bytes the way httpd with mod_php
@@ -235,9 +190,9 @@ func (af *accessFile) checkClosed(nodes []*parser.Node, inOpenTrue bool, env eva
 // phpDirective is one active php_* line of an access file: httpd checks
 // its override first, then its arguments (invoke_cmd).
 type phpDirective struct {
-	pos   parser.Pos
-	name  string // as written
-	lname string // lower case: the AllowOverrideList name
+	pos  parser.Pos
+	name string // as written
+	kind modphp.Kind
 	// problem is what httpd with mod_php rejects once the override
 	// allows the line (arity; a section the shim cannot evaluate).
 	problem *AccessError
@@ -268,7 +223,7 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 					af.walk(n.Children, files, env, unsupported)
 				}
 			case "files", "filesmatch":
-				m, err := filesSectionMatcher(lname, n.Args)
+				m, err := compileFiles(n.Name, n.Args)
 				if err != nil {
 					af.fail(n.Pos, err.Error())
 					return
@@ -292,8 +247,8 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 				af.walk(n.Children, files, env, unsupported)
 			}
 		case parser.KindDirective:
-			if _, ok := modPHPDirectives[lname]; ok {
-				af.directive(n, lname, files, env, unsupported)
+			if kind, ok := modphp.Directive(n.Name); ok {
+				af.directive(n, kind, files, env, unsupported)
 			}
 		}
 	}
@@ -301,16 +256,15 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 
 // directive records a php_* line: its problem, if any, and the line it
 // keeps for the directory or the enclosing <Files> block.
-func (af *accessFile) directive(n *parser.Node, lname string, files *filesBlock, env evalEnv, unsupported string) {
-	kind := modPHPDirectives[lname]
-	d := phpDirective{pos: n.Pos, name: n.Name, lname: lname, line: -1, block: -1}
+func (af *accessFile) directive(n *parser.Node, kind modphp.Kind, files *filesBlock, env evalEnv, unsupported string) {
+	d := phpDirective{pos: n.Pos, name: n.Name, kind: kind, line: -1, block: -1}
 	args := n.Args
 	if strings.Contains(n.Raw, "${") && env.lookup != nil {
 		args = parser.SplitArgs(parser.ExpandVars(n.Raw, env.lookup))
 	}
 	switch {
 	case len(args) != 2 || args[0] == "" || args[1] == "":
-		d.problem = &AccessError{Pos: n.Pos, Msg: fmt.Sprintf("%s takes two arguments, %s", lname, take2Help[lname]), Status: http.StatusInternalServerError}
+		d.problem = &AccessError{Pos: n.Pos, Msg: kind.ArityError(), Status: http.StatusInternalServerError}
 	case unsupported != "":
 		d.problem = &AccessError{Pos: n.Pos, Msg: n.Name + " inside " + unsupported + " cannot be evaluated by the shim", Status: http.StatusInternalServerError}
 	}
@@ -321,7 +275,7 @@ func (af *accessFile) directive(n *parser.Node, lname string, files *filesBlock,
 	// php_admin_* in an access file is applied only when AllowOverrideList
 	// names it (decide); then with PHP_INI_SYSTEM, as mod_php's admin
 	// handler does.
-	l := phpLine{key: args[0], value: modPHPValue(kind.flag, args[1]), admin: kind.admin, htaccess: true, pos: n.Pos}
+	l := phpLine{key: args[0], value: modphp.Stored(kind, args[1]), kind: kind, htaccess: true, pos: n.Pos}
 	if files != nil {
 		d.line, d.block = len(files.lines), -2 // block index known once the block is kept
 		files.lines = append(files.lines, l)
@@ -333,41 +287,17 @@ func (af *accessFile) directive(n *parser.Node, lname string, files *filesBlock,
 	af.php = append(af.php, d)
 }
 
-// modPHPValue applies mod_php's value handling: php_flag stores "1" for
-// "On" (any case) or exactly "1" and "0" for anything else, so yes and true
-// are off (docs/behaviour.md#b-modphp-values); php_value stores "" for "none" in any case and
-// the raw string otherwise — no INI parsing, no constants.
-func modPHPValue(flag bool, v string) string {
-	if flag {
-		if strings.EqualFold(v, "on") || v == "1" {
-			return "1"
-		}
-		return "0"
+// compileFiles builds the test of <Files pat>, <Files ~ re> or
+// <FilesMatch re> (section name as written) as httpd applies it. A
+// regular expression Go cannot read (PCRE back-references, look-around)
+// is the shim's limit, and said so.
+func compileFiles(name string, args []string) (modphp.Files, error) {
+	m, err := modphp.CompileFiles(name, args)
+	var rerr *syntax.Error
+	if errors.As(err, &rerr) {
+		return m, fmt.Errorf("%w: cannot be evaluated by the shim", err)
 	}
-	if strings.EqualFold(v, "none") {
-		return ""
-	}
-	return v
-}
-
-// filesSectionMatcher builds the matcher of <Files pat>, <Files ~ re> or
-// <FilesMatch re>.
-func filesSectionMatcher(lname string, args []string) (filesMatcher, error) {
-	regex := lname == "filesmatch"
-	if !regex && len(args) == 2 && args[0] == "~" {
-		regex, args = true, args[1:]
-	}
-	if len(args) != 1 {
-		return filesMatcher{}, fmt.Errorf("<%s> takes one argument", lname)
-	}
-	if !regex {
-		return filesMatcher{glob: args[0]}, nil
-	}
-	re, err := regexp.Compile(args[0])
-	if err != nil {
-		return filesMatcher{}, fmt.Errorf("regular expression %q cannot be evaluated by the shim: %w", args[0], err)
-	}
-	return filesMatcher{re: re}, nil
+	return m, err
 }
 
 // sectionTrue evaluates a conditional section as httpd with PHP 8's
@@ -383,10 +313,10 @@ func sectionTrue(lname string, args []string, env evalEnv) bool {
 	var ok bool
 	switch lname {
 	case "ifmodule":
-		if parser.IsPHPGuard(arg) {
+		if modphp.IsGuardName(arg) {
 			// Only mod_php.c and php_module name PHP 8's module
 			// (docs/behaviour.md#b-guard).
-			ok = parser.PHP8Guard(arg)
+			ok = modphp.GuardMatches(arg)
 		} else {
 			ok = env.module == nil || env.module(arg)
 		}

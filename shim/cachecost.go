@@ -71,7 +71,7 @@ func accessFileCost(p string, size int64, af *accessFile) int64 {
 		n += blockCost + int64(lineCost*len(b.lines))
 		for c := b.chain; c != nil && !seen[c]; c = c.parent {
 			seen[c] = true
-			n += linkCost + regexCost(c.m.re) + int64(len(c.m.glob))
+			n += linkCost + regexCost(c.m.Regexp()) + int64(len(c.m.String()))
 		}
 	}
 	if af.err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 )
 
 // Setting is one INI directive and the raw string value PHP should see,
@@ -76,25 +78,13 @@ func checkKey(k string) error {
 	return nil
 }
 
-// encodeINIValue writes one value as single-quoted raw segments.
+// encodeINIValue writes one value as single-quoted raw segments
+// (modphp.INIQuoted; never modphp.INILiteral's bare form, whose meaning
+// would depend on more of the scanner than the guarantees above).
 func encodeINIValue(v string) (string, error) {
-	if v == "" {
-		return `""`, nil
+	enc, err := modphp.INIQuoted(v)
+	if err != nil {
+		return "", fmt.Errorf("value: %w (%w)", ErrUnencodable, err)
 	}
-	if i := strings.IndexAny(v, "\n\r\x00"); i >= 0 {
-		return "", fmt.Errorf("value holds byte %#x at %d: %w", v[i], i, ErrUnencodable)
-	}
-	var b strings.Builder
-	b.Grow(len(v) + 2)
-	for i, seg := range strings.Split(v, "'") {
-		if i > 0 {
-			b.WriteString(`"'"`)
-		}
-		if seg != "" {
-			b.WriteByte('\'')
-			b.WriteString(seg)
-			b.WriteByte('\'')
-		}
-	}
-	return b.String(), nil
+	return enc, nil
 }

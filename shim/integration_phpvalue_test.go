@@ -15,10 +15,11 @@ import (
 // there on the first request and absent on the repeat — while ini_get()
 // is the same both times (docs/shim.md, "PHP_VALUE is visible").
 func TestIntegrationPHPValueVisible(t *testing.T) {
-	// No reserve: with one worker and the default reserve of one, no
-	// connection is kept, and every request on a fresh connection carries
-	// its PHP_VALUE.
-	st := startStackConfig(t, lab.FPMConfig{Children: 1}, func(c *Config) { c.FPMReserve = -1 }, "sethandler")
+	// Two workers: the shim keeps a connection (so it knows what that
+	// worker holds) only while one of pm.max_children stays unpinned
+	// (DefaultFPMReserve); with one worker it keeps none and sends the
+	// full PHP_VALUE every time.
+	st := startStackFPM(t, lab.FPMConfig{Children: 2}, "sethandler")
 	a := st.apaches["sethandler"]
 	dir := filepath.Join(a.DocRoot, "pv")
 	os.MkdirAll(dir, 0o755)

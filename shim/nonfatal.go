@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -26,15 +27,11 @@ type overrideRule struct {
 // php_admin_*.
 var allowRule = overrideRule{options: true}
 
-// allows reports whether httpd accepts the directive (lower-case name) in
-// an access file: php_value and php_flag need Options or a list entry;
-// php_admin_value and php_admin_flag (ACCESS_CONF|RSRC_CONF) only a list
-// entry, which httpd honours whatever the directive's own context.
-func (o overrideRule) allows(lname string) bool {
-	if o.list[lname] {
-		return true
-	}
-	return o.options && !modPHPDirectives[lname].admin
+// verdict is what httpd does with directive d in an access file under
+// the rule (modphp.InAccessFile).
+func (o overrideRule) verdict(d phpDirective) modphp.Verdict {
+	listed := o.list != nil && o.list[strings.ToLower(d.name)]
+	return modphp.InAccessFile(d.kind, modphp.Override{Options: o.options, Listed: listed, Nonfatal: o.nonfatal})
 }
 
 // decide applies httpd's per-directive override check to af, in file
@@ -48,10 +45,10 @@ func (af *accessFile) decide(o overrideRule, res *Resolution) ([]phpLine, []file
 	}
 	var skip map[[2]int]bool // {block, line} of skipped lines
 	for _, d := range af.php {
-		if !o.allows(d.lname) {
-			if !o.nonfatal {
-				return nil, nil, &AccessError{Pos: d.pos, Msg: d.name + " not allowed here", Status: http.StatusInternalServerError}
-			}
+		switch o.verdict(d) {
+		case modphp.Refused:
+			return nil, nil, &AccessError{Pos: d.pos, Msg: modphp.NotAllowedError(d.name), Status: http.StatusInternalServerError}
+		case modphp.Skipped:
 			key := ""
 			if d.line >= 0 {
 				if skip == nil {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
@@ -150,28 +151,18 @@ func (r *Resolver) CacheUsage() (entries int, bytes, evictions int64) {
 	return entries, bytes, evictions
 }
 
-// entry is one key's value while merging, with mod_php's status.
-type mergeEntry struct {
-	line   phpLine
-	status phpini.Mode // ModePerDir for php_value/php_flag, ModeSystem for php_admin_*
-}
-
-// merger merges php lines by php-src apache_config.c
-// should_overwrite_per_dir_entry: a new entry replaces the old iff its
-// status is at least as high, so an outer php_admin_value beats an inner
+// merger merges php lines as mod_php merges its per-directory tables
+// (modphp.Overrides): a deeper line replaces the enclosing one unless
+// that one is php_admin_*, so an outer php_admin_value beats an inner
 // php_value.
-type merger map[string]mergeEntry
+type merger map[string]phpLine
 
 func (m merger) add(lines []phpLine) {
 	for _, l := range lines {
-		st := phpini.ModePerDir
-		if l.admin {
-			st = phpini.ModeSystem
-		}
-		if old, ok := m[l.key]; ok && st < old.status {
+		if old, ok := m[l.key]; ok && !modphp.Overrides(old.kind, l.kind) {
 			continue
 		}
-		m[l.key] = mergeEntry{line: l, status: st}
+		m[l.key] = l
 	}
 }
 
@@ -387,13 +378,13 @@ var refusedKeys = map[string]bool{
 // bytes, and a cached resolution must not keep a whole (since edited)
 // file alive.
 func (r *Resolver) finish(m merger, res *Resolution) {
-	for key, e := range m {
+	for key, l := range m {
 		key := strings.Clone(key)
-		if key == "engine" {
+		if key == modphp.EngineKey {
 			// apache2handler's engine directive: php-fpm has none
 			// ("unable to set 'engine'", docs/behaviour.md#b-modphp-engine); the shim
 			// answers 403 itself.
-			res.EngineOff = !parseINIBool(e.line.value)
+			res.EngineOff = !modphp.Bool(l.value)
 			continue
 		}
 		mode, known := phpini.Lookup(key)
@@ -405,21 +396,22 @@ func (r *Resolver) finish(m merger, res *Resolution) {
 			reason = "unknown directive (PHP " + phpini.PHPVersion + " table)"
 		case phpini.SAPI(key) != "":
 			reason = "directive of the " + phpini.SAPI(key) + " SAPI only"
-		case e.status == phpini.ModePerDir && !mode.PerDir():
+		case !applies(l, mode, known):
 			reason = "PHP_INI_SYSTEM directive: mod_php ignores it in php_value/php_flag"
-		case e.status == phpini.ModeSystem && mode&phpini.ModeSystem == 0:
-			reason = "directive cannot be set by php_admin_value"
+			if l.kind.Admin() {
+				reason = "directive without PHP_INI_SYSTEM: mod_php ignores php_admin_value for it in an access file"
+			}
 		}
 		if reason != "" {
-			res.Ignored = append(res.Ignored, IgnoredSetting{Key: key, Pos: e.line.pos, Reason: reason})
+			res.Ignored = append(res.Ignored, IgnoredSetting{Key: key, Pos: l.pos, Reason: reason})
 			continue
 		}
-		res.Settings = append(res.Settings, Setting{Key: key, Value: strings.Clone(e.line.value)})
+		res.Settings = append(res.Settings, Setting{Key: key, Value: strings.Clone(l.value)})
 		if res.origins == nil {
 			res.origins = map[string]origin{}
 		}
-		res.origins[key] = origin{scope: settingScope(e.line), pos: e.line.pos}
-		if e.line.htaccess && key == "open_basedir" {
+		res.origins[key] = origin{scope: settingScope(l), pos: l.pos}
+		if l.htaccess && key == "open_basedir" {
 			// Tightening is checked against the pool baseline by the
 			// handler, which knows it.
 			res.OpenBasedirFromAccess = true
@@ -428,35 +420,14 @@ func (r *Resolver) finish(m merger, res *Resolution) {
 	slices.SortFunc(res.Settings, func(a, b Setting) int { return strings.Compare(a.Key, b.Key) })
 }
 
-// parseINIBool is zend_ini_parse_bool: "true", "yes", "on" (any case) or a
-// non-zero number.
-func parseINIBool(s string) bool {
-	switch strings.ToLower(s) {
-	case "true", "yes", "on":
-		return true
+// applies reports whether mod_php's setting from l takes effect on a
+// known directive with mask mode (modphp.Applies, or
+// modphp.AppliesInAccessFile for a line of an access file).
+func applies(l phpLine, mode phpini.Mode, known bool) bool {
+	if l.htaccess {
+		return modphp.AppliesInAccessFile(l.kind, mode, known)
 	}
-	return atoi(s) != 0
-}
-
-// atoi is C's atoi: optional blanks and sign, then digits; 0 otherwise.
-func atoi(s string) int {
-	s = strings.TrimLeft(s, " \t\n\r\v\f")
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	n := 0
-	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + int(s[i]-'0')
-		if n > 1<<30 {
-			break
-		}
-	}
-	if neg {
-		return -n
-	}
-	return n
+	return modphp.Applies(l.kind, mode, known)
 }
 
 // splitRoot returns the cleaned document root and the script directory

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -113,18 +114,15 @@ func loadServerConf(p string, accessNames []string) (*serverConf, error) {
 		if n.Kind != parser.KindDirective {
 			return true
 		}
-		kind, ok := modPHPDirectives[strings.ToLower(n.Name)]
-		if !ok {
-			return true
-		}
-		if !activeForModPHP(n, sc.env) {
+		kind, ok := modphp.Directive(n.Name)
+		if !ok || !activeForModPHP(n, sc.env) {
 			return true
 		}
 		if len(n.Args) != 2 || n.Args[0] == "" || n.Args[1] == "" {
-			ferr = fmt.Errorf("%s: %s takes two arguments, %s", n.Pos, strings.ToLower(n.Name), take2Help[strings.ToLower(n.Name)])
+			ferr = fmt.Errorf("%s: %s", n.Pos, kind.ArityError())
 			return false
 		}
-		l := phpLine{key: n.Args[0], value: modPHPValue(kind.flag, n.Args[1]), admin: kind.admin, pos: n.Pos}
+		l := phpLine{key: n.Args[0], value: modphp.Stored(kind, n.Args[1]), kind: kind, pos: n.Pos}
 		if err := sc.place(l, n, vhByNode); err != nil {
 			ferr = err
 			return false
@@ -162,12 +160,8 @@ func activeForModPHP(n *parser.Node, env evalEnv) bool {
 			continue
 		}
 		if strings.EqualFold(p.Name, "IfModule") && len(p.Args) > 0 {
-			arg, neg := p.Args[0], false
-			if strings.HasPrefix(arg, "!") {
-				arg, neg = arg[1:], true
-			}
-			if parser.IsPHPGuard(arg) {
-				if parser.PHP8Guard(arg) == neg {
+			if name, neg, php := modphp.Guard(p.Args[0]); php {
+				if modphp.GuardMatches(name) == neg {
 					return false
 				}
 				continue
@@ -199,7 +193,7 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 	lname := strings.ToLower(sec.Name)
 	switch lname {
 	case "files", "filesmatch":
-		m, err := filesSectionMatcher(lname, sec.Args)
+		m, err := compileFiles(sec.Name, sec.Args)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sec.Pos, err)
 		}
@@ -251,7 +245,7 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 
 // appendFilesLine adds l to the block for section sec (the last block when
 // it is the same section).
-func appendFilesLine(blocks []filesBlock, sec *parser.Node, m filesMatcher, l phpLine) []filesBlock {
+func appendFilesLine(blocks []filesBlock, sec *parser.Node, m modphp.Files, l phpLine) []filesBlock {
 	if k := len(blocks) - 1; k >= 0 && len(blocks[k].lines) > 0 && blocks[k].lines[0].pos.File == l.pos.File && blocks[k].sameSection == sec {
 		blocks[k].lines = append(blocks[k].lines, l)
 		return blocks

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
@@ -114,7 +115,7 @@ func (st *state) unresettableProblems() []UnresettableProblem {
 	var out []UnresettableProblem
 	check := func(l phpLine) {
 		mode, known := phpini.Lookup(l.key)
-		if !known || (l.admin && mode&phpini.ModeSystem == 0) || (!l.admin && !mode.PerDir()) {
+		if !modphp.Applies(l.kind, mode, known) {
 			return // mod_php ignores it: never sent
 		}
 		scope := l.scope

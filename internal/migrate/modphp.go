@@ -5,70 +5,60 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
-// This file is the package's only statement of mod_php's semantics.
+// This file is the package's only use of mod_php's semantics, all of
+// which come from internal/modphp.
 
 // phpDirective describes a php_value, php_flag, php_admin_value or
-// php_admin_flag line.
+// php_admin_flag line; what each kind means is internal/modphp's answer.
 type phpDirective struct {
 	Flag  bool // php_flag, php_admin_flag
 	Admin bool // php_admin_*: not overridable, not allowed in .htaccess
 }
 
+// kind is the modphp.Kind of d.
+func (d phpDirective) kind() modphp.Kind {
+	switch {
+	case d.Admin && d.Flag:
+		return modphp.AdminFlag
+	case d.Admin:
+		return modphp.AdminValue
+	case d.Flag:
+		return modphp.Flag
+	}
+	return modphp.Value
+}
+
 // phpDirectiveOf returns the kind of a mod_php directive name, and false
 // for any other directive.
 func phpDirectiveOf(name string) (phpDirective, bool) {
-	switch strings.ToLower(name) {
-	case "php_value":
-		return phpDirective{}, true
-	case "php_flag":
-		return phpDirective{Flag: true}, true
-	case "php_admin_value":
-		return phpDirective{Admin: true}, true
-	case "php_admin_flag":
-		return phpDirective{Flag: true, Admin: true}, true
-	}
-	return phpDirective{}, false
+	k, ok := modphp.Directive(name)
+	return phpDirective{Flag: k.IsFlag(), Admin: k.Admin()}, ok
 }
 
 // allowedInAccessFile reports whether httpd accepts the directive in a
-// .htaccess file: php_admin_* are RSRC_CONF|ACCESS_CONF only, so a
-// .htaccess holding one answers 500 ("not allowed here").
-func allowedInAccessFile(d phpDirective) bool { return !d.Admin }
-
-// modPHPSets reports whether mod_php applies a directive of this kind to
-// a key with this INI mode: php_value/php_flag alter it at PHP_INI_PERDIR,
-// php_admin_* at PHP_INI_SYSTEM, and PHP refuses a change the key's mask
-// does not allow (Zend/zend_ini.c zend_alter_ini_entry_ex).
-func modPHPSets(d phpDirective, mode phpini.Mode) bool {
-	if d.Admin {
-		return mode&phpini.ModeSystem != 0
-	}
-	return mode.PerDir()
+// .htaccess file under AllowOverride Options (no AllowOverrideList).
+func allowedInAccessFile(d phpDirective) bool {
+	return modphp.InAccessFile(d.kind(), modphp.Override{Options: true}) == modphp.Accepted
 }
 
-// turnsEngineOff reports whether a setting (as mod_php stores it) makes
-// mod_php decline to run scripts: the engine key set to 0.
-func turnsEngineOff(key, value string) bool { return strings.EqualFold(key, "engine") && value == "0" }
+// modPHPSets reports whether mod_php applies a directive of this kind to
+// a key with this INI mode.
+func modPHPSets(d phpDirective, mode phpini.Mode) bool { return modphp.Applies(d.kind(), mode, true) }
 
-// modPHPValue is the value mod_php stores: php_flag keeps "1" for "On" in
-// any case or exactly "1", and "0" for anything else; php_value stores ""
-// for "none" in any case and the string as written otherwise
-// (sapi/apache2handler/apache_config.c php_apache_value_handler_ex).
+// turnsEngineOff reports whether a setting (as mod_php stores it) makes
+// mod_php decline to run scripts.
+func turnsEngineOff(key, value string) bool {
+	return key == modphp.EngineKey && !modphp.Bool(value)
+}
+
+// modPHPValue is the value mod_php stores for the argument.
 func modPHPValue(flag bool, v string) string {
-	if flag {
-		if strings.EqualFold(v, "on") || v == "1" {
-			return "1"
-		}
-		return "0"
-	}
-	if strings.EqualFold(v, "none") {
-		return ""
-	}
-	return v
+	return modphp.Stored(phpDirective{Flag: flag}.kind(), v)
 }
 
 // isPHPGuardSection reports whether n is an <IfModule> naming mod_php in any
@@ -77,11 +67,11 @@ func isPHPGuardSection(n *parser.Node) (guard, trueForPHP8 bool) {
 	if n.Kind != parser.KindSection || !strings.EqualFold(n.Name, "IfModule") || len(n.Args) != 1 {
 		return false, false
 	}
-	arg, neg := strings.CutPrefix(n.Args[0], "!")
-	if !parser.IsPHPGuard(arg) {
+	name, neg, isPHP := modphp.Guard(n.Args[0])
+	if !isPHP {
 		return false, false
 	}
-	return true, parser.PHP8Guard(arg) != neg
+	return true, modphp.GuardMatches(name) != neg
 }
 
 // appliedByModPHP reports whether httpd with PHP 8's mod_php loaded reads

@@ -115,6 +115,16 @@ func Applies(k Kind, mode phpini.Mode, known bool) bool {
 	return known && mode&phpini.ModePerDir != 0
 }
 
+// AppliesInAccessFile is Applies for a line read from an access file —
+// php_admin_* gets there only through AllowOverrideList. mod_php sets
+// such lines at PHP_INI_STAGE_HTACCESS, where no change makes an entry
+// SYSTEM-only first, so every kind needs its own status in the mask:
+// php_admin_value session.upload_progress.name, which applies from
+// <Directory>, is dropped from a .htaccess.
+func AppliesInAccessFile(k Kind, mode phpini.Mode, known bool) bool {
+	return known && mode&k.Status() != 0
+}
+
 // Overrides reports whether a setting from a deeper scope (inner: a
 // subdirectory, a .htaccess, a <Files> section) replaces the value of the
 // same key set in an enclosing scope (outer), as php_merge_dir does: the

@@ -19,7 +19,9 @@
 //     the INI directive's modifiable mask lacks is dropped without a log
 //     line — php_value expose_php, in a .htaccess or in httpd.conf — while
 //     php_admin_value sets it, and sets even a key whose mask lacks
-//     PHP_INI_SYSTEM (session.upload_progress.name).
+//     PHP_INI_SYSTEM (session.upload_progress.name) — from the server
+//     configuration only: from a .htaccess (AppliesInAccessFile; subtest
+//     access) every kind needs its own status in the mask.
 //   - Merging (Overrides; subtest merge): a deeper scope's value replaces
 //     an enclosing one unless the enclosing one is php_admin_*:
 //     php_admin_value memory_limit 200M in <Directory> beats php_value
@@ -47,9 +49,11 @@
 //     <IfModule mod_php.c>. php_admin_value and php_admin_flag answer 500
 //     "not allowed here" in every .htaccess, whatever AllowOverride says —
 //     but AllowOverrideList php_admin_value lets the line through and its
-//     value applies. AllowOverride Nonfatal=Override turns each refusal
-//     into a skipped line.
-//   - Writing a stored value into INI syntax (INILiteral; subtest values):
+//     value applies (php_admin_value memory_limit; not
+//     session.upload_progress.name, see above). AllowOverride
+//     Nonfatal=Override turns each refusal into a skipped line.
+//   - Writing a stored value into INI syntax (INILiteral, INIQuoted;
+//     subtest values):
 //     the literal reads back unchanged through PHP's INI scanner, the one
 //     of php.ini, .user.ini, php-fpm pools and PHP_VALUE — where a bare
 //     Off would become "" and a bare E_ALL a number.

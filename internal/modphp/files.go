@@ -73,6 +73,15 @@ func (f Files) Match(base string) bool {
 // String returns the pattern as written.
 func (f Files) String() string { return f.pat }
 
+// Regexp returns the compiled expression of a <FilesMatch> or <Files ~>
+// section, nil for other tests.
+func (f Files) Regexp() *regexp.Regexp { return f.re }
+
+// Same reports whether f and o apply the same test to every name: the
+// same pattern, compared the same way. Callers use it to share the test
+// of nested sections that repeat their parent's.
+func (f Files) Same(o Files) bool { return f.test == o.test && f.pat == o.pat }
+
 // isGlob is apr_fnmatch_test: the pattern has a '*' or '?' not quoted by
 // '\', or a '[' with its ']'. Other names are compared exactly.
 func isGlob(pat string) bool {

@@ -26,14 +26,24 @@ var plainINI = regexp.MustCompile(`^(?:[0-9./][A-Za-z0-9_./:+-]*|-[0-9]+)$`)
 // nothing and maps no keyword or constant; a single quote is written as
 // "'" (a double-quoted string holding only it) and the empty value as "".
 func INILiteral(v string) (string, error) {
+	if plainINI.MatchString(v) {
+		return v, nil
+	}
+	return INIQuoted(v)
+}
+
+// INIQuoted writes v like INILiteral but never bare: always as
+// single-quoted raw segments (a single quote as "'", the empty value as
+// ""), so that the result's meaning depends on no other rule of the INI
+// scanner — what a writer of values from untrusted input (the shim's
+// PHP_VALUE) wants. Values holding a newline, a carriage return or a NUL
+// give ErrINIUnwritable.
+func INIQuoted(v string) (string, error) {
 	if v == "" {
 		return `""`, nil
 	}
 	if i := strings.IndexAny(v, "\n\r\x00"); i >= 0 {
 		return "", fmt.Errorf("byte %#x at %d: %w", v[i], i, ErrINIUnwritable)
-	}
-	if plainINI.MatchString(v) {
-		return v, nil
 	}
 	var b strings.Builder
 	b.Grow(len(v) + 2)

@@ -247,26 +247,28 @@ func testValues(t *testing.T, s *server) {
 	}
 }
 
-// checkINILiteral writes key = INILiteral(v) into an INI file and checks
-// that PHP's INI scanner (the one of php.ini, .user.ini and php-fpm pools)
-// gives back exactly v.
+// checkINILiteral writes key = INILiteral(v), and key = INIQuoted(v),
+// into an INI file and checks that PHP's INI scanner (the one of php.ini,
+// .user.ini and php-fpm pools) gives back exactly v.
 func checkINILiteral(t *testing.T, key, v string) {
 	t.Helper()
 	php := lab.FindBinary(t, "php", "/usr/bin/php")
-	lit, err := modphp.INILiteral(v)
-	if err != nil {
-		t.Errorf("INILiteral(%q): %v", v, err)
-		return
-	}
-	ini := filepath.Join(t.TempDir(), "php.ini")
-	write(t, ini, key+" = "+lit+"\n")
-	out, err := exec.Command(php, "-n", "-c", ini, "-r", `echo json_encode(ini_get($argv[1]));`, key).Output()
-	if err != nil {
-		t.Fatalf("php: %v", err)
-	}
-	var got string
-	if err := json.Unmarshal(out, &got); err != nil || got != v {
-		t.Errorf("%s = %s reads back as %s, want %q", key, lit, out, v)
+	for name, write1 := range map[string]func(string) (string, error){"INILiteral": modphp.INILiteral, "INIQuoted": modphp.INIQuoted} {
+		lit, err := write1(v)
+		if err != nil {
+			t.Errorf("%s(%q): %v", name, v, err)
+			continue
+		}
+		ini := filepath.Join(t.TempDir(), "php.ini")
+		write(t, ini, key+" = "+lit+"\n")
+		out, err := exec.Command(php, "-n", "-c", ini, "-r", `echo json_encode(ini_get($argv[1]));`, key).Output()
+		if err != nil {
+			t.Fatalf("php: %v", err)
+		}
+		var got string
+		if err := json.Unmarshal(out, &got); err != nil || got != v {
+			t.Errorf("%s: %s = %s reads back as %s, want %q", name, key, lit, out, v)
+		}
 	}
 }
 
@@ -390,20 +392,24 @@ var accessCases = []struct {
 	{"AllowOverride None\n    AllowOverrideList php_admin_value", modphp.Override{Listed: true}, "php_admin_value user_agent ok"},
 	{"AllowOverride All Nonfatal=All", modphp.Override{Options: true, Nonfatal: true}, "php_admin_value user_agent ok"},
 	{"AllowOverride FileInfo Nonfatal=Override", modphp.Override{Nonfatal: true}, "php_admin_flag user_agent on"},
+	{"AllowOverride None\n    AllowOverrideList php_admin_value", modphp.Override{Listed: true}, "php_admin_value session.upload_progress.name listed"},
+	{"AllowOverride None\n    AllowOverrideList php_admin_value", modphp.Override{Listed: true}, "php_admin_value memory_limit 71M"},
 }
 
 func testAccess(t *testing.T, s *server) {
 	for i, c := range accessCases {
 		l := parseLine(t, c.line)
 		v := modphp.InAccessFile(l.kind, c.o)
-		got, code := s.ini(fmt.Sprintf("/o%d/p.php", i), "user_agent")
+		base, _ := s.ini("/p.php", l.key)
+		got, code := s.ini(fmt.Sprintf("/o%d/p.php", i), l.key)
+		mode, known := phpini.Lookup(l.key)
 		var ok bool
-		switch v {
-		case modphp.Accepted:
+		switch {
+		case v == modphp.Accepted && modphp.AppliesInAccessFile(l.kind, mode, known):
 			ok = code == http.StatusOK && got == modphp.Stored(l.kind, l.arg)
-		case modphp.Skipped:
-			ok = code == http.StatusOK && got == ""
-		case modphp.Refused:
+		case v == modphp.Accepted, v == modphp.Skipped:
+			ok = code == http.StatusOK && got == base
+		case v == modphp.Refused:
 			ok = code == http.StatusInternalServerError &&
 				strings.Contains(s.a.ErrorLogText(), fmt.Sprintf("/o%d/.htaccess: %s", i, modphp.NotAllowedError(l.name)))
 		}

@@ -1,6 +1,7 @@
 package modphp
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -55,6 +56,10 @@ func TestApplyAndMerge(t *testing.T) {
 	if Applies(Value, sys, true) || !Applies(AdminValue, sys, true) || !Applies(Flag, perdir, true) || Applies(Value, phpini.ModeAll, false) ||
 		!Applies(AdminValue, perdirOnly, true) {
 		t.Error("Applies: php_value must skip PHP_INI_SYSTEM keys and unknown keys, php_admin_value set every known key")
+	}
+	if AppliesInAccessFile(AdminValue, perdirOnly, true) || !AppliesInAccessFile(AdminFlag, sys, true) ||
+		!AppliesInAccessFile(Value, perdir, true) || AppliesInAccessFile(Value, sys, true) || AppliesInAccessFile(AdminValue, phpini.ModeAll, false) {
+		t.Error("AppliesInAccessFile: every kind needs its own status in the mask")
 	}
 	if Overrides(AdminValue, Value) || !Overrides(Value, Value) || !Overrides(Value, AdminFlag) {
 		t.Error("Overrides: only a php_admin_* value resists a deeper php_value")
@@ -166,6 +171,16 @@ func TestFiles(t *testing.T) {
 	if _, err := CompileFiles("Files", []string{"a", "b"}); err == nil {
 		t.Error("<Files a b> must be an error")
 	}
+	a, _ := CompileFiles("Files", []string{"*.php"})
+	b, _ := CompileFiles("files", []string{"*.php"})
+	re, _ := CompileFiles("FilesMatch", []string{"*.php"[1:]})
+	exact, _ := CompileFiles("Files", []string{".php"})
+	if !a.Same(b) || a.Same(re) || re.Same(exact) || a.Same(Files{}) {
+		t.Error("Same must compare the pattern and how it is tested")
+	}
+	if re.Regexp() == nil || re.Regexp().String() != ".php" || a.Regexp() != nil {
+		t.Error("Regexp returns the expression of regex sections only")
+	}
 	if !(Files{}).Match("anything") {
 		t.Error("the zero Files matches every name")
 	}
@@ -180,8 +195,24 @@ func TestINILiteral(t *testing.T) {
 			t.Errorf("INILiteral(%q) = %s, %v; want %s", v, got, err, want)
 		}
 	}
-	if _, err := INILiteral("a\nb"); err == nil {
-		t.Error("a newline cannot be written on one INI line")
+	if _, err := INILiteral("a\nb"); !errors.Is(err, ErrINIUnwritable) {
+		t.Errorf("a newline cannot be written on one INI line: %v", err)
+	}
+}
+
+func TestINIQuoted(t *testing.T) {
+	for v, want := range map[string]string{
+		"64M": "'64M'", "-1": "'-1'", "": `""`, "On": "'On'", "a'b": `'a'"'"'b'`, "''": `"'""'"`,
+		"${HOME};x": "'${HOME};x'",
+	} {
+		if got, err := INIQuoted(v); err != nil || got != want {
+			t.Errorf("INIQuoted(%q) = %s, %v; want %s", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"a\rb", "a\x00", "\n"} {
+		if got, err := INIQuoted(v); !errors.Is(err, ErrINIUnwritable) {
+			t.Errorf("INIQuoted(%q) = %q, %v; want ErrINIUnwritable", v, got, err)
+		}
 	}
 }
 
@@ -223,7 +254,8 @@ func FuzzFiles(f *testing.F) {
 }
 
 // FuzzINILiteral checks that every value without a line break is written
-// and that the result never holds one.
+// by INILiteral and INIQuoted, that the result never holds one, and that
+// INIQuoted's always starts with a quote.
 func FuzzINILiteral(f *testing.F) {
 	for _, s := range []string{"", "64M", "a'b", "E_ALL", "${x}", `"`, "On"} {
 		f.Add(s)
@@ -238,6 +270,10 @@ func FuzzINILiteral(f *testing.F) {
 		}
 		if err != nil || strings.ContainsAny(lit, "\n\r\x00") || lit == "" {
 			t.Fatalf("INILiteral(%q) = %q, %v", v, lit, err)
+		}
+		q, err := INIQuoted(v)
+		if err != nil || strings.ContainsAny(q, "\n\r\x00") || !strings.HasPrefix(q, "'") && !strings.HasPrefix(q, `"`) {
+			t.Fatalf("INIQuoted(%q) = %q, %v", v, q, err)
 		}
 	})
 }
