@@ -30,11 +30,24 @@ func Parse(path string, data []byte, access bool) (*File, []Diagnostic) {
 	if access {
 		limit = maxAccessLine
 	}
-	b := builder{file: f, limit: limit, diags: diags, slab: make([]Node, len(g.Lines))}
+	b := builder{file: f, limit: limit, diags: diags, slab: make([]Node, countNodes(g.Lines))}
 	for i, text := range g.Lines {
 		b.line(text, lines[i])
 	}
 	return f, b.diags
+}
+
+// countNodes is the number of nodes lines make: one per line but the
+// closing tags. (The slab is a file's biggest allocation; a large tree
+// holds it twice, once per view.)
+func countNodes(lines []string) int {
+	n := 0
+	for _, text := range lines {
+		if lineKind(text) != tokClose {
+			n++
+		}
+	}
+	return n
 }
 
 type builder struct {
