@@ -12,6 +12,11 @@ var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 // (8190-byte logical lines instead of 16 MiB). Syntax problems are returned
 // as diagnostics; the nodes hold everything that could be read.
 func Parse(path string, data []byte, access bool) (*File, []Diagnostic) {
+	return parse(path, data, access, nil)
+}
+
+// parse is Parse with the nodes taken from arena.
+func parse(path string, data []byte, access bool, arena *nodeArena) (*File, []Diagnostic) {
 	f := &File{Path: path, size: int64(len(data))}
 	var diags []Diagnostic
 	if bytes.HasPrefix(data, utf8BOM) {
@@ -30,7 +35,7 @@ func Parse(path string, data []byte, access bool) (*File, []Diagnostic) {
 	if access {
 		limit = maxAccessLine
 	}
-	b := builder{file: f, limit: limit, diags: diags, slab: make([]Node, countNodes(g.Lines))}
+	b := builder{file: f, limit: limit, diags: diags, slab: arena.alloc(countNodes(g.Lines))}
 	for i, text := range g.Lines {
 		b.line(text, lines[i])
 	}

@@ -209,6 +209,7 @@ type parseCache struct {
 	dirs     map[string]dirResult    // directories Includes listed
 	maxBytes int64                   // no file larger is read (LoadOptions.MaxBytes)
 	walkLeft atomic.Int64            // directory entries the listings may still read
+	nodes    nodeArena               // the nodes of every file parsed or copied
 }
 
 type parsed struct {
@@ -303,7 +304,7 @@ func (c *parseCache) parse(path string, access bool) *parsed {
 			c.progress.Files.Add(1)
 		}
 		if p.err == nil {
-			p.file, p.diags = Parse(path, data, access)
+			p.file, p.diags = parse(path, data, access, &c.nodes)
 		}
 	})
 	return p
@@ -325,7 +326,7 @@ func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) 
 	switch {
 	case k < c.holders-1:
 		defer p.copying.Done()
-		return cloneFile(p.file), p.diags, nil
+		return cloneFile(p.file, &c.nodes), p.diags, nil
 	case k == c.holders-1:
 		p.copying.Wait()
 		return p.file, p.diags, nil
@@ -333,13 +334,13 @@ func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) 
 	p.spareOnce.Do(func() {
 		var data []byte
 		if data, p.spareErr = readRegular(path, c.maxBytes); p.spareErr == nil {
-			p.spare, p.spareDiags = Parse(path, data, access)
+			p.spare, p.spareDiags = parse(path, data, access, &c.nodes)
 		}
 	})
 	if p.spareErr != nil {
 		return nil, nil, p.spareErr
 	}
-	return cloneFile(p.spare), p.spareDiags, nil
+	return cloneFile(p.spare, &c.nodes), p.spareDiags, nil
 }
 
 // prefetch starts parsing files in the background, ahead of their
@@ -404,23 +405,23 @@ func readRegular(path string, max int64) ([]byte, error) {
 	}
 }
 
-func cloneFile(f *File) *File {
+func cloneFile(f *File, arena *nodeArena) *File {
 	c := &File{Path: f.Path, BOM: f.BOM, size: f.size}
-	c.Nodes = cloneNodes(f.Nodes, nil)
+	c.Nodes = cloneNodes(f.Nodes, nil, arena)
 	return c
 }
 
-func cloneNodes(ns []*Node, parent *Node) []*Node {
+func cloneNodes(ns []*Node, parent *Node, arena *nodeArena) []*Node {
 	if ns == nil {
 		return nil
 	}
 	out := make([]*Node, len(ns))
-	block := make([]Node, len(ns))
+	block := arena.alloc(len(ns))
 	for i, n := range ns {
 		c := &block[i]
 		*c = *n
 		c.Parent = parent
-		c.Children = cloneNodes(n.Children, c)
+		c.Children = cloneNodes(n.Children, c, arena)
 		out[i] = c
 	}
 	return out
@@ -467,7 +468,7 @@ func LoadSingleBytes(path string, data []byte, access bool, opt LoadOptions) (*R
 	cache := newParseCache(opt)
 	cache.holders = 2 // both views get nodes of their own: there is no file to read again
 	p := cache.entry(path)
-	p.once.Do(func() { p.file, p.diags = Parse(path, data, access) })
+	p.once.Do(func() { p.file, p.diags = parse(path, data, access, &cache.nodes) })
 	return loadSingle(path, access, opt, cache)
 }
 
