@@ -16,8 +16,9 @@
 #   permissions  find ROOT -perm -o+w  vs  modphp-migrate lint --format=json PERMTREE (10 vhosts, FILES files)
 # (dump gets TREE/httpd.conf and loads the whole tree; lint gets the directory,
 # because lint FILE checks that one file on its own.)
-# Wall time and peak RSS come from /usr/bin/time -f '%e %M'; the table shows
-# medians and modphp-migrate/baseline ratios. A command that fails (a
+# Wall time, peak RSS and CPU time (user + sys) come from /usr/bin/time
+# -f '%e %M %U %S'; the table shows medians and modphp-migrate/baseline
+# ratios. On a shared machine CPU time and RSS move less than wall time. A command that fails (a
 # subcommand or flag that does not exist yet, a crash) is reported as a
 # "failed" row; the script goes on. modphp-migrate exit status 1 means
 # "findings" and counts as success.
@@ -77,15 +78,15 @@ for t in "$tree" "$perm"; do
 done
 
 # measure ID OKCODES CMD...: run CMD once under /usr/bin/time, append
-# "seconds kilobytes" to res/ID, or "fail STATUS" when the exit status is not
+# "seconds kilobytes cpu-seconds" to res/ID, or "fail STATUS" when the exit status is not
 # in OKCODES (space-separated). stdout is discarded, stderr kept in err/ID.
 measure() {
 	local id=$1 ok=$2 tf=$work/time.out rc
 	shift 2
-	/usr/bin/time -f '%e %M' -o "$tf" "$@" >/dev/null 2>"$work/err/$id"
+	/usr/bin/time -f '%e %M %U %S' -o "$tf" "$@" >/dev/null 2>"$work/err/$id"
 	rc=$?
 	if [[ " $ok " == *" $rc "* ]]; then
-		tail -n 1 "$tf" >>"$work/res/$id"
+		tail -n 1 "$tf" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' >>"$work/res/$id"
 	else
 		echo "fail $rc" >>"$work/res/$id"
 	fi
@@ -112,7 +113,7 @@ for ((i = 1; i <= runs; i++)); do
 	log "   run $i/$runs done"
 done
 
-# median ID COLUMN: median of column 1 (seconds) or 2 (KB) of the successful
+# median ID COLUMN: median of column 1 (seconds), 2 (KB) or 3 (CPU seconds) of the successful
 # runs; empty when any run failed.
 median() {
 	grep -q '^fail' "$work/res/$1" && return
@@ -130,16 +131,18 @@ failure() {
 }
 
 row() { # row PAIR BASELINE_ID BASELINE_LABEL TOOL_ID TOOL_LABEL
-	local bt bm tt tm
-	bt=$(median "$2" 1) bm=$(median "$2" 2) tt=$(median "$4" 1) tm=$(median "$4" 2)
-	local bcell tcell ratio_t="–" ratio_m="–"
-	if [ -n "$bt" ]; then bcell=$(awk -v t="$bt" -v m="$bm" 'BEGIN{printf "%.2f s, %.0f MB", t, m/1024}'); else bcell=$(failure "$2"); fi
-	if [ -n "$tt" ]; then tcell=$(awk -v t="$tt" -v m="$tm" 'BEGIN{printf "%.2f s, %.0f MB", t, m/1024}'); else tcell=$(failure "$4"); fi
+	local bt bm bc tt tm tc
+	bt=$(median "$2" 1) bm=$(median "$2" 2) bc=$(median "$2" 3)
+	tt=$(median "$4" 1) tm=$(median "$4" 2) tc=$(median "$4" 3)
+	local bcell tcell ratio_t="–" ratio_c="–" ratio_m="–"
+	if [ -n "$bt" ]; then bcell=$(awk -v t="$bt" -v c="$bc" -v m="$bm" 'BEGIN{printf "%.2f s, CPU %.2f s, %.0f MB", t, c, m/1024}'); else bcell=$(failure "$2"); fi
+	if [ -n "$tt" ]; then tcell=$(awk -v t="$tt" -v c="$tc" -v m="$tm" 'BEGIN{printf "%.2f s, CPU %.2f s, %.0f MB", t, c, m/1024}'); else tcell=$(failure "$4"); fi
 	if [ -n "$bt" ] && [ -n "$tt" ]; then
 		ratio_t=$(awk -v a="$tt" -v b="$bt" 'BEGIN{ if (b > 0) printf "%.2f×", a/b; else print "–" }')
+		ratio_c=$(awk -v a="$tc" -v b="$bc" 'BEGIN{ if (b > 0) printf "%.2f×", a/b; else print "–" }')
 		ratio_m=$(awk -v a="$tm" -v b="$bm" 'BEGIN{ if (b > 0) printf "%.2f×", a/b; else print "–" }')
 	fi
-	printf '| %s | `%s` | %s | `%s` | %s | %s | %s |\n' "$1" "$3" "$bcell" "$5" "$tcell" "$ratio_t" "$ratio_m"
+	printf '| %s | `%s` | %s | `%s` | %s | %s | %s | %s |\n' "$1" "$3" "$bcell" "$5" "$tcell" "$ratio_t" "$ratio_c" "$ratio_m"
 }
 
 lines=$(cat "$tree"/sites/*.conf | wc -l)
@@ -148,10 +151,10 @@ echo "### modphp-migrate vs baselines ($(date -u +%Y-%m-%dT%H:%MZ))"
 echo
 echo "Config tree: $vhosts vhosts, $lines lines, $((bytes / 1024)) KiB in sites/, $htaccess .htaccess files."
 echo "Permission tree: 10 vhosts, $files docroot files. Medians of $runs interleaved runs;"
-echo "$(nproc) cores, $("$apache" -v | head -n 1 | sed 's/Server version: //'), $(go version | cut -d' ' -f3)."
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $("$apache" -v | head -n 1 | sed 's/Server version: //'), $(go version | cut -d' ' -f3)."
 echo
-echo "| pair | baseline | median (wall, peak RSS) | modphp-migrate | median (wall, peak RSS) | time ratio | RSS ratio |"
-echo "|---|---|---|---|---|---|---|"
+echo "| pair | baseline | median (wall, CPU, peak RSS) | modphp-migrate | median (wall, CPU, peak RSS) | time ratio | CPU ratio | RSS ratio |"
+echo "|---|---|---|---|---|---|---|---|"
 row parse apache_t "apache2 -t" dump "dump --format=json"
 row lint apache_t "apache2 -t" lint "lint --no-permissions --format=json TREE"
 row permissions find "find ROOT -perm -o+w" lint_perm "lint --format=json TREE"

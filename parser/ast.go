@@ -26,7 +26,15 @@ type File struct {
 // Node is one logical line of a file — a directive or a comment — or a
 // section with its body.
 type Node struct {
-	Kind    Kind
+	Kind Kind
+	// Active reports, for a conditional section (<IfModule>, <IfDefine>,
+	// <IfVersion>, <IfFile>, <IfDirective>, <IfSection>), whether its
+	// condition held in the loaded view (filled by the loader). Inactive
+	// bodies are kept as parsed (not substituted, includes not followed).
+	// Always true for other nodes. (Next to Kind: a node is a few hundred
+	// thousand times in a big tree, and padding counts.)
+	Active bool
+
 	Pos     Pos    // first physical line; column of the first non-blank byte
 	EndLine int    // last physical line of a continued line (httpd reports this one)
 	Name    string // directive or section name as written ("IfModule"), or the comment text after '#'
@@ -42,13 +50,6 @@ type Node struct {
 	CloseJunk string
 	Parent    *Node // enclosing section or Include; nil at top level
 
-	// Filled by the loader.
-
-	// Active reports, for a conditional section (<IfModule>, <IfDefine>,
-	// <IfVersion>, <IfFile>, <IfDirective>, <IfSection>), whether its
-	// condition held in the loaded view. Inactive bodies are kept as parsed
-	// (not substituted, includes not followed). Always true for other nodes.
-	Active bool
 	// Included lists the files an Include/IncludeOptional pulled in, in
 	// httpd's order. Their nodes have this node as Parent.
 	Included []*File

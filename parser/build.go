@@ -12,6 +12,11 @@ var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 // (8190-byte logical lines instead of 16 MiB). Syntax problems are returned
 // as diagnostics; the nodes hold everything that could be read.
 func Parse(path string, data []byte, access bool) (*File, []Diagnostic) {
+	return parse(path, data, access, nil)
+}
+
+// parse is Parse with the nodes taken from arena.
+func parse(path string, data []byte, access bool, arena *nodeArena) (*File, []Diagnostic) {
 	f := &File{Path: path, size: int64(len(data))}
 	var diags []Diagnostic
 	if bytes.HasPrefix(data, utf8BOM) {
@@ -30,11 +35,24 @@ func Parse(path string, data []byte, access bool) (*File, []Diagnostic) {
 	if access {
 		limit = maxAccessLine
 	}
-	b := builder{file: f, limit: limit, diags: diags, slab: make([]Node, len(g.Lines))}
+	b := builder{file: f, limit: limit, diags: diags, slab: arena.alloc(countNodes(g.Lines))}
 	for i, text := range g.Lines {
 		b.line(text, lines[i])
 	}
 	return f, b.diags
+}
+
+// countNodes is the number of nodes lines make: one per line but the
+// closing tags. (The slab is a file's biggest allocation; a large tree
+// holds it twice, once per view.)
+func countNodes(lines []string) int {
+	n := 0
+	for _, text := range lines {
+		if lineKind(text) != tokClose {
+			n++
+		}
+	}
+	return n
 }
 
 type builder struct {

@@ -111,7 +111,7 @@ func Load(path string, opt LoadOptions) (*Result, error) {
 func LoadContext(ctx context.Context, path string, opt LoadOptions) (*Result, error) {
 	cache := newParseCache(opt)
 	cache.ctx, cache.progress = ctx, opt.Progress
-	cache.pristine = true
+	cache.holders = 2
 	// The views share parsed files and directory listings and are
 	// evaluated concurrently.
 	var res Result
@@ -193,33 +193,41 @@ func (l *loader) httpdPath(host string) string {
 	return "/" + filepath.ToSlash(rel)
 }
 
-// parseCache parses each file once per Load. With pristine set (two
-// views evaluate the same files differently) it keeps the parsed nodes and
-// hands out copies; otherwise the first user gets the parsed nodes
-// themselves and a file read again (included twice) is parsed again.
+// parseCache parses each file once per Load. Evaluation writes into nodes,
+// so each of the first holders users of a file (one per view) gets nodes of
+// its own: the first ones a copy, the last the parsed nodes themselves. A
+// file read more often (included again) is parsed a second time, and every
+// further user gets a copy of that spare.
 type parseCache struct {
 	ctx      context.Context // the load gives up when it is done
 	progress *Progress       // nil: not counted
 	mu       sync.Mutex
 	files    map[string]*parsed
-	pristine bool
+	holders  int                     // users that share one parse (1 = no copies)
 	lists    map[string]*treeListing // directory listings for access files
 	stats    map[string]statResult   // Include targets looked at
 	dirs     map[string]dirResult    // directories Includes listed
 	maxBytes int64                   // no file larger is read (LoadOptions.MaxBytes)
 	walkLeft atomic.Int64            // directory entries the listings may still read
+	nodes    nodeArena               // the nodes of every file parsed or copied
 }
 
 type parsed struct {
-	once  sync.Once
-	file  *File
-	diags []Diagnostic
-	err   error
-	used  bool // handed out (when not pristine)
+	once    sync.Once
+	file    *File
+	diags   []Diagnostic
+	err     error
+	handed  int            // times get handed out nodes
+	copying sync.WaitGroup // copies of file still being made
+
+	spareOnce  sync.Once // parses the spare
+	spare      *File     // never handed out, only copied
+	spareDiags []Diagnostic
+	spareErr   error
 }
 
 func newParseCache(opt LoadOptions) *parseCache {
-	c := &parseCache{ctx: context.Background(), files: map[string]*parsed{}, maxBytes: opt.maxBytes()}
+	c := &parseCache{ctx: context.Background(), files: map[string]*parsed{}, holders: 1, maxBytes: opt.maxBytes()}
 	c.walkLeft.Store(opt.maxWalk())
 	return c
 }
@@ -296,7 +304,7 @@ func (c *parseCache) parse(path string, access bool) *parsed {
 			c.progress.Files.Add(1)
 		}
 		if p.err == nil {
-			p.file, p.diags = Parse(path, data, access)
+			p.file, p.diags = parse(path, data, access, &c.nodes)
 		}
 	})
 	return p
@@ -308,22 +316,31 @@ func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) 
 	if p.err != nil {
 		return nil, nil, p.err
 	}
-	if c.pristine {
-		return cloneFile(p.file), p.diags, nil
-	}
 	c.mu.Lock()
-	first := !p.used
-	p.used = true
+	k := p.handed
+	p.handed++
+	if k < c.holders-1 {
+		p.copying.Add(1) // before the last holder can start writing
+	}
 	c.mu.Unlock()
-	if first {
+	switch {
+	case k < c.holders-1:
+		defer p.copying.Done()
+		return cloneFile(p.file, &c.nodes), p.diags, nil
+	case k == c.holders-1:
+		p.copying.Wait()
 		return p.file, p.diags, nil
 	}
-	data, err := readRegular(path, c.maxBytes)
-	if err != nil {
-		return nil, nil, err
+	p.spareOnce.Do(func() {
+		var data []byte
+		if data, p.spareErr = readRegular(path, c.maxBytes); p.spareErr == nil {
+			p.spare, p.spareDiags = parse(path, data, access, &c.nodes)
+		}
+	})
+	if p.spareErr != nil {
+		return nil, nil, p.spareErr
 	}
-	f, diags := Parse(path, data, access)
-	return f, diags, nil
+	return cloneFile(p.spare, &c.nodes), p.spareDiags, nil
 }
 
 // prefetch starts parsing files in the background, ahead of their
@@ -388,23 +405,23 @@ func readRegular(path string, max int64) ([]byte, error) {
 	}
 }
 
-func cloneFile(f *File) *File {
+func cloneFile(f *File, arena *nodeArena) *File {
 	c := &File{Path: f.Path, BOM: f.BOM, size: f.size}
-	c.Nodes = cloneNodes(f.Nodes, nil)
+	c.Nodes = cloneNodes(f.Nodes, nil, arena)
 	return c
 }
 
-func cloneNodes(ns []*Node, parent *Node) []*Node {
+func cloneNodes(ns []*Node, parent *Node, arena *nodeArena) []*Node {
 	if ns == nil {
 		return nil
 	}
 	out := make([]*Node, len(ns))
-	block := make([]Node, len(ns))
+	block := arena.alloc(len(ns))
 	for i, n := range ns {
 		c := &block[i]
 		*c = *n
 		c.Parent = parent
-		c.Children = cloneNodes(n.Children, c)
+		c.Children = cloneNodes(n.Children, c, arena)
 		out[i] = c
 	}
 	return out
@@ -449,9 +466,9 @@ func treeEnvvars(fragment string) string {
 // positions and decides nothing else.
 func LoadSingleBytes(path string, data []byte, access bool, opt LoadOptions) (*Result, error) {
 	cache := newParseCache(opt)
-	cache.pristine = true // both views get a copy: there is no file to read again
+	cache.holders = 2 // both views get nodes of their own: there is no file to read again
 	p := cache.entry(path)
-	p.once.Do(func() { p.file, p.diags = Parse(path, data, access) })
+	p.once.Do(func() { p.file, p.diags = parse(path, data, access, &cache.nodes) })
 	return loadSingle(path, access, opt, cache)
 }
 

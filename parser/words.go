@@ -15,11 +15,15 @@ func splitWords(s string) []string {
 	if s == "" {
 		return nil
 	}
-	words := make([]string, 0, 4)
+	// Collected on the stack, then copied to a slice of the exact size: a
+	// large tree has a few hundred thousand of them, most of one to three
+	// words.
+	var buf [8]string
+	words := buf[:0]
 	for {
 		w, rest, ok := nextWord(s)
 		if !ok {
-			return words
+			return append(make([]string, 0, len(words)), words...)
 		}
 		words = append(words, w)
 		s = rest

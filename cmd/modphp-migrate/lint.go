@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync/atomic"
 
@@ -160,7 +159,6 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	tuneGC()
 	walked := &atomic.Int64{}
 	opt := &rules.Options{
 		Enable: f.enable, Disable: f.disable, NoPermissions: f.noPermissions,
@@ -235,23 +233,6 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
-}
-
-// lintMemoryLimit is the heap size up to which lint runs without garbage
-// collection. Loading a tree in both views allocates about 60 KB per vhost
-// that mostly stays live until the end, so collecting on the way only costs
-// time: on the 10,000-vhost benchmark tree (peak ≈ 580 MB) the collector
-// took a third of the run. Above the limit the runtime collects as usual.
-const lintMemoryLimit = 1 << 30
-
-// tuneGC trades memory for time in a short-lived run, unless the user set
-// GOGC or GOMEMLIMIT.
-func tuneGC() {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(lintMemoryLimit)
 }
 
 func lintUsageError(stderr io.Writer, err error) int {
