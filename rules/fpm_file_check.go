@@ -56,6 +56,7 @@ func fileTest(expr string) string {
 
 func runFPMFileCheck(p *Pass) {
 	overrides := p.facts.Index().Named("ProxyErrorOverride")
+	recursing := map[*parser.Node]bool{} // the <If "-F …"> already reported
 	for _, h := range p.facts.Handlers() {
 		if h.Route != nil || !h.Entry.After {
 			continue
@@ -71,6 +72,10 @@ func runFPMFileCheck(p *Pass) {
 				Related: append([]Related{{Pos: outer.Pos, Message: "this <" + outer.Name + "> encloses the <" + files.Name + ">"}}, chain...),
 				Message: n.Name + " to php-fpm in a <" + files.Name + "> inside <" + outer.Name + ">: httpd never applies a <Files> section nested in <If>, so this handler never runs and the PHP source is served; move the <" + files.Name + "> out of the <" + outer.Name + "> and put <If \"-f %{REQUEST_FILENAME}\"> inside it (see fix)"})
 		case check != nil && fileTest(check.Raw) == "F":
+			if recursing[check] {
+				continue
+			}
+			recursing[check] = true
 			p.Report(Diagnostic{Pos: check.Pos, EndLine: check.EndLine,
 				Related: append([]Related{{Pos: n.Pos, Message: "the handler to php-fpm"}}, includeChain(check)...),
 				Message: "<If \"-F …\"> around a php-fpm handler: -F runs a sub-request, which meets the same <If> again, so every PHP request recurses ten levels deep and Apache logs AH00125; test with -f %{REQUEST_FILENAME} instead"})
