@@ -48,7 +48,7 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 echo "== cross builds"
 # lint runs from pre-commit hooks on developers' machines, not only on Linux servers.
 for os in darwin windows; do GOOS=$os go build -o /dev/null ./cmd/modphp-migrate; done
-# The shim's raw system calls are per architecture on Linux.
+# The shim's raw stat (internal/rawstat) is per architecture on Linux.
 for arch in arm64 386; do GOOS=linux GOARCH=$arch go build -o /dev/null ./cmd/modphp-migrate; done
 echo "== debian package"
 # What operators install: build the .deb with nfpm (packaging/build-deb.sh),
@@ -82,6 +82,4 @@ echo "== go test"
 # MODPHP_MIGRATE_REAL=1: tests that drive real Apache/php-fpm fail instead of skipping when absent.
 MODPHP_MIGRATE_REAL=1 go test -count=1 -timeout 12m ./... "$@"
 echo "== go test -race (the concurrent packages)"
-# Race builds keep package syscall's annotations on the shim's socket I/O
-# (fcgi/rawio_race_linux.go); the run above tests the raw calls.
 MODPHP_MIGRATE_REAL=1 go test -race -count=1 -timeout 12m ./fcgi ./shim "$@"

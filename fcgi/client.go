@@ -1,17 +1,11 @@
 package fcgi
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
-	"os"
-	"strconv"
-	"sync"
 	"time"
 )
 
@@ -122,10 +116,17 @@ type Client struct {
 	KeepAlive bool
 
 	// MaxConns bounds the connections open at once (busy and idle); a
-	// request waits for a free one until its context ends. It must not
-	// exceed the pool's pm.max_children. Zero means no bound, which is only
-	// allowed without KeepAlive.
+	// request waits for a free one until its context ends or QueueTimeout
+	// passes. It must not exceed the pool's pm.max_children. Zero means
+	// no bound, which is only allowed without KeepAlive.
 	MaxConns int
+
+	// QueueTimeout bounds how long a request waits for a connection while
+	// MaxConns are busy; past it Do fails with ErrPoolBusy. php-fpm would
+	// hold such a request in its listen backlog; a pool that frees no
+	// worker for this long is not keeping up. Zero means the wait ends
+	// only with the request's context.
+	QueueTimeout time.Duration
 
 	// Reserve is how many of MaxConns are never held idle: a finished
 	// request's connection is kept for the next one only while at most
@@ -138,11 +139,9 @@ type Client struct {
 	// MaxConns or more keeps nothing.
 	Reserve int
 
-	// Timeouts; zero means the Default* constant of the same name. On a
-	// kept connection a read or write deadline is moved only when less
-	// than 7/8 of its timeout remains, which spares a runtime timer update
-	// on nearly every request: a wait may end after 7/8 of ReadTimeout or
-	// WriteTimeout.
+	// Timeouts; zero means the Default* constant of the same name.
+	// ReadTimeout bounds each wait for php-fpm's next record and
+	// WriteTimeout each write of the request, exactly.
 	DialTimeout  time.Duration
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
@@ -162,13 +161,7 @@ type Client struct {
 	// means no bound.
 	MaxBody int64
 
-	mu        sync.Mutex
-	idle      []*clientConn // most recently used last
-	open      int
-	waiters   []chan struct{}
-	closed    bool
-	reapArmed bool
-	stats     ClientStats
+	pool connPool
 }
 
 // ClientStats counts connection events since the Client was created.
@@ -182,49 +175,11 @@ type ClientStats struct {
 
 // Stats returns a snapshot of the client's counters.
 func (c *Client) Stats() ClientStats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.stats
-	s.Open, s.Idle = c.open, len(c.idle)
+	c.pool.mu.Lock()
+	defer c.pool.mu.Unlock()
+	s := c.pool.stats
+	s.Open, s.Idle = c.pool.open, len(c.pool.idle)
 	return s
-}
-
-// clientConn is one connection to php-fpm.
-type clientConn struct {
-	nc       net.Conn
-	probe    *prober
-	rr       recordReader
-	wbuf     []byte // request head and STDIN records
-	lastUsed time.Time
-	state    any // Request.ConnParams's
-
-	// The deadlines set on nc, zero for none or unknown.
-	rdl, wdl time.Time
-}
-
-// setDeadline makes *cur, the read or write deadline set with set, at
-// least 7/8 of timeout away from now, moving it to now+timeout only when
-// it is closer than that.
-func setDeadline(cur *time.Time, set func(time.Time) error, timeout time.Duration) {
-	d := time.Now().Add(timeout)
-	if !cur.IsZero() && !cur.Before(d.Add(-timeout/8)) {
-		return
-	}
-	if set(d) == nil {
-		*cur = d
-	} else {
-		*cur = time.Time{}
-	}
-}
-
-// clearDeadlines removes nc's deadlines if one has passed by now, so that
-// a probe of an idle connection does not fail on a deadline of its last
-// request.
-func (cc *clientConn) clearDeadlines(now time.Time) {
-	if !cc.rdl.IsZero() && cc.rdl.Before(now) || !cc.wdl.IsZero() && cc.wdl.Before(now) {
-		cc.nc.SetDeadline(time.Time{})
-		cc.rdl, cc.wdl = time.Time{}, time.Time{}
-	}
 }
 
 func (c *Client) timeout(v, def time.Duration) time.Duration {
@@ -281,7 +236,7 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 		// and draining whatever still arrives (main/fastcgi.c
 		// fcgi_close): a write to it succeeds, and the FIN, there when
 		// the probe looks, tells that the request would never be read.
-		cc, reused, err := c.get(ctx, forceDial, true)
+		cc, reused, err := c.get(ctx, forceDial)
 		if err != nil {
 			return nil, err
 		}
@@ -290,7 +245,7 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 			c.put(cc, false) // its state may count params never sent
 			return nil, err
 		}
-		res, keep, _, err := c.roundTrip(ctx, cc, ps, &cb, n, stdout)
+		res, keep, err := c.roundTrip(ctx, cc, ps, &cb, n, stdout)
 		if res != nil {
 			res.Reused = reused
 		}
@@ -342,596 +297,12 @@ type Flusher interface {
 // request, whatever its method, may be sent again.
 var errNotDelivered = errors.New("connection closed by php-fpm before the request was sent")
 
-// countingReader counts the bytes read from r.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (cr *countingReader) Read(p []byte) (int, error) {
-	n, err := cr.r.Read(p)
-	cr.n += int64(n)
-	return n, err
-}
-
-// setContentLength returns ps with CONTENT_LENGTH set to n: the value of
-// an existing pair is replaced in place, otherwise a pair is appended. ps is
-// copied only when it has to change.
-func setContentLength(ps Params, n int64) Params {
-	if n == 0 {
-		if _, ok := ps.Lookup("CONTENT_LENGTH"); !ok {
-			// No body and no length, as Apache sends a GET: php-fpm
-			// reads no body without CONTENT_LENGTH, and PHP sees the
-			// same $_SERVER as from Apache directly.
-			return ps
-		}
-	}
-	v := strconv.FormatInt(n, 10)
-	idx := -1
-	for i := range ps {
-		if ps[i].Name == "CONTENT_LENGTH" {
-			if ps[i].Value == v && idx == -1 {
-				idx = -2 // already right so far
-				continue
-			}
-			idx = i
-		}
-	}
-	if idx == -2 {
-		return ps
-	}
-	out := make(Params, len(ps), len(ps)+1)
-	copy(out, ps)
-	if idx < 0 {
-		return append(out, Param{Name: "CONTENT_LENGTH", Value: v})
-	}
-	for i := range out {
-		if out[i].Name == "CONTENT_LENGTH" {
-			out[i].Value = v
-		}
-	}
-	return out
-}
-
-// roundTrip runs one request on cc. keep reports whether cc can serve
-// another request; received whether any response record arrived. res is
-// nil unless END_REQUEST was read.
-func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body *countingReader, n int64, stdout io.Writer) (res *Result, keep, received bool, err error) {
-	done := afterDone(ctx, cc.nc)
-	defer func() {
-		if !done.release() {
-			// ctx ended: the connection has been closed under us.
-			keep = false
-			if err != nil {
-				err = fmt.Errorf("php-fpm request to %s: %w", c.Addr, context.Cause(ctx))
-			}
-		}
-	}()
-	writeTimeout := c.timeout(c.WriteTimeout, DefaultWriteTimeout)
-	readTimeout := c.timeout(c.ReadTimeout, DefaultReadTimeout)
-
-	// Request head: BEGIN_REQUEST, PARAMS, the empty PARAMS record and,
-	// for an empty body, the empty STDIN record, in as few writes as
-	// possible.
-	ps = setContentLength(ps, n)
-	wrote := false
-	flush := func(b []byte) ([]byte, error) {
-		setDeadline(&cc.wdl, cc.nc.SetWriteDeadline, writeTimeout)
-		k, err := cc.nc.Write(b)
-		wrote = wrote || k > 0
-		return b[:0], err
-	}
-	buf := appendBeginRequest(cc.wbuf[:0], requestID, RoleResponder, c.KeepAlive)
-	buf, err = appendParamsRecords(buf, requestID, ps, cap(cc.wbuf), flush)
-	if err == nil {
-		if n == 0 {
-			buf = appendHeader(buf, typeStdin, requestID, 0)
-		}
-		buf, err = flush(buf)
-	}
-	cc.wbuf = buf[:0]
-	if err != nil {
-		if !wrote && isConnReset(err) {
-			// Refused before a byte left: php-fpm had closed the
-			// connection, so it cannot have run the request.
-			err = fmt.Errorf("%w: %w", errNotDelivered, err)
-		}
-		return nil, false, false, fmt.Errorf("writing request head to php-fpm %s: %w: %w", c.Addr, ErrIncompleteResponse, err)
-	}
-
-	var bw *bodyWriter
-	if n > 0 {
-		// The body writer sets write deadlines of its own.
-		cc.wdl = time.Time{}
-		bw = &bodyWriter{nc: cc.nc, timeout: writeTimeout, done: make(chan struct{}), ended: make(chan struct{})}
-		go func() {
-			defer close(bw.done)
-			bw.err = c.writeBody(cc, bw, body, n)
-			if bw.err != nil {
-				// The body cannot be completed (its reader failed, its
-				// length was wrong, or the backend stopped reading):
-				// closing the connection tells php-fpm and ends the read
-				// below.
-				cc.nc.Close()
-			}
-		}()
-	}
-	// waitBody stops the body writer (unblocking a write the backend will
-	// never read) and returns its error: nil only if the whole body and
-	// its end record were written.
-	waitBody := func() error {
-		if bw == nil {
-			return nil
-		}
-		bw.stop()
-		<-bw.done
-		return bw.err
-	}
-	defer waitBody()
-	// endBody is waitBody at END_REQUEST: a writer that has sent the whole
-	// body (or records so within endGrace) is let finish (php-fpm often answers before the record that
-	// ends the body, which the web server may even not have sent yet;
-	// stopping the writer then would cost the kept connection for
-	// nothing). Its wait is bounded as waitBody's: by the body's reader,
-	// then by the write timeout.
-	endBody := func() error {
-		if bw == nil {
-			return nil
-		}
-		if !bw.ending() {
-			t := time.NewTimer(endGrace)
-			select {
-			case <-bw.ended:
-			case <-bw.done:
-			case <-t.C:
-			}
-			t.Stop()
-			if !bw.ending() {
-				return waitBody()
-			}
-		}
-		<-bw.done
-		return bw.err
-	}
-	// bodyFailed stops the writer after a failed read and returns the
-	// error of a body that could not be completed on our side (its reader
-	// failed or its length was wrong): the real cause when the writer
-	// closed the connection.
-	bodyFailed := func() error {
-		if bw == nil {
-			return nil
-		}
-		waitBody()
-		var ce *contentError
-		if errors.As(bw.err, &ce) {
-			return bw.err
-		}
-		return nil
-	}
-
-	r := &Result{}
-	maxStderr := c.MaxStderr
-	if maxStderr <= 0 {
-		maxStderr = DefaultMaxStderr
-	}
-	// A buffering stdout is flushed before waiting on php-fpm: output
-	// leaves as soon as the next record is not at hand.
-	flusher, _ := stdout.(Flusher)
-	held := false
-	for {
-		if held && !cc.rr.hasRecord() {
-			if err := flusher.Flush(); err != nil {
-				return nil, false, true, fmt.Errorf("relaying php-fpm %s output after %d bytes: %w", c.Addr, r.Stdout, err)
-			}
-			held = false
-		}
-		if !cc.rr.hasRecord() {
-			setDeadline(&cc.rdl, cc.nc.SetReadDeadline, readTimeout)
-		}
-		h, content, err := cc.rr.next()
-		if err != nil {
-			if werr := bodyFailed(); werr != nil {
-				return nil, false, received, fmt.Errorf("php-fpm %s: %w", c.Addr, werr)
-			}
-			if errors.Is(err, io.EOF) && !received && n == 0 && peerDraining(cc.nc) {
-				// php-fpm closed the kept connection in its orderly way
-				// (pm.max_requests) and discarded the request unread.
-				err = fmt.Errorf("%w: %w", errNotDelivered, err)
-			}
-			if errors.Is(err, io.EOF) || isConnReset(err) {
-				err = fmt.Errorf("reading from php-fpm %s after %d stdout bytes: %w: %w", c.Addr, r.Stdout, ErrIncompleteResponse, err)
-			} else {
-				err = fmt.Errorf("reading from php-fpm %s after %d stdout bytes: %w", c.Addr, r.Stdout, err)
-			}
-			return nil, false, received, err
-		}
-		received = true
-		if h.ID != requestID {
-			return nil, false, true, fmt.Errorf("php-fpm %s: %s record for request %d, sent %d: %w", c.Addr, h.Type, h.ID, requestID, ErrWrongRequestID)
-		}
-		switch h.Type {
-		case typeStdout:
-			if len(content) == 0 {
-				continue
-			}
-			if _, err := stdout.Write(content); err != nil {
-				return nil, false, true, fmt.Errorf("relaying php-fpm %s output after %d bytes: %w", c.Addr, r.Stdout, err)
-			}
-			held = flusher != nil
-			r.Stdout += int64(len(content))
-		case typeStderr:
-			room := max(maxStderr-len(r.Stderr), 0)
-			take := min(room, len(content))
-			r.Stderr = append(r.Stderr, content[:take]...)
-			r.StderrDropped += int64(len(content) - take)
-		case typeEndRequest:
-			if len(content) != 8 {
-				return nil, false, true, fmt.Errorf("php-fpm %s: END_REQUEST with %d content bytes, want 8: %w", c.Addr, len(content), ErrMalformedRecord)
-			}
-			r.AppStatus = binary.BigEndian.Uint32(content[:4])
-			r.ProtocolStatus = ProtocolStatus(content[4])
-			keep := c.KeepAlive && r.ProtocolStatus == StatusRequestComplete
-			if werr := endBody(); werr != nil {
-				keep = false
-			}
-			if cc.rr.buffered() > 0 {
-				keep = false // bytes after END_REQUEST: the stream is out of step
-			}
-			if r.ProtocolStatus != StatusRequestComplete {
-				return r, false, true, fmt.Errorf("php-fpm %s ended the request with %s: %w", c.Addr, r.ProtocolStatus, statusError(r.ProtocolStatus))
-			}
-			return r, keep, true, nil
-		default:
-			if h.Type < 1 || h.Type > maxKnownType {
-				return nil, false, true, fmt.Errorf("php-fpm %s: record %s: %w", c.Addr, h.Type, ErrUnknownType)
-			}
-			return nil, false, true, fmt.Errorf("php-fpm %s: %s record in a response: %w", c.Addr, h.Type, ErrUnexpectedRecord)
-		}
-	}
-}
-
-// bodyWriter lets the response reader stop the body writer: once the
-// response has ended, php-fpm reads no more, so a write still pending must
-// fail rather than wait for the write timeout.
-type bodyWriter struct {
-	nc      net.Conn
-	timeout time.Duration
-	done    chan struct{}
-	err     error // set before done is closed
-
-	mu      sync.Mutex
-	stopped bool
-	end     bool          // the whole body is sent: only its end is left
-	ended   chan struct{} // closed by markEnding
-}
-
-// endGrace is how long END_REQUEST waits for a body writer that has not
-// yet recorded sending the whole body before stopping it. php-fpm answers
-// as soon as it has read CONTENT_LENGTH bytes, which can be before the
-// writer, descheduled right after its last write, records it; stopping the
-// writer then would cost the kept connection. A writer that really is
-// mid-body (the script ended the response without reading it) waits this
-// long before being stopped.
-const endGrace = 50 * time.Millisecond
-
-// markEnding records that every body byte has been written: what is left
-// is to see the body's end (EOF from its reader) and write the empty
-// STDIN record.
-func (bw *bodyWriter) markEnding() {
-	bw.mu.Lock()
-	bw.end = !bw.stopped
-	bw.mu.Unlock()
-	close(bw.ended)
-}
-
-// ending reports whether the whole body has been written; the writer is
-// then let finish rather than stopped.
-func (bw *bodyWriter) ending() bool {
-	bw.mu.Lock()
-	defer bw.mu.Unlock()
-	return bw.end
-}
-
-// contentError marks a body failure on the caller's side (reader error,
-// wrong length), as opposed to a failed write to php-fpm.
-type contentError struct{ err error }
-
-func (e *contentError) Error() string { return e.err.Error() }
-func (e *contentError) Unwrap() error { return e.err }
-
-// errBodyStopped ends a body write cut short by the end of the response.
-var errBodyStopped = errors.New("response ended before the request body was sent")
-
-// arm sets the write deadline for the next write, unless stopped.
-func (bw *bodyWriter) arm() error {
-	bw.mu.Lock()
-	defer bw.mu.Unlock()
-	if bw.stopped {
-		return errBodyStopped
-	}
-	return bw.nc.SetWriteDeadline(time.Now().Add(bw.timeout))
-}
-
-// stop makes pending and later writes fail at once.
-func (bw *bodyWriter) stop() {
-	bw.mu.Lock()
-	defer bw.mu.Unlock()
-	bw.stopped = true
-	bw.nc.SetWriteDeadline(time.Unix(1, 0))
-}
-
-// writeBody streams n bytes of body as STDIN records and ends the stream.
-// It reads straight into the record buffer and sends whatever each Read
-// returns, so a body that trickles in is forwarded without waiting for a
-// full record.
-func (c *Client) writeBody(cc *clientConn, bw *bodyWriter, body *countingReader, n int64) error {
-	buf := cc.wbuf[:cap(cc.wbuf)]
-	var sent int64
-	for sent < n {
-		want := int(min(n-sent, maxContent))
-		got, err := body.Read(buf[headerLen : headerLen+want])
-		if got > 0 {
-			appendHeader(buf[:0], typeStdin, requestID, got)
-			clear(buf[headerLen+got : headerLen+got+padding(got)])
-			if aerr := bw.arm(); aerr != nil {
-				return aerr
-			}
-			if _, werr := cc.nc.Write(buf[:headerLen+got+padding(got)]); werr != nil {
-				return fmt.Errorf("writing request body to php-fpm %s after %d bytes: %w", c.Addr, sent, werr)
-			}
-			sent += int64(got)
-		}
-		if err == io.EOF {
-			if sent < n {
-				return &contentError{fmt.Errorf("request body ended after %d of %d bytes: %w", sent, n, ErrContentLength)}
-			}
-			break
-		}
-		if err != nil {
-			return &contentError{fmt.Errorf("reading request body after %d bytes: %w", sent, err)}
-		}
-	}
-	bw.markEnding()
-	var one [1]byte
-	if k, _ := io.ReadFull(body, one[:]); k > 0 {
-		return &contentError{fmt.Errorf("request body longer than its length %d: %w", n, ErrContentLength)}
-	}
-	if err := bw.arm(); err != nil {
-		return err
-	}
-	if _, err := cc.nc.Write(appendHeader(buf[:0], typeStdin, requestID, 0)); err != nil {
-		return fmt.Errorf("ending request body to php-fpm %s: %w", c.Addr, err)
-	}
-	return nil
-}
-
-// get returns a connection: the most recently used idle one that is still
-// alive (probed only with probe), a new one when fewer than MaxConns are
-// open, or the next one freed.
-func (c *Client) get(ctx context.Context, forceDial, probe bool) (*clientConn, bool, error) {
-	idleTimeout := c.timeout(c.IdleTimeout, DefaultIdleTimeout)
-	for {
-		c.mu.Lock()
-		if c.closed {
-			c.mu.Unlock()
-			return nil, false, ErrClientClosed
-		}
-		if !forceDial && len(c.idle) > 0 {
-			cc := c.idle[len(c.idle)-1]
-			c.idle = c.idle[:len(c.idle)-1]
-			c.mu.Unlock()
-			now := time.Now()
-			cc.clearDeadlines(now)
-			if now.Sub(cc.lastUsed) < idleTimeout && cc.rr.buffered() == 0 && (!probe || cc.probe.check()) {
-				c.mu.Lock()
-				c.stats.Reuses++
-				c.stats.Requests++
-				c.mu.Unlock()
-				return cc, true, nil
-			}
-			c.put(cc, false)
-			continue
-		}
-		if c.MaxConns == 0 || c.open < c.MaxConns {
-			c.open++
-			c.stats.Dials++
-			c.stats.Requests++
-			c.mu.Unlock()
-			cc, err := c.dial(ctx)
-			if err != nil {
-				c.mu.Lock()
-				c.open--
-				c.stats.Dials--
-				c.stats.Requests--
-				c.wakeLocked()
-				c.mu.Unlock()
-				return nil, false, err
-			}
-			return cc, false, nil
-		}
-		if forceDial && len(c.idle) > 0 {
-			// Every slot is taken and one is idle: give it up for the
-			// fresh connection the retry needs.
-			cc := c.idle[0]
-			c.idle = c.idle[1:]
-			c.mu.Unlock()
-			c.put(cc, false)
-			continue
-		}
-		ch := make(chan struct{}, 1)
-		c.waiters = append(c.waiters, ch)
-		c.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			c.mu.Lock()
-			for i, w := range c.waiters {
-				if w == ch {
-					c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
-					break
-				}
-			}
-			select {
-			case <-ch:
-				c.wakeLocked() // pass on a wake-up that arrived meanwhile
-			default:
-			}
-			c.mu.Unlock()
-			return nil, false, fmt.Errorf("waiting for a connection to php-fpm %s (%d open): %w", c.Addr, c.MaxConns, context.Cause(ctx))
-		}
-	}
-}
-
-// wakeLocked wakes the longest waiting get.
-func (c *Client) wakeLocked() {
-	if len(c.waiters) > 0 {
-		ch := c.waiters[0]
-		c.waiters = c.waiters[1:]
-		ch <- struct{}{}
-	}
-}
-
-// put returns cc to the idle list when reusable and within MaxConns less
-// Reserve, and closes it otherwise.
-func (c *Client) put(cc *clientConn, reusable bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if reusable && !c.closed && c.open <= c.MaxConns-c.Reserve {
-		cc.lastUsed = time.Now()
-		c.idle = append(c.idle, cc)
-		if !c.reapArmed {
-			c.reapArmed = true
-			time.AfterFunc(c.timeout(c.IdleTimeout, DefaultIdleTimeout), c.reap)
-		}
-	} else {
-		cc.nc.Close()
-		c.open--
-	}
-	c.wakeLocked()
-}
-
-// reap closes idle connections older than the idle timeout, so that kept
-// connections release their php-fpm workers when traffic stops.
-func (c *Client) reap() {
-	idleTimeout := c.timeout(c.IdleTimeout, DefaultIdleTimeout)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.reapArmed = false
-	now := time.Now()
-	keep := c.idle[:0]
-	var oldest time.Time
-	for _, cc := range c.idle {
-		if now.Sub(cc.lastUsed) >= idleTimeout {
-			cc.nc.Close()
-			c.open--
-			c.wakeLocked()
-			continue
-		}
-		if oldest.IsZero() || cc.lastUsed.Before(oldest) {
-			oldest = cc.lastUsed
-		}
-		keep = append(keep, cc)
-	}
-	clear(c.idle[len(keep):])
-	c.idle = keep
-	if len(c.idle) > 0 {
-		c.reapArmed = true
-		time.AfterFunc(oldest.Add(idleTimeout).Sub(now), c.reap)
-	}
-}
-
-func (c *Client) dial(ctx context.Context) (*clientConn, error) {
-	d := net.Dialer{Timeout: c.timeout(c.DialTimeout, DefaultDialTimeout)}
-	nc, err := d.DialContext(ctx, c.Network, c.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("dialing php-fpm pool %s %s: %w: %w", c.Network, c.Addr, ErrBackendUnavailable, err)
-	}
-	nc = fastConn(nc)
-	return &clientConn{
-		nc:    nc,
-		probe: newProber(nc),
-		rr:    newRecordReader(nc),
-		wbuf:  make([]byte, 0, headerLen+maxContent+8),
-	}, nil
-}
-
 // Close closes idle connections and makes later Do calls fail with
 // ErrClientClosed. Requests in flight finish; their connections are closed
 // when they return.
 func (c *Client) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closed = true
-	for _, cc := range c.idle {
-		cc.nc.Close()
-		c.open--
-	}
-	c.idle = nil
-	for len(c.waiters) > 0 {
-		c.wakeLocked()
-	}
+	c.pool.close()
 	return nil
-}
-
-// spooled is a body of unknown length copied to memory or a temporary file.
-type spooled struct {
-	io.Reader
-	size int64
-	file *os.File
-}
-
-func (s *spooled) Close() error {
-	if s.file != nil {
-		name := s.file.Name()
-		s.file.Close()
-		return os.Remove(name)
-	}
-	return nil
-}
-
-// spool copies body to learn its length: the first spoolMemLimit bytes in
-// memory, the rest in a temporary file in dir; more than max bytes (when
-// max > 0) fail with ErrBodyTooLarge.
-func spool(body io.Reader, dir string, max int64) (*spooled, error) {
-	limit := int64(math.MaxInt64 - 1)
-	if max > 0 {
-		limit = max
-	}
-	var mem bytes.Buffer
-	n, err := io.CopyN(&mem, body, min(spoolMemLimit, limit)+1)
-	if err == io.EOF {
-		return &spooled{Reader: bytes.NewReader(mem.Bytes()), size: n}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("spooling request body of unknown length: %w", err)
-	}
-	if n > limit {
-		return nil, fmt.Errorf("request body of unknown length over the limit of %d bytes: %w", limit, ErrBodyTooLarge)
-	}
-	f, err := os.CreateTemp(dir, "fcgi-body-*")
-	if err != nil {
-		return nil, fmt.Errorf("spooling request body of unknown length: %w", err)
-	}
-	sp := &spooled{file: f}
-	if _, err := f.Write(mem.Bytes()); err != nil {
-		sp.Close()
-		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
-	}
-	rest, err := io.CopyN(f, body, limit-n+1)
-	if err != nil && err != io.EOF {
-		sp.Close()
-		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
-	}
-	if n+rest > limit {
-		sp.Close()
-		return nil, fmt.Errorf("request body of unknown length over the limit of %d bytes: %w", limit, ErrBodyTooLarge)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		sp.Close()
-		return nil, fmt.Errorf("spooling request body to %s: %w", f.Name(), err)
-	}
-	sp.Reader, sp.size = f, n+rest
-	return sp, nil
 }
 
 // GetValues sends a GET_VALUES management record (§4.1) asking for names
@@ -944,8 +315,8 @@ func GetValues(ctx context.Context, network, addr string, names ...string) (Para
 		return nil, fmt.Errorf("dialing %s %s: %w: %w", network, addr, ErrBackendUnavailable, err)
 	}
 	defer nc.Close()
-	done := afterDone(ctx, nc)
-	defer done.release()
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
 	var q []byte
 	for _, n := range names {
 		q = appendPair(q, n, "")

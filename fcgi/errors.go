@@ -79,6 +79,10 @@ var (
 	// FCGI_OVERLOADED.
 	ErrOverloaded = errors.New("fcgi: backend overloaded")
 
+	// ErrPoolBusy means no connection to php-fpm became free within
+	// Client.QueueTimeout: the request was not sent.
+	ErrPoolBusy = errors.New("fcgi: no connection to the backend became free")
+
 	// ErrUnknownRole means the backend ended the request with
 	// FCGI_UNKNOWN_ROLE.
 	ErrUnknownRole = errors.New("fcgi: backend does not support the role")

@@ -3,6 +3,8 @@ package shim
 import (
 	"io/fs"
 	"syscall"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/rawstat"
 )
 
 // statID stats p, following symbolic links, and reports its fileID and
@@ -12,7 +14,7 @@ import (
 // with fs.ErrNotExist).
 func statID(p string) (fileID, bool, error) {
 	var st syscall.Stat_t
-	if err := statFile(p, &st); err != nil {
+	if err := rawstat.Stat(p, &st); err != nil {
 		return fileID{}, false, err
 	}
 	return fileID{

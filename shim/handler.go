@@ -102,13 +102,6 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 		return
 	}
 
-	if err := be.acquire(r.Context()); err != nil {
-		s.log.Warn("overloaded: php-fpm pool busy", "pool", pool.addr.String(), "err", err)
-		s.answer(w, pool, http.StatusServiceUnavailable)
-		return
-	}
-	defer be.release()
-
 	req := &fcgi.Request{Params: params, Body: r.Stdin, ContentLength: contentLength(r.Params), ConnParams: settings.connParams}
 	if req.ContentLength < 0 {
 		req.Body, req.ContentLength = peekBody(r.Stdin)
@@ -120,6 +113,14 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	if result != nil && len(result.Stderr) > 0 {
 		// Apache logs it as AH01071, as it would from php-fpm directly.
 		w.Stderr().Write(result.Stderr)
+	}
+	if errors.Is(err, fcgi.ErrPoolBusy) {
+		// Not sent: pm.max_children requests ran for poolQueueWait.
+		s.stats.Forwarded.Add(-1)
+		pool.stats.forwarded.Add(-1)
+		s.log.Warn("overloaded: php-fpm pool busy", "pool", pool.addr.String(), "err", err)
+		s.answer(w, pool, http.StatusServiceUnavailable)
+		return
 	}
 	if errors.Is(err, fcgi.ErrBodyTooLarge) {
 		// Refused before php-fpm was contacted, as LimitRequestBody

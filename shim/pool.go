@@ -1,8 +1,6 @@
 package shim
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -25,8 +23,7 @@ const poolQueueWait = 5 * time.Second
 // the old one.
 type backend struct {
 	info   *Pool
-	client *fcgi.Client
-	slots  chan struct{}
+	client *fcgi.Client // its MaxConns is the pool's one bound on connections
 	// roots are the document roots routed to the pool: its --pool-for
 	// roots, and / when it is the default pool.
 	roots []string
@@ -163,7 +160,7 @@ func newPoolRuntime(addr Addr, opts clientOptions) *poolRuntime {
 func (p *poolRuntime) setPool(info *Pool, roots []string) *backend {
 	old := p.be.Load()
 	if old != nil && old.info.MaxChildren == info.MaxChildren {
-		p.be.Store(&backend{info: info, client: old.client, slots: old.slots, roots: roots})
+		p.be.Store(&backend{info: info, client: old.client, roots: roots})
 		return nil
 	}
 	n := max(info.MaxChildren, 1)
@@ -173,7 +170,10 @@ func (p *poolRuntime) setPool(info *Pool, roots []string) *backend {
 			Network:   p.addr.Network,
 			Addr:      p.addr.Address,
 			KeepAlive: true,
-			MaxConns:  n,
+			// Requests beyond pm.max_children wait for a connection, at
+			// most poolQueueWait (then 503, fcgi.ErrPoolBusy).
+			MaxConns:     n,
+			QueueTimeout: poolQueueWait,
 			// php-fpm's own clients (status page, health checks) need a
 			// worker no idle kept connection pins.
 			Reserve: p.opts.reserve,
@@ -186,25 +186,10 @@ func (p *poolRuntime) setPool(info *Pool, roots []string) *backend {
 			SpoolDir:     p.opts.spoolDir,
 			MaxBody:      p.opts.maxBody,
 		},
-		slots: make(chan struct{}, n),
 		roots: roots,
 	})
 	return old
 }
-
-// errOverloaded means no pool connection became free within poolQueueWait.
-var errOverloaded = errors.New("php-fpm pool busy")
-
-// acquire takes one of the pool's connection slots.
-func (b *backend) acquire(ctx context.Context) error {
-	err := takeSlot(ctx, b.slots, poolQueueWait)
-	if errors.Is(err, errNoSlot) {
-		return errOverloaded
-	}
-	return err
-}
-
-func (b *backend) release() { <-b.slots }
 
 // phpValue builds the settings the request's worker must hold: the
 // request's own, and for every other key the shim has ever set on this

@@ -12,10 +12,13 @@
 #   bench/shim/ab.sh [-r ROUNDS] [-d SECONDS] [-s hello|work] [-E] A B
 #     A, B: a shim binary, optionally followed by :N to run it with GOMAXPROCS=N
 #     (e.g. /tmp/old/modphp-migrate ./modphp-migrate:1)
-#     -r rounds (7)  -d seconds per wrk run (4)  -E enablereuse=on towards the shim
+#     -r rounds (7)  -d seconds per load run (4)  -E enablereuse=on towards the shim
+#     (load: wrk, or bench/shim/load where wrk is not installed)
 #
 # Prints, for A and B, the medians of req/s and of the µs of CPU per request
-# spent by Apache, php-fpm's pool and the shim, and B's ratios to A.
+# spent by Apache, php-fpm's pool and the shim, and B's ratios to A: of the
+# medians, and the median and range of each round's B over that round's A
+# (the paired ratio, steadier when the machine's load drifts).
 set -euo pipefail
 trap 'echo "ab.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 
@@ -23,11 +26,11 @@ ROUNDS=7 DUR=4 SCRIPT=hello REUSE=""
 while getopts "r:d:s:E" o; do
 	case $o in
 	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; s) SCRIPT=$OPTARG ;; E) REUSE=-E ;;
-	*) sed -n '2,18p' "$0"; exit 2 ;;
+	*) sed -n '2,21p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# = 2 ] || { sed -n '2,18p' "$0"; exit 2; }
+[ $# = 2 ] || { sed -n '2,21p' "$0"; exit 2; }
 declare -A BIN PROCS
 for k in A B; do
 	spec=$1 && shift
@@ -49,6 +52,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+need_loader "$T"
 
 INI=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
 start_fpm "$T"
@@ -70,21 +74,24 @@ start_shim() {
 	tail -n 5 "$T/shim.log" >&2
 	exit 1
 }
-declare -A R CA CF CS
+declare -A R CA CF CS RPS SCPU
+QR="" QS=""
 for i in $(seq "$ROUNDS"); do
 	line="round $i:"
 	for k in A B; do
 		start_shim "$k"
-		wrk -t2 -c16 -d1s "$URL" >/dev/null # warm the cache and the connections
+		load "$URL" 16 1 >/dev/null # warm the cache and the connections
 		read -r a0 f0 s0 < <(cpu_ticks "$SID" shim "$SHIM")
-		out=$(wrk -t2 -c16 -d"${DUR}s" "$URL")
+		read -r n rps < <(load "$URL" 16 "$DUR")
 		read -r a1 f1 s1 < <(cpu_ticks "$SID" shim "$SHIM")
-		n=$(awk '/requests in/ {print $1}' <<<"$out")
-		rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 		read -r ca cf cs < <(per_request "$n" $((a1 - a0)) $((f1 - f0)) $((s1 - s0)))
 		R[$k]+="$rps " CA[$k]+="$ca " CF[$k]+="$cf " CS[$k]+="$cs "
 		line+=" $k $rps req/s cpu $ca+$cf+$cs us |"
+		RPS[$k]=$rps SCPU[$k]=$cs
 	done
+	# Paired ratios: B against the A run just before it.
+	QR+="$(awk -v a="${RPS[A]}" -v b="${RPS[B]}" 'BEGIN {printf "%.3f", b / a}') "
+	QS+="$(awk -v a="${SCPU[A]}" -v b="${SCPU[B]}" 'BEGIN {printf "%.3f", b / a}') "
 	echo "$line" >&2
 done
 echo
@@ -98,3 +105,5 @@ for k in A B; do
 done
 awk -v ra="${M[A]}" -v rb="${M[B]}" -v sa="${M[A.s]}" -v sb="${M[B.s]}" \
 	'BEGIN {printf "\nB/A: throughput %.3f, shim CPU per request %.3f\n", rb/ra, sb/sa}'
+range() { printf '%s\n' "$@" | sort -g | sed -n '1p;$p' | paste -sd- -; }
+echo "B/A per round (paired): throughput median $(median $QR) (range $(range $QR)), shim CPU per request median $(median $QS) (range $(range $QS))"

@@ -49,7 +49,7 @@ APACHE=$(command -v apache2 || command -v httpd || true)
 FPM=$(command -v php-fpm8.2 || ls /usr/sbin/php-fpm* 2>/dev/null | tail -1 || true)
 [ -n "$APACHE" ] || { echo "compare.sh: apache2 not found" >&2; exit 2; }
 [ -n "$FPM" ] || { echo "compare.sh: php-fpm not found" >&2; exit 2; }
-need wrk
+[ "$ROUNDS" = 0 ] || need wrk # not for ab.sh's setup (-r 0)
 INI=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
 MODS=/usr/lib/apache2/modules
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -241,9 +241,9 @@ declare -A URL=([d]=$UD [s]=$US [m]=$UM)
 NET=unix
 [ "$TCP" = 1 ] && NET=tcp
 declare -A NAME=([d]="Apache event → php-fpm ($NET)" [s]="Apache event → shim → php-fpm ($NET)" [m]="Apache prefork + mod_php")
+[ "$ROUNDS" = 0 ] && exit 0 # set up only (with -k, for bench/shim/ab.sh)
 # Warm-up: opcache, the shim's cache, kept connections.
 for w in "${SETUPS[@]}"; do wrk -t"$THREADS" -c"$CONNS" -d1s "${URL[$w]}" >/dev/null; done
-[ "$ROUNDS" = 0 ] && exit 0 # set up only (with -k, for bench/shim/ab.sh)
 
 declare -A R P50 P99 CA CF CS
 for i in $(seq "$ROUNDS"); do

@@ -21,10 +21,12 @@ start_fpm() {
 # and by process SHIMPID ("" for none): "apache php-fpm shim".
 cpu_ticks() {
 	local a f=0 s=0 p
-	a=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v sid="$1" '{sub(/^.*\) /, ""); if ($4 == sid) t += $12 + $13} END {print t + 0}')
+	# A process that ends during the cat (the machine runs others) is no
+	# failure; nor, under pipefail, is grep -q closing tr's pipe early.
+	a=$({ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v sid="$1" '{sub(/^.*\) /, ""); if ($4 == sid) t += $12 + $13} END {print t + 0}')
 	if [ -n "$2" ]; then
 		for p in $(pgrep -P "$FPMPID"); do
-			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q "pool $2\b" || continue
+			[[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) =~ pool\ $2( |$) ]] || continue
 			f=$((f + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
 		done
 	fi
@@ -41,3 +43,25 @@ per_request() {
 
 # median V... prints the median of the numbers V.
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# load URL CONNS SECONDS runs SECONDS of keep-alive load with CONNS
+# connections against URL and prints "requests req/s": with wrk (two
+# threads), or where wrk is not installed with bench/shim/load (built into
+# $LOADER by the caller). Compare runs made with the same one.
+load() {
+	local out
+	if command -v wrk >/dev/null 2>&1; then
+		out=$(wrk -t2 -c"$2" -d"$3s" "$1")
+		awk '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {print n, r}' <<<"$out"
+	else
+		"$LOADER" -c "$2" -d "$3s" "$1"
+	fi
+}
+
+# need_loader sets LOADER, building bench/shim/load into DIR when wrk is
+# not installed.
+need_loader() {
+	command -v wrk >/dev/null 2>&1 && return 0
+	LOADER=$1/load
+	(cd "$(dirname "${BASH_SOURCE[0]}")/load" && go build -o "$LOADER" .)
+}

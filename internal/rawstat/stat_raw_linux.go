@@ -1,6 +1,6 @@
 //go:build linux && (amd64 || arm64)
 
-package shim
+package rawstat
 
 import (
 	"strings"
@@ -8,14 +8,14 @@ import (
 	"unsafe"
 )
 
-// statFile is stat(2) made as a raw system call, outside the scheduler's
-// system-call bookkeeping, like the shim's socket reads and writes (see
-// fcgi's sysConn): it runs several times per request, and each ordinary
-// call would wake the runtime's monitor thread. A stat of a local file
-// that the kernel has cached does not block. On a hung network mount it
-// holds one of the shim's processors (--procs) until the mount answers,
-// as it holds the Apache workers that read .htaccess files there.
-func statFile(p string, st *syscall.Stat_t) error {
+// Stat is stat(2) made as a raw system call, outside the scheduler's
+// system-call bookkeeping: each ordinary call would wake the runtime's
+// monitor thread, and the shim makes several per request (1.10× the
+// shim's hello-world throughput, docs/benchmarks.md). A stat of a local
+// file that the kernel has cached does not block. On a hung network mount
+// it holds one of the process's Go processors until the mount answers.
+// Errors are the bare syscall.Errno.
+func Stat(p string, st *syscall.Stat_t) error {
 	// The C string on the stack for usual paths: no allocation.
 	var buf [512]byte
 	var b *byte
