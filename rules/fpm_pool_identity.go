@@ -2,14 +2,15 @@ package rules
 
 import (
 	"bufio"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
-	"github.com/modphp-migrate/modphp-migrate/rules/internal/text"
 	"io/fs"
 	"strconv"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/fileowner"
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
+	"github.com/modphp-migrate/modphp-migrate/rules/internal/text"
 )
 
 // fpmPoolIdentity is MPM2009: who PHP runs as, per site, before and after.
@@ -234,7 +235,8 @@ func docRootOwner(p *Pass, vh *parser.VHost, acc *accounts) string {
 	if err != nil {
 		return ""
 	}
-	uid, _, ok := facts.Owner(st)
+	u, _, ok := fileowner.Of(st)
+	uid := int(u)
 	if !ok {
 		return ""
 	}
@@ -317,7 +319,8 @@ func apacheOwned(p *Pass, pools []*fpmconf.Pool, apacheUser string, acc *account
 			if err != nil {
 				return false
 			}
-			uid, gid, ok := facts.Owner(info)
+			u, g, ok := fileowner.Of(info)
+			uid, gid := int(u), int(g)
 			if !ok || uid != auid || info.Mode().Perm()&0o002 != 0 {
 				return false
 			}

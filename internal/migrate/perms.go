@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/fileowner"
 )
 
 // maxPermissionEntries bounds the walk of one scope's directory.
@@ -95,16 +96,16 @@ func (w *permWalk) walk(s *Scope, dir string) {
 
 // check plans the change of one path PHP could write under mod_php.
 func (w *permWalk) check(s *Scope, sp string, fi fs.FileInfo) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
+	uid, gid, ok := fileowner.Of(fi)
 	if !ok {
 		return
 	}
 	mode := fi.Mode().Perm()
 	var why []string
-	if w.okU && st.Uid == w.uid && mode&0o200 != 0 {
+	if w.okU && uid == w.uid && mode&0o200 != 0 {
 		why = append(why, "owned by "+w.b.apacheUser)
 	}
-	if w.okG && st.Gid == w.gid && mode&0o020 != 0 {
+	if w.okG && gid == w.gid && mode&0o020 != 0 {
 		why = append(why, "group-writable by "+w.b.apacheGroup)
 	}
 	if mode&0o002 != 0 {
@@ -115,9 +116,9 @@ func (w *permWalk) check(s *Scope, sp string, fi fs.FileInfo) {
 	}
 	w.seen[sp] = true
 	acct := w.b.acct
-	perm := Permission{Path: sp, Mode: fmt.Sprintf("%04o", mode), Owner: acct.user(st.Uid) + ":" + acct.group(st.Gid),
+	perm := Permission{Path: sp, Mode: fmt.Sprintf("%04o", mode), Owner: acct.user(uid) + ":" + acct.group(gid),
 		Why: strings.Join(why, ", ") + ": PHP could write it under mod_php"}
-	if acct.user(st.Uid) != s.User {
+	if acct.user(uid) != s.User {
 		perm.Chown = s.User + ":" + s.Group
 	}
 	switch {

@@ -6,7 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/fileowner"
 )
 
 // accounts maps user and group ids to names, read from etc/passwd and
@@ -75,11 +76,7 @@ func statOwner(hostPath string) (uid, gid uint32, ok bool) {
 	if err != nil {
 		return 0, 0, false
 	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !ok {
-		return 0, 0, false
-	}
-	return sys.Uid, sys.Gid, true
+	return fileowner.Of(st)
 }
 
 // regularUser reports whether uid is a login user's (Debian's UID_MIN

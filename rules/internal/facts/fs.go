@@ -58,9 +58,8 @@ func (osFS) ReadDirModes(dir string) ([]DirEntry, error) {
 		return nil, err
 	}
 	out := make([]DirEntry, len(names))
-	var scratch []byte
 	for i, name := range names {
-		out[i] = lstatEntry(f, dir, name, &scratch)
+		out[i] = lstatEntry(f, dir, name)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-//go:build !(linux && amd64)
+//go:build !linux
 
 package facts
 
@@ -10,7 +10,7 @@ import (
 
 // lstatEntry returns what the walks need of dir/name without following a
 // symbolic link.
-func lstatEntry(_ *os.File, dir, name string, _ *[]byte) DirEntry {
+func lstatEntry(_ *os.File, dir, name string) DirEntry {
 	st, err := os.Lstat(filepath.Join(dir, name))
 	if err != nil {
 		return DirEntry{Name: name, Err: err}
