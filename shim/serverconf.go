@@ -90,7 +90,9 @@ func (l *locSection) match(uri string) bool {
 // loadServerConf reads the Apache configuration as the server runs after
 // mod_php is removed (modules, vhosts, AllowOverride), and its php_* lines
 // as mod_php would have applied them: <IfModule mod_php.c> and
-// <IfModule php_module> bodies count, other PHP module names do not.
+// <IfModule php_module> bodies count, other PHP module names do not, and
+// ${VAR} in those bodies is substituted as httpd with mod_php did
+// (confWalker). ${VAR} never reads the shim's environment.
 func loadServerConf(p string, accessNames []string) (*serverConf, error) {
 	cfg, err := parser.LoadView(p, parser.AfterModPHP, parser.LoadOptions{AccessFileNames: accessNames, NoAccessFiles: true, Env: noEnv})
 	if err != nil {
