@@ -23,7 +23,8 @@ type loader struct {
 	cache    *parseCache
 	vars     map[string]string // Define NAME VALUE
 	defined  map[string]bool   // names for <IfDefine>
-	envvars  map[string]string // Debian's envvars
+	envvars  map[string]string // Debian's envvars: every assignment
+	exported map[string]bool   // the envvars names apache2's environment gets
 	modules  map[string]bool   // identifiers and source names of loaded modules
 	chain    []string          // files being included, outermost first
 	warned   map[string]bool   // undefined variables already reported at a position
@@ -45,14 +46,15 @@ func newLoader(view View, opt LoadOptions, cache *parseCache) *loader {
 		opt.Version = DefaultVersion
 	}
 	l := &loader{
-		cfg:     &Config{View: view, Root: opt.Root, Defines: map[string]string{}},
-		opt:     opt,
-		cache:   cache,
-		vars:    map[string]string{},
-		defined: map[string]bool{},
-		envvars: map[string]string{},
-		modules: map[string]bool{},
-		warned:  map[string]bool{},
+		cfg:      &Config{View: view, Root: opt.Root, Defines: map[string]string{}},
+		opt:      opt,
+		cache:    cache,
+		vars:     map[string]string{},
+		defined:  map[string]bool{},
+		envvars:  map[string]string{},
+		exported: map[string]bool{},
+		modules:  map[string]bool{},
+		warned:   map[string]bool{},
 	}
 	for _, d := range opt.Defines {
 		l.defined[d] = true

@@ -75,3 +75,25 @@ func TestLoadSingleTreeEnvvars(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvvarsExportedOnly: ${VAR} takes from envvars only what it exports
+// (export NAME=value, or export NAME after the assignment); another
+// assignment stays in the shell that sources the file, and apache2 leaves
+// the reference as written.
+func TestEnvvarsExportedOnly(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "ServerName x\nErrorLog ${EXPORTED}|${LATER}|${PLAIN}\n",
+		"etc/apache2/envvars":      "export EXPORTED=/e\nLATER=/l\nexport LATER\nPLAIN=/p\n",
+	})
+	cfg, err := LoadView(dir+"/etc/apache2", AfterModPHP, LoadOptions{Env: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := cfg.Main.Nodes[1]
+	if want := "/e|/l|${PLAIN}"; len(n.Args) != 1 || n.Args[0] != want {
+		t.Errorf("ErrorLog args %q, want %q", n.Args, want)
+	}
+	if _, ok := cfg.Envvars["PLAIN"]; ok {
+		t.Errorf("Envvars %v holds an assignment envvars does not export", cfg.Envvars)
+	}
+}

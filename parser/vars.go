@@ -106,7 +106,9 @@ func (l *loader) lookup(name string) (string, bool) {
 	if v, ok := l.vars[name]; ok {
 		return v, true
 	}
-	if v, ok := l.envvars[name]; ok {
+	// An assignment envvars does not export stays in the shell that
+	// sources it; apache2 never sees it.
+	if v, ok := l.envvars[name]; ok && l.exported[name] {
 		return v, true
 	}
 	if l.opt.Env != nil {
@@ -160,6 +162,9 @@ func (l *loader) readEnvvars(path string) map[string]bool {
 		if export {
 			exported[name] = true
 		}
+	}
+	for name := range exported {
+		l.exported[name] = true
 	}
 	return exported
 }

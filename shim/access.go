@@ -208,7 +208,11 @@ func (af *accessFile) fail(pos parser.Pos, msg string) {
 }
 
 // walk visits nodes in file order; files is the enclosing <Files> block,
-// unsupported names an enclosing section the shim cannot evaluate.
+// unsupported ("inside <If> cannot be evaluated by the shim") says why the
+// php_* lines of an enclosing section cannot be applied. Such a section
+// fails only the requests its php_* lines would reach (decide): one
+// without them changes no PHP setting, and Apache in front of the shim
+// still applies it.
 func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv, unsupported string) {
 	for _, n := range nodes {
 		if af.err != nil {
@@ -224,6 +228,12 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 				}
 			case "files", "filesmatch":
 				m, err := compileFiles(n.Name, n.Args)
+				if isShimLimit(err) {
+					// httpd (PCRE) reads the section; only its php_*
+					// lines depend on what the shim cannot test.
+					af.walk(n.Children, files, env, "inside <"+n.Name+"> cannot be evaluated by the shim: "+errors.Unwrap(err).Error())
+					continue
+				}
 				if err != nil {
 					af.fail(n.Pos, err.Error())
 					return
@@ -242,7 +252,7 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 					af.files = append(af.files, *nb)
 				}
 			case "if", "elseif", "else", "limit", "limitexcept":
-				af.walk(n.Children, files, env, "<"+n.Name+">")
+				af.walk(n.Children, files, env, "inside <"+n.Name+"> cannot be evaluated by the shim")
 			default:
 				af.walk(n.Children, files, env, unsupported)
 			}
@@ -266,7 +276,7 @@ func (af *accessFile) directive(n *parser.Node, kind modphp.Kind, files *filesBl
 	case len(args) != 2 || args[0] == "" || args[1] == "":
 		d.problem = &AccessError{Pos: n.Pos, Msg: kind.ArityError(), Status: http.StatusInternalServerError}
 	case unsupported != "":
-		d.problem = &AccessError{Pos: n.Pos, Msg: n.Name + " inside " + unsupported + " cannot be evaluated by the shim", Status: http.StatusInternalServerError}
+		d.problem = &AccessError{Pos: n.Pos, Msg: n.Name + " " + unsupported, Status: http.StatusInternalServerError}
 	}
 	if d.problem != nil {
 		af.php = append(af.php, d)
@@ -293,11 +303,17 @@ func (af *accessFile) directive(n *parser.Node, kind modphp.Kind, files *filesBl
 // is the shim's limit, and said so.
 func compileFiles(name string, args []string) (modphp.Files, error) {
 	m, err := modphp.CompileFiles(name, args)
-	var rerr *syntax.Error
-	if errors.As(err, &rerr) {
+	if isShimLimit(err) {
 		return m, fmt.Errorf("%w: cannot be evaluated by the shim", err)
 	}
 	return m, err
+}
+
+// isShimLimit reports whether err is compileFiles' "cannot be evaluated
+// by the shim": a regular expression Go's RE2 cannot read, which PCRE may.
+func isShimLimit(err error) bool {
+	var rerr *syntax.Error
+	return errors.As(err, &rerr)
 }
 
 // sectionTrue evaluates a conditional section as httpd with PHP 8's

@@ -18,6 +18,18 @@ type serverConf struct {
 	main   scopeSet
 	vhosts []*vhostScopes
 	env    evalEnv
+	// sectionArgs are the arguments, ${VAR} substituted, of sections the
+	// loader left as written (inside a PHP guard that is false once
+	// mod_php is unloaded).
+	sectionArgs map[*parser.Node][]string
+}
+
+// args returns a section's arguments as httpd with mod_php read them.
+func (sc *serverConf) args(n *parser.Node) []string {
+	if a, ok := sc.sectionArgs[n]; ok {
+		return a
+	}
+	return n.Args
 }
 
 // scopeSet holds the php_* lines of one server (main or a virtual host)
@@ -78,9 +90,11 @@ func (l *locSection) match(uri string) bool {
 // loadServerConf reads the Apache configuration as the server runs after
 // mod_php is removed (modules, vhosts, AllowOverride), and its php_* lines
 // as mod_php would have applied them: <IfModule mod_php.c> and
-// <IfModule php_module> bodies count, other PHP module names do not.
+// <IfModule php_module> bodies count, other PHP module names do not, and
+// ${VAR} in those bodies is substituted as httpd with mod_php did
+// (confWalker). ${VAR} never reads the shim's environment.
 func loadServerConf(p string, accessNames []string) (*serverConf, error) {
-	cfg, err := parser.LoadView(p, parser.AfterModPHP, parser.LoadOptions{AccessFileNames: accessNames, NoAccessFiles: true})
+	cfg, err := parser.LoadView(p, parser.AfterModPHP, parser.LoadOptions{AccessFileNames: accessNames, NoAccessFiles: true, Env: noEnv})
 	if err != nil {
 		return nil, fmt.Errorf("loading apache config %s: %w", p, err)
 	}
@@ -106,34 +120,21 @@ func loadServerConf(p string, accessNames []string) (*serverConf, error) {
 		sc.vhosts = append(sc.vhosts, v)
 		vhByNode[vh.Node] = v
 	}
-	var ferr error
-	parser.Walk(cfg.Main.Nodes, true, func(n *parser.Node) bool {
-		if ferr != nil {
-			return false
-		}
-		if n.Kind != parser.KindDirective {
-			return true
-		}
-		kind, ok := modphp.Directive(n.Name)
-		if !ok || !activeForModPHP(n, sc.env) {
-			return true
-		}
-		if len(n.Args) != 2 || n.Args[0] == "" || n.Args[1] == "" {
-			ferr = fmt.Errorf("%s: %s", n.Pos, kind.ArityError())
-			return false
-		}
-		l := phpLine{key: n.Args[0], value: modphp.Stored(kind, n.Args[1]), kind: kind, pos: n.Pos}
-		if err := sc.place(l, n, vhByNode); err != nil {
-			ferr = err
-			return false
-		}
-		return true
-	})
-	if ferr != nil {
-		return nil, ferr
+	w := newConfWalker(sc, vhByNode)
+	if err := w.walk(cfg.Main.Nodes, true); err != nil {
+		return nil, err
 	}
+	// Access files see the Defines httpd with mod_php ended with,
+	// including those under a PHP guard.
+	sc.env.define = func(n string) bool { _, ok := cfg.Defines[n]; return ok || w.defined[n] }
+	sc.env.lookup = envLookup(w.vars, cfg.Envvars)
 	return sc, nil
 }
+
+// noEnv is the environment the loader may read ${VAR} from besides Define
+// and envvars: none. The shim's own environment is not Apache's, and a
+// secret in it must not reach a php_value.
+func noEnv(string) (string, bool) { return "", false }
 
 // envLookup resolves ${VAR} in access files as httpd does when it reads
 // them at request time (server/core.c ap_resolve_env): a Define NAME VALUE
@@ -150,28 +151,6 @@ func envLookup(vars, envvars map[string]string) func(string) (string, bool) {
 		v, ok := envvars[n]
 		return v, ok
 	}
-}
-
-// activeForModPHP reports whether every conditional section around n holds
-// on a server that has PHP 8's mod_php loaded.
-func activeForModPHP(n *parser.Node, env evalEnv) bool {
-	for p := n.Parent; p != nil; p = p.Parent {
-		if p.Kind != parser.KindSection || !parser.IsConditional(p) {
-			continue
-		}
-		if strings.EqualFold(p.Name, "IfModule") && len(p.Args) > 0 {
-			if name, neg, php := modphp.Guard(p.Args[0]); php {
-				if modphp.GuardMatches(name) == neg {
-					return false
-				}
-				continue
-			}
-		}
-		if !p.Active {
-			return false
-		}
-	}
-	return true
 }
 
 // place files a server-config php line under its innermost scope.
@@ -193,12 +172,12 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 	lname := strings.ToLower(sec.Name)
 	switch lname {
 	case "files", "filesmatch":
-		m, err := compileFiles(sec.Name, sec.Args)
+		m, err := compileFiles(sec.Name, sc.args(sec))
 		if err != nil {
 			return fmt.Errorf("%s: %w", sec.Pos, err)
 		}
 		if dn := parser.Enclosing(sec, "directory", "directorymatch"); dn != nil {
-			d, err := set.dir(dn)
+			d, err := set.dir(dn, sc.args(dn))
 			if err != nil {
 				return err
 			}
@@ -208,7 +187,7 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 		set.files = appendFilesLine(set.files, sec, m, l)
 		return nil
 	case "directory", "directorymatch":
-		d, err := set.dir(sec)
+		d, err := set.dir(sec, sc.args(sec))
 		if err != nil {
 			return err
 		}
@@ -217,7 +196,7 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 		}
 		d.lines = append(d.lines, l)
 	case "location", "locationmatch":
-		args := sec.Args
+		args := sc.args(sec)
 		regex := lname == "locationmatch"
 		if !regex && len(args) == 2 && args[0] == "~" {
 			regex, args = true, args[1:]
@@ -253,14 +232,14 @@ func appendFilesLine(blocks []filesBlock, sec *parser.Node, m modphp.Files, l ph
 	return append(blocks, filesBlock{chain: (*filesChain)(nil).nest(m), lines: []phpLine{l}, sameSection: sec})
 }
 
-// dir returns the dirSection of a <Directory> node, adding it on first use.
-func (s *scopeSet) dir(n *parser.Node) (*dirSection, error) {
+// dir returns the dirSection of a <Directory> node with arguments args,
+// adding it on first use.
+func (s *scopeSet) dir(n *parser.Node, args []string) (*dirSection, error) {
 	for i := range s.dirs {
 		if s.dirs[i].node == n {
 			return &s.dirs[i], nil
 		}
 	}
-	args := n.Args
 	regex := strings.EqualFold(n.Name, "directorymatch")
 	if !regex && len(args) == 2 && args[0] == "~" {
 		regex, args = true, args[1:]

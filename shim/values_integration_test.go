@@ -447,3 +447,54 @@ func TestIntegrationUnresettable(t *testing.T) {
 		other(t, sh)
 	})
 }
+
+// TestIntegrationServerConfigGuardVars: php_value lines of the server
+// configuration under <IfModule mod_php.c> are applied by the shim,
+// which reads the configuration as it runs once mod_php is unloaded,
+// where the guard is false and Apache leaves its body unread. ${VAR} in
+// them (and in the sections inside the guard) must be what httpd with
+// mod_php substituted: the Define in force at that line, a Define inside
+// the guard, envvars' exports; never the shim's environment. A guarded
+// Define also decides a guarded <IfDefine>, and an access file sees it.
+// Unguarded lines do not read the shim's environment either.
+func TestIntegrationServerConfigGuardVars(t *testing.T) {
+	fpm := lab.StartFPM(t, lab.FPMConfig{Children: 1})
+	root := fpm.DocRoot
+	writeTree(t, root, map[string]string{
+		"guarded/vals.php": valsPHP,
+		"inner/vals.php":   valsPHP,
+		"ifdef/vals.php":   valsPHP,
+		"plain/vals.php":   valsPHP,
+		"acc/.htaccess":    "php_value user_agent ${IN_GUARD}\n",
+		"acc/vals.php":     valsPHP,
+		"vals.php":         valsPHP,
+	})
+	ref, conf := startModPHPSetup(t, modPHPSetup{
+		docRoot: root,
+		conf: "Define ROOT_DEF " + root + "\nDefine ORDER first\n" +
+			"<Directory ${ROOT_DEF}/guarded>\n<IfModule mod_php.c>\n" +
+			`php_value user_agent "${ROOT_DEF}|${ORDER}|${APACHE_ENV_VAR}|${SHIM_SECRET}|${PLAIN_ASSIGN}"` + "\n" +
+			"</IfModule>\n</Directory>\nDefine ORDER second\n" +
+			"<IfModule mod_php.c>\nDefine IN_GUARD /in/guard\n<Directory ${ROOT_DEF}/inner>\n" +
+			`php_value user_agent "${IN_GUARD}|${ORDER}"` + "\n</Directory>\n" +
+			"<IfDefine IN_GUARD>\n<Directory ${ROOT_DEF}/ifdef>\nphp_value memory_limit 77M\n</Directory>\n</IfDefine>\n" +
+			"<IfDefine !IN_GUARD>\n<Directory ${ROOT_DEF}/ifdef>\nphp_value memory_limit 78M\n</Directory>\n</IfDefine>\n" +
+			"</IfModule>\nUnDefine ORDER\n" +
+			"<Directory ${ROOT_DEF}/plain>\n" + `php_value user_agent "${SHIM_SECRET}|${ORDER}|${PLAIN_ASSIGN}|${APACHE_ENV_VAR}"` + "\n</Directory>\n",
+		envvars: "export APACHE_ENV_VAR=/from/envvars\nPLAIN_ASSIGN=not-exported\n",
+	})
+	t.Setenv("SHIM_SECRET", "leaked-secret")
+	sh := startDirectShim(t, fpm, conf)
+	got := compareValues(t, ref, sh, root, "/guarded/vals.php", "/inner/vals.php", "/ifdef/vals.php", "/plain/vals.php", "/acc/vals.php", "/vals.php")
+	for u, want := range map[string]string{
+		"/guarded/vals.php": "user_agent='" + root + "|first|/from/envvars|${SHIM_SECRET}|${PLAIN_ASSIGN}'\n",
+		"/inner/vals.php":   "user_agent='/in/guard|second'\n",
+		"/ifdef/vals.php":   "memory_limit='77M'\n",
+		"/plain/vals.php":   "user_agent='${SHIM_SECRET}|${ORDER}|${PLAIN_ASSIGN}|/from/envvars'\n",
+		"/acc/vals.php":     "user_agent='/in/guard'\n",
+	} {
+		if !strings.Contains(got[u], want) {
+			t.Errorf("shim %s:\n%s\nwant the line %s", u, got[u], want)
+		}
+	}
+}

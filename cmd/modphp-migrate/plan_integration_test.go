@@ -137,11 +137,7 @@ func TestPlanIntegrationLegacy(t *testing.T) {
 				sh = lab.StartShim(t, lab.BuildCommand(t), filepath.Join(sockDir, "shim.sock"), "--config", shimConf,
 					"--fpm-config", fpmConf, "--php-ini", modPHPINI)
 			}
-			defects := map[string]string(nil)
-			if mode == "shim" {
-				defects = shimDefects
-			}
-			compareLegacy(t, today, runLegacy(t, apacheBin, after), orig, after, defects)
+			compareLegacy(t, today, runLegacy(t, apacheBin, after), orig, after)
 			if t.Failed() {
 				t.Logf("plan:\n%s", stdout.String())
 				data, _ := os.ReadFile(filepath.Join(after, "run", "error.log"))
@@ -158,32 +154,11 @@ func TestPlanIntegrationLegacy(t *testing.T) {
 // that only the plan differs.
 const modPHPINI = "/etc/php/8.2/apache2/php.ini"
 
-// shimDefects are the answers the shim itself gets wrong on the example
-// (shim/, not the plan), by request key, with the cause; they are logged,
-// not compared, until the shim is fixed.
-var shimDefects = map[string]string{
-	"shop.example.test /":                          shopRegex,
-	"shop.example.test /missing.php":               shopRegex,
-	"shop.example.test /modphp-probe.php":          shopRegex,
-	"intranet.example.test / auth":                 intranetVar,
-	"intranet.example.test /modphp-probe.php auth": intranetVar,
-}
-
-const (
-	shopRegex   = "the shim answers 500 for var/www/shop/public/.htaccess:5, a <FilesMatch> with a PCRE look-behind Go's regexp cannot compile, though it holds no PHP setting"
-	intranetVar = "the shim sends include_path \".:${INTRANET_ROOT}/lib\" unsubstituted: it does not expand ${VAR} in server-config php_value lines under <IfModule mod_php.c> once mod_php is unloaded"
-)
-
-// compareLegacy compares the answers of the two servers; defects are
-// skipped with their cause logged.
-func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after string, defects map[string]string) {
+// compareLegacy compares the answers of the two servers.
+func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after string) {
 	t.Helper()
 	for _, r := range planRequests {
 		key := r.key()
-		if why, ok := defects[key]; ok {
-			t.Logf("%s: mod_php %d, with the shim %d: known shim defect: %s", key, today[key].status, switched[key].status, why)
-			continue
-		}
 		if today[key].status != switched[key].status {
 			t.Errorf("%s: mod_php %d, php-fpm %d", key, today[key].status, switched[key].status)
 		}
@@ -197,10 +172,6 @@ func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after 
 	checkFPMDifferences(t, today, switched)
 	for _, d := range probeDirs {
 		key := probeKey(d)
-		if why, ok := defects[key]; ok {
-			t.Logf("%s: probe skipped: known shim defect: %s", key, why)
-			continue
-		}
 		if today[key].status != 200 {
 			t.Errorf("%s: probe answered %d under mod_php: %s", d, today[key].status, today[key].body)
 			continue

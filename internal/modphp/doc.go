@@ -41,7 +41,10 @@
 //     <Files> with a wildcard is apr_fnmatch ("[!x]" and "[^x]" negate, a
 //     leading "]" belongs to the class, "\" quotes), without one an exact,
 //     case-sensitive comparison ("\x.php" is not a wildcard and does not
-//     match x.php); <FilesMatch> and <Files ~> a regular expression.
+//     match x.php); <FilesMatch> and <Files ~> a regular expression, $
+//     being the end of the name (httpd's DOLLAR_ENDONLY); of PCRE's
+//     look-arounds, only a literal look-behind before a literal end
+//     ((?<!\.min)\.js$) is evaluated (TestLookbehindAgainstPCRE).
 //   - .htaccess and AllowOverride (InAccessFile; subtest access): php_value
 //     and php_flag need AllowOverride Options (All, Options, or
 //     Options=Indexes — any Options form grants them); without it the

@@ -16,6 +16,7 @@ type Files struct {
 	pat  string
 	re   *regexp.Regexp
 	test filesTest
+	lb   *lookbehind // testLookbehind
 }
 
 // filesTest is how a Files compares names.
@@ -26,12 +27,15 @@ const (
 	testExact
 	testGlob
 	testRegex
+	testLookbehind
 )
 
 // CompileFiles builds the test of a section named name ("Files" or
 // "FilesMatch", any case) with arguments args. An error means the shim or
 // lint cannot evaluate the section: wrong arity, or a regular expression
-// Go's RE2 cannot read (PCRE back-references, look-around).
+// Go's RE2 cannot read (PCRE back-references, look-around) other than a
+// literal look-behind before a literal end, such as (?<!\.min)\.js$
+// (parseLookbehind).
 func CompileFiles(name string, args []string) (Files, error) {
 	regex := strings.EqualFold(name, "FilesMatch")
 	if !regex && !strings.EqualFold(name, "Files") {
@@ -46,6 +50,9 @@ func CompileFiles(name string, args []string) (Files, error) {
 	if regex {
 		re, err := regexp.Compile(args[0])
 		if err != nil {
+			if lb, ok := parseLookbehind(args[0]); ok {
+				return Files{pat: args[0], test: testLookbehind, lb: lb}, nil
+			}
 			return Files{}, fmt.Errorf("regular expression %q: %w", args[0], err)
 		}
 		return Files{pat: args[0], re: re, test: testRegex}, nil
@@ -66,6 +73,8 @@ func (f Files) Match(base string) bool {
 		return fnmatch(f.pat, base)
 	case testExact:
 		return f.pat == base
+	case testLookbehind:
+		return f.lb.match(base)
 	}
 	return true
 }

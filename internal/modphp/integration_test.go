@@ -344,6 +344,7 @@ var (
 		`<Files "\x.php">`, `<Files "\x*">`, `<Files "x\*">`, `<Files X*>`, `<Files .h*>`, `<Files "[a-x]?.php">`, `<Files "[]x]*">`, `<Files ~ "^x">`,
 		`<FilesMatch "^x">`, `<FilesMatch "\.php$">`, `<FilesMatch "(?i)^X">`, `<FilesMatch "^[xy]\.php$">`,
 		`<Files X.PHP>`, `<Files "x.php/extra">`,
+		`<FilesMatch "(?<!x)\.php$">`, `<FilesMatch "(?<!\.h)\.php$">`, `<FilesMatch "(?<=x)y\.php$">`, `<Files ~ "(?<=X)a\.php$">`,
 	}
 	fileNames = []string{"x.php", "y.php", "xy.php", ".h.php", "Xa.php", "]a.php"}
 )

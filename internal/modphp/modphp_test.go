@@ -149,7 +149,19 @@ func TestFiles(t *testing.T) {
 		{"Files", []string{"*"}, []string{".htaccess", ""}, []string{"a/b"}},
 		{"Files", []string{"~", "^x"}, []string{"xy.php"}, []string{"yx.php"}},
 		{"FilesMatch", []string{`\.php$`}, []string{"a.php"}, []string{"a.phps"}},
+		// Literal look-behinds before a literal end (PCRE's answers:
+		// TestIntegrationModPHP, TestLookbehindAgainstPCRE).
+		{"FilesMatch", []string{`(?<!\.min)\.js$`}, []string{"a.js", ".js", "min.js", "a.mjn.js"}, []string{"a.min.js", ".min.js", "a.js.map", "a.jsx"}},
+		{"FilesMatch", []string{`(?<=x)y\.php$`}, []string{"xy.php", "axy.php"}, []string{"y.php", "xy.phps", "xyy.php"}},
+		{"Files", []string{"~", `(?<!\.)$`}, []string{"a", "a.php", ""}, []string{"a."}},
+		{"FilesMatch", []string{`(?<![\\])x$`}, nil, nil},
 	} {
+		if c.yes == nil && c.no == nil {
+			if _, err := CompileFiles(c.sec, c.args); err == nil {
+				t.Errorf("%s %v: a look-behind that is not a literal must stay an error", c.sec, c.args)
+			}
+			continue
+		}
 		m, err := CompileFiles(c.sec, c.args)
 		if err != nil {
 			t.Fatalf("%s %v: %v", c.sec, c.args, err)
@@ -239,6 +251,8 @@ func FuzzFiles(f *testing.F) {
 		f.Add("Files", s, "x.php")
 	}
 	f.Add("FilesMatch", `\.ph(?:ar|p|tml)$`, "a.phtml")
+	f.Add("FilesMatch", `(?<!\.min)\.js$`, "a.min.js")
+	f.Add("FilesMatch", `(?<=\(x\))\.php$`, "(x).php")
 	f.Fuzz(func(t *testing.T, sec, pat, name string) {
 		m, err := CompileFiles(sec, []string{pat})
 		if err != nil {
