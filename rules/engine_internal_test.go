@@ -30,8 +30,8 @@ func TestUnknownLoaderKind(t *testing.T) {
 		got = append(got, d.Pos.String()+" "+d.Code+" "+string(d.Severity)+" "+d.Message)
 	}
 	want := []string{
-		"/etc/apache2/apache2.conf:3:1 MPM0009 warning something new",
-		"/etc/apache2/apache2.conf:4:1 MPM0001 error broken",
+		"/etc/apache2/apache2.conf:3:1 MPM0009 warning something new (already so today, under mod_php)",
+		"/etc/apache2/apache2.conf:4:1 MPM0001 warning broken (already so today, under mod_php)",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -60,6 +60,7 @@ func loaderRule(code, kind, title string, sev Severity, text, before, after stri
 		Code:     code,
 		Title:    title,
 		Severity: sev,
+		Origin:   Today,
 		Doc:      Doc{Text: text, Before: before, After: after, Since: "0.1.0"},
 		Run: func(p *Pass) {
 			for _, cfg := range []*parser.Config{p.Today, p.After} {
