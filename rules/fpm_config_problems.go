@@ -11,7 +11,6 @@ var fpmConfigProblems = register(&Rule{
 	Code:     "MPM0020",
 	Title:    "php-fpm configuration problem",
 	Severity: Error,
-	Origin:   Today,
 	Doc: Doc{
 		Text: `php-fpm's configuration (` + "`--fpm-config`" + `, by default /etc/php/*/fpm/php-fpm.conf with its include= files) or the php.ini and conf.d its pools read has a problem.
 

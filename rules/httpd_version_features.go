@@ -14,7 +14,6 @@ var httpdVersionFeatures = register(&Rule{
 	Code:       "MPM2011",
 	Title:      "php-fpm feature too new for the httpd version",
 	Severity:   Error,
-	Origin:     Today,
 	Directives: []string{"SetHandler", "CGIPassAuth", "ProxyFCGISetEnvIf", "ProxyPass", "ProxyPassMatch"},
 	Doc: Doc{
 		Text: `Finds the mod_proxy_fcgi features a php-fpm setup relies on, used where the httpd reading them may be too old: inside ` + "`<IfVersion>`" + ` sections that admit older versions, or anywhere when ` + "`--httpd-version`" + ` names an older httpd.

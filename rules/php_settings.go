@@ -311,7 +311,7 @@ func reportGroup(p *Pass, g *phpGroup, names map[string]bool) {
 	switch {
 	case g.access:
 	case fromPlan:
-		where = "set them where the plan puts them (see fix)"
+		where = "set " + itThem(len(list)) + " where the plan puts " + itThem(len(list)) + " (see fix)"
 	case anySystem(g.settings):
 		where = "move them to a php-fpm pool that serves only this site (see fix)"
 	default:
