@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"errors"
+	"io/fs"
+
 	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
@@ -49,14 +52,22 @@ func runEngineOff(p *Pass) {
 			}
 		}
 		switch {
+		case e.Today && missingDirectory(p, n):
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, Related: includeChain(n), Origin: Today,
+				Message: n.Name + " engine off is in <Directory " + facts.DirectoryOf(n) + ">, which does not exist: it protects nothing today; point it at the directory meant, with Require all denied in a <FilesMatch> instead (see fix)"})
 		case e.Today:
 			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, FixReplaces: true, Related: includeChain(n),
 				Message: n.Name + " engine off stops PHP only under mod_php: php-fpm will run the scripts " + where + "; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
+		case facts.UnloadedGuard(p.Today, n) != nil:
+			g := facts.UnloadedGuard(p.Today, n)
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP,
+				Related: append([]Related{{Pos: g.Pos, Message: "<IfModule " + facts.Arg(g, 0) + "> is false now that mod_php is not loaded"}}, includeChain(n)...),
+				Message: n.Name + " engine off stopped PHP under mod_php, which is no longer loaded: php-fpm runs the scripts " + where + " now; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
 		default:
 			for _, g := range facts.PHPGuards(n) {
 				name, neg, _ := modphp.Guard(facts.Arg(g, 0))
 				if !neg && !names[name] {
-					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP,
+					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, Origin: Today,
 						Related: append([]Related{{Pos: g.Pos, Message: "<IfModule " + name + "> never matches the PHP module"}}, includeChain(n)...),
 						Message: n.Name + " engine off is already not in effect today because <IfModule " + name + "> never matches: PHP runs " + where + " now; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
 					break
@@ -64,4 +75,17 @@ func runEngineOff(p *Pass) {
 			}
 		}
 	}
+}
+
+// missingDirectory reports whether n is in a <Directory> section naming a
+// directory that does not exist (read through the run's FS, under the
+// tree's root). A file linted alone (no LoadModule line: the server it
+// belongs to is elsewhere) is never judged against this machine.
+func missingDirectory(p *Pass, n *parser.Node) bool {
+	dir := facts.DirectoryOf(n)
+	if _, loaded := facts.PHPModule(p.Today); dir == "" || !loaded {
+		return false
+	}
+	_, err := p.facts.FS.Stat(p.Today.HostPath(dir))
+	return errors.Is(err, fs.ErrNotExist)
 }
