@@ -31,7 +31,7 @@ Extend both the handler pattern and ` + "`security.limit_extensions`" + ` of tha
 })
 
 // candidateExts are the extensions tried against regex and glob mappings.
-var candidateExts = []string{".php", ".phtml", ".phar", ".php3", ".php4", ".php5", ".php7", ".php8", ".html", ".htm", ".inc", ".shtml", ".tpl"}
+var candidateExts = facts.PHPExts
 
 // defaultLimitExtensions is php-fpm's security.limit_extensions when unset.
 var defaultLimitExtensions = []string{".php", ".phar"}
@@ -88,6 +88,11 @@ func runPHPHandlerExtensions(p *Pass) {
 			}
 		}
 		mapped := n.Name + " " + n.Args[0]
+		if unhandledSev == Warning && !p.Options.NoPermissions && facts.WholeTree(p.Today) {
+			// A pattern merely covers these: only files that exist lose.
+			vh := p.facts.VHostOf(n)
+			unhandled = slices.DeleteFunc(unhandled, func(x string) bool { return !p.facts.ServesExt(vh, x) })
+		}
 		if len(unhandled) > 0 {
 			rel := []Related{{Pos: handlers[0].Node.Pos, Message: "the php-fpm handler, which does not match " + strings.Join(unhandled, " ")}}
 			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Severity: unhandledSev, Related: append(rel, includeChain(n)...),

@@ -192,3 +192,15 @@ func UnloadedGuard(cfg *parser.Config, n *parser.Node) *parser.Node {
 	}
 	return guard
 }
+
+// WholeTree reports whether cfg is a server's whole tree (some LoadModule
+// line read from it), not a file linted alone, whose server is elsewhere:
+// only a whole tree is judged against the files on this machine.
+func WholeTree(cfg *parser.Config) bool {
+	for _, m := range cfg.Modules {
+		if m.Pos.Line > 0 {
+			return true
+		}
+	}
+	return false
+}
