@@ -91,7 +91,9 @@ func runPHPHandlerExtensions(p *Pass) {
 		if unhandledSev == Warning && !p.Options.NoPermissions && facts.WholeTree(p.Today) {
 			// A pattern merely covers these: only files that exist lose.
 			vh := p.facts.VHostOf(n)
-			unhandled = slices.DeleteFunc(unhandled, func(x string) bool { return !p.facts.ServesExt(vh, x) })
+			absent := func(x string) bool { return !p.facts.ServesExt(vh, x) }
+			unhandled = slices.DeleteFunc(unhandled, absent)
+			refused = slices.DeleteFunc(refused, absent)
 		}
 		if len(unhandled) > 0 {
 			rel := []Related{{Pos: handlers[0].Node.Pos, Message: "the php-fpm handler, which does not match " + strings.Join(unhandled, " ")}}
