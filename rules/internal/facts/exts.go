@@ -82,9 +82,14 @@ func (f *Facts) extsUnder(host string) map[string]bool {
 
 // ServesExt reports whether files with extension x exist in the trees a
 // line of vh serves: the virtual host's DocumentRoot and the Alias targets,
-// or every served tree for the main server (vh nil).
+// or every served tree for the main server (vh nil). Without any served
+// tree (no DocumentRoot written: httpd's compiled-in default) it cannot
+// tell, and says yes.
 func (f *Facts) ServesExt(vh *parser.VHost, x string) bool {
 	all := f.ServedExts()
+	if len(all) == 0 {
+		return true
+	}
 	if vh == nil {
 		for _, exts := range all {
 			if exts[x] {
