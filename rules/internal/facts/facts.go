@@ -32,6 +32,7 @@ type Facts struct {
 	restrictive func() []*Entry
 	served      func() []ServedRoot
 	plan        func() *migrate.Plan
+	planIndex   func() *planIndex
 	servedExts  func() map[string]map[string]bool
 }
 
@@ -56,6 +57,7 @@ func New(today, after *parser.Config, fpm *FPM, fsys FS, names map[string]bool) 
 	f.restrictive = sync.OnceValue(f.findRestrictive)
 	f.served = sync.OnceValue(f.findServedRoots)
 	f.plan = sync.OnceValue(f.buildPlan)
+	f.planIndex = sync.OnceValue(f.buildPlanIndex)
 	f.servedExts = sync.OnceValue(f.findServedExts)
 	return f
 }

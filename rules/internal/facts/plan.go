@@ -49,34 +49,58 @@ type Placed struct {
 	LineText string
 }
 
-// Placement returns what the plan does with the php_* line n, or nil.
-func (f *Facts) Placement(n *parser.Node) *Placed {
+// planIndex is the plan's placements by source line and its files' lines
+// by path, so that each lookup is a map access.
+type planIndex struct {
+	root  string
+	at    map[parser.Pos][]*migrate.Placement // by File and Line only
+	lines map[string][]string
+}
+
+func (f *Facts) buildPlanIndex() *planIndex {
 	p := f.Plan()
 	if p == nil {
 		return nil
 	}
-	pls := p.ForNode(n)
+	ix := &planIndex{root: strings.TrimSuffix(f.Today.Root, "/"), at: map[parser.Pos][]*migrate.Placement{}, lines: map[string][]string{}}
+	for _, pl := range p.Placements {
+		k := parser.Pos{File: pl.Source.File, Line: pl.Source.Line}
+		ix.at[k] = append(ix.at[k], pl)
+	}
+	for _, file := range p.Files {
+		ix.lines[file.Path] = strings.Split(file.After, "\n")
+	}
+	return ix
+}
+
+// Placement returns what the plan does with the php_* line n, or nil.
+func (f *Facts) Placement(n *parser.Node) *Placed {
+	ix := f.planIndex()
+	if ix == nil {
+		return nil
+	}
+	file := n.Pos.File
+	if ix.root != "" {
+		if rel, ok := strings.CutPrefix(file, ix.root); ok && strings.HasPrefix(rel, "/") {
+			file = rel
+		}
+	}
+	pls := ix.at[parser.Pos{File: file, Line: n.Pos.Line}]
 	if len(pls) == 0 {
 		return nil
 	}
 	out := &Placed{Placement: pls[0]}
-	if pls[0].File == "" {
-		return out
-	}
-	for _, file := range p.Files {
-		if file.Path == pls[0].File {
-			out.Line, out.LineText = findSetting(file.After, pls[0])
-			break
-		}
+	if lines, ok := ix.lines[pls[0].File]; ok && pls[0].File != "" {
+		out.Line, out.LineText = findSetting(lines, pls[0])
 	}
 	return out
 }
 
 // findSetting returns the line (1-based) and text of pl's setting in the
 // plan's file content: the line setting pl.Key right after the comment
-// citing pl's source file, else the last line setting the key.
-func findSetting(content string, pl *migrate.Placement) (int, string) {
-	lines := strings.Split(content, "\n")
+// citing pl's source file, else the last line setting the key. lines are
+// the file's content split at newlines.
+func findSetting(lines []string, pl *migrate.Placement) (int, string) {
 	last, lastText := 0, ""
 	for i, l := range lines {
 		if !setsKey(l, pl.Key) {
