@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"errors"
+	"io/fs"
+
 	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
@@ -23,7 +26,7 @@ var lostEngineOff = register(&Rule{
 	Doc: Doc{
 		Text: `Finds ` + "`php_flag engine off`" + ` and ` + "`php_admin_flag engine off`" + ` (and their php_value forms), the usual way to stop uploaded scripts from running in an uploads or cache directory.
 
-Under mod_php the setting makes Apache return the source instead of running it. The ` + "`engine`" + ` setting exists only in mod_php (apache2handler): php-fpm has no such switch, and ` + "`PHP_ADMIN_VALUE engine=0`" + ` is refused by php-fpm. After the switch the script runs (observed: ` + "`PHP-RAN sapi=fpm-fcgi`" + `, docs/behaviour.md#b-modphp-engine) — or, when the line is unguarded in a .htaccess, every request in the directory answers 500 instead. A guard that never matches PHP 8 (` + "`<IfModule mod_php7.c>`" + `) means the protection is already gone today.
+Under mod_php the setting makes Apache return the source instead of running it. The ` + "`engine`" + ` setting exists only in mod_php (apache2handler): php-fpm has no such switch, and ` + "`PHP_ADMIN_VALUE engine=0`" + ` is refused by php-fpm. After the switch the script runs (observed: ` + "`PHP-RAN sapi=fpm-fcgi`" + `, docs/behaviour.md#b-modphp-engine) — or, when the line is unguarded in a .htaccess, every request in the directory answers 500 instead. An error: a protection is lost at the switch — also on a tree that has already switched (mod_php no longer loaded), where ` + "`<IfModule mod_php.c>`" + ` is false and the scripts already run. A guard that never matches PHP 8 (` + "`<IfModule mod_php7.c>`" + `), or a ` + "`<Directory>`" + ` that does not exist, means the protection is already gone today: a warning of origin today.
 
 Replace it with an access rule that holds whatever runs PHP: deny requests for PHP files in that directory (or give it no PHP handler at all).`,
 		Before: "# /var/www/site/uploads/.htaccess\nphp_flag engine off\n",
@@ -49,14 +52,22 @@ func runEngineOff(p *Pass) {
 			}
 		}
 		switch {
+		case e.Today && missingDirectory(p, n):
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, Related: includeChain(n), Origin: Today,
+				Message: n.Name + " engine off is in <Directory " + facts.DirectoryOf(n) + ">, which does not exist: it protects nothing today; point it at the directory meant, with Require all denied in a <FilesMatch> instead (see fix)"})
 		case e.Today:
 			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, FixReplaces: true, Related: includeChain(n),
 				Message: n.Name + " engine off stops PHP only under mod_php: php-fpm will run the scripts " + where + "; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
+		case facts.UnloadedGuard(p.Today, n) != nil:
+			g := facts.UnloadedGuard(p.Today, n)
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP,
+				Related: append([]Related{{Pos: g.Pos, Message: "<IfModule " + facts.Arg(g, 0) + "> is false now that mod_php is not loaded"}}, includeChain(n)...),
+				Message: n.Name + " engine off stopped PHP under mod_php, which is no longer loaded: php-fpm runs the scripts " + where + " now; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
 		default:
 			for _, g := range facts.PHPGuards(n) {
 				name, neg, _ := modphp.Guard(facts.Arg(g, 0))
 				if !neg && !names[name] {
-					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP,
+					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, Origin: Today,
 						Related: append([]Related{{Pos: g.Pos, Message: "<IfModule " + name + "> never matches the PHP module"}}, includeChain(n)...),
 						Message: n.Name + " engine off is already not in effect today because <IfModule " + name + "> never matches: PHP runs " + where + " now; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
 					break
@@ -64,4 +75,17 @@ func runEngineOff(p *Pass) {
 			}
 		}
 	}
+}
+
+// missingDirectory reports whether n is in a <Directory> section naming a
+// directory that does not exist (read through the run's FS, under the
+// tree's root). A file linted alone (no LoadModule line: the server it
+// belongs to is elsewhere) is never judged against this machine.
+func missingDirectory(p *Pass, n *parser.Node) bool {
+	dir := facts.DirectoryOf(n)
+	if _, loaded := facts.PHPModule(p.Today); dir == "" || !loaded {
+		return false
+	}
+	_, err := p.facts.FS.Stat(p.Today.HostPath(dir))
+	return errors.Is(err, fs.ErrNotExist)
 }

@@ -14,6 +14,7 @@ var fcgidPHPChildren = register(&Rule{
 	Code:       "MPM2004",
 	Title:      "PHP_FCGI_CHILDREN under mod_fcgid",
 	Severity:   Warning,
+	Origin:     Today,
 	Directives: []string{"FcgidInitialEnv", "DefaultInitEnv", "FcgidWrapper", "FCGIWrapper"},
 	Doc: Doc{
 		Text: `Finds ` + "`PHP_FCGI_CHILDREN`" + ` set to anything but 0 for php-cgi run by mod_fcgid: in ` + "`FcgidInitialEnv`" + ` (or the old ` + "`DefaultInitEnv`" + `), or in the wrapper script a ` + "`FcgidWrapper`" + ` line names, when that script can be read.

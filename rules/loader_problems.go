@@ -57,10 +57,12 @@ Upgrade modphp-migrate, or report the message.`,
 // (kind "" takes every kind no other rule claims).
 func loaderRule(code, kind, title string, sev Severity, text, before, after string) *Rule {
 	return &Rule{
-		Code:     code,
-		Title:    title,
-		Severity: sev,
-		Doc:      Doc{Text: text, Before: before, After: after, Since: "0.1.0"},
+		Code:      code,
+		Title:     title,
+		Severity:  sev,
+		Origin:    Today,
+		readsTree: true,
+		Doc:       Doc{Text: text, Before: before, After: after, Since: "0.1.0"},
 		Run: func(p *Pass) {
 			for _, cfg := range []*parser.Config{p.Today, p.After} {
 				for _, d := range cfg.Diagnostics {

@@ -69,7 +69,7 @@ func TestEveryRuleHasDocsTestsAndChangelog(t *testing.T) {
 				for _, line := range strings.Split(string(af.Data), "\n") {
 					if m := wantRE.FindStringSubmatch(line); m != nil {
 						wants++
-						if strings.Contains(m[3], r.Code) {
+						if strings.Contains(m[4], r.Code) {
 							positive = true
 						}
 					}

@@ -11,6 +11,7 @@ var modphpAndFPMHandler = register(&Rule{
 	Code:     "MPM2002",
 	Title:    "mod_php and a php-fpm handler both enabled",
 	Severity: Warning,
+	Origin:   Today,
 	Doc: Doc{
 		Text: `Finds a handler to php-fpm (` + "`SetHandler \"proxy:…fcgi://…\"`" + `, ` + "`AddHandler`" + `, ProxyPassMatch, ` + "`RewriteRule [P]`" + ` to ` + "`fcgi://`" + `) in effect while mod_php is still loaded.
 

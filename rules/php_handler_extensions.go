@@ -19,7 +19,7 @@ var phpHandlerExtensions = register(&Rule{
 	Doc: Doc{
 		Text: `Finds ` + "`AddHandler`, `AddType` and `SetHandler`" + ` lines that make files run as PHP under mod_php (` + "`application/x-httpd-php`, `php5-script`, `x-httpd-php5`" + `…) for extensions other than ` + "`.php`" + `, and checks them against what php-fpm will run.
 
-- **No php-fpm handler matches the extension** (the ` + "`<FilesMatch \\.php$>`" + ` of the new SetHandler, the ProxyPassMatch pattern): without mod_php nothing runs these files, and Apache serves them as they are — the PHP source, with its database passwords, goes to the browser (an ` + "`AddType application/x-httpd-php .html`" + ` even makes browsers download it). Error for extensions listed by ` + "`AddType`/`AddHandler`" + `; a warning for those a ` + "`<FilesMatch>`" + ` pattern merely covers (Debian's ` + "`.+\\.ph(?:ar|p|tml)$`" + ` names ` + "`.phtml`" + ` whether or not a site has such files).
+- **No php-fpm handler matches the extension** (the ` + "`<FilesMatch \\.php$>`" + ` of the new SetHandler, the ProxyPassMatch pattern): without mod_php nothing runs these files, and Apache serves them as they are — the PHP source, with its database passwords, goes to the browser (an ` + "`AddType application/x-httpd-php .html`" + ` even makes browsers download it). Error for extensions listed by ` + "`AddType`/`AddHandler`" + `; a warning for those a ` + "`<FilesMatch>`" + ` pattern merely covers (Debian's ` + "`.+\\.ph(?:ar|p|tml)$`" + ` names ` + "`.phtml`" + ` whether or not a site has such files), and a pattern's extension is reported only where files with it exist under the DocumentRoots and Alias targets it serves (on a whole tree; a file linted alone, or ` + "`--no-permissions`" + `, keeps the warning).
 - **php-fpm's ` + "`security.limit_extensions`" + ` refuses the extension** (default ` + "`.php .phar`" + `): the request reaches php-fpm, which answers 403 ` + "`Access denied.`" + ` and logs ` + "`has been denied (see security.limit_extensions)`" + ` (docs/behaviour.md#b-path-info). Warning; the pool read from ` + "`--fpm-config`" + ` is the one whose listen address the handler uses.
 
 Extend both the handler pattern and ` + "`security.limit_extensions`" + ` of that pool, or rename the files to .php. Keep the list short: every extension there can be executed by the path-info trick of MPM2010.`,
@@ -31,7 +31,7 @@ Extend both the handler pattern and ` + "`security.limit_extensions`" + ` of tha
 })
 
 // candidateExts are the extensions tried against regex and glob mappings.
-var candidateExts = []string{".php", ".phtml", ".phar", ".php3", ".php4", ".php5", ".php7", ".php8", ".html", ".htm", ".inc", ".shtml", ".tpl"}
+var candidateExts = facts.PHPExts
 
 // defaultLimitExtensions is php-fpm's security.limit_extensions when unset.
 var defaultLimitExtensions = []string{".php", ".phar"}
@@ -88,6 +88,13 @@ func runPHPHandlerExtensions(p *Pass) {
 			}
 		}
 		mapped := n.Name + " " + n.Args[0]
+		if unhandledSev == Warning && !p.Options.NoPermissions && facts.WholeTree(p.Today) {
+			// A pattern merely covers these: only files that exist lose.
+			vh := p.facts.VHostOf(n)
+			absent := func(x string) bool { return !p.facts.ServesExt(vh, x) }
+			unhandled = slices.DeleteFunc(unhandled, absent)
+			refused = slices.DeleteFunc(refused, absent)
+		}
 		if len(unhandled) > 0 {
 			rel := []Related{{Pos: handlers[0].Node.Pos, Message: "the php-fpm handler, which does not match " + strings.Join(unhandled, " ")}}
 			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Severity: unhandledSev, Related: append(rel, includeChain(n)...),

@@ -11,6 +11,7 @@ var phpModuleMPM = register(&Rule{
 	Code:     "MPM2001",
 	Title:    "mod_php and the MPM",
 	Severity: Error,
+	Origin:   Today,
 	Doc: Doc{
 		Text: `Checks mod_php against the MPM Apache runs, and reports where the migration stands.
 

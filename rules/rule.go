@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"strings"
 	"sync/atomic"
 
 	"github.com/modphp-migrate/modphp-migrate/parser"
@@ -36,6 +37,20 @@ func (s Severity) Rank() int {
 	}
 	return 0
 }
+
+// Origin says whether a finding is caused by the switch to php-fpm or is
+// already so today, under mod_php.
+type Origin string
+
+// The origins.
+const (
+	// Switch: true under mod_php, different after the move to php-fpm.
+	Switch Origin = "switch"
+	// Today: already so under mod_php (a guard that never matches, PHP
+	// running in an upload directory, a directory that does not exist, a
+	// configuration problem); at most a warning, and its message says so.
+	Today Origin = "today"
+)
 
 // ParseSeverity reads "error", "warning" or "info".
 func ParseSeverity(s string) (Severity, error) {
@@ -70,6 +85,13 @@ type Rule struct {
 	Title string
 	// Severity is the default severity of the rule's diagnostics.
 	Severity Severity
+	// Origin is the default origin of the rule's diagnostics ("" means
+	// Switch).
+	Origin Origin
+	// readsTree marks the loader's problems (MPM0001–MPM0009): a tree lint
+	// could not read as httpd does leaves every other answer incomplete,
+	// so their errors stay errors although their origin is Today.
+	readsTree bool
 	// Doc is the rule's documentation.
 	Doc Doc
 	// Run reports the rule's diagnostics through the pass. Nil for codes the
@@ -98,9 +120,11 @@ type Diagnostic struct {
 	Pos parser.Pos
 	// EndLine is the last physical line of the directive (0 = Pos.Line).
 	EndLine int
-	// Code and Severity come from the rule unless the rule sets them.
+	// Code, Severity and Origin come from the rule unless the rule sets
+	// them. A Today finding is at most a Warning (Report caps it).
 	Code     string
 	Severity Severity
+	Origin   Origin
 	// Message is lowercase and says what to do.
 	Message string
 	// Related positions: the other line involved, the Include chain.
@@ -201,7 +225,8 @@ type Pass struct {
 	facts  *facts.Facts    // what the rules of the run share
 }
 
-// Report records a diagnostic. Code and Severity default to the rule's.
+// Report records a diagnostic. Code, Severity and Origin default to the
+// rule's (see Diagnostic.Finish).
 func (p *Pass) Report(d Diagnostic) {
 	if d.Code == "" {
 		d.Code = p.Rule.Code
@@ -209,7 +234,33 @@ func (p *Pass) Report(d Diagnostic) {
 	if d.Severity == "" {
 		d.Severity = p.Rule.Severity
 	}
+	if d.Origin == "" {
+		d.Origin = p.Rule.Origin
+	}
+	d.finish(!p.Rule.readsTree)
 	p.report(d)
+}
+
+// todaySuffix ends the message of a Today finding that does not say so.
+const todaySuffix = " (already so today, under mod_php)"
+
+// finish applies the origin policy: no origin means Switch; a Today
+// finding is at most a warning, and its message says it is already so —
+// except the loader's own problems (capped false), which keep httpd's
+// wording and severity.
+func (d *Diagnostic) finish(capped bool) {
+	if d.Origin == "" {
+		d.Origin = Switch
+	}
+	if d.Origin != Today || !capped {
+		return
+	}
+	if d.Severity == Error {
+		d.Severity = Warning
+	}
+	if !strings.Contains(d.Message, "today") {
+		d.Message += todaySuffix
+	}
 }
 
 // Reportf reports a diagnostic at node n, with n's Include chain as related

@@ -23,7 +23,8 @@ import (
 //	# want +1 "regexp" ["regexp"...]
 //
 // meaning a diagnostic of that code on the line that many lines below (or
-// above, with -N) whose message matches; `# want dir=var/www/site "re"`
+// above, with -N) whose message matches; `# want +1 error/switch "re"`
+// also checks the finding's severity and origin; `# want dir=var/www/site "re"`
 // expects a whole-directory finding (line 0). Every expectation must be
 // met and every diagnostic expected.
 //
@@ -60,13 +61,14 @@ func TestScenarios(t *testing.T) {
 // the scenario.
 var setupWords = map[string]bool{"load": true, "single": true, "enable": true, "chmod": true, "symlink": true, "mkdir": true, "max-examples": true, "max-walk": true, "fpm": true, "httpd-version": true}
 
-var wantRE = regexp.MustCompile(`^\s*[#;]\s*want\s+(?:([+-]\d+)|dir=(\S+))\s+(.*)$`)
+var wantRE = regexp.MustCompile(`^\s*[#;]\s*want\s+(?:([+-]\d+)|dir=(\S+))\s+(?:((?:error|warning|info)/(?:switch|today))\s+)?(.*)$`)
 
 type want struct {
 	file string
 	line int
 	re   *regexp.Regexp
 	src  string
+	kind string // "severity/origin", or "" for any
 	hit  bool
 }
 
@@ -90,14 +92,14 @@ func runScenario(t *testing.T, code, file string) {
 			if m == nil {
 				continue
 			}
-			w := want{file: p}
+			w := want{file: p, kind: m[3]}
 			if m[2] != "" {
 				w.file, w.line = filepath.Join(tmp, filepath.FromSlash(m[2])), 0
 			} else {
 				off, _ := strconv.Atoi(m[1])
 				w.line = i + 1 + off
 			}
-			for _, q := range splitQuoted(t, m[3]) {
+			for _, q := range splitQuoted(t, m[4]) {
 				w2 := w
 				w2.src = q
 				w2.re, err = regexp.Compile(q)
@@ -180,13 +182,14 @@ func runScenario(t *testing.T, code, file string) {
 	for _, d := range diags {
 		matched := false
 		for _, w := range wants {
-			if !w.hit && w.file == d.Pos.File && w.line == d.Pos.Line && w.re.MatchString(d.Code+" "+d.Message) {
+			if !w.hit && w.file == d.Pos.File && w.line == d.Pos.Line && w.re.MatchString(d.Code+" "+d.Message) &&
+				(w.kind == "" || w.kind == string(d.Severity)+"/"+string(d.Origin)) {
 				w.hit, matched = true, true
 				break
 			}
 		}
 		if !matched {
-			fmt.Fprintf(&unexpected, "\n\t%s: %s %s %s", rel(tmp, d.Pos), d.Code, d.Severity, d.Message)
+			fmt.Fprintf(&unexpected, "\n\t%s: %s %s/%s %s", rel(tmp, d.Pos), d.Code, d.Severity, d.Origin, d.Message)
 		}
 	}
 	if unexpected.Len() > 0 {

@@ -15,6 +15,7 @@ var (
 		Code:     "MPM0010",
 		Title:    "ignore comment without a reason",
 		Severity: Warning,
+		Origin:   Today,
 		Doc: Doc{
 			Text: `A suppression comment must say why the finding does not apply.
 
@@ -28,6 +29,7 @@ The comment is still honoured, but a reviewer of the configuration cannot tell w
 		Code:     "MPM0011",
 		Title:    "ignore comment that matches nothing",
 		Severity: Warning,
+		Origin:   Today,
 		Doc: Doc{
 			Text: `A suppression comment did not silence any finding: the code is wrong, the comment is not directly above the line it was meant for, or the problem was fixed. A comment meant as a suppression but not written as one (` + "`# modphp-migrate: ignore`" + ` with a space, another case, ` + "`ignore-file`, `disable`" + `) silences nothing and is reported too.
 
@@ -85,7 +87,7 @@ func parseIgnores(idx *facts.Index) (igs []*ignore, bad []Diagnostic) {
 			if len(fields) == 0 {
 				msg = "name the code and the reason: # modphp-migrate:ignore CODE reason"
 			}
-			bad = append(bad, Diagnostic{Pos: e.Node.Pos, Code: ignoreWithoutReason.Code, Severity: ignoreWithoutReason.Severity, Message: msg})
+			bad = append(bad, Diagnostic{Pos: e.Node.Pos, Code: ignoreWithoutReason.Code, Severity: ignoreWithoutReason.Severity, Origin: Today, Message: msg})
 		}
 		if !whole {
 			next := nextSibling(e)
@@ -190,14 +192,14 @@ func suppress(idx *facts.Index, diags []Diagnostic, opt *Options) []Diagnostic {
 				r, ok := Lookup(c)
 				switch {
 				case !ok:
-					out = append(out, Diagnostic{Pos: ig.node.Pos, Code: ignoreUnused.Code, Severity: ignoreUnused.Severity,
+					out = append(out, Diagnostic{Pos: ig.node.Pos, Code: ignoreUnused.Code, Severity: ignoreUnused.Severity, Origin: Today,
 						Message: fmt.Sprintf("no rule has code %s: fix the code or remove this ignore (see modphp-migrate rules)", c)})
 				case r.Run != nil && opt.enabled(r):
 					where := "on the next directive"
 					if ig.wholeFile {
 						where = "in this file"
 					}
-					out = append(out, Diagnostic{Pos: ig.node.Pos, Code: ignoreUnused.Code, Severity: ignoreUnused.Severity,
+					out = append(out, Diagnostic{Pos: ig.node.Pos, Code: ignoreUnused.Code, Severity: ignoreUnused.Severity, Origin: Today,
 						Message: fmt.Sprintf("this ignore matches no %s finding %s: remove it", c, where)})
 				}
 			}
@@ -231,7 +233,7 @@ func misspelledIgnores(idx *facts.Index) []Diagnostic {
 		if strings.Contains(strings.ToLower(m[1]), "file") {
 			want = fileIgnorePrefix
 		}
-		out = append(out, Diagnostic{Pos: e.Node.Pos, Code: ignoreUnused.Code, Severity: ignoreUnused.Severity,
+		out = append(out, Diagnostic{Pos: e.Node.Pos, Code: ignoreUnused.Code, Severity: ignoreUnused.Severity, Origin: Today,
 			Message: "this comment is not a suppression and silences nothing: write # " + want + " CODE reason (no space around the colon)"})
 	}
 	return out

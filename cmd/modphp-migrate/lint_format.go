@@ -31,6 +31,7 @@ type jsonDiag struct {
 	EndLine  int           `json:"end_line,omitempty"`
 	Code     string        `json:"code"`
 	Severity string        `json:"severity"`
+	Origin   string        `json:"origin"`
 	Title    string        `json:"title,omitempty"`
 	Message  string        `json:"message"`
 	Related  []jsonRelated `json:"related,omitempty"`
@@ -57,7 +58,7 @@ func writeJSON(w io.Writer, diags []rules.Diagnostic) error {
 	out := make([]jsonDiag, 0, len(diags))
 	for _, d := range diags {
 		j := jsonDiag{File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col, Code: d.Code,
-			Severity: string(d.Severity), Title: title(d.Code), Message: d.Message, Fix: d.Fix, URL: docsURL(d.Code)}
+			Severity: string(d.Severity), Origin: originOf(d), Title: title(d.Code), Message: d.Message, Fix: d.Fix, URL: docsURL(d.Code)}
 		if d.EndLine > d.Pos.Line {
 			j.EndLine = d.EndLine
 		}
@@ -74,8 +75,40 @@ func writeJSON(w io.Writer, diags []rules.Diagnostic) error {
 	return nil
 }
 
-// writeText prints findings sorted and grouped by file, related positions
-// and fixes indented below each, then counts per code.
+// originHeadings head the text output's groups, in this order.
+var originHeadings = []struct {
+	origin  rules.Origin
+	heading string
+}{
+	{rules.Switch, "What the switch to php-fpm changes"},
+	{rules.Today, "What is already so today, under mod_php"},
+}
+
+// originOf is a finding's origin, switch when the rule set none.
+func originOf(d rules.Diagnostic) string {
+	if d.Origin == "" {
+		return string(rules.Switch)
+	}
+	return string(d.Origin)
+}
+
+// byOrigin splits findings into the groups of originHeadings, keeping
+// their order; a finding without an origin counts as switch.
+func byOrigin(diags []rules.Diagnostic) [][]rules.Diagnostic {
+	out := make([][]rules.Diagnostic, len(originHeadings))
+	for _, d := range diags {
+		i := 0
+		if d.Origin == rules.Today {
+			i = 1
+		}
+		out[i] = append(out[i], d)
+	}
+	return out
+}
+
+// writeText prints findings grouped by origin (a heading per origin that
+// has findings), within each sorted and grouped by file, related
+// positions and fixes indented below each, then counts per code.
 func writeText(w io.Writer, diags []rules.Diagnostic, useColor bool, files int) error {
 	paint := func(attrs ...color.Attribute) func(string) string {
 		c := color.New(attrs...)
@@ -96,34 +129,45 @@ func writeText(w io.Writer, diags []rules.Diagnostic, useColor bool, files int) 
 		fixes  = map[string]parser.Pos{} // multi-line fix text -> first finding that printed it
 		sevs   = map[rules.Severity]int{}
 	)
-	for _, d := range diags {
-		if last != "" && d.Pos.File != last {
+	groups := byOrigin(diags)
+	for gi, group := range groups {
+		if len(group) == 0 {
+			continue
+		}
+		if last != "" {
 			ew.printf("\n")
 		}
-		last = d.Pos.File
-		counts[d.Code]++
-		sevs[d.Severity]++
-		sev := string(d.Severity)
-		if f, ok := bySev[d.Severity]; ok {
-			sev = f(sev)
-		}
-		ew.printf("%s: %s %s %s\n", bold(posString(d.Pos)), sev, faint(d.Code), d.Message)
-		for _, r := range d.Related {
-			ew.printf("\t%s: %s\n", posString(r.Pos), r.Message)
-		}
-		if first, seen := fixes[d.Fix]; seen && strings.Count(d.Fix, "\n") > 1 {
-			// A tree with thousands of findings repeats the same fix block:
-			// print it once, then point back to it.
-			ew.printf("\tfix: as for %s\n", posString(first))
-		} else if d.Fix != "" {
-			fixes[d.Fix] = d.Pos
-			lines := strings.Split(strings.TrimRight(d.Fix, "\n"), "\n")
-			for i, l := range lines {
-				prefix := "\t     "
-				if i == 0 {
-					prefix = "\tfix: "
+		ew.printf("%s\n\n", bold(fmt.Sprintf("== %s (%d) ==", originHeadings[gi].heading, len(group))))
+		last = ""
+		for _, d := range group {
+			if last != "" && d.Pos.File != last {
+				ew.printf("\n")
+			}
+			last = d.Pos.File
+			counts[d.Code]++
+			sevs[d.Severity]++
+			sev := string(d.Severity)
+			if f, ok := bySev[d.Severity]; ok {
+				sev = f(sev)
+			}
+			ew.printf("%s: %s %s %s\n", bold(posString(d.Pos)), sev, faint(d.Code), d.Message)
+			for _, r := range d.Related {
+				ew.printf("\t%s: %s\n", posString(r.Pos), r.Message)
+			}
+			if first, seen := fixes[d.Fix]; seen && strings.Count(d.Fix, "\n") > 1 {
+				// A tree with thousands of findings repeats the same fix block:
+				// print it once, then point back to it.
+				ew.printf("\tfix: as for %s\n", posString(first))
+			} else if d.Fix != "" {
+				fixes[d.Fix] = d.Pos
+				lines := strings.Split(strings.TrimRight(d.Fix, "\n"), "\n")
+				for i, l := range lines {
+					prefix := "\t     "
+					if i == 0 {
+						prefix = "\tfix: "
+					}
+					ew.printf("%s%s\n", prefix, l)
 				}
-				ew.printf("%s%s\n", prefix, l)
 			}
 		}
 	}
@@ -265,6 +309,7 @@ type sarifResult struct {
 	RelatedLocations    []sarifLocation   `json:"relatedLocations,omitempty"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
 	Fixes               []sarifFix        `json:"fixes,omitempty"`
+	Properties          sarifResultProps  `json:"properties"`
 }
 
 type sarifLocation struct {
@@ -346,7 +391,8 @@ func writeSARIF(w io.Writer, diags []rules.Diagnostic, fps []string) error {
 			Message:             sarifText{Text: sarifMessage(d)},
 			Locations:           []sarifLocation{{PhysicalLocation: sarifLoc(d.Pos, d.EndLine)}},
 			PartialFingerprints: map[string]string{fingerprintKey: fps[i]},
-			Fixes:               sarifFixes(d, lines)}
+			Fixes:               sarifFixes(d, lines),
+			Properties:          sarifResultProps{Origin: originOf(d)}}
 		for i, r := range d.Related {
 			id := i + 1
 			res.RelatedLocations = append(res.RelatedLocations, sarifLocation{ID: &id, PhysicalLocation: sarifLoc(r.Pos, 0), Message: &sarifText{Text: r.Message}})

@@ -315,6 +315,9 @@ func TestLintLegacyExample(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, d.File)
 		b.WriteString(rel + ":" + strconv.Itoa(d.Line) + " " + d.Code + " " + d.Severity + "\n")
+		if d.Origin == "today" && d.Severity == "error" {
+			t.Errorf("%s:%d %s: an error whose origin is today: %s", rel, d.Line, d.Code, d.Message)
+		}
 	}
 	golden := filepath.Join("testdata", "legacy-server.golden")
 	if updating() {

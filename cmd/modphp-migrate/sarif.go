@@ -38,6 +38,12 @@ func sarifMessage(d rules.Diagnostic) string {
 	return d.Message + "\nfix:\n" + d.Fix
 }
 
+// sarifResultProps is a result's property bag: its origin, "switch" or
+// "today" (docs/lint.md).
+type sarifResultProps struct {
+	Origin string `json:"origin"`
+}
+
 type sarifFix struct {
 	Description     sarifText           `json:"description"`
 	ArtifactChanges []sarifArtifactEdit `json:"artifactChanges"`

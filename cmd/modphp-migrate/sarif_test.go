@@ -150,8 +150,8 @@ func TestSARIFSchemaFixesFingerprints(t *testing.T) {
 	}
 
 	pool := byRule(t, first, "MPM1004")
-	if len(pool.Fixes) != 0 || !strings.HasSuffix(pool.Message.Text, "\nfix:\nphp_value[memory_limit] = 1G\n") {
-		t.Errorf("MPM1004: fixes %+v, message %q; want the pool line in the message only", pool.Fixes, pool.Message.Text)
+	if len(pool.Fixes) != 0 || !strings.HasSuffix(pool.Message.Text, "\nfix:\n; /var/www/site/.user.ini:2\nmemory_limit = 1G\n") {
+		t.Errorf("MPM1004: fixes %+v, message %q; want the plan's line in the message only", pool.Fixes, pool.Message.Text)
 	}
 
 	perm := byRule(t, first, "MPM1003")

@@ -329,3 +329,11 @@ func TestLegacyGolden(t *testing.T) {
 		t.Errorf("the plan of docs/examples/legacy-server changed (go test -update after review):\n%s", UnifiedDiff(golden, "got", string(want), got))
 	}
 }
+
+func TestParentDirRelative(t *testing.T) {
+	for _, d := range []string{"a", ".", "a/b"} {
+		if got := parentDir(d); got != "" {
+			t.Errorf("parentDir(%q) = %q, want \"\" (a relative directory has no scope)", d, got)
+		}
+	}
+}

@@ -104,9 +104,10 @@ func (b *builder) scopeFor(vh *parser.VHost, dir string) *Scope {
 	return nil
 }
 
-// parentDir returns the parent of a clean absolute path, "" above "/".
+// parentDir returns the parent of a clean absolute path, "" above "/"
+// (and for a relative path, which has no scope).
 func parentDir(d string) string {
-	if d == "/" || d == "" {
+	if d == "/" || d == "" || !strings.HasPrefix(d, "/") {
 		return ""
 	}
 	return path.Dir(d)

@@ -291,3 +291,24 @@ func FuzzINILiteral(f *testing.F) {
 		}
 	})
 }
+
+func TestProtection(t *testing.T) {
+	for _, c := range []struct {
+		key, stored string
+		want        bool
+	}{
+		{"open_basedir", "/var/www", true},
+		{"Disable_Functions", "exec", true},
+		{"upload_tmp_dir", "/var/lib/x/tmp", true},
+		{"engine", "0", true},
+		{"engine", "1", false},
+		{"allow_url_include", "0", true},
+		{"allow_url_include", "1", false},
+		{"memory_limit", "1G", false},
+		{"display_errors", "0", false},
+	} {
+		if _, got := Protection(c.key, c.stored); got != c.want {
+			t.Errorf("Protection(%q, %q) = %v, want %v", c.key, c.stored, got, c.want)
+		}
+	}
+}

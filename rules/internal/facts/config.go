@@ -160,3 +160,47 @@ func SetVars(n *parser.Node) []string {
 	}
 	return out
 }
+
+// UnloadedGuard returns the PHP guard (<IfModule mod_php.c>, <IfModule
+// php_module>) that keeps n out of effect only because cfg loads no
+// mod_php: the tree has already switched, and what mod_php applied there
+// applies no more. It returns nil when mod_php is loaded, when n is in
+// effect, or when another condition (a guard PHP 8 never matches, an
+// <IfDefine>) would keep n out anyway.
+func UnloadedGuard(cfg *parser.Config, n *parser.Node) *parser.Node {
+	if cfg == nil {
+		return nil
+	}
+	for _, m := range cfg.Modules {
+		if modphp.IsModule(m.ID, m.Path) {
+			return nil
+		}
+	}
+	names := modphp.GuardNames("")
+	var guard *parser.Node
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Kind != parser.KindSection || p.Active || !parser.IsConditional(p) {
+			continue
+		}
+		name, neg, isPHP := modphp.Guard(Arg(p, 0))
+		if !strings.EqualFold(p.Name, "IfModule") || !isPHP || neg || !names[name] {
+			return nil
+		}
+		if guard == nil {
+			guard = p
+		}
+	}
+	return guard
+}
+
+// WholeTree reports whether cfg is a server's whole tree (some LoadModule
+// line read from it), not a file linted alone, whose server is elsewhere:
+// only a whole tree is judged against the files on this machine.
+func WholeTree(cfg *parser.Config) bool {
+	for _, m := range cfg.Modules {
+		if m.Pos.Line > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
+	"github.com/modphp-migrate/modphp-migrate/internal/migrate"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -30,6 +31,9 @@ type Facts struct {
 	handlers    func() []*Handler
 	restrictive func() []*Entry
 	served      func() []ServedRoot
+	plan        func() *migrate.Plan
+	planIndex   func() *planIndex
+	servedExts  func() map[string]map[string]bool
 }
 
 // Directives are the directive names the shared answers look up; the
@@ -52,6 +56,9 @@ func New(today, after *parser.Config, fpm *FPM, fsys FS, names map[string]bool) 
 	f.handlers = sync.OnceValue(f.findHandlers)
 	f.restrictive = sync.OnceValue(f.findRestrictive)
 	f.served = sync.OnceValue(f.findServedRoots)
+	f.plan = sync.OnceValue(f.buildPlan)
+	f.planIndex = sync.OnceValue(f.buildPlanIndex)
+	f.servedExts = sync.OnceValue(f.findServedExts)
 	return f
 }
 
