@@ -63,8 +63,12 @@ func Build(in Input) (*Plan, error) {
 	b.pruneAliases()
 	b.pools()
 	b.finishPlacements()
-	b.permissions() // also finds the scripts that read Authorization
-	if err := b.render(); err != nil {
+	render := b.renderPlacements
+	if !in.PlacementsOnly {
+		b.permissions() // also finds the scripts that read Authorization
+		render = b.render
+	}
+	if err := render(); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(b.plan.Placements, func(i, j int) bool {

@@ -37,6 +37,12 @@ type Input struct {
 	// Owner returns the owner of a path on disk (already under Root); nil
 	// stats the file.
 	Owner func(hostPath string) (uid, gid uint32, ok bool)
+	// PlacementsOnly builds only what lint judges settings by: the scopes,
+	// pools and placements, and of the files only those that receive
+	// settings (the pool files and .user.ini). The Apache and shim
+	// configuration, module links, wraps and the permission walk are
+	// left out, and Notes may lack some.
+	PlacementsOnly bool
 }
 
 // Plan is the computed migration.

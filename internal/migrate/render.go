@@ -40,6 +40,35 @@ func (b *builder) render() error {
 	}
 	b.deadNotes()
 	b.identityNotes()
+	pats := b.renderPools()
+	b.cgiPassAuth()
+	b.planShim()
+	b.write(b.confPath(), b.apacheConf(pats))
+	if b.plan.Shim != nil {
+		b.write(b.plan.Shim.Config, b.shimConf())
+	}
+	b.userINI()
+	b.modules()
+	b.applyEdits()
+	return nil
+}
+
+// renderPlacements computes only the files that receive settings: the
+// pool files and .user.ini (Input.PlacementsOnly).
+func (b *builder) renderPlacements() error {
+	if err := b.planEdits(); err != nil {
+		return err
+	}
+	b.deadNotes()
+	b.renderPools()
+	b.fallbackPool() // the Apache configuration's handler for every other directory
+	b.userINI()
+	return nil
+}
+
+// renderPools reuses the existing pools that fit and writes the others;
+// it returns the patterns of the files PHP handles.
+func (b *builder) renderPools() []string {
 	b.modConf = modPHPConf(b.in.Today, b.confDir(), func(p string) ([]byte, bool) {
 		data, err := os.ReadFile(b.host(p))
 		return data, err == nil
@@ -56,16 +85,7 @@ func (b *builder) render() error {
 			b.write(p.File, b.poolFile(p, exts))
 		}
 	}
-	b.cgiPassAuth()
-	b.planShim()
-	b.write(b.confPath(), b.apacheConf(pats))
-	if b.plan.Shim != nil {
-		b.write(b.plan.Shim.Config, b.shimConf())
-	}
-	b.userINI()
-	b.modules()
-	b.applyEdits()
-	return nil
+	return pats
 }
 
 // confDir is the server path of the Apache configuration directory.

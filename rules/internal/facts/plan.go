@@ -10,14 +10,16 @@ import (
 
 // buildPlan computes the migration plan of the run's tree and php-fpm
 // configuration, as modphp-migrate plan does with its defaults (the shim
-// keeps .htaccess settings); nil when the plan cannot be built.
+// keeps .htaccess settings), but only its placements and the files that
+// receive them (migrate.Input.PlacementsOnly); nil when the plan cannot
+// be built.
 func (f *Facts) buildPlan() (plan *migrate.Plan) {
 	defer func() {
 		if recover() != nil {
 			plan = nil // a plan that cannot be built leaves rules their own wording
 		}
 	}()
-	in := migrate.Input{Today: f.Today, After: f.After, Root: f.Today.Root, HTAccess: migrate.HTAccessShim,
+	in := migrate.Input{Today: f.Today, After: f.After, Root: f.Today.Root, HTAccess: migrate.HTAccessShim, PlacementsOnly: true,
 		Owner: func(hostPath string) (uint32, uint32, bool) {
 			fi, err := f.FS.Stat(hostPath)
 			if err != nil {
@@ -37,7 +39,8 @@ func (f *Facts) buildPlan() (plan *migrate.Plan) {
 
 // Plan returns the migration plan of the run, built on first use: the
 // placements rules take their fixes from, so that no fix contradicts
-// another. Nil when it cannot be built.
+// another, and the pool and .user.ini files they go to. Nil when it
+// cannot be built.
 func (f *Facts) Plan() *migrate.Plan { return f.plan() }
 
 // Placed is where the plan puts one PHP setting: the placement, and the
