@@ -103,7 +103,12 @@ func RunContext(ctx context.Context, res *parser.Result, opt *Options) ([]Diagno
 		}
 	}
 	st := &state{ctx: ctx, facts: facts.New(today, after, opt.FPM, opt.fs(), directives(rules))}
+	var planned sync.WaitGroup
+	if slices.ContainsFunc(rules, func(r *Rule) bool { return r.Plan }) {
+		planned.Go(st.facts.StartPlan)
+	}
 	diags, errs := runAll(rules, st, today, after, opt)
+	planned.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}

@@ -21,6 +21,7 @@ var phpSettings = register(&Rule{
 	Title:      "php_value and php_flag without mod_php",
 	Severity:   Error,
 	Directives: []string{"php_value", "php_flag", "php_admin_value", "php_admin_flag"},
+	Plan:       true,
 	Doc: Doc{
 		Text: `Finds php_value, php_flag, php_admin_value and php_admin_flag, the directives mod_php adds to Apache, and says what each one turns into once mod_php is gone.
 

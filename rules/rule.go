@@ -104,6 +104,10 @@ type Rule struct {
 	// that one walk of the tree indexes them all (others are indexed on
 	// first use, with a walk of their own).
 	Directives []string
+	// Plan is true for rules that take fixes from the migration plan
+	// (facts.Placement): the engine starts building it while the index is
+	// built and the other rules run, so that it is ready when asked for.
+	Plan bool
 }
 
 // Related is a secondary position of a diagnostic: the other line involved,

@@ -48,6 +48,7 @@ func Build(in Input) (*Plan, error) {
 	if b.owner == nil {
 		b.owner = statOwner
 	}
+	b.owner = memoOwner(b.owner)
 	b.apacheUser, b.apacheGroup = in.Today.User, in.Today.Group
 	if b.apacheUser == "" || strings.Contains(b.apacheUser, "${") {
 		b.apacheUser = "www-data"

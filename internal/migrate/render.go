@@ -24,8 +24,15 @@ func (b *builder) change(p, before, after string) {
 	b.plan.Files = append(b.plan.Files, f)
 }
 
-// write records a generated file, reading its current content.
+// write records a generated file, reading its current content (not for
+// a placements-only plan, whose files are only read for their lines).
 func (b *builder) write(p, after string) {
+	if b.in.PlacementsOnly {
+		f := &File{Path: p, Action: "create", After: after}
+		b.files[p] = f
+		b.plan.Files = append(b.plan.Files, f)
+		return
+	}
 	before := ""
 	if data, err := os.ReadFile(b.host(p)); err == nil {
 		before = string(data)

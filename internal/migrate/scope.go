@@ -148,20 +148,32 @@ func (b *builder) ownerScopes() {
 		if u, _, _ := b.identityDirective(s); u != "" {
 			continue
 		}
-		rootUID, _, ok := b.owner(b.host(s.Dir))
-		if !ok {
+		b.otherOwners(s)
+	}
+}
+
+// otherOwners adds the directory scopes of s's subdirectories that a
+// regular user other than the owner of s's directory owns. The owner of
+// s's directory is looked up only when it has a subdirectory.
+func (b *builder) otherOwners(s *Scope) {
+	ents, _ := os.ReadDir(b.host(s.Dir))
+	var rootUID uint32
+	rootKnown := false
+	for _, e := range ents {
+		if !e.IsDir() { // as lstat says: a symlink to a directory is none
 			continue
 		}
-		for _, name := range b.listDir(s.Dir) {
-			dir := path.Join(s.Dir, name)
-			st, err := os.Lstat(b.host(dir))
-			if err != nil || !st.IsDir() {
-				continue
+		if !rootKnown {
+			uid, _, ok := b.owner(b.host(s.Dir))
+			if !ok {
+				return
 			}
-			if uid, _, ok := b.owner(b.host(dir)); ok && regularUser(uid) && uid != rootUID {
-				d := b.dirScope(s.vhost, dir, s.Pos)
-				d.byOwner = true
-			}
+			rootUID, rootKnown = uid, true
+		}
+		dir := path.Join(s.Dir, e.Name())
+		if uid, _, ok := b.owner(b.host(dir)); ok && regularUser(uid) && uid != rootUID {
+			d := b.dirScope(s.vhost, dir, s.Pos)
+			d.byOwner = true
 		}
 	}
 }

@@ -91,3 +91,21 @@ func (b *builder) regularOwner(dir string) (user, group string, ok bool) {
 	}
 	return b.acct.user(uid), b.acct.group(gid), true
 }
+
+// memoOwner remembers owner's answers: scopes, their owners' directories
+// and identities ask for the same directories.
+func memoOwner(owner func(string) (uint32, uint32, bool)) func(string) (uint32, uint32, bool) {
+	type ids struct {
+		uid, gid uint32
+		ok       bool
+	}
+	seen := map[string]ids{}
+	return func(p string) (uint32, uint32, bool) {
+		id, done := seen[p]
+		if !done {
+			id.uid, id.gid, id.ok = owner(p)
+			seen[p] = id
+		}
+		return id.uid, id.gid, id.ok
+	}
+}

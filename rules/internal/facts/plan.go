@@ -43,6 +43,11 @@ func (f *Facts) buildPlan() (plan *migrate.Plan) {
 // cannot be built.
 func (f *Facts) Plan() *migrate.Plan { return f.plan() }
 
+// StartPlan builds the plan and its index, as the first Placement
+// would; the engine calls it beside the rules so that the rules that
+// take fixes from the plan find it built.
+func (f *Facts) StartPlan() { f.planIndex() }
+
 // Placed is where the plan puts one PHP setting: the placement, and the
 // line the plan writes for it in its target file with that line's number
 // (0 and "" when the target is no file: the shim, a denial, dropped).
