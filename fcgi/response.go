@@ -156,11 +156,11 @@ func (c *serverConn) start(r *serverReq, stdin io.Reader) {
 	w.pending, c.spare = c.spare, nil
 	c.mu.Unlock()
 	c.handlers.Add(1)
-	go c.finish(r)
+	c.srv.dispatch(handlerJob{c: c, r: r})
 }
 
-// finish runs a request's handler, on a goroutine of its own, and ends
-// the request.
+// finish runs a request's handler, on a handler goroutine
+// (handler_pool.go), and ends the request.
 func (c *serverConn) finish(r *serverReq) {
 	defer c.handlers.Done()
 	w := &r.w
