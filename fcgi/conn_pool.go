@@ -34,33 +34,19 @@ type clientConn struct {
 	rdl, wdl time.Time
 }
 
-// setReadDeadline bounds the next read to timeout from now, or to a
-// little less than that: see setDeadline.
+// setReadDeadline bounds the next read to timeout from now.
 func (cc *clientConn) setReadDeadline(timeout time.Duration) {
-	setDeadline(&cc.rdl, cc.nc.SetReadDeadline, timeout)
-}
-
-// setWriteDeadline bounds the next write to timeout from now, or to a
-// little less than that: see setDeadline.
-func (cc *clientConn) setWriteDeadline(timeout time.Duration) {
-	setDeadline(&cc.wdl, cc.nc.SetWriteDeadline, timeout)
-}
-
-// setDeadline makes *cur, the read or write deadline set with set, at
-// least 7/8 of timeout away from now, moving it to now+timeout only when
-// it is closer than that. Moving a deadline updates a runtime timer; on a
-// kept connection that is most of the cost of a short request's deadlines,
-// and this way it happens about once per timeout/8 instead of on every
-// request (docs/benchmarks.md).
-func setDeadline(cur *time.Time, set func(time.Time) error, timeout time.Duration) {
-	d := time.Now().Add(timeout)
-	if !cur.IsZero() && !cur.Before(d.Add(-timeout/8)) {
-		return
+	cc.rdl = time.Now().Add(timeout)
+	if cc.nc.SetReadDeadline(cc.rdl) != nil {
+		cc.rdl = time.Time{}
 	}
-	if set(d) == nil {
-		*cur = d
-	} else {
-		*cur = time.Time{}
+}
+
+// setWriteDeadline bounds the next write to timeout from now.
+func (cc *clientConn) setWriteDeadline(timeout time.Duration) {
+	cc.wdl = time.Now().Add(timeout)
+	if cc.nc.SetWriteDeadline(cc.wdl) != nil {
+		cc.wdl = time.Time{}
 	}
 }
 
