@@ -81,6 +81,12 @@ type Request struct {
 	// request that fails closes its connection, so a state updated for it
 	// is dropped with it.
 	ConnParams func(state *any) Params
+
+	// Stop, when set, closes the php-fpm connection under the round trip
+	// when the request ends, in place of context.AfterFunc on Do's
+	// context; it must stop no later than that context ends. A Server's
+	// handler passes r.Stopper() with r.Context().
+	Stop Stopper
 }
 
 // Result describes how a request ended.
@@ -245,7 +251,7 @@ func (c *Client) Do(ctx context.Context, req *Request, stdout io.Writer) (*Resul
 			c.put(cc, false) // its state may count params never sent
 			return nil, err
 		}
-		res, keep, err := c.roundTrip(ctx, cc, ps, &cb, n, stdout)
+		res, keep, err := c.roundTrip(ctx, req.Stop, cc, ps, &cb, n, stdout)
 		if res != nil {
 			res.Reused = reused
 		}

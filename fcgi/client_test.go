@@ -607,7 +607,7 @@ func TestClientRetriesUndelivered(t *testing.T) {
 	if err != nil || !reused {
 		t.Fatalf("get: reused %v, %v (the probe should pass)", reused, err)
 	}
-	_, _, err = cl.roundTrip(context.Background(), cc, post.Params, &countingReader{r: bytes.NewReader(nil)}, 0, io.Discard)
+	_, _, err = cl.roundTrip(context.Background(), nil, cc, post.Params, &countingReader{r: bytes.NewReader(nil)}, 0, io.Discard)
 	cl.put(cc, false)
 	if !errors.Is(err, errNotDelivered) || !errors.Is(err, ErrIncompleteResponse) {
 		t.Fatalf("write on a connection php-fpm stopped reading: %v, want errNotDelivered", err)

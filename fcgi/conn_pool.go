@@ -250,6 +250,7 @@ func (c *Client) dial(ctx context.Context) (*clientConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dialing php-fpm pool %s %s: %w: %w", c.Network, c.Addr, ErrBackendUnavailable, err)
 	}
+	nc = fastConn(nc)
 	return &clientConn{
 		nc:    nc,
 		probe: newProber(nc),

@@ -160,7 +160,7 @@ func FuzzClientResponse(f *testing.F) {
 		}()
 		cc := &clientConn{nc: client, rr: newRecordReader(client), wbuf: make([]byte, 0, headerLen+maxContent+8)}
 		var out bytes.Buffer
-		res, keep, err := cl.roundTrip(context.Background(), cc, Params{{"A", "b"}}, &countingReader{r: bytes.NewReader(nil)}, 0, &out)
+		res, keep, err := cl.roundTrip(context.Background(), nil, cc, Params{{"A", "b"}}, &countingReader{r: bytes.NewReader(nil)}, 0, &out)
 		client.Close()
 		if err == nil && (res == nil || res.ProtocolStatus != StatusRequestComplete) {
 			t.Fatalf("success without a complete END_REQUEST: %+v", res)

@@ -46,6 +46,25 @@ type ServerRequest struct {
 	Stdin io.Reader
 
 	ctx context.Context
+	end *reqEnd
+}
+
+// cancel cancels r's context with cause, then stops what was registered
+// with its Stopper.
+func (r *serverReq) cancel(cause error) {
+	r.stopCtx(cause)
+	r.end.end()
+}
+
+// Stopper returns a Stopper that stops when the request's context is
+// canceled: given as Request.Stop to a Client's Do with r.Context(), it
+// spares the round trip context.AfterFunc's allocations and its
+// registration with the context.
+func (r *ServerRequest) Stopper() Stopper {
+	if r.end == nil {
+		return nil
+	}
+	return r.end
 }
 
 // Context returns the request's context, canceled by ABORT_REQUEST or when
@@ -146,7 +165,7 @@ func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
 func (c *serverConn) start(r *serverReq, stdin io.Reader) {
 	c.headSince.Store(0)
 	c.proven.Store(true)
-	r.req = ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: r.ps, Stdin: stdin, ctx: r.ctx}
+	r.req = ServerRequest{ID: r.id, Role: r.role, KeepConn: r.keep, Params: r.ps, Stdin: stdin, ctx: r.ctx, end: &r.end}
 	r.ps = nil
 	w := &r.w
 	*w = ResponseWriter{c: c, id: r.id}
@@ -156,11 +175,11 @@ func (c *serverConn) start(r *serverReq, stdin io.Reader) {
 	w.pending, c.spare = c.spare, nil
 	c.mu.Unlock()
 	c.handlers.Add(1)
-	go c.finish(r)
+	c.srv.dispatch(handlerJob{c: c, r: r})
 }
 
-// finish runs a request's handler, on a goroutine of its own, and ends
-// the request.
+// finish runs a request's handler, on a handler goroutine
+// (handler_pool.go), and ends the request.
 func (c *serverConn) finish(r *serverReq) {
 	defer c.handlers.Done()
 	w := &r.w

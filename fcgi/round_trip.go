@@ -34,10 +34,10 @@ type roundTrip struct {
 //
 // When ctx ends, the connection is closed under the round trip: php-fpm
 // ignores ABORT_REQUEST, and closing is the only way to stop the script.
-func (c *Client) roundTrip(ctx context.Context, cc *clientConn, ps Params, body *countingReader, n int64, stdout io.Writer) (res *Result, keep bool, err error) {
-	stop := context.AfterFunc(ctx, func() { cc.nc.Close() })
+func (c *Client) roundTrip(ctx context.Context, stopper Stopper, cc *clientConn, ps Params, body *countingReader, n int64, stdout io.Writer) (res *Result, keep bool, err error) {
+	stop := closeOnStop(ctx, stopper, cc.nc)
 	defer func() {
-		if !stop() {
+		if !stop.release() {
 			// ctx ended: the connection has been closed under us.
 			keep = false
 			if err != nil {

@@ -122,6 +122,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
 	sem       chan struct{}
+	jobs      chan handlerJob // to idle handler goroutines
 	closing   atomic.Bool
 	params    atomic.Int64 // params bytes held by requests (MaxParamsTotal)
 	clock     atomic.Int64 // coarse clock: ticks of HeadTimeout/headTicks, from 1
@@ -176,6 +177,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	if s.sem == nil {
 		s.sem = make(chan struct{}, s.maxConns())
+		s.jobs = make(chan handlerJob)
 	}
 	s.listeners[l] = struct{}{}
 	sem := s.sem
@@ -219,7 +221,7 @@ func (s *Server) Serve(l net.Listener) error {
 			nc.Close()
 			return ErrServerClosed
 		}
-		if !s.track(nc, sem) {
+		if !s.track(fastConn(nc), sem) {
 			return ErrServerClosed
 		}
 	}

@@ -62,7 +62,8 @@ type serverReq struct {
 	pw       *io.PipeWriter
 	pr       *io.PipeReader
 	ctx      context.Context
-	cancel   context.CancelCauseFunc
+	stopCtx  context.CancelCauseFunc
+	end      reqEnd // ctx's Stopper
 
 	// The handler's view of the request, allocated with it.
 	req ServerRequest
@@ -229,7 +230,7 @@ func (c *serverConn) onBeginRequest(r *serverReq, h header, content []byte) erro
 	}
 	c.idleSince.Store(0)
 	nr := &serverReq{id: h.ID, keep: keep, role: role, params: c.paramsBuf[:0]}
-	nr.ctx, nr.cancel = context.WithCancelCause(context.Background())
+	nr.ctx, nr.stopCtx = context.WithCancelCause(context.Background())
 	c.mu.Lock()
 	c.active = nr
 	c.mu.Unlock()

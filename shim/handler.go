@@ -102,7 +102,7 @@ func (s *Server) ServeFCGI(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 		return
 	}
 
-	req := &fcgi.Request{Params: params, Body: r.Stdin, ContentLength: contentLength(r.Params), ConnParams: settings.connParams}
+	req := &fcgi.Request{Params: params, Body: r.Stdin, ContentLength: contentLength(r.Params), ConnParams: settings.connParams, Stop: r.Stopper()}
 	if req.ContentLength < 0 {
 		req.Body, req.ContentLength = peekBody(r.Stdin)
 	}
