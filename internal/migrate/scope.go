@@ -227,21 +227,11 @@ func (b *builder) identityDirective(s *Scope) (user, group string, from *parser.
 	return user, group, from
 }
 
-func clean(p string) string {
-	if p == "" {
-		return ""
-	}
-	return path.Clean(p)
-}
+// clean is parser.CleanPath.
+func clean(p string) string { return parser.CleanPath(p) }
 
-// under reports whether p is dir or inside it.
-func under(p, dir string) bool {
-	p, dir = clean(p), clean(dir)
-	if dir == "/" {
-		return strings.HasPrefix(p, "/")
-	}
-	return p == dir || strings.HasPrefix(p, dir+"/")
-}
+// under is parser.PathUnder.
+func under(p, dir string) bool { return parser.PathUnder(p, dir) }
 
 // pruneAliases drops Alias scopes that need nothing of their own: the
 // fallback handler serves them with Apache's user. One whose scripts

@@ -8,22 +8,11 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
-// Clean returns p cleaned, with no trailing slash (except "/").
-func Clean(p string) string {
-	if p == "" {
-		return ""
-	}
-	return path.Clean(p)
-}
+// Clean is parser.CleanPath.
+func Clean(p string) string { return parser.CleanPath(p) }
 
-// Under reports whether p is dir or inside it (both cleaned, absolute).
-func Under(p, dir string) bool {
-	p, dir = Clean(p), Clean(dir)
-	if dir == "/" {
-		return strings.HasPrefix(p, "/")
-	}
-	return p == dir || strings.HasPrefix(p, dir+"/")
-}
+// Under is parser.PathUnder.
+func Under(p, dir string) bool { return parser.PathUnder(p, dir) }
 
 // Arg returns the i-th argument of n, or "".
 func Arg(n *parser.Node, i int) string {
