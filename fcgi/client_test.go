@@ -728,3 +728,52 @@ func TestClientReserve(t *testing.T) {
 		cl.Close()
 	}
 }
+
+// TestClientReserveHandsOver: a connection beyond MaxConns−Reserve is
+// kept when a request is waiting for one, which takes it at once (no idle
+// worker is pinned), instead of being closed and dialled again.
+func TestClientReserveHandsOver(t *testing.T) {
+	release := make(chan struct{}, 3)
+	var running atomic.Int32
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		running.Add(1)
+		<-release
+		io.WriteString(w, "ok")
+	}))
+	cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 2, Reserve: 1}
+	defer cl.Close()
+	var wg sync.WaitGroup
+	do := func() {
+		defer wg.Done()
+		if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Add(2)
+	go do()
+	go do()
+	for running.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	wg.Add(1)
+	go do() // waits: both connections are busy
+	for {
+		cl.pool.mu.Lock()
+		n := len(cl.pool.waiters)
+		cl.pool.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	release <- struct{}{} // one request ends; the waiting one takes its connection
+	for running.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	release <- struct{}{}
+	release <- struct{}{}
+	wg.Wait()
+	if s := cl.Stats(); s.Dials != 2 || s.Reuses != 1 {
+		t.Errorf("stats %+v, want 2 dials and 1 reuse", s)
+	}
+}

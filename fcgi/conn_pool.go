@@ -194,12 +194,13 @@ func (p *connPool) wakeLocked() {
 }
 
 // put returns cc to the idle list when reusable and within MaxConns less
-// Reserve, and closes it otherwise.
+// Reserve — or beyond the reserve when a request is waiting, which takes
+// it at once, so it pins no idle worker — and closes it otherwise.
 func (c *Client) put(cc *clientConn, reusable bool) {
 	p := &c.pool
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if reusable && !p.closed && p.open <= c.MaxConns-c.Reserve {
+	if reusable && !p.closed && (p.open <= c.MaxConns-c.Reserve || len(p.waiters) > 0) {
 		cc.lastUsed = time.Now()
 		p.idle = append(p.idle, cc)
 		if !p.reapArmed {
