@@ -132,21 +132,9 @@ type modPHP struct {
 // configuration.
 func startModPHP(t *testing.T, docRoot string, extra ...string) *modPHP {
 	t.Helper()
-	bin := lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd")
-	so := lab.FindBinary(t, "/usr/lib/apache2/modules/libphp8.2.so", "/usr/lib/apache2/modules/libphp*.so")
-	mods := filepath.Dir(so)
-	dir := lab.TempDir(t)
-	os.Mkdir(filepath.Join(dir, "run"), 0o755)
-	addr := fmt.Sprintf("127.0.0.1:%d", lab.FreePort(t))
+	dir, addr := lab.TempDir(t), fmt.Sprintf("127.0.0.1:%d", lab.FreePort(t))
 	var b strings.Builder
-	fmt.Fprintf(&b, "ServerRoot %s\nServerName 127.0.0.1\nListen %s\nPidFile %s/httpd.pid\nDefaultRuntimeDir %s/run\nMutex file:%s/run default\nErrorLog %s/error.log\nLogLevel warn\n", dir, addr, dir, dir, dir, dir)
-	if os.Geteuid() == 0 {
-		b.WriteString("User www-data\nGroup www-data\n")
-	}
-	for _, m := range []string{"mpm_prefork", "authz_core", "authz_host", "mime", "dir", "env", "setenvif", "headers", "rewrite", "alias"} {
-		fmt.Fprintf(&b, "LoadModule %s_module %s/mod_%s.so\n", m, mods, m)
-	}
-	fmt.Fprintf(&b, "LoadModule php_module %s\n", so)
+	b.WriteString(modPHPHead(t, dir, addr, "mpm_prefork", "authz_core", "authz_host", "mime", "dir", "env", "setenvif", "headers", "rewrite", "alias"))
 	b.WriteString("StartServers 2\nMinSpareServers 1\nMaxSpareServers 4\nMaxRequestWorkers 8\nKeepAlive On\nTypesConfig /etc/mime.types\n")
 	fmt.Fprintf(&b, "DocumentRoot %s\n<Directory />\n    AllowOverride None\n    Require all denied\n</Directory>\n", docRoot)
 	fmt.Fprintf(&b, "<Directory %s>\n    AllowOverride All\n    Options FollowSymLinks\n    Require all granted\n</Directory>\n", docRoot)
@@ -159,8 +147,35 @@ func startModPHP(t *testing.T, docRoot string, extra ...string) *modPHP {
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return runModPHP(t, dir, addr, conf, stackEnvvars)
+}
+
+// modPHPHead is the start of a mod_php Apache configuration in dir
+// listening on addr: paths, logs, the user when root, and the modules
+// (mod_MODULE.so from Apache's module directory, then mod_php).
+func modPHPHead(t *testing.T, dir, addr string, modules ...string) string {
+	t.Helper()
+	so := lab.FindBinary(t, "/usr/lib/apache2/modules/libphp8.2.so", "/usr/lib/apache2/modules/libphp*.so")
+	os.Mkdir(filepath.Join(dir, "run"), 0o755)
+	var b strings.Builder
+	fmt.Fprintf(&b, "ServerRoot %s\nServerName 127.0.0.1\nListen %s\nPidFile %s/httpd.pid\nDefaultRuntimeDir %s/run\nMutex file:%s/run default\nErrorLog %s/error.log\nLogLevel warn\n", dir, addr, dir, dir, dir, dir)
+	if os.Geteuid() == 0 {
+		b.WriteString("User www-data\nGroup www-data\n")
+	}
+	for _, m := range modules {
+		fmt.Fprintf(&b, "LoadModule %s_module %s/mod_%s.so\n", m, filepath.Dir(so), m)
+	}
+	fmt.Fprintf(&b, "LoadModule php_module %s\n", so)
+	return b.String()
+}
+
+// runModPHP starts Apache on conf, with envvars beside it as apache2ctl
+// would, stops it when the test ends, and waits until addr accepts.
+func runModPHP(t *testing.T, dir, addr, conf, envvars string) *modPHP {
+	t.Helper()
+	bin := lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd")
 	out, _ := os.Create(filepath.Join(dir, "stdout.log"))
-	m := &modPHP{url: "http://" + addr, dir: dir, cmd: envvarsCommand(t, dir, stackEnvvars, bin, "-d", dir, "-f", conf, "-DFOREGROUND")}
+	m := &modPHP{url: "http://" + addr, dir: dir, cmd: envvarsCommand(t, dir, envvars, bin, "-d", dir, "-f", conf, "-DFOREGROUND")}
 	m.cmd.Stdout, m.cmd.Stderr = out, out
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := m.cmd.Start(); err != nil {
@@ -178,7 +193,7 @@ func startModPHP(t *testing.T, docRoot string, extra ...string) *modPHP {
 		}
 		out.Close()
 	})
-	for range 200 {
+	for range 400 {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
 			return m

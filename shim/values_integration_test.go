@@ -12,14 +12,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -67,21 +65,9 @@ type modPHPSetup struct {
 // Defines and envvars) and returns the server and that file.
 func startModPHPSetup(t *testing.T, o modPHPSetup) (*modPHP, string) {
 	t.Helper()
-	bin := lab.FindBinary(t, "apache2", "/usr/sbin/apache2", "httpd")
-	so := lab.FindBinary(t, "/usr/lib/apache2/modules/libphp8.2.so", "/usr/lib/apache2/modules/libphp*.so")
-	mods := filepath.Dir(so)
-	dir := lab.TempDir(t)
-	os.Mkdir(filepath.Join(dir, "run"), 0o755)
-	addr := fmt.Sprintf("127.0.0.1:%d", lab.FreePort(t))
+	dir, addr := lab.TempDir(t), fmt.Sprintf("127.0.0.1:%d", lab.FreePort(t))
 	var b strings.Builder
-	fmt.Fprintf(&b, "ServerRoot %s\nServerName 127.0.0.1\nListen %s\nPidFile %s/httpd.pid\nDefaultRuntimeDir %s/run\nMutex file:%s/run default\nErrorLog %s/error.log\nLogLevel warn\n", dir, addr, dir, dir, dir, dir)
-	if os.Geteuid() == 0 {
-		b.WriteString("User www-data\nGroup www-data\n")
-	}
-	for _, m := range []string{"mpm_prefork", "authz_core", "dir"} {
-		fmt.Fprintf(&b, "LoadModule %s_module %s/mod_%s.so\n", m, mods, m)
-	}
-	fmt.Fprintf(&b, "LoadModule php_module %s\n", so)
+	b.WriteString(modPHPHead(t, dir, addr, "mpm_prefork", "authz_core", "dir"))
 	if o.phpINI != "" {
 		if err := os.WriteFile(filepath.Join(dir, "php.ini"), []byte(o.phpINI), 0o644); err != nil {
 			t.Fatal(err)
@@ -97,35 +83,7 @@ func startModPHPSetup(t *testing.T, o modPHPSetup) (*modPHP, string) {
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, _ := os.Create(filepath.Join(dir, "stdout.log"))
-	m := &modPHP{url: "http://" + addr, dir: dir, cmd: envvarsCommand(t, dir, o.envvars, bin, "-d", dir, "-f", conf, "-DFOREGROUND")}
-	m.cmd.Stdout, m.cmd.Stderr = out, out
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := m.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { m.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		out.Close()
-	})
-	for range 400 {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return m, conf
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-	t.Fatalf("mod_php Apache did not start:\n%s", log)
-	return nil, ""
+	return runModPHP(t, dir, addr, conf, o.envvars), conf
 }
 
 // errorLog returns mod_php's Apache error log.
