@@ -24,8 +24,7 @@ import (
 // .phtml and .phar) gets no MPM2007, as no such file is served.
 func TestLintOriginsRealApps(t *testing.T) {
 	realapps.Require(t, realapps.Apps...)
-	tree := appsTree(t, filepath.Join(lab.TempDir(t), "orig"))
-	conf := filepath.Join(tree, "etc/apache2")
+	conf := appsConf(t, filepath.Join(lab.TempDir(t), "orig"))
 	for _, view := range []string{"mod_php", "switched"} {
 		if view == "switched" {
 			switchLikeDebian(t, conf)

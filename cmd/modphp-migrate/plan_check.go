@@ -30,7 +30,9 @@ func findBinary(names []string) string {
 }
 
 // checkPlan runs apache2 -t on a temporary copy of the Apache tree with
-// the plan applied, and php-fpm -t on the planned pools. Missing binaries
+// the plan applied, and php-fpm -t on the planned pools (those the tree
+// already holds as planned too, so that an applied tree is checked as
+// well). Missing binaries
 // are reported and skipped; a failing check exits 1.
 func checkPlan(ctx context.Context, p *migrate.Plan, root string, stderr io.Writer) int {
 	tmp, err := os.MkdirTemp("", "modphp-migrate-check-")
@@ -109,7 +111,7 @@ func checkFPM(ctx context.Context, bin string, p *migrate.Plan, tmp string) ([]b
 	var conf bytes.Buffer
 	fmt.Fprintf(&conf, "[global]\npid = %s/php-fpm.pid\nerror_log = %s/error.log\n", dir, dir)
 	n := 0
-	for _, f := range p.Changed() {
+	for _, f := range p.Files { // with the pool files that need no change
 		if f.Action == "remove" || f.Action == "symlink" || !strings.Contains(f.Path, "/pool.d/") {
 			continue
 		}

@@ -242,22 +242,8 @@ func exampleCopy(t *testing.T, dir string) string {
 	port := fmt.Sprint(lab.FreePort(t))
 	repl := strings.NewReplacer("/var/www", dir+"/var/www", "/etc/apache2/htpasswd", dir+"/etc/apache2/htpasswd",
 		"*:80", "*:"+port, "Listen 80\n", "Listen 127.0.0.1:"+port+"\n")
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(p, []byte(repl.Replace(string(data))), 0o644)
-	})
-	if err != nil {
+	if err := rewriteFiles(dir, repl); err != nil {
 		t.Fatal(err)
-	}
-	// WalkDir rewrote every file 0644: give back the example's modes.
-	if out, err := exec.Command("sh", "../../docs/examples/apply-modes.sh", dir).CombinedOutput(); err != nil {
-		t.Fatalf("apply-modes.sh: %v\n%s", err, out)
 	}
 	sum := sha1.Sum([]byte("probe"))
 	write(t, filepath.Join(dir, "etc/apache2/htpasswd-intranet"), "probe:{SHA}"+base64.StdEncoding.EncodeToString(sum[:])+"\n")
@@ -271,6 +257,24 @@ func exampleCopy(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// rewriteFiles applies r to every regular file under dir, in place
+// (modes kept).
+func rewriteFiles(dir string, r *strings.Replacer) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if s := r.Replace(string(data)); s != string(data) {
+			return os.WriteFile(p, []byte(s), 0o644)
+		}
+		return nil
+	})
 }
 
 func write(t *testing.T, p, s string) {

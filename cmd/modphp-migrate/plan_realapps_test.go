@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,42 +18,48 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/internal/realapps"
 )
 
-// TestPlanIntegrationRealApps plans this machine's Debian Apache tree
-// (prefork + mod_php, as Debian installs it) with the packaged Apache
-// configuration of dokuwiki, adminer and phpmyadmin enabled, applies the
-// plan to a copy, and runs both copies on real servers: every request of
-// realapps.Apps answers the same status and redirect. phpMyAdmin's
+// TestPlanIntegrationRealApps plans a copy of this machine's Debian
+// server (prefork + mod_php, as Debian installs it) with the packaged
+// Apache configuration of dokuwiki, adminer and phpmyadmin enabled, with
+// --root: the copy holds /etc/apache2, php-fpm's configuration and the
+// applications' files, everything plan reads and writes. It applies the
+// plan to the copy (--out overlay, remove.list, permissions.sh) and runs
+// both copies on real servers: every request of realapps.Apps answers the
+// same status and redirect, and an ini_get_all() probe placed in every
+// directory with PHP settings (and in every other application directory)
+// sees the same values, but for what php-fpm itself differs in
+// (fpmOnlyINI, modPHPOnlyINI, the SAPI name). phpMyAdmin's
 // php_admin_value open_basedir and upload_tmp_dir go to a pool of its
 // own, and no other pool gets them (the advice that broke every other
-// application when applied to the one shared pool).
+// application when applied to the one shared pool). Planning the applied
+// copy prints no change, and plan --check passes on it.
 func TestPlanIntegrationRealApps(t *testing.T) {
 	realapps.Require(t, realapps.Apps...)
 	lab.FindBinary(t, "/usr/lib/apache2/modules/libphp*.so")
 	fpmBin := lab.FindBinary(t, "php-fpm8.2", "/usr/sbin/php-fpm*")
 	apacheBin := lab.FindBinary(t, "apache2", "/usr/sbin/apache2")
 	base := lab.TempDir(t)
-	today := askApps(t, apacheBin, appsTree(t, filepath.Join(base, "orig")))
-	after := appsTree(t, filepath.Join(base, "after"))
+	orig := appsRoot(t, filepath.Join(base, "orig"))
+	today := askApps(t, apacheBin, appsView(t, orig, ""))
+	after := appsRoot(t, filepath.Join(base, "after"))
 	out := filepath.Join(base, "out")
-	var stdout, stderr bytes.Buffer
-	args := []string{"plan", "--out", out, "--fpm-config", "none", filepath.Join(after, "etc/apache2")}
-	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
-		t.Fatalf("plan: exit %d: %s", code, stderr.String())
+	p := planApps(t, after, out)
+	checkPMAPool(t, filepath.Join(out, fpmDir, "pool.d"))
+	applyOut(t, out, after)
+	if b, err := exec.Command("sh", "-c", `ROOT="$1" sh "$2"`, "sh", after, filepath.Join(out, permissionsScript)).CombinedOutput(); err != nil {
+		t.Fatalf("permissions.sh: %v\n%s", err, b)
 	}
-	poolDir := filepath.Join(out, "etc/php/8.2/fpm/pool.d")
-	checkPMAPool(t, poolDir)
-	checkOutInside(t, out, after)
 	sockDir := filepath.Join(base, "sock")
 	if err := os.Mkdir(sockDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	applyPlanned(t, out, after, sockDir)
-	startPools(t, fpmBin, poolDir, base)
-	switched := askApps(t, apacheBin, after)
+	view := appsView(t, after, sockDir)
+	startPools(t, fpmBin, filepath.Join(view, "pool.d"), view)
+	switched := askApps(t, apacheBin, view)
 	for _, app := range realapps.Apps {
-		for _, r := range app.Requests {
+		for _, r := range append(app.Requests, appsExtra[app.Package]...) {
 			k := r.String()
-			if today[k].status != r.Want {
+			if r.Want != 0 && today[k].status != r.Want {
 				t.Errorf("%s: mod_php answered %d, want %d: the copy no longer serves %s as its package does", k, today[k].status, r.Want, app.Package)
 			}
 			if today[k] != switched[k] {
@@ -60,91 +67,204 @@ func TestPlanIntegrationRealApps(t *testing.T) {
 			}
 		}
 	}
-	// Put the sockets back where the plan wrote them, and plan again.
-	conf := filepath.Join(after, "etc/apache2/conf-available", migrate.ConfName)
-	data, err := os.ReadFile(conf)
-	if err != nil {
-		t.Fatal(err)
+	checkProbedDirs(t, p)
+	checkPMAProbe(t, today[probeURL("/usr/share/phpmyadmin")].body, orig)
+	for _, dir := range sortedKeys(appsProbes) {
+		compareProbe(t, dir, today[probeURL(dir)], switched[probeURL(dir)], orig, after)
 	}
-	write(t, conf, strings.NewReplacer(sockDir+"/shim.sock", migrate.ShimSocket, sockDir+"/", "/run/php/").Replace(string(data)))
 	replanApps(t, after)
-	orig := filepath.Join(base, "orig")
-	if p := today[pmaProbeURL]; p.status != 200 || !strings.Contains(p.body, "open_basedir='"+orig+"/pma-probe/:") {
-		t.Errorf("phpMyAdmin's probe under mod_php: %d %q", p.status, p.body)
-	}
-	if got := strings.ReplaceAll(switched[pmaProbeURL].body, after, orig); got != today[pmaProbeURL].body {
-		t.Errorf("phpMyAdmin's ini_get() differ\nmod_php:\n%s\nphp-fpm:\n%s", today[pmaProbeURL].body, got)
-	}
 	if t.Failed() {
-		t.Logf("plan:\n%s", stdout.String())
-		data, _ := os.ReadFile(filepath.Join(after, "run", "error.log"))
+		data, _ := json.MarshalIndent(p.Files, "", "  ")
+		t.Logf("plan's files:\n%s", data)
+		data, _ = os.ReadFile(filepath.Join(view, "run", "error.log"))
 		t.Logf("Apache's error.log after the plan:\n%s", data)
 	}
 }
 
-// appsTree copies this machine's /etc/apache2 to dir/etc/apache2 with the
-// applications' packaged configuration enabled (copied into
-// conf-available, as a2enconf would link it) and the default site on a
-// free port.
-func appsTree(t *testing.T, dir string) string {
+// fpmDir is php-fpm's configuration directory on this machine and in
+// the copies.
+const fpmDir = "/etc/php/8.2/fpm"
+
+// appsDirs are what a copy holds besides /etc/apache2 and fpmDir: every
+// directory the applications' packaged Apache configuration serves,
+// /etc/dokuwiki (the target of DokuWiki's symlinked .htaccess), and the
+// default site's DocumentRoot.
+var appsDirs = []string{"/usr/share/dokuwiki", "/etc/dokuwiki", "/usr/share/phpmyadmin", "/etc/adminer", "/var/www/html"}
+
+// appsLinks are where phpMyAdmin's relative symbolic links lead
+// (js/vendor/… → ../../../../javascript/…, doc/html →
+// ../../doc/phpmyadmin/html): in a copy, links to this machine's.
+var appsLinks = []string{"/usr/share/javascript", "/usr/share/doc/phpmyadmin"}
+
+// appsServed are the paths the servers' configuration (appsView) names
+// inside a copy: the directories Apache serves from it.
+var appsServed = []string{"/usr/share/dokuwiki", "/usr/share/phpmyadmin", "/etc/adminer", "/var/www"}
+
+// appsProbes are the directories given an ini_get_all() probe, with the
+// URL that serves them: phpMyAdmin's, whose <Directory> has PHP settings,
+// and the others, which share the pool phpMyAdmin's settings must not
+// reach.
+var appsProbes = map[string]string{
+	"/usr/share/phpmyadmin": "/phpmyadmin/",
+	"/usr/share/dokuwiki":   "/dokuwiki/",
+	"/etc/adminer":          "/adminer/",
+	"/var/www/html":         "/",
+}
+
+// appsExtra are requests beyond realapps.Apps: the default site's page
+// (a static file of Debian's own) and a missing script there.
+var appsExtra = map[string][]realapps.Request{
+	"phpmyadmin": {{Path: "/", Want: 200}, {Path: "/missing.php", Want: 404}},
+}
+
+// probeScript prints php_sapi_name() and every INI setting, one
+// "key=value" a line, in key order.
+const probeScript = `<?php
+$all = ini_get_all(null, false);
+ksort($all);
+echo 'SAPI=', php_sapi_name(), "\n";
+foreach ($all as $k => $v) { echo $k, '=', var_export($v, true), "\n"; }
+`
+
+func probeURL(dir string) string { return appsProbes[dir] + probeName }
+
+// appsRoot makes dir a copy of this machine's server for the
+// applications: /etc/apache2 with their packaged configuration enabled
+// (appsConf), php-fpm's configuration, their files (appsDirs, copied with
+// owners and modes), the links of appsLinks, and a probe (probeScript) in
+// each directory of appsProbes.
+func appsRoot(t *testing.T, dir string) string {
 	t.Helper()
-	conf := filepath.Join(dir, "etc/apache2")
-	if err := copyDir("/etc/apache2", conf); err != nil {
+	appsConf(t, dir)
+	for _, d := range append([]string{fpmDir}, appsDirs...) {
+		copyAll(t, d, filepath.Join(dir, d))
+	}
+	for _, l := range appsLinks {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, l)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(l, filepath.Join(dir, l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for d := range appsProbes {
+		write(t, filepath.Join(dir, d, probeName), probeScript)
+	}
+	return dir
+}
+
+// copyAll copies src to dst as cp -a does: owners, modes and symbolic
+// links kept.
+func copyAll(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if b, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a %s: %v\n%s", src, err, b)
+	}
+}
+
+// appsConf copies this machine's /etc/apache2 to dir/etc/apache2 with the
+// applications' packaged configuration enabled (copied into
+// conf-available, as a2enconf would link it), and returns that directory.
+func appsConf(t *testing.T, dir string) string {
+	t.Helper()
+	conf := filepath.Join(dir, "etc/apache2")
+	copyAll(t, "/etc/apache2", conf)
 	for _, app := range realapps.Apps {
 		data, err := os.ReadFile(app.Conf())
 		if err != nil {
 			t.Fatal(err)
 		}
 		name := app.Package + ".conf"
-		write(t, filepath.Join(conf, "conf-available", name), string(data))
+		dst := filepath.Join(conf, "conf-available", name)
+		_ = os.Remove(dst) // a symlink to the package's file: not to be written through
+		write(t, dst, string(data))
 		link := filepath.Join(conf, "conf-enabled", name)
 		_ = os.Remove(link)
 		if err := os.Symlink("../conf-available/"+name, link); err != nil {
 			t.Fatal(err)
 		}
 	}
-	pmaProbe(t, dir, conf)
-	port := fmt.Sprint(lab.FreePort(t))
-	repl := strings.NewReplacer("*:80>", "*:"+port+">", "Listen 80\n", "Listen 127.0.0.1:"+port+"\n")
-	for _, f := range []string{"ports.conf", "sites-available/000-default.conf"} {
-		p := filepath.Join(conf, f)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		write(t, p, repl.Replace(string(data)))
-	}
-	write(t, filepath.Join(dir, "port"), port)
-	return dir
+	return conf
 }
 
-// pmaProbeURL is an ini_get() probe served with phpMyAdmin's packaged
-// <Directory> settings.
-const pmaProbeURL = "/pma-probe/" + probeName
-
-// pmaProbe adds a second copy of phpMyAdmin's packaged configuration for
-// a probe directory in the tree (dir/pma-probe): Alias, <Directory>
-// sections and open_basedir moved there, so that the probe sees what
-// phpMyAdmin's scripts see without writing into /usr/share.
-func pmaProbe(t *testing.T, dir, conf string) {
+// appsView returns a directory that serves the copy at root: its Apache
+// configuration and php-fpm pools, with the directories of appsServed
+// (and Debian's <Directory /usr/share> grant) named inside root, the
+// sockets in sockDir (unless it is ""), and the default site on a free
+// port. The copy itself keeps the server's paths, as plan --root reads
+// it.
+func appsView(t *testing.T, root, sockDir string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(conf, "conf-available/phpmyadmin.conf"))
-	if err != nil {
+	view := root + "-run"
+	copyAll(t, filepath.Join(root, "etc/apache2"), filepath.Join(view, "etc/apache2"))
+	copyAll(t, filepath.Join(root, fpmDir, "pool.d"), filepath.Join(view, "pool.d"))
+	port := strconv.Itoa(lab.FreePort(t))
+	pairs := []string{"<Directory /usr/share>", "<Directory " + root + "/usr/share>",
+		"Listen 80\n", "Listen 127.0.0.1:" + port + "\n", "*:80>", "*:" + port + ">"}
+	for _, d := range appsServed {
+		pairs = append(pairs, d, root+d)
+	}
+	if sockDir != "" {
+		pairs = append(pairs, "/run/php/", sockDir+"/", "/run/modphp-migrate/", sockDir+"/")
+	}
+	if err := rewriteFiles(view, strings.NewReplacer(pairs...)); err != nil {
 		t.Fatal(err)
 	}
-	probeDir := filepath.Join(dir, "pma-probe")
-	if err := os.Mkdir(probeDir, 0o755); err != nil {
+	write(t, filepath.Join(view, "port"), port)
+	return view
+}
+
+// planApps plans the copy at root with --root and --out, once per
+// --htaccess mode: the packages carry no .htaccess PHP settings, so both
+// modes plan the same and neither needs the shim. It returns the plan.
+func planApps(t *testing.T, root, out string) planJSON {
+	t.Helper()
+	var modes [2][]byte
+	for i, mode := range []string{"shim", "user-ini"} {
+		args := []string{"plan", "--format=json", "--htaccess=" + mode, "--root", root, filepath.Join(root, "etc/apache2")}
+		if mode == "shim" {
+			args = append(args, "--out", out)
+		}
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
+			t.Fatalf("plan --htaccess=%s: exit %d: %s", mode, code, stderr.String())
+		}
+		modes[i] = stdout.Bytes()
+	}
+	if !bytes.Equal(modes[0], modes[1]) {
+		t.Errorf("--htaccess=shim and --htaccess=user-ini plan differently:\n%s\n%s", modes[0], modes[1])
+	}
+	var p planJSON
+	if err := json.Unmarshal(modes[0], &p); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(probeDir, probeName), "<?php\nforeach (['open_basedir', 'upload_tmp_dir', 'memory_limit'] as $k) { echo $k, '=', var_export(ini_get($k), true), \"\\n\"; }\n")
-	moved := strings.NewReplacer("Alias /phpmyadmin ", "Alias /pma-probe ", "/usr/share/phpmyadmin", probeDir).Replace(string(data))
-	// What Debian's <Directory /usr/share> grants phpMyAdmin.
-	moved += "<Directory " + probeDir + ">\n\tRequire all granted\n</Directory>\n"
-	write(t, filepath.Join(conf, "conf-available/phpmyadmin-probe.conf"), moved)
-	if err := os.Symlink("../conf-available/phpmyadmin-probe.conf", filepath.Join(conf, "conf-enabled/phpmyadmin-probe.conf")); err != nil {
-		t.Fatal(err)
+	for _, f := range p.Files {
+		if strings.Contains(f.After, migrate.ShimSocket) || f.Path == migrate.ShimConfig {
+			t.Errorf("%s: the shim is planned, but no .htaccess of these packages has PHP settings", f.Path)
+		}
+	}
+	return p
+}
+
+// checkProbedDirs checks that every directory the plan places a PHP
+// setting for has a probe.
+func checkProbedDirs(t *testing.T, p planJSON) {
+	t.Helper()
+	n := 0
+	for _, pl := range p.Placements {
+		if pl.Target == migrate.TargetDropped {
+			continue
+		}
+		n++
+		if _, ok := appsProbes[pl.Dir]; !ok {
+			t.Errorf("%s:%d: %s %s is placed for %s, which has no probe", pl.Source.File, pl.Source.Line, pl.Directive, pl.Key, pl.Dir)
+		}
+	}
+	if n == 0 {
+		t.Error("the plan places no PHP setting: phpMyAdmin's open_basedir and upload_tmp_dir should be placed")
 	}
 }
 
@@ -171,49 +291,21 @@ func checkPMAPool(t *testing.T, poolDir string) {
 	}
 }
 
-// checkOutInside checks that the plan changes nothing of this machine
-// outside the copy: every file is under root or a planned pool, and
-// permissions.sh touches nothing.
-func checkOutInside(t *testing.T, out, root string) {
+// askApps starts Apache on a view (appsView), sends every request of the
+// apps and of appsExtra and asks every probe, and stops it.
+func askApps(t *testing.T, bin, view string) map[string]answer {
 	t.Helper()
-	_ = filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(out, p)
-		abs := "/" + rel
-		switch {
-		case rel == permissionsScript || rel == removeList, strings.HasPrefix(abs, root+"/"),
-			strings.HasPrefix(abs, "/etc/php/8.2/fpm/pool.d/"):
-		default:
-			t.Errorf("the plan writes %s, outside the copy", abs)
-		}
-		return nil
-	})
-	script, err := os.ReadFile(filepath.Join(out, permissionsScript))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(script), "\n") {
-		if (strings.HasPrefix(l, "chown ") || strings.HasPrefix(l, "chmod ")) && !strings.Contains(l, root) {
-			t.Errorf("permissions.sh changes this machine: %s", l)
-		}
-	}
-}
-
-// askApps starts Apache on a tree, sends every request of the apps, and
-// stops it.
-func askApps(t *testing.T, bin, dir string) map[string]answer {
-	t.Helper()
-	addr, srv := startTree(t, bin, dir)
+	addr, srv := startTree(t, bin, view)
 	defer srv.Stop()
 	got := map[string]answer{}
 	for _, app := range realapps.Apps {
-		for _, r := range app.Requests {
+		for _, r := range append(app.Requests, appsExtra[app.Package]...) {
 			got[r.String()] = ask(t, addr, r)
 		}
 	}
-	got[pmaProbeURL] = fetch(t, addr, planRequest{"localhost", pmaProbeURL, false})
+	for d := range appsProbes {
+		got[probeURL(d)] = fetch(t, addr, planRequest{"localhost", probeURL(d), false})
+	}
 	return got
 }
 
@@ -245,24 +337,99 @@ func ask(t *testing.T, addr string, r realapps.Request) answer {
 	return answer{status: resp.StatusCode, body: strings.TrimPrefix(resp.Header.Get("Location"), "http://"+addr)}
 }
 
-// replanApps plans a copy the plan was applied to, with --check:
-// apache2 -t and php-fpm -t accept it, and the only changes left are the
-// pool files, which live outside the copy (/etc/php).
+// The SAPI names, and the INI settings only one SAPI registers, which
+// ini_get_all() lists under one and not the other (docs/plan.md,
+// "Differences php-fpm makes"): mod_php's engine, last_modified and
+// xbithack; php-fpm's cgi.*, fastcgi.* and fpm.config.
+const (
+	modPHPSAPI = "apache2handler"
+	fpmSAPI    = "fpm-fcgi"
+)
+
+var (
+	modPHPOnlyINI = []string{"engine", "last_modified", "xbithack"}
+	fpmOnlyINI    = []string{"cgi.discard_path", "cgi.fix_pathinfo", "cgi.force_redirect", "cgi.nph",
+		"cgi.redirect_status_env", "cgi.rfc2616_headers", "fastcgi.error_header", "fastcgi.logging", "fpm.config"}
+)
+
+// compareProbe compares what a probe printed under mod_php and under
+// php-fpm: the SAPI names, then every INI setting, the copies' paths made
+// the same. A setting only one SAPI has must be in modPHPOnlyINI or
+// fpmOnlyINI, and each of those must be there.
+func compareProbe(t *testing.T, dir string, today, switched answer, orig, after string) {
+	t.Helper()
+	if today.status != 200 || switched.status != 200 {
+		t.Errorf("%s: probe answered %d under mod_php, %d under php-fpm:\n%s\n%s", dir, today.status, switched.status, today.body, switched.body)
+		return
+	}
+	m, f := probeValues(today.body), probeValues(strings.ReplaceAll(switched.body, after, orig))
+	if m["SAPI"] != modPHPSAPI || f["SAPI"] != fpmSAPI {
+		t.Errorf("%s: SAPI %q under mod_php, %q under php-fpm; want %s, %s", dir, m["SAPI"], f["SAPI"], modPHPSAPI, fpmSAPI)
+	}
+	delete(m, "SAPI")
+	delete(f, "SAPI")
+	only := map[string]bool{}
+	for _, k := range modPHPOnlyINI {
+		only[k] = true
+		if _, ok := m[k]; !ok {
+			t.Errorf("%s: mod_php has no %s (modPHPOnlyINI)", dir, k)
+		}
+	}
+	for _, k := range fpmOnlyINI {
+		only[k] = true
+		if _, ok := f[k]; !ok {
+			t.Errorf("%s: php-fpm has no %s (fpmOnlyINI)", dir, k)
+		}
+	}
+	for _, k := range sortedKeys(m) {
+		if v, ok := f[k]; ok && v != m[k] {
+			t.Errorf("%s: ini_get(%q) is %s under mod_php, %s under php-fpm", dir, k, m[k], v)
+		} else if !ok && !only[k] {
+			t.Errorf("%s: only mod_php has %s = %s", dir, k, m[k])
+		}
+	}
+	for _, k := range sortedKeys(f) {
+		if _, ok := m[k]; !ok && !only[k] {
+			t.Errorf("%s: only php-fpm has %s = %s", dir, k, f[k])
+		}
+	}
+}
+
+// checkPMAProbe checks that the probe in phpMyAdmin's directory sees,
+// under mod_php, the settings of phpMyAdmin's <Directory> (moved into the
+// copy at root with the directory).
+func checkPMAProbe(t *testing.T, body, root string) {
+	t.Helper()
+	v := probeValues(body)
+	if !strings.HasPrefix(v["open_basedir"], "'"+root+"/usr/share/phpmyadmin/:/usr/share/doc/phpmyadmin/:") ||
+		v["upload_tmp_dir"] != "'/var/lib/phpmyadmin/tmp'" {
+		t.Errorf("phpMyAdmin's probe under mod_php: open_basedir %s, upload_tmp_dir %s; want phpMyAdmin's <Directory> settings", v["open_basedir"], v["upload_tmp_dir"])
+	}
+}
+
+// probeValues reads probeScript's output.
+func probeValues(body string) map[string]string {
+	out := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// replanApps plans the copy the plan was applied to, as text and with
+// --check: nothing is left to change, and apache2 -t and php-fpm -t
+// accept it.
 func replanApps(t *testing.T, root string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	args := []string{"plan", "--check", "--format=json", "--fpm-config", "none", filepath.Join(root, "etc/apache2")}
+	args := []string{"plan", "--check", "--root", root, filepath.Join(root, "etc/apache2")}
 	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
 		t.Fatalf("plan --check on the applied copy: exit %d: %s", code, stderr.String())
 	}
-	var p planJSON
-	if err := json.Unmarshal(stdout.Bytes(), &p); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range p.Files {
-		if f.Action != "create" || !strings.HasPrefix(f.Path, "/etc/php/8.2/fpm/pool.d/modphp-migrate-") {
-			t.Errorf("planning the applied copy changes %s (%s):\n%s", f.Path, f.Action, migrate.UnifiedDiff(f.Path, f.Path, f.Before, f.After))
-		}
+	if stdout.Len() != 0 {
+		t.Errorf("planning the applied copy prints changes:\n%s", stdout.String())
 	}
 	if !strings.Contains(stderr.String(), "Syntax OK") || !strings.Contains(stderr.String(), "test is successful") {
 		t.Errorf("plan --check on the applied copy:\n%s", stderr.String())

@@ -188,7 +188,8 @@ func TestPlanCheck(t *testing.T) {
 	applyOut(t, out, root)
 	stderr.Reset()
 	args = []string{"plan", "--check", "--root", root, filepath.Join(root, "etc/apache2")}
-	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK || !strings.Contains(stderr.String(), "Syntax OK") {
+	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK || !strings.Contains(stderr.String(), "Syntax OK") ||
+		!strings.Contains(stderr.String(), "test is successful") {
 		t.Fatalf("applied tree: exit %d: %s", code, stderr.String())
 	}
 }
