@@ -21,21 +21,20 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/internal/lab"
 )
 
-// probeKeys are the INI settings the probes print: every key the example
-// server sets somewhere, and the ones php-fpm could get from a smuggled
-// PHP_VALUE.
-var probeKeys = []string{
-	"allow_url_fopen", "auto_prepend_file", "display_errors", "error_reporting", "expose_php",
-	"include_path", "max_execution_time", "max_input_vars", "memory_limit", "open_basedir",
-	"post_max_size", "session.gc_maxlifetime", "session.save_path", "session.use_only_cookies",
-	"upload_max_filesize", "upload_tmp_dir",
-}
-
 // probeDirs are the example's directories with PHP settings (relative to
 // var/www), each given a probe script.
 var probeDirs = []string{"blog", "blog/wp-admin", "intranet", "hosting/bob", "hosting/alice", "shop/public"}
 
 const probeName = "modphp-probe.php"
+
+// probeScript prints php_sapi_name() and every INI setting, one
+// "key=value" a line, in key order.
+const probeScript = `<?php
+$all = ini_get_all(null, false);
+ksort($all);
+echo 'SAPI=', php_sapi_name(), "\n";
+foreach ($all as $k => $v) { echo $k, '=', var_export($v, true), "\n"; }
+`
 
 // planRequest is one URL of the comparison.
 type planRequest struct {
@@ -94,7 +93,8 @@ var knownDifferences = map[string][2]int{
 // (--out overlay, remove.list and permissions.sh) under Apache event +
 // php-fpm, once per --htaccess mode: user-ini without the shim, shim with
 // the shim the plan configures. Every URL answers the same status, and
-// every directory with PHP settings sees the same ini_get() values.
+// every directory with PHP settings sees the same INI settings
+// (compareProbe).
 func TestPlanIntegrationLegacy(t *testing.T) {
 	lab.FindBinary(t, "/usr/lib/apache2/modules/libphp*.so")
 	fpmBin := lab.FindBinary(t, "php-fpm8.2", "/usr/sbin/php-fpm*")
@@ -171,15 +171,7 @@ func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after 
 	}
 	checkFPMDifferences(t, today, switched)
 	for _, d := range probeDirs {
-		key := probeKey(d)
-		if today[key].status != 200 {
-			t.Errorf("%s: probe answered %d under mod_php: %s", d, today[key].status, today[key].body)
-			continue
-		}
-		// The copies differ only in their directory's name.
-		if got := strings.ReplaceAll(switched[key].body, after, orig); today[key].body != got {
-			t.Errorf("%s: ini_get() differ\nmod_php:\n%s\nphp-fpm:\n%s", d, today[key].body, got)
-		}
+		compareProbe(t, d, today[probeKey(d)], switched[probeKey(d)], orig, after)
 	}
 }
 
@@ -200,6 +192,75 @@ func checkFPMDifferences(t *testing.T, today, switched map[string]answer) {
 		t.Errorf("%s: Content-Length %d under mod_php (body %d bytes), %d under php-fpm; want the body's length, then none",
 			page, today[page].length, len(today[page].body), switched[page].length)
 	}
+}
+
+// The SAPI names, and the INI settings only one SAPI registers, which
+// ini_get_all() lists under one and not the other (docs/plan.md,
+// "Differences php-fpm makes"): mod_php's engine, last_modified and
+// xbithack; php-fpm's cgi.*, fastcgi.* and fpm.config.
+const (
+	modPHPSAPI = "apache2handler"
+	fpmSAPI    = "fpm-fcgi"
+)
+
+var (
+	modPHPOnlyINI = []string{"engine", "last_modified", "xbithack"}
+	fpmOnlyINI    = []string{"cgi.discard_path", "cgi.fix_pathinfo", "cgi.force_redirect", "cgi.nph",
+		"cgi.redirect_status_env", "cgi.rfc2616_headers", "fastcgi.error_header", "fastcgi.logging", "fpm.config"}
+)
+
+// compareProbe compares what a probe printed under mod_php and under
+// php-fpm: the SAPI names, then every INI setting, the copies' paths made
+// the same. A setting only one SAPI has must be in modPHPOnlyINI or
+// fpmOnlyINI, and each of those must be there.
+func compareProbe(t *testing.T, dir string, today, switched answer, orig, after string) {
+	t.Helper()
+	if today.status != 200 || switched.status != 200 {
+		t.Errorf("%s: probe answered %d under mod_php, %d under php-fpm:\n%s\n%s", dir, today.status, switched.status, today.body, switched.body)
+		return
+	}
+	m, f := probeValues(today.body), probeValues(strings.ReplaceAll(switched.body, after, orig))
+	if m["SAPI"] != modPHPSAPI || f["SAPI"] != fpmSAPI {
+		t.Errorf("%s: SAPI %q under mod_php, %q under php-fpm; want %s, %s", dir, m["SAPI"], f["SAPI"], modPHPSAPI, fpmSAPI)
+	}
+	delete(m, "SAPI")
+	delete(f, "SAPI")
+	only := map[string]bool{}
+	for _, k := range modPHPOnlyINI {
+		only[k] = true
+		if _, ok := m[k]; !ok {
+			t.Errorf("%s: mod_php has no %s (modPHPOnlyINI)", dir, k)
+		}
+	}
+	for _, k := range fpmOnlyINI {
+		only[k] = true
+		if _, ok := f[k]; !ok {
+			t.Errorf("%s: php-fpm has no %s (fpmOnlyINI)", dir, k)
+		}
+	}
+	for _, k := range sortedKeys(m) {
+		if v, ok := f[k]; ok && v != m[k] {
+			t.Errorf("%s: ini_get(%q) is %s under mod_php, %s under php-fpm", dir, k, m[k], v)
+		} else if !ok && !only[k] {
+			t.Errorf("%s: only mod_php has %s = %s", dir, k, m[k])
+		}
+	}
+	for _, k := range sortedKeys(f) {
+		if _, ok := m[k]; !ok && !only[k] {
+			t.Errorf("%s: only php-fpm has %s = %s", dir, k, f[k])
+		}
+	}
+}
+
+// probeValues reads probeScript's output.
+func probeValues(body string) map[string]string {
+	out := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -230,7 +291,7 @@ func probeKey(dir string) string {
 // hold it: its paths (/var/www, the htpasswd file) moved under dir, every
 // vhost on one free port, the file modes of legacy-server.modes, an
 // intranet user "probe" (password "probe"), a PHP file in the shop's
-// uploads and an ini_get() probe in every directory with PHP settings.
+// uploads and a probe (probeScript) in every directory with PHP settings.
 func exampleCopy(t *testing.T, dir string) string {
 	t.Helper()
 	if err := copyDir("../../docs/examples/legacy-server", dir); err != nil {
@@ -248,9 +309,8 @@ func exampleCopy(t *testing.T, dir string) string {
 	sum := sha1.Sum([]byte("probe"))
 	write(t, filepath.Join(dir, "etc/apache2/htpasswd-intranet"), "probe:{SHA}"+base64.StdEncoding.EncodeToString(sum[:])+"\n")
 	write(t, filepath.Join(dir, "var/www/shop/public/uploads/shell.php"), "<?php echo 'ran';\n")
-	probe := "<?php\nforeach (['" + strings.Join(probeKeys, "', '") + "'] as $k) { echo $k, '=', var_export(ini_get($k), true), \"\\n\"; }\n"
 	for _, d := range probeDirs {
-		write(t, filepath.Join(dir, "var/www", d, probeName), probe)
+		write(t, filepath.Join(dir, "var/www", d, probeName), probeScript)
 	}
 	write(t, filepath.Join(dir, "var/www/hosting/bob/auth-probe.php"), "<?php echo $_SERVER['PHP_AUTH_USER'] ?? '-';\n")
 	if err := os.WriteFile(filepath.Join(dir, "port"), []byte(port), 0o644); err != nil {

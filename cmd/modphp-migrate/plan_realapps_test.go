@@ -117,15 +117,6 @@ var appsExtra = map[string][]realapps.Request{
 	"phpmyadmin": {{Path: "/", Want: 200}, {Path: "/missing.php", Want: 404}},
 }
 
-// probeScript prints php_sapi_name() and every INI setting, one
-// "key=value" a line, in key order.
-const probeScript = `<?php
-$all = ini_get_all(null, false);
-ksort($all);
-echo 'SAPI=', php_sapi_name(), "\n";
-foreach ($all as $k => $v) { echo $k, '=', var_export($v, true), "\n"; }
-`
-
 func probeURL(dir string) string { return appsProbes[dir] + probeName }
 
 // appsRoot makes dir a copy of this machine's server for the
@@ -337,64 +328,6 @@ func ask(t *testing.T, addr string, r realapps.Request) answer {
 	return answer{status: resp.StatusCode, body: strings.TrimPrefix(resp.Header.Get("Location"), "http://"+addr)}
 }
 
-// The SAPI names, and the INI settings only one SAPI registers, which
-// ini_get_all() lists under one and not the other (docs/plan.md,
-// "Differences php-fpm makes"): mod_php's engine, last_modified and
-// xbithack; php-fpm's cgi.*, fastcgi.* and fpm.config.
-const (
-	modPHPSAPI = "apache2handler"
-	fpmSAPI    = "fpm-fcgi"
-)
-
-var (
-	modPHPOnlyINI = []string{"engine", "last_modified", "xbithack"}
-	fpmOnlyINI    = []string{"cgi.discard_path", "cgi.fix_pathinfo", "cgi.force_redirect", "cgi.nph",
-		"cgi.redirect_status_env", "cgi.rfc2616_headers", "fastcgi.error_header", "fastcgi.logging", "fpm.config"}
-)
-
-// compareProbe compares what a probe printed under mod_php and under
-// php-fpm: the SAPI names, then every INI setting, the copies' paths made
-// the same. A setting only one SAPI has must be in modPHPOnlyINI or
-// fpmOnlyINI, and each of those must be there.
-func compareProbe(t *testing.T, dir string, today, switched answer, orig, after string) {
-	t.Helper()
-	if today.status != 200 || switched.status != 200 {
-		t.Errorf("%s: probe answered %d under mod_php, %d under php-fpm:\n%s\n%s", dir, today.status, switched.status, today.body, switched.body)
-		return
-	}
-	m, f := probeValues(today.body), probeValues(strings.ReplaceAll(switched.body, after, orig))
-	if m["SAPI"] != modPHPSAPI || f["SAPI"] != fpmSAPI {
-		t.Errorf("%s: SAPI %q under mod_php, %q under php-fpm; want %s, %s", dir, m["SAPI"], f["SAPI"], modPHPSAPI, fpmSAPI)
-	}
-	delete(m, "SAPI")
-	delete(f, "SAPI")
-	only := map[string]bool{}
-	for _, k := range modPHPOnlyINI {
-		only[k] = true
-		if _, ok := m[k]; !ok {
-			t.Errorf("%s: mod_php has no %s (modPHPOnlyINI)", dir, k)
-		}
-	}
-	for _, k := range fpmOnlyINI {
-		only[k] = true
-		if _, ok := f[k]; !ok {
-			t.Errorf("%s: php-fpm has no %s (fpmOnlyINI)", dir, k)
-		}
-	}
-	for _, k := range sortedKeys(m) {
-		if v, ok := f[k]; ok && v != m[k] {
-			t.Errorf("%s: ini_get(%q) is %s under mod_php, %s under php-fpm", dir, k, m[k], v)
-		} else if !ok && !only[k] {
-			t.Errorf("%s: only mod_php has %s = %s", dir, k, m[k])
-		}
-	}
-	for _, k := range sortedKeys(f) {
-		if _, ok := m[k]; !ok && !only[k] {
-			t.Errorf("%s: only php-fpm has %s = %s", dir, k, f[k])
-		}
-	}
-}
-
 // checkPMAProbe checks that the probe in phpMyAdmin's directory sees,
 // under mod_php, the settings of phpMyAdmin's <Directory> (moved into the
 // copy at root with the directory).
@@ -405,17 +338,6 @@ func checkPMAProbe(t *testing.T, body, root string) {
 		v["upload_tmp_dir"] != "'/var/lib/phpmyadmin/tmp'" {
 		t.Errorf("phpMyAdmin's probe under mod_php: open_basedir %s, upload_tmp_dir %s; want phpMyAdmin's <Directory> settings", v["open_basedir"], v["upload_tmp_dir"])
 	}
-}
-
-// probeValues reads probeScript's output.
-func probeValues(body string) map[string]string {
-	out := map[string]string{}
-	for _, l := range strings.Split(strings.TrimSuffix(body, "\n"), "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // replanApps plans the copy the plan was applied to, as text and with
