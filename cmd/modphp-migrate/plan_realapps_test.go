@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,6 +74,7 @@ func TestPlanIntegrationRealApps(t *testing.T) {
 	for _, dir := range sortedKeys(appsProbes) {
 		compareProbe(t, dir, today[probeURL(dir)], switched[probeURL(dir)], orig, after)
 	}
+	checkLogs(t, orig, after)
 	replanApps(t, after)
 	if t.Failed() {
 		data, _ := json.MarshalIndent(p.Files, "", "  ")
@@ -112,10 +115,17 @@ var appsProbes = map[string]string{
 }
 
 // appsExtra are requests beyond realapps.Apps: the default site's page
-// (a static file of Debian's own) and a missing script there.
+// (a static file of Debian's own), a missing script there, and a script
+// that logs a PHP warning (warnScript).
 var appsExtra = map[string][]realapps.Request{
-	"phpmyadmin": {{Path: "/", Want: 200}, {Path: "/missing.php", Want: 404}},
+	"phpmyadmin": {{Path: "/", Want: 200}, {Path: "/missing.php", Want: 404}, {Path: "/" + warnName, Want: 200}},
 }
+
+// warnScript, in the default site as warnName, logs a PHP warning.
+const (
+	warnName   = "modphp-warn.php"
+	warnScript = "<?php trigger_error('modphp-migrate probe', E_USER_WARNING); echo 'ok';\n"
+)
 
 func probeURL(dir string) string { return appsProbes[dir] + probeName }
 
@@ -141,6 +151,7 @@ func appsRoot(t *testing.T, dir string) string {
 	for d := range appsProbes {
 		write(t, filepath.Join(dir, d, probeName), probeScript)
 	}
+	write(t, filepath.Join(dir, "var/www/html", warnName), warnScript)
 	return dir
 }
 
@@ -337,6 +348,38 @@ func checkPMAProbe(t *testing.T, body, root string) {
 	if !strings.HasPrefix(v["open_basedir"], "'"+root+"/usr/share/phpmyadmin/:/usr/share/doc/phpmyadmin/:") ||
 		v["upload_tmp_dir"] != "'/var/lib/phpmyadmin/tmp'" {
 		t.Errorf("phpMyAdmin's probe under mod_php: open_basedir %s, upload_tmp_dir %s; want phpMyAdmin's <Directory> settings", v["open_basedir"], v["upload_tmp_dir"])
+	}
+}
+
+// checkLogs pins what docs/plan.md says of Apache's error log: a PHP
+// warning is logged by mod_php as [php:warn] "PHP Warning: …", and
+// arrives from php-fpm as mod_proxy_fcgi's [proxy_fcgi:error] "AH01071:
+// Got error 'PHP message: PHP Warning: …'"; a missing script, which
+// mod_php logged ("script '…' not found or unable to stat"), is answered
+// by Apache alone after the plan and leaves no line.
+func checkLogs(t *testing.T, orig, after string) {
+	t.Helper()
+	today, err := os.ReadFile(filepath.Join(orig+"-run", "run", "error.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	switched, err := os.ReadFile(filepath.Join(after+"-run", "run", "error.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warning := "PHP Warning:  modphp-migrate probe in %s/var/www/html/" + warnName + " on line 1"
+	want := map[string]string{
+		"mod_php": regexp.QuoteMeta("[php:warn]") + " .* " + regexp.QuoteMeta(fmt.Sprintf(warning, orig)) + "\n",
+		"php-fpm": regexp.QuoteMeta("[proxy_fcgi:error]") + " .* AH01071: Got error 'PHP message: " + regexp.QuoteMeta(fmt.Sprintf(warning, after)) + "'",
+	}
+	for name, log := range map[string][]byte{"mod_php": today, "php-fpm": switched} {
+		if !regexp.MustCompile(want[name]).Match(log) {
+			t.Errorf("%s's Apache logged no line matching %s:\n%s", name, want[name], log)
+		}
+	}
+	missing := "script '" + orig + "/var/www/html/missing.php' not found or unable to stat"
+	if !bytes.Contains(today, []byte(missing)) || bytes.Contains(switched, []byte("missing.php")) {
+		t.Errorf("a missing script: want %q logged under mod_php and nothing under php-fpm:\n%s\n%s", missing, today, switched)
 	}
 }
 
