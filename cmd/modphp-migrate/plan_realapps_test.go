@@ -58,15 +58,13 @@ func TestPlanIntegrationRealApps(t *testing.T) {
 	view := appsView(t, after, sockDir)
 	startPools(t, fpmBin, filepath.Join(view, "pool.d"), view)
 	switched := askApps(t, apacheBin, view)
-	for _, app := range realapps.Apps {
-		for _, r := range append(app.Requests, appsExtra[app.Package]...) {
-			k := r.String()
-			if r.Want != 0 && today[k].status != r.Want {
-				t.Errorf("%s: mod_php answered %d, want %d: the copy no longer serves %s as its package does", k, today[k].status, r.Want, app.Package)
-			}
-			if today[k] != switched[k] {
-				t.Errorf("%s: mod_php %v, php-fpm %v", k, today[k], switched[k])
-			}
+	for _, r := range appsRequests() {
+		k := r.String()
+		if today[k].status != r.Want {
+			t.Errorf("%s: mod_php answered %d, want %d: the copy no longer serves it as Debian does", k, today[k].status, r.Want)
+		}
+		if today[k] != switched[k] {
+			t.Errorf("%s: mod_php %v, php-fpm %v", k, today[k], switched[k])
 		}
 	}
 	checkProbedDirs(t, p)
@@ -114,11 +112,18 @@ var appsProbes = map[string]string{
 	"/var/www/html":         "/",
 }
 
-// appsExtra are requests beyond realapps.Apps: the default site's page
-// (a static file of Debian's own), a missing script there, and a script
-// that logs a PHP warning (warnScript).
-var appsExtra = map[string][]realapps.Request{
-	"phpmyadmin": {{Path: "/", Want: 200}, {Path: "/missing.php", Want: 404}, {Path: "/" + warnName, Want: 200}},
+// defaultSite are the requests to Debian's default site: its page (a
+// static file), a missing script, and a script that logs a PHP warning
+// (warnScript).
+var defaultSite = []realapps.Request{{Path: "/", Want: 200}, {Path: "/missing.php", Want: 404}, {Path: "/" + warnName, Want: 200}}
+
+// appsRequests returns the requests of realapps.Apps and defaultSite.
+func appsRequests() []realapps.Request {
+	out := append([]realapps.Request(nil), defaultSite...)
+	for _, app := range realapps.Apps {
+		out = append(out, app.Requests...)
+	}
+	return out
 }
 
 // warnScript, in the default site as warnName, logs a PHP warning.
@@ -294,16 +299,14 @@ func checkPMAPool(t *testing.T, poolDir string) {
 }
 
 // askApps starts Apache on a view (appsView), sends every request of the
-// apps and of appsExtra and asks every probe, and stops it.
+// apps and of the default site and asks every probe, and stops it.
 func askApps(t *testing.T, bin, view string) map[string]answer {
 	t.Helper()
 	addr, srv := startTree(t, bin, view)
 	defer srv.Stop()
 	got := map[string]answer{}
-	for _, app := range realapps.Apps {
-		for _, r := range append(app.Requests, appsExtra[app.Package]...) {
-			got[r.String()] = ask(t, addr, r)
-		}
+	for _, r := range appsRequests() {
+		got[r.String()] = ask(t, addr, r)
 	}
 	for d := range appsProbes {
 		got[probeURL(d)] = fetch(t, addr, planRequest{"localhost", probeURL(d), false})

@@ -113,6 +113,10 @@ var Adminer = App{
 		{Path: "/adminer/conf.php?file=default.css&version=4.8.1", Want: 200},
 		{Path: "/adminer/conf.php?file=functions.js&version=4.8.1", Want: 200},
 		{Path: "/adminer/conf.php?username=", Want: 403}, // no login yet
+		// The package has no static file and no denied directory of its
+		// own (its CSS and JavaScript come from conf.php?file=); Debian's
+		// <FilesMatch "^\.ht"> denies this name.
+		{Path: "/adminer/.htaccess", Want: 403},
 		// A login to a closed port: Adminer redirects to its error page.
 		{Method: "POST", Path: "/adminer/conf.php", Form: url.Values{
 			"auth[driver]": {"server"}, "auth[server]": {"127.0.0.1:1"}, "auth[username]": {"root"},
