@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -177,8 +178,10 @@ func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after 
 
 // checkFPMDifferences pins what docs/plan.md says: Basic credentials
 // reach PHP in both (CGIPassAuth); mod_php served a script under
-// php_flag engine off as its source, and sent a Content-Length for a
-// short PHP page that arrives without one through mod_proxy_fcgi.
+// php_flag engine off as its source; mod_php sent a short PHP page with a
+// Content-Length, uncompressed also to a client that accepts gzip, and
+// through mod_proxy_fcgi the page arrives chunked, or gzip-compressed by
+// mod_deflate.
 func checkFPMDifferences(t *testing.T, today, switched map[string]answer) {
 	t.Helper()
 	if got := today["shop.example.test /uploads/shell.php"].body; got != "<?php echo 'ran';\n" {
@@ -188,9 +191,14 @@ func checkFPMDifferences(t *testing.T, today, switched map[string]answer) {
 		t.Errorf("%s: PHP_AUTH_USER %q under mod_php, %q under php-fpm; want probe", k, today[k].body, switched[k].body)
 	}
 	page := "blog.example.test /"
-	if today[page].length != int64(len(today[page].body)) || switched[page].length != -1 {
-		t.Errorf("%s: Content-Length %d under mod_php (body %d bytes), %d under php-fpm; want the body's length, then none",
-			page, today[page].length, len(today[page].body), switched[page].length)
+	if today[page].length != int64(len(today[page].body)) || today[page].chunked || switched[page].length != -1 || !switched[page].chunked {
+		t.Errorf("%s: Content-Length %d (chunked %v) under mod_php (body %d bytes), %d (chunked %v) under php-fpm; want the body's length, then none and chunked",
+			page, today[page].length, today[page].chunked, len(today[page].body), switched[page].length, switched[page].chunked)
+	}
+	gz := page + gzipSuffix
+	if today[gz].encoding != "" || today[gz].body != today[page].body || switched[gz].encoding != "gzip" {
+		t.Errorf("%s: Content-Encoding %q under mod_php (body %q), %q under php-fpm; want none and the page, then gzip",
+			gz, today[gz].encoding, today[gz].body, switched[gz].encoding)
 	}
 }
 
@@ -425,9 +433,11 @@ func startPools(t *testing.T, bin, poolDir, base string) (conf string) {
 
 // answer is what one URL answered.
 type answer struct {
-	status int
-	body   string
-	length int64 // Content-Length, -1 when absent
+	status   int
+	body     string
+	length   int64  // Content-Length, -1 when absent
+	chunked  bool   // Transfer-Encoding: chunked
+	encoding string // Content-Encoding
 }
 
 // startTree starts Apache on a Debian tree at dir/etc/apache2 listening
@@ -469,17 +479,26 @@ func runLegacy(t *testing.T, bin, dir string) map[string]answer {
 	}
 	got := map[string]answer{}
 	for _, r := range reqs {
-		got[r.key()] = fetch(t, addr, r)
+		got[r.key()] = fetch(t, addr, r, "")
 	}
+	got["blog.example.test /"+gzipSuffix] = fetch(t, addr, planRequest{"blog.example.test", "/", false}, "gzip")
 	return got
 }
+
+// gzipSuffix ends the key of a request sent with Accept-Encoding: gzip.
+const gzipSuffix = " gzip"
 
 var planClient = &http.Client{
 	Timeout:       30 * time.Second, // the first request of each script compiles it
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	// No Accept-Encoding unless a request asks for one: answers arrive
+	// as the servers send them (Go's transparent gzip would hide
+	// mod_deflate's work and drop Content-Length).
+	Transport: &http.Transport{DisableCompression: true},
 }
 
-func fetch(t *testing.T, addr string, r planRequest) answer {
+// fetch sends r with Accept-Encoding acceptEncoding ("" for none).
+func fetch(t *testing.T, addr string, r planRequest, acceptEncoding string) answer {
 	t.Helper()
 	req, err := http.NewRequest("GET", "http://"+addr+r.path, nil)
 	if err != nil {
@@ -489,11 +508,14 @@ func fetch(t *testing.T, addr string, r planRequest) answer {
 	if r.auth {
 		req.SetBasicAuth("probe", "probe")
 	}
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
 	resp, err := planClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", r.host, r.path, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, string(body), resp.ContentLength}
+	return answer{resp.StatusCode, string(body), resp.ContentLength, slices.Contains(resp.TransferEncoding, "chunked"), resp.Header.Get("Content-Encoding")}
 }

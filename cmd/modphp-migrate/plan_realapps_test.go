@@ -309,7 +309,7 @@ func askApps(t *testing.T, bin, view string) map[string]answer {
 		got[r.String()] = ask(t, addr, r)
 	}
 	for d := range appsProbes {
-		got[probeURL(d)] = fetch(t, addr, planRequest{"localhost", probeURL(d), false})
+		got[probeURL(d)] = fetch(t, addr, planRequest{"localhost", probeURL(d), false}, "")
 	}
 	return got
 }
