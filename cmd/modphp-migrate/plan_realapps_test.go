@@ -26,11 +26,12 @@ import (
 // --root: the copy holds /etc/apache2, php-fpm's configuration and the
 // applications' files, everything plan reads and writes. It applies the
 // plan to the copy (--out overlay, remove.list, permissions.sh) and runs
-// both copies on real servers: every request of realapps.Apps answers the
-// same status and redirect, and an ini_get_all() probe placed in every
-// directory with PHP settings (and in every other application directory)
-// sees the same values, but for what php-fpm itself differs in
-// (fpmOnlyINI, modPHPOnlyINI, the SAPI name). phpMyAdmin's
+// both copies on real servers: every request of realapps.Apps and of the
+// default site answers the same status and redirect, and an
+// ini_get_all() probe placed in every directory with PHP settings (and in
+// every other application directory) sees the same values, but for what
+// php-fpm itself differs in (fpmOnlyINI, modPHPOnlyINI, the SAPI name;
+// checkLogs pins how Apache's error log differs). phpMyAdmin's
 // php_admin_value open_basedir and upload_tmp_dir go to a pool of its
 // own, and no other pool gets them (the advice that broke every other
 // application when applied to the one shared pool). Planning the applied
@@ -132,6 +133,7 @@ const (
 	warnScript = "<?php trigger_error('modphp-migrate probe', E_USER_WARNING); echo 'ok';\n"
 )
 
+// probeURL returns the URL of the probe in a directory of appsProbes.
 func probeURL(dir string) string { return appsProbes[dir] + probeName }
 
 // appsRoot makes dir a copy of this machine's server for the
