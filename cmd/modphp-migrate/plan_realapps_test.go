@@ -22,43 +22,87 @@ import (
 
 // TestPlanIntegrationRealApps plans a copy of this machine's Debian
 // server (prefork + mod_php, as Debian installs it) with the packaged
-// Apache configuration of dokuwiki, adminer and phpmyadmin enabled, with
+// Apache configuration of dokuwiki, adminer and phpmyadmin enabled, and a
+// tenant's .htaccess with PHP settings in DokuWiki (tenantAccess), with
 // --root: the copy holds /etc/apache2, php-fpm's configuration and the
-// applications' files, everything plan reads and writes. It applies the
-// plan to the copy (--out overlay, remove.list, permissions.sh) and runs
-// both copies on real servers: every request of realapps.Apps and of the
-// default site answers the same status and redirect, and an
-// ini_get_all() probe placed in every directory with PHP settings (and in
-// every other application directory) sees the same values, but for what
-// php-fpm itself differs in (fpmOnlyINI, modPHPOnlyINI, the SAPI name;
-// checkLogs pins how Apache's error log differs). phpMyAdmin's
-// php_admin_value open_basedir and upload_tmp_dir go to a pool of its
-// own, and no other pool gets them (the advice that broke every other
-// application when applied to the one shared pool). Planning the applied
-// copy prints no change, and plan --check passes on it.
+// applications' files, everything plan reads and writes. Once per
+// --htaccess mode, it applies the plan to another copy (--out overlay,
+// remove.list, permissions.sh) and runs both on real servers, the second
+// under Apache event + php-fpm, through the shim the plan configures for
+// shim: every request of realapps.Apps and of the default site answers the
+// same status and redirect, and an ini_get_all() probe placed in every
+// directory with PHP settings (and in every other application directory)
+// sees the same values, but for what php-fpm itself differs in
+// (fpmOnlyINI, modPHPOnlyINI, the SAPI name; checkLogs pins how Apache's
+// error log differs). phpMyAdmin's php_admin_value open_basedir and
+// upload_tmp_dir go to a pool of its own, and no other pool gets them (the
+// advice that broke every other application when applied to the one
+// shared pool). Planning the applied copy prints no change, and plan
+// --check passes on it.
 func TestPlanIntegrationRealApps(t *testing.T) {
 	realapps.Require(t, realapps.Apps...)
 	lab.FindBinary(t, "/usr/lib/apache2/modules/libphp*.so")
-	fpmBin := lab.FindBinary(t, "php-fpm8.2", "/usr/sbin/php-fpm*")
-	apacheBin := lab.FindBinary(t, "apache2", "/usr/sbin/apache2")
+	bins := appsBinaries{
+		fpm:    lab.FindBinary(t, "php-fpm8.2", "/usr/sbin/php-fpm*"),
+		apache: lab.FindBinary(t, "apache2", "/usr/sbin/apache2"),
+		shim:   lab.BuildCommand(t),
+	}
 	base := lab.TempDir(t)
 	orig := appsRoot(t, filepath.Join(base, "orig"))
-	today := askApps(t, apacheBin, appsView(t, orig, ""))
-	after := appsRoot(t, filepath.Join(base, "after"))
-	out := filepath.Join(base, "out")
-	p := planApps(t, after, out)
+	today := askApps(t, bins.apache, appsView(t, orig, ""))
+	checkPMAProbe(t, today[probeURL("/usr/share/phpmyadmin")].body, orig)
+	checkTenantProbe(t, today[probeURL(tenantDir)].body)
+	for _, mode := range []string{"shim", "user-ini"} {
+		t.Run(mode, func(t *testing.T) { switchApps(t, mode, bins, filepath.Join(base, mode), orig, today) })
+	}
+}
+
+// appsBinaries are the programs the real-apps test runs.
+type appsBinaries struct{ fpm, apache, shim string }
+
+// switchApps plans a copy of the server in dir with --htaccess=mode,
+// applies the plan, serves the copy under Apache event + php-fpm (and the
+// shim when the plan configures one) and compares its answers with
+// mod_php's (today, served from orig).
+func switchApps(t *testing.T, mode string, bins appsBinaries, dir, orig string, today map[string]answer) {
+	after := appsRoot(t, filepath.Join(dir, "root"))
+	out := filepath.Join(dir, "out")
+	p := planApps(t, after, out, mode)
 	checkPMAPool(t, filepath.Join(out, fpmDir, "pool.d"))
 	applyOut(t, out, after)
 	if b, err := exec.Command("sh", "-c", `ROOT="$1" sh "$2"`, "sh", after, filepath.Join(out, permissionsScript)).CombinedOutput(); err != nil {
 		t.Fatalf("permissions.sh: %v\n%s", err, b)
 	}
-	sockDir := filepath.Join(base, "sock")
+	sockDir := filepath.Join(dir, "sock")
 	if err := os.Mkdir(sockDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	view := appsView(t, after, sockDir)
-	startPools(t, fpmBin, filepath.Join(view, "pool.d"), view)
-	switched := askApps(t, apacheBin, view)
+	fpmConf := startPools(t, bins.fpm, filepath.Join(view, "pool.d"), view)
+	var sh *lab.Shim
+	if mode == "shim" {
+		sh = lab.StartShim(t, bins.shim, filepath.Join(sockDir, "shim.sock"), "--config", filepath.Join(view, "shim.conf"),
+			"--fpm-config", fpmConf, "--php-ini", modPHPINI, "--apache-config", filepath.Join(view, "etc/apache2/apache2.conf"))
+	}
+	switched := askApps(t, bins.apache, view)
+	compareApps(t, p, today, switched, orig, after)
+	checkLogs(t, orig, after)
+	replanApps(t, after, mode)
+	if t.Failed() {
+		data, _ := json.MarshalIndent(p.Files, "", "  ")
+		t.Logf("plan's files:\n%s", data)
+		data, _ = os.ReadFile(filepath.Join(view, "run", "error.log"))
+		t.Logf("Apache's error.log after the plan:\n%s", data)
+		if sh != nil {
+			t.Logf("shim log:\n%s", sh.LogText())
+		}
+	}
+}
+
+// compareApps compares the answers of the two servers: the statuses and
+// redirects of every request, and the probes of every directory.
+func compareApps(t *testing.T, p planJSON, today, switched map[string]answer, orig, after string) {
+	t.Helper()
 	for _, r := range appsRequests() {
 		k := r.String()
 		if today[k].status != r.Want {
@@ -69,17 +113,8 @@ func TestPlanIntegrationRealApps(t *testing.T) {
 		}
 	}
 	checkProbedDirs(t, p)
-	checkPMAProbe(t, today[probeURL("/usr/share/phpmyadmin")].body, orig)
 	for _, dir := range sortedKeys(appsProbes) {
 		compareProbe(t, dir, today[probeURL(dir)], switched[probeURL(dir)], orig, after)
-	}
-	checkLogs(t, orig, after)
-	replanApps(t, after)
-	if t.Failed() {
-		data, _ := json.MarshalIndent(p.Files, "", "  ")
-		t.Logf("plan's files:\n%s", data)
-		data, _ = os.ReadFile(filepath.Join(view, "run", "error.log"))
-		t.Logf("Apache's error.log after the plan:\n%s", data)
 	}
 }
 
@@ -104,14 +139,26 @@ var appsServed = []string{"/usr/share/dokuwiki", "/usr/share/phpmyadmin", "/etc/
 
 // appsProbes are the directories given an ini_get_all() probe, with the
 // URL that serves them: phpMyAdmin's, whose <Directory> has PHP settings,
-// and the others, which share the pool phpMyAdmin's settings must not
-// reach.
+// the tenant's (tenantDir), and the others, which share the pool
+// phpMyAdmin's settings must not reach.
 var appsProbes = map[string]string{
 	"/usr/share/phpmyadmin": "/phpmyadmin/",
 	"/usr/share/dokuwiki":   "/dokuwiki/",
+	tenantDir:               "/dokuwiki/lib/exe/",
 	"/etc/adminer":          "/adminer/",
 	"/var/www/html":         "/",
 }
+
+// tenantDir holds tenantAccess, a .htaccess a wiki's administrator could
+// add under DokuWiki's AllowOverride All: PHP settings for its media, CSS
+// and JavaScript scripts, with values php.ini does not have. The
+// directory has no subdirectory, so --htaccess=user-ini can move them to
+// a .user.ini (in lib/, whose scripts are in lib/exe, it could not:
+// TestUserINIOutsideDocumentRoot in internal/migrate).
+const (
+	tenantDir    = "/usr/share/dokuwiki/lib/exe"
+	tenantAccess = "php_value memory_limit 192M\nphp_value max_input_vars 2000\n"
+)
 
 // defaultSite are the requests to Debian's default site: its page (a
 // static file), a missing script, and a script that logs a PHP warning
@@ -159,6 +206,7 @@ func appsRoot(t *testing.T, dir string) string {
 		write(t, filepath.Join(dir, d, probeName), probeScript)
 	}
 	write(t, filepath.Join(dir, "var/www/html", warnName), warnScript)
+	write(t, filepath.Join(dir, tenantDir, ".htaccess"), tenantAccess)
 	return dir
 }
 
@@ -200,7 +248,8 @@ func appsConf(t *testing.T, dir string) string {
 }
 
 // appsView returns a directory that serves the copy at root: its Apache
-// configuration and php-fpm pools, with the directories of appsServed
+// configuration, php-fpm pools and shim configuration (shim.conf, when
+// the plan wrote one), with the directories of appsServed
 // (and Debian's <Directory /usr/share> grant) named inside root, the
 // sockets in sockDir (unless it is ""), and the default site on a free
 // port. The copy itself keeps the server's paths, as plan --root reads
@@ -210,6 +259,9 @@ func appsView(t *testing.T, root, sockDir string) string {
 	view := root + "-run"
 	copyAll(t, filepath.Join(root, "etc/apache2"), filepath.Join(view, "etc/apache2"))
 	copyAll(t, filepath.Join(root, fpmDir, "pool.d"), filepath.Join(view, "pool.d"))
+	if _, err := os.Stat(filepath.Join(root, migrate.ShimConfig)); err == nil {
+		copyAll(t, filepath.Join(root, migrate.ShimConfig), filepath.Join(view, "shim.conf"))
+	}
 	port := strconv.Itoa(lab.FreePort(t))
 	pairs := []string{"<Directory /usr/share>", "<Directory " + root + "/usr/share>",
 		"Listen 80\n", "Listen 127.0.0.1:" + port + "\n", "*:80>", "*:" + port + ">"}
@@ -226,34 +278,25 @@ func appsView(t *testing.T, root, sockDir string) string {
 	return view
 }
 
-// planApps plans the copy at root with --root and --out, once per
-// --htaccess mode: the packages carry no .htaccess PHP settings, so both
-// modes plan the same and neither needs the shim. It returns the plan.
-func planApps(t *testing.T, root, out string) planJSON {
+// planApps plans the copy at root with --root, --out and --htaccess=mode,
+// and returns the plan. The shim is configured for shim, and only then.
+func planApps(t *testing.T, root, out, mode string) planJSON {
 	t.Helper()
-	var modes [2][]byte
-	for i, mode := range []string{"shim", "user-ini"} {
-		args := []string{"plan", "--format=json", "--htaccess=" + mode, "--root", root, filepath.Join(root, "etc/apache2")}
-		if mode == "shim" {
-			args = append(args, "--out", out)
-		}
-		var stdout, stderr bytes.Buffer
-		if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
-			t.Fatalf("plan --htaccess=%s: exit %d: %s", mode, code, stderr.String())
-		}
-		modes[i] = stdout.Bytes()
-	}
-	if !bytes.Equal(modes[0], modes[1]) {
-		t.Errorf("--htaccess=shim and --htaccess=user-ini plan differently:\n%s\n%s", modes[0], modes[1])
+	args := []string{"plan", "--format=json", "--htaccess=" + mode, "--out", out, "--root", root, filepath.Join(root, "etc/apache2")}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
+		t.Fatalf("plan: exit %d: %s", code, stderr.String())
 	}
 	var p planJSON
-	if err := json.Unmarshal(modes[0], &p); err != nil {
+	if err := json.Unmarshal(stdout.Bytes(), &p); err != nil {
 		t.Fatal(err)
 	}
+	shim := false
 	for _, f := range p.Files {
-		if strings.Contains(f.After, migrate.ShimSocket) || f.Path == migrate.ShimConfig {
-			t.Errorf("%s: the shim is planned, but no .htaccess of these packages has PHP settings", f.Path)
-		}
+		shim = shim || f.Path == migrate.ShimConfig
+	}
+	if shim != (mode == "shim") {
+		t.Errorf("--htaccess=%s: %s planned: %v", mode, migrate.ShimConfig, shim)
 	}
 	return p
 }
@@ -344,6 +387,15 @@ func ask(t *testing.T, addr string, r realapps.Request) answer {
 	return answer{status: resp.StatusCode, body: strings.TrimPrefix(resp.Header.Get("Location"), "http://"+addr)}
 }
 
+// checkTenantProbe checks that the probe in tenantDir sees, under
+// mod_php, the settings of tenantAccess.
+func checkTenantProbe(t *testing.T, body string) {
+	t.Helper()
+	if v := probeValues(body); v["memory_limit"] != "'192M'" || v["max_input_vars"] != "'2000'" {
+		t.Errorf("the probe in %s under mod_php: memory_limit %s, max_input_vars %s; want tenantAccess's", tenantDir, v["memory_limit"], v["max_input_vars"])
+	}
+}
+
 // checkPMAProbe checks that the probe in phpMyAdmin's directory sees,
 // under mod_php, the settings of phpMyAdmin's <Directory> (moved into the
 // copy at root with the directory).
@@ -388,13 +440,13 @@ func checkLogs(t *testing.T, orig, after string) {
 	}
 }
 
-// replanApps plans the copy the plan was applied to, as text and with
-// --check: nothing is left to change, and apache2 -t and php-fpm -t
-// accept it.
-func replanApps(t *testing.T, root string) {
+// replanApps plans the copy the plan was applied to, in the same mode,
+// as text and with --check: nothing is left to change, and apache2 -t and
+// php-fpm -t accept it.
+func replanApps(t *testing.T, root, mode string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	args := []string{"plan", "--check", "--root", root, filepath.Join(root, "etc/apache2")}
+	args := []string{"plan", "--check", "--htaccess=" + mode, "--root", root, filepath.Join(root, "etc/apache2")}
 	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
 		t.Fatalf("plan --check on the applied copy: exit %d: %s", code, stderr.String())
 	}

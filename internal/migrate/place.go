@@ -1,7 +1,9 @@
 package migrate
 
 import (
+	"io/fs"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
@@ -72,7 +74,9 @@ func (b *builder) collectServer() {
 
 // serverLine places one server-config php_* line: dropped or denied by
 // classify, else in the scope of its directory (a scope of its own for
-// php_admin_* and SYSTEM keys); under <Files> or <Location>, for the shim.
+// php_admin_* and SYSTEM keys, and for a directory whose .user.ini would
+// miss scripts below it: scriptBelow); under <Files> or <Location>, for
+// the shim.
 func (b *builder) serverLine(n *parser.Node, pl *Placement) {
 	b.plan.Placements = append(b.plan.Placements, pl)
 	if b.classify(pl, n) && pl.Target != TargetDeny {
@@ -93,12 +97,10 @@ func (b *builder) serverLine(n *parser.Node, pl *Placement) {
 		pl.Target, pl.Note = TargetShim, where+": no directory to place it in; only the shim applies it per request"
 		return
 	}
-	var s *Scope
-	if pl.Target != TargetDeny && (pl.admin || !pl.inFiles && b.systemOnly(pl.Key)) {
+	s := b.scopeFor(vh, pl.Dir)
+	if pl.Target != TargetDeny && (pl.admin || !pl.inFiles && (b.systemOnly(pl.Key) || b.scriptBelow(s, pl.Dir) != "")) {
 		s = b.dirScope(vh, pl.Dir, secPos(sec, n))
 		s.own = true
-	} else {
-		s = b.scopeFor(vh, pl.Dir)
 	}
 	if s != nil {
 		pl.Scope = s.ID
@@ -184,6 +186,11 @@ func (b *builder) placeAccess(acc *parser.AccessFile, lines []*Placement) {
 			break
 		}
 	}
+	if why == "" && len(lines) > 0 && b.in.HTAccess == HTAccessUserINI {
+		if sub := b.scriptBelow(b.scope(lines[0].Scope), lines[0].Dir); sub != "" {
+			why = "outside the DocumentRoot php-fpm reads only the .user.ini of a script's own directory, and " + sub + " has scripts"
+		}
+	}
 	for _, pl := range lines {
 		if b.in.HTAccess == HTAccessUserINI && why == "" {
 			pl.Target, pl.File = TargetUserINI, path.Join(pl.Dir, ".user.ini")
@@ -197,6 +204,41 @@ func (b *builder) placeAccess(acc *parser.AccessFile, lines []*Placement) {
 			pl.Note = "applied per request by the shim (--htaccess=shim)"
 		}
 	}
+}
+
+// scriptBelow returns a directory under dir that holds a script mod_php
+// ran, when dir is served through an Alias scope (outside the
+// DocumentRoot); "" otherwise. php-fpm reads the .user.ini files from
+// DOCUMENT_ROOT down to a script's directory, but for a script outside
+// DOCUMENT_ROOT only the one in its own directory (sapi_cgi_activate,
+// sapi/fpm/fpm/fpm_main.c): a .user.ini in dir would not reach that
+// script, which dir's .htaccess or <Directory> reached under mod_php.
+func (b *builder) scriptBelow(s *Scope, dir string) string {
+	if !b.viaAlias(s) {
+		return ""
+	}
+	top, found, n := b.host(dir), "", 0
+	_ = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found != "" || n > maxPermissionEntries {
+			return filepath.SkipDir
+		}
+		n++
+		if d.Type().IsRegular() && isRun(d.Name()) && filepath.Dir(p) != top {
+			found = b.serverPath(filepath.Dir(p))
+		}
+		return nil
+	})
+	return found
+}
+
+// viaAlias reports whether s is an Alias scope or lies inside one.
+func (b *builder) viaAlias(s *Scope) bool {
+	for ; s != nil; s = b.scope(s.Parent) {
+		if s.Kind == "alias" {
+			return true
+		}
+	}
+	return false
 }
 
 // finishPlacements sends the server-config settings to their pool or

@@ -337,3 +337,54 @@ func TestParentDirRelative(t *testing.T) {
 		}
 	}
 }
+
+// TestUserINIOutsideDocumentRoot: php-fpm reads the .user.ini of every
+// directory from DOCUMENT_ROOT down to a script's, but outside
+// DOCUMENT_ROOT (an Alias) only the script's own. So with
+// --htaccess=user-ini, an Alias directory whose .htaccess covers scripts
+// in a subdirectory keeps the shim, saying why; one with scripts in that
+// directory only, and a directory under the DocumentRoot, get .user.ini;
+// a server-config php_value for such an Alias directory goes to a pool of
+// its own.
+func TestUserINIOutsideDocumentRoot(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\nDocumentRoot /srv/www\n" +
+			"<Directory /srv/www>\n\tAllowOverride All\n</Directory>\n" +
+			"Alias /app /usr/share/app\nAlias /flat /usr/share/flat\n<Directory /usr/share>\n\tAllowOverride All\n</Directory>\n" +
+			"<Directory /usr/share/app/conf>\n\tphp_value max_input_vars 3000\n</Directory>\n",
+		"srv/www/.htaccess":                "php_value memory_limit 64M\n",
+		"srv/www/sub/x.php":                "<?php\n",
+		"usr/share/app/.htaccess":          "php_value memory_limit 64M\n",
+		"usr/share/app/index.php":          "<?php\n",
+		"usr/share/app/lib/exe/x.php":      "<?php\n",
+		"usr/share/app/conf/index.php":     "<?php\n",
+		"usr/share/app/conf/more/y.phtml":  "<?php\n",
+		"usr/share/flat/.htaccess":         "php_value memory_limit 64M\n",
+		"usr/share/flat/index.php":         "<?php\n",
+		"usr/share/flat/inc/functions.inc": "<?php\n",
+	})
+	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, HTAccess: HTAccessUserINI,
+		Owner: func(string) (uint32, uint32, bool) { return 0, 0, true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, pl := range p.Placements {
+		got = append(got, pl.Dir+" "+pl.Key+" "+pl.Target+" "+pl.Pool+" "+pl.Note)
+	}
+	want := []string{
+		"/usr/share/app/conf max_input_vars pool alias-app-usr-share-app-conf ",
+		"/srv/www memory_limit user-ini www-data ",
+		// The Alias scopes need nothing of their own: the fallback
+		// handler serves them, and their placements name no pool.
+		"/usr/share/app memory_limit shim  this directory needs the shim: outside the DocumentRoot php-fpm reads only the .user.ini of a script's own directory, and /usr/share/app/conf has scripts",
+		"/usr/share/flat memory_limit user-ini  ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("placements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -28,6 +28,16 @@ func isScript(name string) bool {
 	return false
 }
 
+// isRun reports whether a file name is one Debian's mod_php handler runs
+// (.php, .phtml, .phar), not an include.
+func isRun(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".php", ".phtml", ".phar":
+		return true
+	}
+	return false
+}
+
 // readsAuthHeader reports whether the script at hostPath reads the
 // Authorization header.
 func readsAuthHeader(hostPath string, size int64) bool {
