@@ -169,6 +169,54 @@ sort($k); echo implode(' ', $k);`
 	}
 }
 
+// TestFPMUserINIOutsideDocumentRoot: php-fpm reads the .user.ini of
+// every directory from DOCUMENT_ROOT down to a script's, but for a script
+// outside DOCUMENT_ROOT (served through an Alias) only the one in the
+// script's own directory: a parent directory's .user.ini reaches a script
+// in a subdirectory of the DocumentRoot, not one in a subdirectory of the
+// Alias target.
+func TestFPMUserINIOutsideDocumentRoot(t *testing.T) {
+	f := lab.StartFPM(t, lab.FPMConfig{})
+	a := lab.StartApache(t, "Alias /app {{Dir}}/app\nAlias /other {{Dir}}/other\n"+
+		"<Directory {{Dir}}/app>\n    Require all granted\n</Directory>\n<Directory {{Dir}}/other>\n    Require all granted\n</Directory>\n"+
+		"<FilesMatch \\.php$>\n    SetHandler \"proxy:unix:"+f.Addr+"|fcgi://localhost\"\n</FilesMatch>")
+	probe := "<?php echo ini_get('memory_limit');"
+	files := map[string]string{
+		a.DocRoot + "/.user.ini": "memory_limit = 64M\n", a.DocRoot + "/sub/p.php": probe,
+		a.Dir + "/app/.user.ini": "memory_limit = 64M\n", a.Dir + "/app/p.php": probe, a.Dir + "/app/sub/p.php": probe,
+		a.Dir + "/other/p.php": probe,
+	}
+	for p, body := range files {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(path string) string {
+		resp, err := http.Get(a.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d %s", path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	php := get("/other/p.php") // no .user.ini on the way: php.ini's value
+	if php == "64M" {
+		t.Fatalf("php.ini's memory_limit is already 64M")
+	}
+	for path, want := range map[string]string{"/sub/p.php": "64M", "/app/p.php": "64M", "/app/sub/p.php": php} {
+		if got := get(path); got != want {
+			t.Errorf("GET %s: memory_limit %s, want %s", path, got, want)
+		}
+	}
+}
+
 // TestBehaviourReferences keeps docs/behaviour.md honest: every anchor the
 // repository cites (#b-…) is defined there, and every test it names exists.
 func TestBehaviourReferences(t *testing.T) {
