@@ -29,6 +29,7 @@ type builder struct {
 	byPool      map[string]*Pool
 	below       map[string]int    // scopes at or under each directory (perms.go)
 	srcs        map[string]string // contents of files with wraps, by file as opened
+	scripts     map[string]string // scriptBelow's answers, by directory
 }
 
 // Build computes the migration plan of in.Today.

@@ -217,6 +217,9 @@ func (b *builder) scriptBelow(s *Scope, dir string) string {
 	if !b.viaAlias(s) {
 		return ""
 	}
+	if found, ok := b.scripts[dir]; ok {
+		return found
+	}
 	top, found, n := b.host(dir), "", 0
 	_ = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || found != "" || n > maxPermissionEntries {
@@ -228,6 +231,10 @@ func (b *builder) scriptBelow(s *Scope, dir string) string {
 		}
 		return nil
 	})
+	if b.scripts == nil {
+		b.scripts = map[string]string{}
+	}
+	b.scripts[dir] = found
 	return found
 }
 
