@@ -8,8 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // TestPlanHelp compares plan -h with its golden file.
@@ -219,5 +222,45 @@ func TestPlanCheckFails(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "check: apache2 -t failed: exit status 1\n") || !strings.Contains(stderr.String(), "Invalid command 'NoSuchDirective'") {
 		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
+
+// TestPlanTreeFlags checks that plan takes lint's tree flags, declared
+// once for both: the same flags in the same order in both commands' help,
+// a --max-files that stops reading the legacy example fails the plan at
+// the Include that crossed it (exit 3), and a bound that is not positive
+// is a usage error.
+func TestPlanTreeFlags(t *testing.T) {
+	want := []string{"root", "fpm-config", "define", "access-file-name", "httpd-version", "max-files", "max-bytes", "max-walk"}
+	tree := pflag.NewFlagSet("tree", pflag.ContinueOnError)
+	tree.SortFlags = false
+	addTreeFlags(tree, &treeFlags{}, treeFlagUse{})
+	lintFS, _ := newLintFlags()
+	planFS, _ := newPlanFlags()
+	for name, fs := range map[string]*pflag.FlagSet{"tree": tree, "lint": lintFS, "plan": planFS} {
+		var got []string
+		fs.VisitAll(func(f *pflag.Flag) {
+			if slices.Contains(want, f.Name) {
+				got = append(got, f.Name)
+			}
+		})
+		if !slices.Equal(got, want) {
+			t.Errorf("%s's tree flags: %v, want %v", name, got, want)
+		}
+	}
+
+	root := legacyCopy(t)
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"plan", "--root", root, "--max-files", "3", filepath.Join(root, "etc/apache2")}, &stdout, &stderr)
+	wantErr := "modphp-migrate plan: " + filepath.Join(root, "etc/apache2/apache2.conf") + ":146:1: reading stopped here: mods-enabled/*.load names more than 3 files and directories"
+	if code != exitInternal || stdout.Len() != 0 || !strings.HasPrefix(stderr.String(), wantErr) {
+		t.Errorf("--max-files 3: exit %d, stdout %q, stderr %q; want exit %d, no output, stderr starting %q", code, stdout.String(), stderr.String(), exitInternal, wantErr)
+	}
+	for _, arg := range []string{"--max-files=0", "--max-walk=-1", "--max-bytes=0"} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := run(context.Background(), []string{"plan", arg, filepath.Join(root, "etc/apache2")}, &stdout, &stderr); code != exitUsage {
+			t.Errorf("plan %s: exit %d, want %d (stderr %q)", arg, code, exitUsage, stderr.String())
+		}
 	}
 }
