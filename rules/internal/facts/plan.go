@@ -60,7 +60,11 @@ type Placed struct {
 	LineText  string
 	PlanScope *migrate.Scope
 	PlanPool  *migrate.Pool
-	exclusive bool
+	// DenyFile and DenyBlock are the Apache configuration file and the
+	// block the plan writes there in place of an engine-off line it
+	// denies ("" otherwise).
+	DenyFile, DenyBlock string
+	exclusive           bool
 }
 
 // OwnPool reports whether the plan serves the directory the setting
@@ -72,6 +76,7 @@ func (pl *Placed) OwnPool() bool { return pl != nil && pl.exclusive }
 // planIndex is the plan's placements by source line and its files' lines
 // by path, so that each lookup is a map access.
 type planIndex struct {
+	plan   *migrate.Plan
 	root   string
 	at     map[parser.Pos][]*migrate.Placement // by File and Line only
 	lines  map[string][]string
@@ -84,7 +89,7 @@ func (f *Facts) buildPlanIndex() *planIndex {
 	if p == nil {
 		return nil
 	}
-	ix := &planIndex{root: strings.TrimSuffix(f.Today.Root, "/"), at: map[parser.Pos][]*migrate.Placement{}, lines: map[string][]string{},
+	ix := &planIndex{plan: p, root: strings.TrimSuffix(f.Today.Root, "/"), at: map[parser.Pos][]*migrate.Placement{}, lines: map[string][]string{},
 		scopes: make(map[string]*migrate.Scope, len(p.Scopes)), pools: make(map[string]*migrate.Pool, len(p.Pools))}
 	for _, s := range p.Scopes {
 		ix.scopes[s.ID] = s
@@ -123,6 +128,7 @@ func (f *Facts) Placement(n *parser.Node) *Placed {
 		out.Line, out.LineText = findSetting(lines, pls[0])
 	}
 	out.exclusive = ix.exclusive(out.PlanPool, pls[0].Dir)
+	out.DenyFile, out.DenyBlock = ix.plan.Denial(pls[0])
 	return out
 }
 
