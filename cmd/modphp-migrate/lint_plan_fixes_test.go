@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -22,12 +23,7 @@ type planView struct {
 		ID  string `json:"id"`
 		Dir string `json:"dir"`
 	} `json:"scopes"`
-	Pools []struct {
-		Name   string   `json:"name"`
-		File   string   `json:"file"`
-		Listen string   `json:"listen"`
-		Scopes []string `json:"scopes"`
-	} `json:"pools"`
+	Pools      []poolView `json:"pools"`
 	Placements []struct {
 		Source  parser.Pos `json:"source"`
 		Key     string     `json:"key"`
@@ -42,6 +38,14 @@ type planView struct {
 		Path  string `json:"path"`
 		After string `json:"after"`
 	} `json:"files"`
+}
+
+// poolView is a pool of plan --format=json.
+type poolView struct {
+	Name   string   `json:"name"`
+	File   string   `json:"file"`
+	Listen string   `json:"listen"`
+	Scopes []string `json:"scopes"`
 }
 
 // planOf runs plan --format=json with args and decodes its model.
@@ -100,6 +104,7 @@ func (p *planView) after(path string) (string, bool) {
 // pool or .user.ini line, "# FILE" before an Apache block.
 var (
 	settingHeader = regexp.MustCompile(`^; (/\S*):(\d+)$`)
+	fileHeader    = regexp.MustCompile(`^; (/\S*[^:\d\s]\S*)$`)
 	apacheHeader  = regexp.MustCompile(`^# (/\S*\.conf)$`)
 	// poolLine and poolSection are what a fix holds when it writes php-fpm
 	// pool configuration; .user.ini names that file.
@@ -118,6 +123,7 @@ var notPoolName = map[string]bool{"of": true, "that": true, "the": true, "which"
 // finding's line or one of its related lines, in the file the plan puts
 // that setting in (a pool the plan has, or .user.ini); each "# FILE"
 // segment is the plan's denial for the line, as written in FILE; a fix
+// headed "; FILE" alone is the whole of a pool file the plan writes; a fix
 // without a header at a placed line is the line wrapped in <IfModule
 // mod_php.c>, as the plan wraps it; a fix elsewhere writes no pool or
 // .user.ini lines of its own; a pool a fix adds to serves no scope
@@ -205,6 +211,16 @@ func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []stri
 				}
 				i++
 				continue
+			}
+			if m := fileHeader.FindStringSubmatch(lines[i]); m != nil && settingHeader.FindString(lines[i]) == "" {
+				headed = true
+				checked++
+				content := strings.Join(lines[i+1:], "\n") + "\n"
+				after, ok := plan.after(m[1])
+				if !ok || after != content || !slices.ContainsFunc(plan.Pools, func(p poolView) bool { return p.File == m[1] }) {
+					bad("fix writes %s, which is not a pool file the plan writes with that content:\n%s", m[1], content)
+				}
+				break
 			}
 			if m := apacheHeader.FindStringSubmatch(lines[i]); m != nil {
 				headed = true
@@ -310,7 +326,7 @@ func checkCatchesOtherPlace(t *testing.T, view, root string, diags []jsonDiag, p
 	t.Helper()
 	mutations := 0
 	for i, d := range diags {
-		for _, re := range []*regexp.Regexp{settingHeader, apacheHeader} {
+		for _, re := range []*regexp.Regexp{settingHeader, fileHeader, apacheHeader} {
 			if !slices.ContainsFunc(strings.Split(d.Fix, "\n"), re.MatchString) {
 				continue
 			}
@@ -354,4 +370,84 @@ func lintJSONArgs(t *testing.T, args ...string) []jsonDiag {
 		t.Fatal(err)
 	}
 	return diags
+}
+
+// TestLintFixesFollowPlanKinds checks each kind of fix against the plan on
+// a small tree that has them all: a pool line (MPM1004, MPM1007), a
+// .user.ini line, a denial (MPM1005), a wrap (an unguarded .htaccess
+// line) and a whole pool file (MPM2003's FastCgiServer); and that each
+// one changed to name another file is caught.
+func TestLintFixesFollowPlanKinds(t *testing.T) {
+	root := t.TempDir()
+	put := func(p, s string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(root, p), s)
+	}
+	put("etc/apache2/apache2.conf", `ServerRoot /etc/apache2
+LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so
+LoadModule fastcgi_module /usr/lib/apache2/modules/mod_fastcgi.so
+<Directory />
+    AllowOverride None
+</Directory>
+<VirtualHost *:80>
+    ServerName site.example
+    DocumentRoot /var/www/site
+    <Directory /var/www/site>
+        AllowOverride All
+    </Directory>
+    <Directory /var/www/site/pma>
+        <IfModule mod_php.c>
+            php_admin_value upload_tmp_dir /var/www/site/pma/tmp
+            php_admin_value open_basedir /var/www/site/pma
+        </IfModule>
+    </Directory>
+    <Directory /var/www/site/intl>
+        <IfModule mod_php.c>
+            php_value memory_limit 64M
+        </IfModule>
+    </Directory>
+</VirtualHost>
+<VirtualHost *:80>
+    ServerName cgi.example
+    DocumentRoot /var/www/cgi
+    FastCgiServer /usr/lib/cgi-bin/php-cgi -processes 4
+</VirtualHost>
+`)
+	put("var/www/site/uploads/.htaccess", "php_flag engine off\n")
+	put("var/www/site/app/.htaccess", "php_value upload_max_filesize 64M\n")
+	put("var/www/cgi/index.php", "<?php\n")
+	conf := filepath.Join(root, "etc/apache2")
+	diags := lintJSONArgs(t, "--no-permissions", "--fpm-config", "none", "--root", root, conf)
+	plan := planOf(t, "--fpm-config", "none", "--root", root, conf)
+	problems, _ := fixProblems(root, diags, plan)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	kinds := map[string]bool{}
+	for _, d := range diags {
+		for _, l := range strings.Split(d.Fix, "\n") {
+			switch {
+			case settingHeader.MatchString(l) && strings.HasSuffix(strings.Split(l, ":")[0], ".user.ini"):
+				kinds["user-ini"] = true
+			case settingHeader.MatchString(l):
+				kinds["pool line "+d.Code] = true
+			case fileHeader.MatchString(l):
+				kinds["pool file"] = true
+			case apacheHeader.MatchString(l):
+				kinds["denial"] = true
+			}
+		}
+		if strings.HasPrefix(d.Fix, "<IfModule mod_php.c>\n") {
+			kinds["wrap"] = true
+		}
+	}
+	for _, k := range []string{"pool line MPM1004", "pool line MPM1007", "user-ini", "pool file", "denial", "wrap"} {
+		if !kinds[k] {
+			t.Errorf("no fix of kind %q on the tree; findings: %+v", k, diags)
+		}
+	}
+	checkCatchesOtherPlace(t, "kinds", root, diags, plan)
 }

@@ -177,6 +177,26 @@ func setsKey(line, key string) bool {
 	return strings.EqualFold(name, key)
 }
 
+// PlanSite returns the scope the plan serves the server path dir in, its
+// pool, and the content of the pool file the plan writes ("" for a pool
+// it reuses as it is); nils when there is no plan or no such scope.
+func (f *Facts) PlanSite(dir string) (*migrate.Scope, *migrate.Pool, string) {
+	ix := f.planIndex()
+	if ix == nil || dir == "" {
+		return nil, nil, ""
+	}
+	s := ix.plan.ScopeOf(dir)
+	if s == nil || ix.pools[s.Pool] == nil {
+		return nil, nil, ""
+	}
+	pool := ix.pools[s.Pool]
+	content := ""
+	if lines, ok := ix.lines[pool.File]; ok && pool.File != "" {
+		content = strings.Join(lines, "\n")
+	}
+	return s, pool, content
+}
+
 // InFile reports whether the plan puts the setting in a file (a pool or
 // .user.ini) whose line it knows.
 func (pl *Placed) InFile() bool {
