@@ -127,7 +127,8 @@ var notPoolName = map[string]bool{"of": true, "that": true, "the": true, "which"
 // without a header at a placed line is the line wrapped in <IfModule
 // mod_php.c>, as the plan wraps it; a fix elsewhere writes no pool or
 // .user.ini lines of its own; a pool a fix adds to serves no scope
-// outside the setting's directory; every php-fpm pool and --pool-for a message
+// outside the setting's directory; every php-fpm pool (of a finding with
+// a fix or at a placed line) and --pool-for a message
 // names is the plan's for that line. It returns the problems and how many
 // places it checked.
 func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []string, checked int) {
@@ -161,7 +162,9 @@ func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []stri
 		}
 		bad := func(format string, args ...any) { problems = append(problems, at+": "+fmt.Sprintf(format, args...)) }
 		for _, m := range namedPool.FindAllStringSubmatch(d.Message, -1) {
-			if notPoolName[m[1]] {
+			if notPoolName[m[1]] || d.Fix == "" && len(pls) == 0 {
+				// "the php-fpm pool of the directory's own"; or a pool of
+				// php-fpm's configuration as it is (MPM2009, MPM2012)
 				continue // "the php-fpm pool of the directory's own"
 			}
 			checked++
