@@ -99,7 +99,7 @@ func runPHPSettings(p *Pass) {
 			// A template placeholder (<%= key %>, {tmpl_var}): say what
 			// breaks, without a fix built from garbage.
 			if e.After {
-				p.Reportf(n, nil, "%s is an unknown directive without mod_php: httpd will refuse to start (or a .htaccess answers 500); move the setting to the php-fpm pool or .user.ini, or wrap it in <IfModule mod_php.c>", n.Name)
+				p.Reportf(n, nil, "%s is an unknown directive without mod_php: httpd will refuse to start (or a .htaccess answers 500); wrap it in <IfModule mod_php.c>, and plan the server once the template is filled in: modphp-migrate plan places the setting", n.Name)
 			}
 			continue
 		}
