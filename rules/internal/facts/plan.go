@@ -97,6 +97,7 @@ func (f *Facts) buildPlanIndex() *planIndex {
 	for _, pool := range p.Pools {
 		ix.pools[pool.Name] = pool
 	}
+	p.ScopeOf("/") // builds ScopeOf's index now: rules ask it at the same time
 	for _, pl := range p.Placements {
 		k := parser.Pos{File: pl.Source.File, Line: pl.Source.Line}
 		ix.at[k] = append(ix.at[k], pl)
