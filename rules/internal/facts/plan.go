@@ -64,14 +64,14 @@ type Placed struct {
 	// block the plan writes there in place of an engine-off line it
 	// denies ("" otherwise).
 	DenyFile, DenyBlock string
-	exclusive           bool
+	ix                  *planIndex
 }
 
 // OwnPool reports whether the plan serves the directory the setting
 // applies to from a pool of its own: one whose every scope lies in that
 // directory, so that what a request there leaves in a worker meets only
 // requests of the same directory.
-func (pl *Placed) OwnPool() bool { return pl != nil && pl.exclusive }
+func (pl *Placed) OwnPool() bool { return pl != nil && pl.ix.exclusive(pl.PlanPool, pl.Dir) }
 
 // planIndex is the plan's placements by source line and its files' lines
 // by path, so that each lookup is a map access.
@@ -128,7 +128,7 @@ func (f *Facts) Placement(n *parser.Node) *Placed {
 	if lines, ok := ix.lines[pls[0].File]; ok && pls[0].File != "" {
 		out.Line, out.LineText = findSetting(lines, pls[0])
 	}
-	out.exclusive = ix.exclusive(out.PlanPool, pls[0].Dir)
+	out.ix = ix
 	out.DenyFile, out.DenyBlock = ix.plan.Denial(pls[0])
 	return out
 }
