@@ -204,7 +204,7 @@ func wrapInModPHP(n *parser.Node) string {
 // leaves to the shim: move it to .user.ini with --htaccess=user-ini, or
 // the plan's reason why the directory needs the shim.
 func userINIOrWhy(pl *facts.Placed) string {
-	if strings.HasPrefix(pl.Note, "this directory needs the shim") {
+	if strings.HasPrefix(pl.Note, migrate.NeedsShim) {
 		return "plan: " + pl.Note
 	}
 	return "or, with modphp-migrate plan --htaccess=user-ini, in a .user.ini beside it"
