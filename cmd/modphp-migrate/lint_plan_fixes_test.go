@@ -347,7 +347,15 @@ func checkCatchesOtherPlace(t *testing.T, view, root string, diags []jsonDiag, p
 				t.Errorf("%s: %s:%d %s: a fix naming another file than the plan's passed the check:\n%s", view, d.File, d.Line, d.Code, other[i].Fix)
 			}
 		}
-		if m := namedPool.FindStringSubmatch(d.Message); m != nil {
+		if m := poolFor.FindStringSubmatch(d.Message); m != nil {
+			other := slices.Clone(diags)
+			other[i].Message = strings.Replace(d.Message, "=unix:"+m[2], "=unix:/run/php/php8.2-fpm.sock", 1)
+			mutations++
+			if p, _ := fixProblems(root, other, plan); len(p) == 0 {
+				t.Errorf("%s: %s:%d %s: a --pool-for to Debian's www socket instead of %s passed the check", view, d.File, d.Line, d.Code, m[2])
+			}
+		}
+		if m := namedPool.FindStringSubmatch(d.Message); m != nil && !notPoolName[m[1]] && (d.Fix != "" || hasPlaced(root, d, plan)) {
 			other := slices.Clone(diags)
 			other[i].Message = strings.Replace(d.Message, "php-fpm pool "+m[1], "php-fpm pool www", 1)
 			mutations++
@@ -359,6 +367,17 @@ func checkCatchesOtherPlace(t *testing.T, view, root string, diags []jsonDiag, p
 	if mutations == 0 {
 		t.Errorf("%s: no fix or message names a place of the plan", view)
 	}
+}
+
+// hasPlaced reports whether the plan places a line of finding d.
+func hasPlaced(root string, d jsonDiag, plan *planView) bool {
+	file := strings.TrimPrefix(d.File, root)
+	for _, pl := range plan.Placements {
+		if pl.Source.File == file && pl.Source.Line == d.Line {
+			return true
+		}
+	}
+	return false
 }
 
 // lintJSONArgs runs lint --format=json with args.
