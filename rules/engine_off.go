@@ -9,13 +9,6 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
 
-// denyPHP is the replacement for php_flag engine off that works whatever
-// runs PHP: no request for a PHP file gets through.
-const denyPHP = `<FilesMatch "\.ph(p[0-9]?|ar|tml|ps)$">
-    Require all denied
-</FilesMatch>
-`
-
 // lostEngineOff is MPM1005: php_flag engine off protects a directory only
 // under mod_php.
 var lostEngineOff = register(&Rule{
@@ -28,9 +21,9 @@ var lostEngineOff = register(&Rule{
 
 Under mod_php the setting makes Apache return the source instead of running it. The ` + "`engine`" + ` setting exists only in mod_php (apache2handler): php-fpm has no such switch, and ` + "`PHP_ADMIN_VALUE engine=0`" + ` is refused by php-fpm. After the switch the script runs (observed: ` + "`PHP-RAN sapi=fpm-fcgi`" + `, docs/behaviour.md#b-modphp-engine) — or, when the line is unguarded in a .htaccess, every request in the directory answers 500 instead. An error: a protection is lost at the switch — also on a tree that has already switched (mod_php no longer loaded), where ` + "`<IfModule mod_php.c>`" + ` is false and the scripts already run. A guard that never matches PHP 8 (` + "`<IfModule mod_php7.c>`" + `), or a ` + "`<Directory>`" + ` that does not exist, means the protection is already gone today: a warning of origin today.
 
-Replace it with an access rule that holds whatever runs PHP: deny requests for PHP files in that directory (or give it no PHP handler at all).`,
+Replace it with an access rule that holds whatever runs PHP: deny requests for PHP files in that directory (or give it no PHP handler at all). The fix is the migration plan's (` + "`modphp-migrate plan`" + `, computed once per run on the same tree): the ` + "`<Directory>`" + ` block with ` + "`Require all denied`" + ` for the PHP file patterns that the plan writes in its Apache configuration file, headed by that file; the plan also wraps the line in ` + "`<IfModule mod_php.c>`" + `. A line under a guard that never matches is dropped by the plan (it never applied), and has no fix.`,
 		Before: "# /var/www/site/uploads/.htaccess\nphp_flag engine off\n",
-		After:  "# /var/www/site/uploads/.htaccess\n" + denyPHP,
+		After:  "# /etc/apache2/conf-available/modphp-migrate-fpm.conf (as modphp-migrate plan writes it)\n# php_flag engine off (/var/www/site/uploads/.htaccess:2)\n<Directory /var/www/site/uploads>\n\t<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n\t\tRequire all denied\n\t</FilesMatch>\n</Directory>\n",
 		Since:  "0.1.0",
 	},
 	Run: runEngineOff,
@@ -51,30 +44,43 @@ func runEngineOff(p *Pass) {
 				where = "in this virtual host"
 			}
 		}
+		deny, fix := planDenial(p.facts.Placement(n))
 		switch {
 		case e.Today && missingDirectory(p, n):
-			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, Related: includeChain(n), Origin: Today,
-				Message: n.Name + " engine off is in <Directory " + facts.DirectoryOf(n) + ">, which does not exist: it protects nothing today; point it at the directory meant, with Require all denied in a <FilesMatch> instead (see fix)"})
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n), Origin: Today,
+				Message: n.Name + " engine off is in <Directory " + facts.DirectoryOf(n) + ">, which does not exist: it protects nothing today; point it at the directory meant, " + deny})
 		case e.Today:
-			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, FixReplaces: true, Related: includeChain(n),
-				Message: n.Name + " engine off stops PHP only under mod_php: php-fpm will run the scripts " + where + "; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, Related: includeChain(n),
+				Message: n.Name + " engine off stops PHP only under mod_php: php-fpm will run the scripts " + where + "; " + deny})
 		case facts.UnloadedGuard(p.Today, n) != nil:
 			g := facts.UnloadedGuard(p.Today, n)
-			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP,
+			p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix,
 				Related: append([]Related{{Pos: g.Pos, Message: "<IfModule " + facts.Arg(g, 0) + "> is false now that mod_php is not loaded"}}, includeChain(n)...),
-				Message: n.Name + " engine off stopped PHP under mod_php, which is no longer loaded: php-fpm runs the scripts " + where + " now; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
+				Message: n.Name + " engine off stopped PHP under mod_php, which is no longer loaded: php-fpm runs the scripts " + where + " now; " + deny})
 		default:
 			for _, g := range facts.PHPGuards(n) {
 				name, neg, _ := modphp.Guard(facts.Arg(g, 0))
 				if !neg && !names[name] {
-					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: denyPHP, Origin: Today,
+					p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Origin: Today,
 						Related: append([]Related{{Pos: g.Pos, Message: "<IfModule " + name + "> never matches the PHP module"}}, includeChain(n)...),
-						Message: n.Name + " engine off is already not in effect today because <IfModule " + name + "> never matches: PHP runs " + where + " now; deny PHP files with Require all denied in a <FilesMatch> instead (see fix)"})
+						Message: n.Name + " engine off is already not in effect today because <IfModule " + name + "> never matches: PHP runs " + where + " now, and the plan drops the line (it never applied); if PHP must not run there, put it under <IfModule mod_php.c>, and modphp-migrate plan turns it into Require all denied for the PHP files"})
 					break
 				}
 			}
 		}
 	}
+}
+
+// planDenial words the advice for an engine-off line the plan denies,
+// and its fix: the block the plan writes in its Apache configuration,
+// headed by that file. Without the plan's denial, it says what to write
+// and has no fix.
+func planDenial(pl *facts.Placed) (advice, fix string) {
+	if pl == nil || pl.DenyBlock == "" {
+		return "deny PHP files with Require all denied in a <FilesMatch> instead (modphp-migrate plan writes it)", ""
+	}
+	return "deny PHP files with Require all denied in a <FilesMatch> instead, as the plan does in its Apache configuration (see fix)",
+		"# " + pl.DenyFile + "\n" + pl.DenyBlock
 }
 
 // missingDirectory reports whether n is in a <Directory> section naming a

@@ -19,6 +19,7 @@ var fpmPoolIdentity = register(&Rule{
 	Title:      "php-fpm pool identity",
 	Severity:   Warning,
 	Directives: []string{"SuexecUserGroup", "suPHP_UserGroup", "AssignUserID"},
+	Plan:       true,
 	Doc: Doc{
 		Text: `Checks who PHP runs as once php-fpm runs it, against who it ran as before and who must reach it. Needs php-fpm's configuration (` + "`--fpm-config`" + `).
 
@@ -26,7 +27,9 @@ var fpmPoolIdentity = register(&Rule{
 - **Pools running as Apache's user** (` + "`User`" + `/` + "`Group`" + `, www-data on Debian): every site on the pool, and Apache itself, can read and change each other's files and sessions. Warning.
 - **One pool serving virtual hosts of different owners** (by the identity lines above, else by the owner of the DocumentRoot): the sites share a user, so one compromised site reads the others' configuration files. Warning.
 - **The socket**: ` + "`listen.owner`, `listen.group`, `listen.mode`" + ` (default: the pool's user and group, 0660) that Apache's user cannot read and write — every PHP request answers 503 (` + "`AH02454`" + ` permission denied) — is an error; a mode every local user can write (0666) lets anyone on the machine run PHP as the pool user, and set ` + "`PHP_VALUE`" + ` for it, a warning.
-- **DocumentRoot files owned by Apache's user** that the site's pool user (not Apache's) will not be able to change: under mod_php PHP wrote them as www-data; under its own pool it cannot update them any more. Warning, with counts and examples; skipped with ` + "`--no-permissions`" + `.`,
+- **DocumentRoot files owned by Apache's user** that the site's pool user (not Apache's) will not be able to change: under mod_php PHP wrote them as www-data; under its own pool it cannot update them any more. Warning, with counts and examples; skipped with ` + "`--no-permissions`" + `.
+
+Where a site needs another pool, the finding names the pool the migration plan gives it (` + "`modphp-migrate plan`" + `, computed once per run on the same tree and php-fpm configuration) and the user it runs as, rather than advising to change a pool other sites share.`,
 		Before: "; pool.d/site.conf\n[site]\nuser = www-data\nlisten = /run/php/site.sock\nlisten.mode = 0600\n",
 		After:  "; pool.d/site.conf\n[site]\nuser = site\ngroup = site\nlisten = /run/php/site.sock\nlisten.owner = www-data\nlisten.group = www-data\nlisten.mode = 0660\n",
 		Since:  "0.1.0",
@@ -146,7 +149,7 @@ func runFPMPoolIdentity(p *Pass) {
 				if pl.User != "" && pl.User != id.user {
 					p.Report(Diagnostic{Pos: id.node.Pos, EndLine: id.node.EndLine,
 						Related: append([]Related{{Pos: poolPos(pl, "user"), Message: "pool " + pl.Name + " runs as " + pl.User}, {Pos: h.Node.Pos, Message: "PHP of this site goes to pool " + pl.Name}}, includeChain(id.node)...),
-						Message: "this site's PHP ran as " + id.user + " (" + id.node.Name + "), but its php-fpm pool " + pl.Name + " runs as " + pl.User + ": the site loses write access to its own files; set user = " + id.user + " in the pool (or give the site its own pool)"})
+						Message: "this site's PHP ran as " + id.user + " (" + id.node.Name + "), but its php-fpm pool " + pl.Name + " runs as " + pl.User + ": the site loses write access to its own files; " + planSitePool(p, vh, id.user)})
 				}
 			} else if dr := docRootOwner(p, vh, acc); dr != "" {
 				s.owner = dr
@@ -172,13 +175,17 @@ func runFPMPoolIdentity(p *Pass) {
 		}
 		if len(owners) > 1 {
 			names := sortedKeysOf(owners)
+			sites := map[string]*parser.VHost{}
+			for o, s := range owners {
+				sites[o] = s.vh
+			}
 			var rel []Related
 			for _, o := range names {
 				s := owners[o]
 				rel = append(rel, Related{Pos: s.h.Node.Pos, Message: "a site of " + o + " uses pool " + pl.Name + " here"})
 			}
 			p.Report(Diagnostic{Pos: pl.Pos, Related: rel,
-				Message: "pool " + pl.Name + " serves sites of different owners (" + strings.Join(names, ", ") + "): they all run as " + orDefault(pl.User, "the same user") + " and can read each other's files; give each owner its own pool"})
+				Message: "pool " + pl.Name + " serves sites of different owners (" + strings.Join(names, ", ") + "): they all run as " + orDefault(pl.User, "the same user") + " and can read each other's files; " + planOwnerPools(p, names, sites)})
 		}
 		// The socket.
 		checkSocket(p, pl, apacheUser, apacheGroup, acc)
@@ -187,6 +194,43 @@ func runFPMPoolIdentity(p *Pass) {
 	if !p.Options.NoPermissions {
 		apacheOwned(p, pools, apacheUser, acc)
 	}
+}
+
+// planSitePool says which pool the plan gives a site, and as whom it
+// runs; without the plan, that the site needs a pool of its own running
+// as user.
+func planSitePool(p *Pass, vh *parser.VHost, user string) string {
+	dir := p.Today.DocumentRoot
+	if vh != nil {
+		dir = vh.DocumentRoot
+	}
+	if _, pool, _ := p.facts.PlanSite(dir); pool != nil {
+		where := pool.File
+		if pool.Reused {
+			where = "an existing pool"
+		}
+		return "the plan gives the site php-fpm pool " + pool.Name + ", running as " + pool.User + " (" + where + ")"
+	}
+	return "give the site a php-fpm pool of its own running as " + user + " (modphp-migrate plan does)"
+}
+
+// planOwnerPools says which pools the plan gives the sites of each owner
+// (names sorted, site one site of each); without the plan, that each
+// owner needs a pool of its own.
+func planOwnerPools(p *Pass, names []string, site map[string]*parser.VHost) string {
+	var parts []string
+	for _, o := range names {
+		dir := p.Today.DocumentRoot
+		if vh := site[o]; vh != nil {
+			dir = vh.DocumentRoot
+		}
+		_, pool, _ := p.facts.PlanSite(dir)
+		if pool == nil {
+			return "give each owner a php-fpm pool of its own (modphp-migrate plan does)"
+		}
+		parts = append(parts, pool.Name+" for "+o+" (running as "+pool.User+")")
+	}
+	return "the plan gives them php-fpm pools " + strings.Join(parts, ", ")
 }
 
 func vhostKey(vh *parser.VHost) string {

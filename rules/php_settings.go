@@ -27,7 +27,7 @@ var phpSettings = register(&Rule{
 
 - **Unguarded** (not inside ` + "`<IfModule mod_php.c>`" + `), error: without mod_php, httpd does not know the directive. In server configuration it refuses to start (` + "`Invalid command 'php_value'`" + `); in a .htaccess every request that reads the file answers 500 — PHP scripts, static files and subdirectories alike (docs/behaviour.md#b-conf-invalid, #b-htaccess-500).
 - **Guarded by a name that matches**: ` + "`<IfModule mod_php.c>`" + ` and ` + "`<IfModule php_module>`" + ` keep httpd happy, but the settings silently stop applying. A security setting (` + "`open_basedir`, `disable_functions`, `disable_classes`, `upload_tmp_dir`, `sys_temp_dir`, `session.save_path`, `auto_prepend_file`" + `, and ` + "`allow_url_include`, `allow_url_fopen`, `file_uploads`, `enable_dl`" + ` when off) in server configuration is an error at its own line: a protection is lost. The other settings are one warning at the guard, listing them. On a tree that has already switched (mod_php no longer loaded), the same settings are reported the same way: mod_php applied them, nothing applies them now.
-- **Where they go** comes from the migration plan (` + "`modphp-migrate plan`" + `, computed once per run on the same tree and php-fpm configuration): the fix is the plan's line, headed by the file and line it goes to — the pool of the setting's own scope (never a pool that serves other sites too) or ` + "`.user.ini`" + ` (never for a PHP_INI_SYSTEM key such as ` + "`upload_tmp_dir`" + `, which PHP ignores there). In a .htaccess, move them to a ` + "`.user.ini`" + ` next to it or let the modphp-migrate shim apply them.
+- **Where they go** comes from the migration plan (` + "`modphp-migrate plan`" + `, computed once per run on the same tree and php-fpm configuration): the fix is the plan's line, headed by the file and line it goes to — the pool of the setting's own scope (never a pool that serves other sites too) or ` + "`.user.ini`" + ` (never for a PHP_INI_SYSTEM key such as ` + "`upload_tmp_dir`" + `, which PHP ignores there). In a .htaccess, the plan keeps them for the modphp-migrate shim, which applies them per request, with an unguarded line wrapped in ` + "`<IfModule mod_php.c>`" + ` (the fix); ` + "`plan --htaccess=user-ini`" + ` moves them to a ` + "`.user.ini`" + ` beside it where PHP allows it. Where the plan puts a setting in no file (left to the shim under ` + "`<Files>`" + ` or ` + "`<Location>`" + `, dropped because it never applied), the message says so in the plan's words and the fix, if any, is the wrapped line: no rule guesses a pool or file of its own.
 - **Guarded by a name that never matches**, warning (origin today): PHP 8's module is ` + "`mod_php.c`/`php_module`" + `; ` + "`mod_php7.c`, `php7_module`, `mod_php8.c`, `php8_module`, `mod_php5.c`" + `… never match it (docs/behaviour.md#b-guard), so the block is already ignored today.
 - **php_admin_value or php_admin_flag in .htaccess**, warning (origin today): mod_php refuses them there, so the directory already answers 500 today (docs/behaviour.md#b-modphp-admin); an error only where the line becomes active at the switch.
 - **A PHP_INI_SYSTEM setting** set with php_value or php_flag (` + "`expose_php`, `allow_url_fopen`" + `…), info (origin today): mod_php ignores it even today (docs/behaviour.md#b-modphp-system); it belongs in php.ini or the pool. The table of access levels is generated from a real PHP build (internal/phpini).
@@ -48,36 +48,8 @@ type phpSetting struct {
 	value string // the argument as written
 }
 
-// iniValue renders the setting for .user.ini or a php-fpm pool as the
-// value mod_php stored (modphp.Stored: php_flag gives 1 or 0, "none" the
-// empty string), written so that PHP's INI scanner reads it back
-// unchanged (modphp.INILiteral: a bare Off would read as "", a bare E_ALL
-// as a number; docs/behaviour.md#b-fpm-ini-syntax).
-func (s phpSetting) iniValue() string {
-	v := modphp.Stored(s.kind, s.value)
-	lit, err := modphp.INILiteral(v)
-	if err != nil {
-		return "'" + v + "'" // a NUL byte from the configuration: cannot be written exactly
-	}
-	return lit
-}
-
 // iniName is what a PHP INI directive name looks like.
 var iniName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
-// poolLine renders the setting as a php-fpm pool line. A pool's
-// php_flag[] and php_admin_flag[] take a boolean word, and php-fpm
-// stores 1 or 0 for it as mod_php does.
-func (s phpSetting) poolLine() string {
-	if s.kind.IsFlag() {
-		v := "Off"
-		if modphp.Stored(s.kind, s.value) == "1" {
-			v = "On"
-		}
-		return fmt.Sprintf("%s[%s] = %s", s.kind, s.name, v)
-	}
-	return fmt.Sprintf("%s[%s] = %s", s.kind, s.name, s.iniValue())
-}
 
 // phpGroup is the settings under one PHP-module guard.
 type phpGroup struct {
@@ -127,7 +99,7 @@ func runPHPSettings(p *Pass) {
 			// A template placeholder (<%= key %>, {tmpl_var}): say what
 			// breaks, without a fix built from garbage.
 			if e.After {
-				p.Reportf(n, nil, "%s is an unknown directive without mod_php: httpd will refuse to start (or a .htaccess answers 500); move the setting to the php-fpm pool or .user.ini, or wrap it in <IfModule mod_php.c>", n.Name)
+				p.Reportf(n, nil, "%s is an unknown directive without mod_php: httpd will refuse to start (or a .htaccess answers 500); wrap it in <IfModule mod_php.c>, and plan the server once the template is filled in: modphp-migrate plan places the setting", n.Name)
 			}
 			continue
 		}
@@ -135,12 +107,12 @@ func runPHPSettings(p *Pass) {
 		switch {
 		case s.kind.Admin() && inAccess && (e.Today || e.After):
 			d := Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: includeChain(n), Origin: Today,
-				Message: fmt.Sprintf("%s is never allowed in .htaccess: every request under %s already answers 500 today; set %s in the php-fpm pool instead (%s)",
-					n.Name, facts.AccessDir(e), s.name, s.poolLine())}
+				Message: fmt.Sprintf("%s is never allowed in .htaccess: every request under %s already answers 500 today; %s",
+					n.Name, facts.AccessDir(e), adminElsewhere(s.name))}
 			if !e.Today {
 				d.Origin = Switch
-				d.Message = fmt.Sprintf("%s is never allowed in .htaccess: every request under %s will answer 500 after the switch; set %s in the php-fpm pool instead (%s)",
-					n.Name, facts.AccessDir(e), s.name, s.poolLine())
+				d.Message = fmt.Sprintf("%s is never allowed in .htaccess: every request under %s will answer 500 after the switch; %s",
+					n.Name, facts.AccessDir(e), adminElsewhere(s.name))
 			}
 			p.Report(d)
 		case e.After:
@@ -180,58 +152,80 @@ func runPHPSettings(p *Pass) {
 }
 
 // reportUnguarded reports a php_* line in effect after the switch: httpd
-// no longer knows the directive.
+// no longer knows the directive. What to do is the plan's: it wraps the
+// line in <IfModule mod_php.c> (the fix, replacing the line) and puts the
+// setting in a pool or .user.ini, leaves it to the shim, or drops it.
 func reportUnguarded(p *Pass, e *facts.Entry, s phpSetting) {
 	n := s.node
+	pl := p.facts.Placement(n)
+	d := Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: includeChain(n)}
+	breaks := "httpd will refuse to start"
+	if e.Access != nil {
+		breaks = "every request that reads this .htaccess (PHP, static files, subdirectories) will answer 500"
+	}
+	if pl != nil && pl.Wrapped {
+		d.Fix, d.FixReplaces = wrapInModPHP(n), true
+	}
+	wrap := "wrap it in <IfModule mod_php.c> as the plan does (see fix)"
+	if d.Fix == "" {
+		wrap = "wrap it in <IfModule mod_php.c>"
+	}
 	switch {
 	case ignored(s):
-		breaks := "httpd will refuse to start"
-		if e.Access != nil {
-			breaks = "every request that reads this .htaccess will answer 500"
-		}
-		p.Reportf(n, nil, "%s is an unknown directive without mod_php: %s; %s is PHP_INI_SYSTEM, which mod_php ignores here even today, so remove the line (or set it in php.ini or the php-fpm pool if it is wanted)",
-			n.Name, breaks, s.name)
-	case e.Access != nil:
-		p.Reportf(n, nil, "%s is an unknown directive without mod_php: every request that reads this .htaccess (PHP, static files, subdirectories) will answer 500; move %s to .user.ini (%s = %s) or wrap it in <IfModule mod_php.c>",
-			n.Name, s.name, s.name, s.iniValue())
+		d.Fix, d.FixReplaces = "", false // removing the line is the fix
+		d.Message = fmt.Sprintf("%s is an unknown directive without mod_php: %s; %s is PHP_INI_SYSTEM, which mod_php ignores here even today, so remove the line (if it is wanted: %s)",
+			n.Name, breaks, s.name, systemElsewhere(e))
+	case pl.InFile():
+		d.Message = fmt.Sprintf("%s is an unknown directive without mod_php: %s; move %s to %s (see fix), or wrap it in <IfModule mod_php.c>",
+			n.Name, breaks, s.name, pl.Where())
+		d.Fix, d.FixReplaces = pl.FixText(), false
+	case pl != nil && pl.Target == migrate.TargetShim && e.Access != nil:
+		d.Message = fmt.Sprintf("%s is an unknown directive without mod_php: %s; %s, so that the modphp-migrate shim still applies it per request (%s)",
+			n.Name, breaks, wrap, userINIOrWhy(pl))
+	case pl != nil:
+		d.Message = fmt.Sprintf("%s is an unknown directive without mod_php: %s; %s (%s)", n.Name, breaks, wrap, pl.Describe())
 	default:
-		d := Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: includeChain(n)}
-		if pl := p.facts.Placement(n); placedInFile(pl) {
-			d.Message = fmt.Sprintf("%s is an unknown directive without mod_php: httpd will refuse to start; move %s to %s (see fix), or wrap it in <IfModule mod_php.c>",
-				n.Name, s.name, placeWhere(pl))
-			d.Fix = placeFix(pl)
-		} else if dir := facts.DirectoryOf(n); dir != "" && !s.kind.Admin() {
-			d.Message = fmt.Sprintf("%s is an unknown directive without mod_php: httpd will refuse to start; move %s to %s/.user.ini (%s = %s), or to the php-fpm pool if it is meant for the whole site, or wrap it in <IfModule mod_php.c>",
-				n.Name, s.name, dir, s.name, s.iniValue())
-		} else {
-			d.Message = fmt.Sprintf("%s is an unknown directive without mod_php: httpd will refuse to start; move %s to the php-fpm pool (%s) or wrap it in <IfModule mod_php.c>",
-				n.Name, s.name, s.poolLine())
-		}
-		p.Report(d)
+		d.Message = fmt.Sprintf("%s is an unknown directive without mod_php: %s; %s, and see modphp-migrate plan for where %s goes", n.Name, breaks, wrap, s.name)
 	}
+	p.Report(d)
 }
 
-// placedInFile reports whether the plan puts a setting in a file (a pool
-// or .user.ini) whose line it knows.
-func placedInFile(pl *facts.Placed) bool {
-	return pl != nil && pl.LineText != "" &&
-		(pl.Target == migrate.TargetPool || pl.Target == migrate.TargetPoolAdmin || pl.Target == migrate.TargetUserINI)
-}
-
-// placeWhere names where the plan puts a setting: the pool with its file
-// and line, or the .user.ini file and line.
-func placeWhere(pl *facts.Placed) string {
-	at := fmt.Sprintf("%s:%d", pl.File, pl.Line)
-	if pl.Target == migrate.TargetUserINI {
-		return at
+// wrapInModPHP is the line n inside <IfModule mod_php.c>, as the plan
+// wraps it: both worlds accept it, and the shim still reads it.
+func wrapInModPHP(n *parser.Node) string {
+	line := n.Name
+	if n.Raw != "" {
+		line += " " + n.Raw
 	}
-	return fmt.Sprintf("php-fpm pool %s (%s)", pl.Pool, at)
+	return "<IfModule mod_php.c>\n    " + line + "\n</IfModule>\n"
 }
 
-// placeFix is the plan's line for a setting, with a comment naming the
-// file and line it goes to.
-func placeFix(pl *facts.Placed) string {
-	return fmt.Sprintf("; %s:%d\n%s\n", pl.File, pl.Line, pl.LineText)
+// userINIOrWhy says what else the plan can do with a .htaccess setting it
+// leaves to the shim: move it to .user.ini with --htaccess=user-ini, or
+// the plan's reason why the directory needs the shim.
+func userINIOrWhy(pl *facts.Placed) string {
+	if strings.HasPrefix(pl.Note, migrate.NeedsShim) {
+		return "plan: " + pl.Note
+	}
+	return "or, with modphp-migrate plan --htaccess=user-ini, in a .user.ini beside it"
+}
+
+// adminElsewhere says where a php_admin_* setting refused in a .htaccess
+// can go: php_admin_value in the server configuration's <Directory> for
+// that directory, which the plan places in a pool of the directory's own.
+func adminElsewhere(key string) string {
+	return fmt.Sprintf("the plan leaves the line as it is: remove it, or if %s is wanted there, set it with php_admin_value in a <Directory> for this directory in the server configuration, which modphp-migrate plan places in a php-fpm pool of the directory's own",
+		key)
+}
+
+// systemElsewhere says where a PHP_INI_SYSTEM setting mod_php ignored can
+// go, if it is wanted: php.ini, or php_admin_value in the server
+// configuration, which the plan places in a pool of that scope's own.
+func systemElsewhere(e *facts.Entry) string {
+	if e.Access != nil {
+		return "php.ini, or php_admin_value in a <Directory> for this directory in the server configuration, which modphp-migrate plan places in a php-fpm pool of the directory's own"
+	}
+	return "php.ini, or php_admin_value instead of php_value, which modphp-migrate plan places in a php-fpm pool of that scope's own"
 }
 
 // reportProtection reports s, a setting under guard that mod_php applied
@@ -249,13 +243,13 @@ func reportProtection(p *Pass, guard *parser.Node, s phpSetting, state guardStat
 	}
 	d := Diagnostic{Pos: s.node.Pos, EndLine: s.node.EndLine, Severity: Error,
 		Related: append([]Related{{Pos: guard.Pos, Message: "<IfModule " + facts.Arg(guard, 0) + ">"}}, includeChain(s.node)...)}
-	if pl := p.facts.Placement(s.node); placedInFile(pl) {
+	if pl := p.facts.Placement(s.node); pl.InFile() {
 		d.Message = fmt.Sprintf("%s %s under <IfModule %s> %s: a protection is lost (%s); set it in %s as the plan does (see fix)",
-			s.node.Name, s.name, facts.Arg(guard, 0), lost, why, placeWhere(pl))
-		d.Fix = placeFix(pl)
+			s.node.Name, s.name, facts.Arg(guard, 0), lost, why, pl.Where())
+		d.Fix = pl.FixText()
 	} else {
-		d.Message = fmt.Sprintf("%s %s under <IfModule %s> %s: a protection is lost (%s); set it in a php-fpm pool that serves only this directory (%s)",
-			s.node.Name, s.name, facts.Arg(guard, 0), lost, why, s.poolLine())
+		d.Message = fmt.Sprintf("%s %s under <IfModule %s> %s: a protection is lost (%s); %s",
+			s.node.Name, s.name, facts.Arg(guard, 0), lost, why, pl.Describe())
 	}
 	p.Report(d)
 	return true
@@ -276,57 +270,44 @@ func reportSystemOnly(p *Pass, e *facts.Entry, s phpSetting) {
 	}
 	p.Report(Diagnostic{
 		Pos: s.node.Pos, EndLine: s.node.EndLine, Severity: Info, Origin: Today,
-		Message: fmt.Sprintf("%s is PHP_INI_SYSTEM: mod_php ignores %s for it in %s, so it has no effect even today; set it in php.ini or the php-fpm pool (php_admin_value[%s] = %s) if it is wanted",
-			s.name, s.node.Name, where, s.name, s.iniValue()),
+		Message: fmt.Sprintf("%s is PHP_INI_SYSTEM: mod_php ignores %s for it in %s, so it has no effect even today (the plan drops it); if it is wanted, set it in %s",
+			s.name, s.node.Name, where, systemElsewhere(e)),
 		Related: includeChain(s.node),
 	})
 }
 
 func reportGroup(p *Pass, g *phpGroup, names map[string]bool) {
-	var list []string
+	var list, others []string
 	var rel []Related
 	var fix strings.Builder
-	fromPlan := !g.access && g.state != guardDead
+	var shim *facts.Placed // a .htaccess setting the plan leaves to the shim
+	shimN := 0
 	for _, s := range g.settings {
 		list = append(list, s.name)
 		rel = append(rel, Related{Pos: s.node.Pos, Message: s.node.Name + " " + s.name})
-		switch pl := p.facts.Placement(s.node); {
-		case g.access:
-			fmt.Fprintf(&fix, "%s = %s\n", s.name, s.iniValue())
-		case fromPlan && placedInFile(pl):
-			fix.WriteString(placeFix(pl))
-		default:
-			fromPlan = false
-			fmt.Fprintln(&fix, s.poolLine())
+		if g.state == guardDead {
+			continue // the plan drops them: they never applied
 		}
-	}
-	if !g.access && !fromPlan && g.state != guardDead {
-		// Some setting has no place in the plan: the pool lines alone.
-		fix.Reset()
-		for _, s := range g.settings {
-			fmt.Fprintln(&fix, s.poolLine())
+		switch pl := p.facts.Placement(s.node); {
+		case pl.InFile():
+			fix.WriteString(pl.FixText())
+		case g.access && pl != nil && pl.Target == migrate.TargetShim:
+			shim, shimN = pl, shimN+1
+		default:
+			others = append(others, "for "+s.name+", "+pl.Describe())
 		}
 	}
 	rel = append(rel, includeChain(g.guard)...)
 	arg := facts.Arg(g.guard, 0)
-	where := "move them to .user.ini in this directory or let the modphp-migrate shim apply them"
-	switch {
-	case g.access:
-	case fromPlan:
-		where = "set " + itThem(len(list)) + " where the plan puts " + itThem(len(list)) + " (see fix)"
-	case anySystem(g.settings):
-		where = "move them to a php-fpm pool that serves only this site (see fix)"
-	default:
-		where = "move them to a php-fpm pool that serves only this site (see fix) or to .user.ini"
-	}
+	where := groupWhere(len(list), shimN, fix.Len() > 0, shim, others)
 	d := Diagnostic{Pos: g.guard.Pos, EndLine: g.guard.EndLine, Severity: Warning, Related: rel, Fix: fix.String()}
 	switch g.state {
 	case guardDead:
 		name, _, _ := modphp.Guard(arg)
 		reason := fmt.Sprintf("<IfModule %s> never matches the PHP module (it answers to %s)", name, strings.Join(sortedKeys(names), " and "))
 		d.Origin = Today
-		d.Message = fmt.Sprintf("%s, so %s %s already ignored today: remove the block, or if the settings are wanted, %s",
-			reason, strings.Join(list, ", "), isAre(len(list)), where)
+		d.Message = fmt.Sprintf("%s, so %s %s already ignored today (the plan drops %s): remove the block, or if the settings are wanted, put %s under <IfModule mod_php.c>, and modphp-migrate plan places %s",
+			reason, strings.Join(list, ", "), isAre(len(list)), itThem(len(list)), itThem(len(list)), itThem(len(list)))
 	case guardUnloaded:
 		d.Message = fmt.Sprintf("%s %s set under <IfModule %s>: mod_php applied %s, and nothing applies %s now that mod_php is not loaded; %s",
 			strings.Join(list, ", "), isAre(len(list)), arg, itThem(len(list)), itThem(len(list)), where)
@@ -341,15 +322,28 @@ func reportGroup(p *Pass, g *phpGroup, names map[string]bool) {
 	p.Report(d)
 }
 
-// anySystem reports whether one of the settings is PHP_INI_SYSTEM, which
-// .user.ini cannot set.
-func anySystem(ss []phpSetting) bool {
-	for _, s := range ss {
-		if m, ok := phpini.Lookup(s.name); ok && m.SystemOnly() {
-			return true
+// groupWhere says what the plan does with the settings of a group: n
+// settings, some placed in files (the fix), shimN left to the shim (shim
+// is one of them), and the others in the plan's words.
+func groupWhere(n, shimN int, inFiles bool, shim *facts.Placed, others []string) string {
+	parts := others
+	rest := func(k int) string { // the settings of a part after the others
+		switch {
+		case len(parts) == 0:
+			return itThem(k)
+		case k == 1:
+			return "the other"
 		}
+		return "the others"
 	}
-	return false
+	if shim != nil {
+		parts = append(parts, "the plan leaves "+rest(shimN)+" to the modphp-migrate shim, which applies "+itThem(shimN)+" per request ("+userINIOrWhy(shim)+")")
+	}
+	if inFiles {
+		k := n - shimN - len(others)
+		parts = append(parts, "set "+rest(k)+" where the plan puts "+itThem(k)+" (see fix)")
+	}
+	return strings.Join(parts, "; ")
 }
 
 func itThem(n int) string {

@@ -11,7 +11,8 @@ import (
 
 // Checkstyle XML, the report format Jenkins (Warnings Next Generation),
 // reviewdog, Bitbucket and others read from ShellCheck and hadolint: one
-// <file> per path, one <error> per finding, the code in source.
+// <file> per path, one <error> per finding, the code in source and the
+// origin in an origin attribute.
 type checkstyleReport struct {
 	XMLName xml.Name         `xml:"checkstyle"`
 	Version string           `xml:"version,attr"`
@@ -29,6 +30,9 @@ type checkstyleError struct {
 	Severity string `xml:"severity,attr"`
 	Message  string `xml:"message,attr"`
 	Source   string `xml:"source,attr"`
+	// Origin is modphp-migrate's own attribute, switch or today; readers
+	// of Checkstyle XML ignore attributes they do not know.
+	Origin string `xml:"origin,attr"`
 }
 
 // checkstyleVersion is the format version the report claims (Checkstyle's
@@ -43,7 +47,7 @@ func writeCheckstyle(w io.Writer, diags []rules.Diagnostic) error {
 		if n := len(rep.Files); n == 0 || rep.Files[n-1].Name != d.Pos.File {
 			rep.Files = append(rep.Files, checkstyleFile{Name: d.Pos.File})
 		}
-		e := checkstyleError{Severity: string(d.Severity), Message: d.Message, Source: "modphp-migrate." + d.Code}
+		e := checkstyleError{Severity: string(d.Severity), Message: d.Message, Source: "modphp-migrate." + d.Code, Origin: string(d.Origin)}
 		if d.Pos.Line > 0 {
 			e.Line = strconv.Itoa(d.Pos.Line)
 			if d.Pos.Col > 0 {

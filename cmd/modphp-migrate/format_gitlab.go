@@ -46,7 +46,9 @@ func gitlabSeverity(s rules.Severity) string {
 // writeGitLab prints a GitLab code quality report: a JSON array (never
 // null). GitLab wants paths relative to the repository and a line on every
 // issue: paths under the working directory are made relative to it, and a
-// finding about a whole file or directory is placed on line 1.
+// finding about a whole file or directory is placed on line 1. The
+// description, which GitLab shows, starts with the code and the origin in
+// brackets (GitLab reads no other field for it).
 // fps are the findings' fingerprints (see fingerprints), the same that SARIF
 // and the baseline use.
 func writeGitLab(w io.Writer, diags []rules.Diagnostic, fps []string) error {
@@ -55,7 +57,7 @@ func writeGitLab(w io.Writer, diags []rules.Diagnostic, fps []string) error {
 	for i, d := range diags {
 		path := repoPath(wd, d.Pos.File)
 		out = append(out, gitlabIssue{
-			Description: d.Code + " " + d.Message,
+			Description: d.Code + " [" + string(d.Origin) + "] " + d.Message,
 			CheckName:   d.Code,
 			Fingerprint: fps[i],
 			Severity:    gitlabSeverity(d.Severity),

@@ -28,20 +28,15 @@ func lintCommand() command {
 type lintFlags struct {
 	format, color, failOn string
 	enable, disable       []string
-	defines               []string
 	noPermissions         bool
-	root                  string
-	accessNames           []string
 	maxExamples           int
-	httpdVersion          string
-	fpmConfig             string
 	config                string
 	baseline              string
 	writeBaseline         string
 	severity              map[string]rules.Severity // from the configuration file
 	mainFiles             []string
 	stdinFilename         string
-	limits                loadLimits
+	treeFlags
 }
 
 func newLintFlags() (*pflag.FlagSet, *lintFlags) {
@@ -54,14 +49,10 @@ func newLintFlags() (*pflag.FlagSet, *lintFlags) {
 	fs.StringVar(&f.failOn, "fail-on", "error", "exit 1 when a finding is at least this `severity`: error, warning or info")
 	fs.StringSliceVar(&f.enable, "enable", nil, "run only these rule `codes` (repeatable, comma-separated)")
 	fs.StringSliceVar(&f.disable, "disable", nil, "skip these rule `codes` (repeatable, comma-separated)")
-	fs.StringArrayVarP(&f.defines, "define", "D", nil, "define `NAME` for <IfDefine>, like apache2 -D (repeatable)")
 	fs.BoolVar(&f.noPermissions, "no-permissions", false, "skip the walk of document roots for world-writable files (MPM1003)")
-	fs.StringVar(&f.root, "root", "", "resolve the configuration's absolute paths under `DIR` (a copy of a server's filesystem)")
-	fs.StringArrayVar(&f.accessNames, "access-file-name", nil, "access file `NAME` (replaces AccessFileName; repeatable); single files with this name are linted as .htaccess")
 	fs.IntVar(&f.maxExamples, "max-examples", 5, "example paths listed per aggregated finding")
-	addLoadLimitFlags(fs, &f.limits, "(the search for .htaccess files, and the permission walk)")
-	fs.StringVar(&f.httpdVersion, "httpd-version", parser.DefaultVersion, "httpd `version` <IfVersion> is evaluated against")
-	fs.StringVar(&f.fpmConfig, "fpm-config", "", "php-fpm.conf to compare with (`PATH`, or none); default: /etc/php/*/fpm/php-fpm.conf beside the tree, under --root when given")
+	addTreeFlags(fs, &f.treeFlags, treeFlagUse{fpmConfig: "to compare with", accessName: "; single files with this name are linted as .htaccess",
+		walk: "(the search for .htaccess files, and the permission walk)"})
 	fs.StringVar(&f.config, "config", "", "configuration `FILE` (or none); default: "+lintconfig.FileName+" in the first path's directory or the nearest one above it")
 	fs.StringVar(&f.baseline, "baseline", "", "report only findings not recorded in `FILE` (see --write-baseline)")
 	fs.StringVar(&f.writeBaseline, "write-baseline", "", "record today's findings in `FILE`, print nothing and exit 0")
@@ -170,8 +161,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if flags.Changed("httpd-version") {
 		opt.HTTPDVersion = f.httpdVersion
 	}
-	lopt := parser.LoadOptions{Root: f.root, Defines: f.defines, Version: f.httpdVersion, AccessFileNames: f.accessNames}
-	f.limits.apply(&lopt)
+	lopt := f.loadOptions()
 
 	loaded := &parser.Progress{}
 	lopt.Progress = loaded

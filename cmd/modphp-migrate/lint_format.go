@@ -309,7 +309,9 @@ func (e *errWriter) printf(format string, args ...any) {
 }
 
 // writeGitHub prints GitHub Actions workflow commands, one annotation per
-// finding (docs.github.com, "Workflow commands for GitHub Actions").
+// finding (docs.github.com, "Workflow commands for GitHub Actions"); the
+// title, which the annotation shows as its heading, is the code, the
+// origin in brackets and the rule's title.
 func writeGitHub(w io.Writer, diags []rules.Diagnostic) error {
 	ew := &errWriter{w: w}
 	for _, d := range diags {
@@ -330,7 +332,7 @@ func writeGitHub(w io.Writer, diags []rules.Diagnostic) error {
 				props = append(props, fmt.Sprintf("col=%d", d.Pos.Col))
 			}
 		}
-		props = append(props, "title="+ghProperty(d.Code+" "+title(d.Code)))
+		props = append(props, "title="+ghProperty(d.Code+" ["+string(d.Origin)+"] "+title(d.Code)))
 		msg := d.Message
 		if d.Fix != "" {
 			msg += "\nfix:\n" + d.Fix

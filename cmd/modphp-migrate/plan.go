@@ -22,10 +22,9 @@ func planCommand() command {
 
 // planFlags are the flags of plan.
 type planFlags struct {
-	root, fpmConfig, httpdVersion string
-	defines, accessNames          []string
-	htaccess, out, format         string
-	check                         bool
+	htaccess, out, format string
+	check                 bool
+	treeFlags
 }
 
 func newPlanFlags() (*pflag.FlagSet, *planFlags) {
@@ -37,11 +36,7 @@ func newPlanFlags() (*pflag.FlagSet, *planFlags) {
 	fs.StringVar(&f.htaccess, "htaccess", string(migrate.HTAccessShim), "`mode` for .htaccess PHP settings: shim (kept for the shim) or user-ini (moved to .user.ini where PHP allows it)")
 	fs.StringVar(&f.out, "out", "", "write the after-state of every created or changed file under `DIR` at its absolute path, with DIR/permissions.sh and DIR/remove.list")
 	fs.BoolVar(&f.check, "check", false, "run apache2 -t on a temporary copy of the after-state and php-fpm -t on the planned pools (where installed)")
-	fs.StringVar(&f.root, "root", "", "resolve the configuration's absolute paths under `DIR` (a copy of a server's filesystem)")
-	fs.StringVar(&f.fpmConfig, "fpm-config", "", "php-fpm.conf whose pools may be reused (`PATH`, or none); default: /etc/php/*/fpm/php-fpm.conf beside the tree, under --root when given")
-	fs.StringArrayVarP(&f.defines, "define", "D", nil, "define `NAME` for <IfDefine>, like apache2 -D (repeatable)")
-	fs.StringArrayVar(&f.accessNames, "access-file-name", nil, "access file `NAME` (replaces AccessFileName; repeatable)")
-	fs.StringVar(&f.httpdVersion, "httpd-version", parser.DefaultVersion, "httpd `version` <IfVersion> is evaluated against")
+	addTreeFlags(fs, &f.treeFlags, treeFlagUse{fpmConfig: "whose pools may be reused", walk: "(the search for .htaccess files)"})
 	return fs, f
 }
 
@@ -124,7 +119,7 @@ func (f *planFlags) validate(nargs int) error {
 	case nargs > 1:
 		return errors.New("plan takes one tree (DIR or main FILE)")
 	}
-	return nil
+	return f.limits.check()
 }
 
 // planTree returns the tree to plan: the argument, else the first of the
@@ -149,10 +144,14 @@ func buildPlan(ctx context.Context, tree string, f *planFlags) (*migrate.Plan, e
 	if err != nil {
 		return nil, err
 	}
-	lopt := parser.LoadOptions{Root: f.root, Defines: f.defines, Version: f.httpdVersion, AccessFileNames: f.accessNames}
+	lopt := f.loadOptions()
 	res, err := parser.LoadContext(ctx, main, lopt)
 	if err != nil {
 		return nil, err
+	}
+	stopped, notes := loadLimitsHit(res.Today)
+	if stopped != nil {
+		return nil, stopped
 	}
 	st, err := os.Stat(tree)
 	if err != nil {
@@ -166,7 +165,29 @@ func buildPlan(ctx context.Context, tree string, f *planFlags) (*migrate.Plan, e
 	if fpm != nil {
 		in.FPM, in.FPMPath = fpm.Config, fpm.Path
 	}
-	return migrate.Build(in)
+	p, err := migrate.Build(in)
+	if err != nil {
+		return nil, err
+	}
+	p.Notes = append(p.Notes, notes...)
+	return p, nil
+}
+
+// loadLimitsHit reads the loader's "limit" diagnostics: reading that
+// stopped (--max-files, --max-bytes, --max-walk in Include directories)
+// is an error, as a plan of part of a tree would be wrong; a search for
+// .htaccess files that stopped is a note.
+func loadLimitsHit(cfg *parser.Config) (stopped error, notes []string) {
+	for _, d := range cfg.Diagnostics {
+		if d.Kind != "limit" {
+			continue
+		}
+		if d.Severity == parser.SevError {
+			return fmt.Errorf("%s: %s", d.Pos, d.Message), nil
+		}
+		notes = append(notes, d.Pos.String()+": "+d.Message)
+	}
+	return nil, notes
 }
 
 // planJSON is the --format=json object; its keys are documented in

@@ -8,8 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // TestPlanHelp compares plan -h with its golden file.
@@ -220,5 +223,61 @@ func TestPlanCheckFails(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "check: apache2 -t failed: exit status 1\n") || !strings.Contains(stderr.String(), "Invalid command 'NoSuchDirective'") {
 		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
+
+// TestPlanTreeFlags checks that plan takes lint's tree flags, declared
+// once for both: the same flags in the same order in both commands' help,
+// a --max-files that stops reading the legacy example fails the plan at
+// the Include that crossed it (exit 3), a search for .htaccess files it
+// stops is a note, and a bound that is not positive is a usage error.
+func TestPlanTreeFlags(t *testing.T) {
+	want := []string{"root", "fpm-config", "define", "access-file-name", "httpd-version", "max-files", "max-bytes", "max-walk"}
+	tree := pflag.NewFlagSet("tree", pflag.ContinueOnError)
+	tree.SortFlags = false
+	addTreeFlags(tree, &treeFlags{}, treeFlagUse{})
+	lintFS, _ := newLintFlags()
+	planFS, _ := newPlanFlags()
+	for name, fs := range map[string]*pflag.FlagSet{"tree": tree, "lint": lintFS, "plan": planFS} {
+		var got []string
+		fs.VisitAll(func(f *pflag.Flag) {
+			if slices.Contains(want, f.Name) {
+				got = append(got, f.Name)
+			}
+		})
+		if !slices.Equal(got, want) {
+			t.Errorf("%s's tree flags: %v, want %v", name, got, want)
+		}
+	}
+
+	root := legacyCopy(t)
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"plan", "--root", root, "--max-files", "3", filepath.Join(root, "etc/apache2")}, &stdout, &stderr)
+	wantErr := "modphp-migrate plan: " + filepath.Join(root, "etc/apache2/apache2.conf") + ":146:1: reading stopped here: mods-enabled/*.load names more than 3 files and directories"
+	if code != exitInternal || stdout.Len() != 0 || !strings.HasPrefix(stderr.String(), wantErr) {
+		t.Errorf("--max-files 3: exit %d, stdout %q, stderr %q; want exit %d, no output, stderr starting %q", code, stdout.String(), stderr.String(), exitInternal, wantErr)
+	}
+	// The search for .htaccess files stopped by --max-walk is a note; the
+	// plan is made of what was read.
+	walk := t.TempDir()
+	write(t, filepath.Join(walk, "apache2.conf"), "ServerRoot /etc/apache2\nDocumentRoot "+walk+"/www\n<Directory "+walk+"/www>\n    AllowOverride All\n</Directory>\n")
+	for i := range 60 {
+		if err := os.MkdirAll(filepath.Join(walk, "www", fmt.Sprint("d", i)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code = run(context.Background(), []string{"plan", "--fpm-config", "none", "--max-walk", "30", walk}, &stdout, &stderr)
+	wantNote := "note: " + filepath.Join(walk, "apache2.conf") + ":2:1: the search for access files stopped under " + walk + "/www: the document roots hold more than 30 directory entries"
+	if code != exitOK || !strings.Contains(stderr.String(), wantNote) {
+		t.Errorf("--max-walk 30 on a document root of 60 directories: exit %d, stderr %q; want exit 0 and %q", code, stderr.String(), wantNote)
+	}
+	for _, arg := range []string{"--max-files=0", "--max-walk=-1", "--max-bytes=0"} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := run(context.Background(), []string{"plan", arg, filepath.Join(root, "etc/apache2")}, &stdout, &stderr); code != exitUsage {
+			t.Errorf("plan %s: exit %d, want %d (stderr %q)", arg, code, exitUsage, stderr.String())
+		}
 	}
 }

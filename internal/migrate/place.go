@@ -176,6 +176,10 @@ func (b *builder) collectAccess() {
 	}
 }
 
+// NeedsShim begins the note of a .htaccess setting only the shim can
+// apply, whatever --htaccess says (a setting under <Files> in that file).
+const NeedsShim = "this directory needs the shim"
+
 // placeAccess decides between the shim and .user.ini for the settings
 // of one .htaccess file.
 func (b *builder) placeAccess(acc *parser.AccessFile, lines []*Placement) {
@@ -199,7 +203,7 @@ func (b *builder) placeAccess(acc *parser.AccessFile, lines []*Placement) {
 		pl.Target = TargetShim
 		switch {
 		case why != "":
-			pl.Note = "this directory needs the shim: " + why
+			pl.Note = NeedsShim + ": " + why
 		case b.in.HTAccess == HTAccessShim:
 			pl.Note = "applied per request by the shim (--htaccess=shim)"
 		}

@@ -59,8 +59,10 @@ type Plan struct {
 	// handler then points at the shim, which routes to the pools.
 	Shim *Shim `json:"shim,omitempty"`
 
-	byDir map[string]*Scope // ScopeOf's index, built on first use
-	root  string            // Input.Root, cleaned
+	byDir    map[string]*Scope     // ScopeOf's index, built on first use
+	root     string                // Input.Root, cleaned
+	denyConf string                // the Apache configuration file the denials go to
+	denials  map[*Placement]string // the block replacing each engine-off line (TargetDeny)
 }
 
 // Shim is how the plan runs modphp-migrate shim.
@@ -200,6 +202,16 @@ func (p *Plan) For(pos parser.Pos) []*Placement {
 
 // ForNode is For at a node's position.
 func (p *Plan) ForNode(n *parser.Node) []*Placement { return p.For(n.Pos) }
+
+// Denial returns the Apache configuration file (a server path) and the
+// block the plan writes there in place of an engine-off line it denies
+// (TargetDeny); "" for other placements.
+func (p *Plan) Denial(pl *Placement) (file, block string) {
+	if b, ok := p.denials[pl]; ok {
+		return p.denyConf, b
+	}
+	return "", ""
+}
 
 // ScopeOf returns the scope a server path is served in (the one with the
 // longest directory that contains it), or nil.

@@ -48,6 +48,7 @@ func (b *builder) render() error {
 	b.deadNotes()
 	b.identityNotes()
 	pats := b.renderPools()
+	b.denials(pats)
 	b.cgiPassAuth()
 	b.planShim()
 	b.write(b.confPath(), b.apacheConf(pats))
@@ -67,7 +68,7 @@ func (b *builder) renderPlacements() error {
 		return err
 	}
 	b.deadNotes()
-	b.renderPools()
+	b.denials(b.renderPools())
 	b.fallbackPool() // the Apache configuration's handler for every other directory
 	b.userINI()
 	return nil
@@ -144,15 +145,7 @@ func (b *builder) apacheConf(pats []string) string {
 		b.handlerBlock(&sb, s.Dir, b.handler(s.ID, p), pats, b.passAuthWhy(s))
 	}
 	for _, pl := range b.plan.Placements {
-		if pl.Target != TargetDeny || pl.Dir == "" {
-			continue
-		}
-		sb.WriteString("# " + pl.Directive + " " + pl.Key + " off (" + b.cite(pl.Source) + ")\n")
-		sb.WriteString("<Directory " + quoteArg(pl.Dir) + ">\n")
-		for _, pat := range pats {
-			sb.WriteString("\t<FilesMatch " + quoteArg(pat) + ">\n\t\tRequire all denied\n\t</FilesMatch>\n")
-		}
-		sb.WriteString("</Directory>\n")
+		sb.WriteString(b.plan.denials[pl])
 	}
 	b.keptFromModPHP(&sb)
 	sb.WriteString("# php-fpm applies PHP_VALUE and PHP_ADMIN_VALUE from the request's environment\n")
@@ -161,6 +154,28 @@ func (b *builder) apacheConf(pats []string) string {
 	b.notCarried(&sb)
 	sb.WriteString("</IfModule>\n")
 	return sb.String()
+}
+
+// denials renders the block that replaces each engine-off line the plan
+// denies: Require all denied for the PHP file patterns in its directory,
+// headed by a comment citing the line. The Apache configuration writes
+// them; lint shows them (Plan.Denial).
+func (b *builder) denials(pats []string) {
+	b.plan.denyConf = b.confPath()
+	b.plan.denials = map[*Placement]string{}
+	for _, pl := range b.plan.Placements {
+		if pl.Target != TargetDeny || pl.Dir == "" {
+			continue
+		}
+		var sb strings.Builder
+		sb.WriteString("# " + pl.Directive + " " + pl.Key + " off (" + b.cite(pl.Source) + ")\n")
+		sb.WriteString("<Directory " + quoteArg(pl.Dir) + ">\n")
+		for _, pat := range pats {
+			sb.WriteString("\t<FilesMatch " + quoteArg(pat) + ">\n\t\tRequire all denied\n\t</FilesMatch>\n")
+		}
+		sb.WriteString("</Directory>\n")
+		b.plan.denials[pl] = sb.String()
+	}
 }
 
 func (b *builder) handlerBlock(sb *strings.Builder, dir, listen string, pats []string, passAuth string) {
