@@ -42,10 +42,10 @@ func (sc *serverConf) args(n *parser.Node) []string {
 // by where httpd merges them (docs/manual/sections.xml "How the sections
 // are merged").
 type scopeSet struct {
-	server []phpLine    // outside any section: the server's defaults
+	server []phpLine     // outside any section: the server's defaults
 	dirs   []*dirSection // <Directory>, <DirectoryMatch>, in file order
-	files  []filesBlock // top-level <Files>, <FilesMatch>
-	locs   []locSection // <Location>, <LocationMatch>
+	files  []filesBlock  // top-level <Files>, <FilesMatch>
+	locs   []locSection  // <Location>, <LocationMatch>
 }
 
 type vhostScopes struct {
