@@ -83,6 +83,13 @@ func (d *DirSection) Wildcard() bool { return d.glob }
 // APR_FNM_PATHNAME; then the regular expressions that match.
 //
 // Build it once (Add, in file order), then ask Walk as often as needed.
+//
+// Walk answers for directories. httpd goes one step further when the
+// request's file exists and FollowSymLinks is in effect: its walk then
+// takes every remaining path segment for a directory without a stat, the
+// file's own name included, so a section matching the file's path applies
+// to it too (shim TestIntegrationDirectoryMatchesFile); no caller models
+// that step.
 type DirSections struct {
 	secs  []*DirSection
 	exact map[string][]int // path sections without wildcards, by path
