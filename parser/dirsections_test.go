@@ -2,8 +2,11 @@ package parser
 
 import (
 	"fmt"
+	"path"
 	"strings"
 	"testing"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/aprmatch"
 )
 
 // TestDirSectionsWalk: the sections that apply to a directory, in httpd's
@@ -72,4 +75,74 @@ func TestDirSectionsWalkAllocs(t *testing.T) {
 	if allocs != 0 || n != 4*101 {
 		t.Errorf("Walk: %v allocations, %d calls; want 0 and %d", allocs, n, 4*101)
 	}
+}
+
+// FuzzDirSectionsWalk: Walk (an index by path, wildcards by depth, lists
+// merged in order) gives the same answer as asking every section at every
+// level of the directory, in the order httpd sorts them. Each line of
+// secs is a <Directory> path; "v " before it puts it in the virtual host,
+// "~ " makes it a regular expression.
+func FuzzDirSectionsWalk(f *testing.F) {
+	f.Add("/\n/srv/www/[!x]*\nv /srv/www/abc\n/srv/*/abc\n~ ^/srv\nv /", "/srv/www/abc")
+	f.Add("/a\\/b\n/a/[b/]c\n/a/b/", "/a/b")
+	f.Fuzz(func(t *testing.T, secs, dir string) {
+		vh := &VHost{}
+		var s DirSections
+		var all []*DirSection
+		for _, line := range strings.Split(secs, "\n") {
+			var v *VHost
+			if rest, ok := strings.CutPrefix(line, "v "); ok {
+				v, line = vh, rest
+			}
+			args := []string{line}
+			if rest, ok := strings.CutPrefix(line, "~ "); ok {
+				args = []string{"~", rest}
+			}
+			d, err := NewDirSection(&Node{Name: "Directory"}, args, v, "/root")
+			if err != nil {
+				continue
+			}
+			s.Add(d)
+			all = append(all, d)
+		}
+		dir = path.Clean("/" + dir)
+		var got []string
+		s.Walk(dir, vh, func(level, i int) { got = append(got, fmt.Sprint(level, ":", i)) })
+		if want := walkReference(all, dir, vh); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("Walk(%q) = %v, want %v", dir, got, want)
+		}
+	})
+}
+
+// walkReference asks every section at every level.
+func walkReference(all []*DirSection, dir string, vh *VHost) []string {
+	levels := []string{"/"}
+	if dir != "/" {
+		for i := 1; i <= len(dir); i++ {
+			if i == len(dir) || dir[i] == '/' {
+				levels = append(levels, dir[:i]+"/")
+			}
+		}
+	}
+	var out []string
+	for level, p := range levels {
+		for _, main := range []bool{true, false} {
+			for i, d := range all {
+				if d.re != nil || d.depth != level || (d.VHost == nil) != main || !applies(d, vh) {
+					continue
+				}
+				if d.glob && aprmatch.Match(d.path, p, aprmatch.PathName) || !d.glob && d.path == p {
+					out = append(out, fmt.Sprint(level, ":", i))
+				}
+			}
+		}
+	}
+	for _, main := range []bool{true, false} {
+		for i, d := range all {
+			if d.re != nil && (d.VHost == nil) == main && applies(d, vh) && d.re.MatchString(dir) {
+				out = append(out, fmt.Sprint(-1, ":", i))
+			}
+		}
+	}
+	return out
 }
