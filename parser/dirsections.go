@@ -141,9 +141,12 @@ func (s *DirSections) insert(list []int, i int) []int {
 // server; a virtual host also has the main server's sections). level is
 // the depth of the walk's step that merges the section ("/" is 0, dir is
 // its number of components), or -1 for a regular expression, merged after
-// every level; a regular expression is matched against dir. Walk
-// allocates only to match a wildcard at dir's own level.
-func (s *DirSections) Walk(dir string, vh *VHost, fn func(level, i int)) {
+// every level. Regular expressions are matched against file, the path
+// httpd's walk ends on (r->filename): the request's file when there is
+// one, so <DirectoryMatch "/rx$"> does not apply to /rx/i.php
+// (TestIntegrationResolverAgainstModPHP); else dir. Walk allocates only
+// to match a wildcard at dir's own level.
+func (s *DirSections) Walk(dir, file string, vh *VHost, fn func(level, i int)) {
 	if len(s.secs) == 0 {
 		return
 	}
@@ -168,7 +171,7 @@ func (s *DirSections) Walk(dir string, vh *VHost, fn func(level, i int)) {
 		s.walkLevel(level, dir[:end], subject, vh, fn)
 	}
 	for _, i := range s.regex {
-		if d := s.secs[i]; applies(d, vh) && d.re.MatchString(dir) {
+		if d := s.secs[i]; applies(d, vh) && d.re.MatchString(file) {
 			fn(-1, i)
 		}
 	}

@@ -52,7 +52,7 @@ func TestDirSectionsWalk(t *testing.T) {
 		{"/", nil, "0:[/]"},
 	} {
 		var got []string
-		s.Walk(c.dir, c.vh, func(level, i int) { got = append(got, fmt.Sprintf("%d:%s", level, names[i])) })
+		s.Walk(c.dir, c.dir, c.vh, func(level, i int) { got = append(got, fmt.Sprintf("%d:%s", level, names[i])) })
 		if strings.Join(got, " ") != c.want {
 			t.Errorf("Walk(%q)\n got %s\nwant %s", c.dir, strings.Join(got, " "), c.want)
 		}
@@ -71,7 +71,7 @@ func TestDirSectionsWalkAllocs(t *testing.T) {
 		s.Add(d)
 	}
 	n := 0
-	allocs := testing.AllocsPerRun(100, func() { s.Walk("/srv/www/a/b/c", nil, func(int, int) { n++ }) })
+	allocs := testing.AllocsPerRun(100, func() { s.Walk("/srv/www/a/b/c", "/srv/www/a/b/c/x.php", nil, func(int, int) { n++ }) })
 	if allocs != 0 || n != 4*101 {
 		t.Errorf("Walk: %v allocations, %d calls; want 0 and %d", allocs, n, 4*101)
 	}
@@ -107,15 +107,15 @@ func FuzzDirSectionsWalk(f *testing.F) {
 		}
 		dir = path.Clean("/" + dir)
 		var got []string
-		s.Walk(dir, vh, func(level, i int) { got = append(got, fmt.Sprint(level, ":", i)) })
-		if want := walkReference(all, dir, vh); strings.Join(got, " ") != strings.Join(want, " ") {
+		s.Walk(dir, dir+"/f", vh, func(level, i int) { got = append(got, fmt.Sprint(level, ":", i)) })
+		if want := walkReference(all, dir, dir+"/f", vh); strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Fatalf("Walk(%q) = %v, want %v", dir, got, want)
 		}
 	})
 }
 
 // walkReference asks every section at every level.
-func walkReference(all []*DirSection, dir string, vh *VHost) []string {
+func walkReference(all []*DirSection, dir, file string, vh *VHost) []string {
 	levels := []string{"/"}
 	if dir != "/" {
 		for i := 1; i <= len(dir); i++ {
@@ -139,7 +139,7 @@ func walkReference(all []*DirSection, dir string, vh *VHost) []string {
 	}
 	for _, main := range []bool{true, false} {
 		for i, d := range all {
-			if d.re != nil && (d.VHost == nil) == main && applies(d, vh) && d.re.MatchString(dir) {
+			if d.re != nil && (d.VHost == nil) == main && applies(d, vh) && d.re.MatchString(file) {
 				out = append(out, fmt.Sprint(-1, ":", i))
 			}
 		}

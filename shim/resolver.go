@@ -280,7 +280,8 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 	// Directory walk from / to the script's directory: the <Directory>
 	// sections of each level (parser.DirSections answers which, in
 	// httpd's merge order), then that directory's access file; regex
-	// sections (level -1) after all levels.
+	// sections (level -1, matched against the script's path) after all
+	// levels.
 	comps := splitPath(scriptDir)
 	rootDepth := len(splitPath(root))
 	var buf [16]dirHit
@@ -290,11 +291,11 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 		if vh != nil {
 			vhost = vh.vh
 		}
-		walkDir := scriptDir
-		if !strings.HasPrefix(walkDir, "/") {
-			walkDir = path.Clean("/" + walkDir)
+		walkDir, file := scriptDir, req.Script
+		if !strings.HasPrefix(file, "/") {
+			walkDir, file = path.Clean("/"+walkDir), path.Clean("/"+file)
 		}
-		sc.dirs.Walk(walkDir, vhost, func(level, i int) { hits = append(hits, dirHit{level, sc.dirOf[i]}) })
+		sc.dirs.Walk(walkDir, file, vhost, func(level, i int) { hits = append(hits, dirHit{level, sc.dirOf[i]}) })
 	}
 	for depth := 0; depth <= len(comps); depth++ {
 		for ; len(hits) > 0 && hits[0].level == depth; hits = hits[1:] {
