@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/aprmatch"
 )
 
 // include follows Include/IncludeOptional like httpd's include_config:
@@ -89,7 +91,9 @@ type includeError string
 
 func (e includeError) Error() string { return string(e) }
 
-func hasWildcard(p string) bool { return strings.ContainsAny(p, "*?[") }
+// hasWildcard is httpd's test for a wildcard Include, path or component
+// (apr_fnmatch_test in server/config.c and util.c ap_dir_fnmatch).
+func hasWildcard(p string) bool { return aprmatch.IsPattern(p) }
 
 // expandPlain returns the host paths for a non-wildcard include.
 func (l *loader) expandPlain(target string) ([]string, error) {
@@ -157,6 +161,11 @@ func (l *loader) expandGlob(target string) ([]string, error) {
 	for i < len(parts) && !hasWildcard(parts[i]) {
 		i++
 	}
+	if i == len(parts) {
+		// A wildcard only across components ("a[b/c]d") is none in any
+		// one of them: httpd then includes the path as written.
+		return l.expandPlain(target)
+	}
 	base := strings.Join(parts[:i], "/")
 	if base == "" {
 		base = "/"
@@ -179,7 +188,7 @@ func (l *loader) globFrom(hostDir, dir string, rest []string, target string, out
 	pattern, last := rest[0], len(rest) == 1
 	matched := 0
 	for _, name := range names {
-		if !fnmatchPeriod(pattern, name) {
+		if !includeMatch(pattern, name) {
 			continue
 		}
 		if err := l.count(); err != nil {
@@ -212,12 +221,13 @@ func (l *loader) globFrom(hostDir, dir string, rest []string, target string, out
 	return nil
 }
 
-// fnmatchPeriod is apr_fnmatch with APR_FNM_PERIOD: a leading '.' in name
-// must be matched by a literal '.' in pattern.
-func fnmatchPeriod(pattern, name string) bool {
-	if strings.HasPrefix(name, ".") && !strings.HasPrefix(pattern, ".") {
-		return false
+// includeMatch is how httpd's ap_dir_fnmatch picks directory entries for
+// one component of a wildcard Include: apr_fnmatch with APR_FNM_PERIOD (a
+// leading '.' needs a literal '.') for a wildcard, the name itself for
+// a component without one.
+func includeMatch(pattern, name string) bool {
+	if !hasWildcard(pattern) {
+		return pattern == name
 	}
-	ok, err := filepath.Match(pattern, name)
-	return err == nil && ok
+	return aprmatch.Match(pattern, name, aprmatch.Period)
 }

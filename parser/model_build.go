@@ -13,12 +13,8 @@ import (
 	"syscall"
 )
 
-// dirSection is a non-regex <Directory> with what it says about overrides.
-type dirSection struct {
-	path     string
-	pos      Pos // the <Directory> line
-	parts    []string
-	vhost    *VHost
+// dirOverride is what a non-regex <Directory> says about overrides.
+type dirOverride struct {
 	override *Node // AllowOverride, or nil
 	list     *Node // AllowOverrideList, or nil
 }
@@ -61,10 +57,8 @@ type modelBuilder struct {
 
 // dirIndex holds the non-regex <Directory> sections of a tree.
 type dirIndex struct {
-	dirs   []*dirSection
-	byPath map[string][]*dirSection // sections without wildcards, by path
-	wild   []*dirSection            // sections with wildcards
-	index  map[*dirSection]int      // file order
+	secs DirSections
+	info []dirOverride // by the index secs gave each section
 }
 
 // AllowOverrideFor returns the effective AllowOverride/AllowOverrideList of
@@ -236,84 +230,34 @@ func hostOnly(name string) string {
 }
 
 func (m *modelBuilder) addDir(n *Node, vh *VHost) {
-	p := filepath.Clean(m.l.serverRootRelative(n.Args[0]))
-	d := &dirSection{path: p, pos: n.Pos, parts: splitPath(p), vhost: vh}
+	d, err := NewDirSection(n, n.Args, vh, m.l.cfg.ServerRoot)
+	if err != nil {
+		return
+	}
+	var o dirOverride
 	Walk(n.Children, false, func(c *Node) bool {
 		if c.Kind == KindSection && !IsConditional(c) {
 			return false
 		}
 		switch lower(c.Name) {
 		case "allowoverride":
-			d.override = c
+			o.override = c
 		case "allowoverridelist":
-			d.list = c
+			o.list = c
 		}
 		return true
 	})
-	m.dirs = append(m.dirs, d)
-	if strings.ContainsAny(p, "*?[") {
-		m.wild = append(m.wild, d)
-	} else {
-		if m.byPath == nil {
-			m.byPath = map[string][]*dirSection{}
-		}
-		m.byPath[p] = append(m.byPath[p], d)
-	}
-}
-
-func splitPath(p string) []string {
-	p = strings.Trim(filepath.ToSlash(p), "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
-// covers reports whether a <Directory> path applies to dir (the same
-// directory or an ancestor; wildcards match within one component).
-func (d *dirSection) covers(dirParts []string) bool {
-	if len(d.parts) > len(dirParts) {
-		return false
-	}
-	for i, p := range d.parts {
-		if p == dirParts[i] {
-			continue
-		}
-		if ok, err := filepath.Match(p, dirParts[i]); err != nil || !ok {
-			return false
-		}
-	}
-	return true
+	m.secs.Add(d)
+	m.info = append(m.info, o)
 }
 
 // overrideFor computes the effective AllowOverride of dir for a vhost:
-// non-regex <Directory> sections merge shortest path first, later ones in
-// file order win among equals (httpd's core dir merge).
+// the sections that apply, in httpd's merge order (DirSections), each
+// replacing what the ones before it set.
 func (m *dirIndex) overrideFor(dir string, vh *VHost) Override {
-	parts := splitPath(dir)
-	var hits []*dirSection
-	applies := func(d *dirSection) bool { return d.vhost == nil || d.vhost == vh }
-	for _, d := range m.wild {
-		if applies(d) && d.covers(parts) {
-			hits = append(hits, d)
-		}
-	}
-	for i := 0; i <= len(parts); i++ {
-		for _, d := range m.byPath["/"+strings.Join(parts[:i], "/")] {
-			if applies(d) {
-				hits = append(hits, d)
-			}
-		}
-	}
-	// Shortest path first; among equals, file order (the order of m.dirs).
-	sort.SliceStable(hits, func(i, j int) bool {
-		if len(hits[i].parts) != len(hits[j].parts) {
-			return len(hits[i].parts) < len(hits[j].parts)
-		}
-		return m.order(hits[i]) < m.order(hits[j])
-	})
 	var o Override
-	for _, d := range hits {
+	m.secs.Walk(dir, dir, vh, func(_, i int) {
+		d := m.info[i]
 		if d.override != nil {
 			o.Set, o.Pos = true, d.override.Pos
 			o.Mask, o.Nonfatal = parseOverride(d.override.Args)
@@ -326,22 +270,8 @@ func (m *dirIndex) overrideFor(dir string, vh *VHost) Override {
 				}
 			}
 		}
-	}
+	})
 	return o
-}
-
-// order is the position of a section in file order.
-func (m *dirIndex) order(d *dirSection) int {
-	if d == nil && m.index != nil {
-		return 0
-	}
-	if m.index == nil {
-		m.index = make(map[*dirSection]int, len(m.dirs))
-		for i, x := range m.dirs {
-			m.index[x] = i
-		}
-	}
-	return m.index[d]
 }
 
 // parseOverride turns AllowOverride arguments into httpd's OR_* bits and
@@ -416,9 +346,10 @@ func (m *modelBuilder) accessRoots() []accessRoot {
 			roots = append(roots, accessRoot{a.Path, a.VHost, false, a.Node.Pos})
 		}
 	}
-	for _, d := range m.dirs {
-		if len(d.parts) > 0 && !strings.ContainsAny(d.path, "*?[") && (d.override != nil && overrideMask(d.override.Args) != 0 || d.list != nil) {
-			roots = append(roots, accessRoot{d.path, d.vhost, false, d.pos})
+	for i, o := range m.info {
+		d := m.secs.Section(i)
+		if d.depth > 0 && !d.glob && (o.override != nil && overrideMask(o.override.Args) != 0 || o.list != nil) {
+			roots = append(roots, accessRoot{d.Path(), d.VHost, false, d.Node.Pos})
 		}
 	}
 	return roots
@@ -473,7 +404,6 @@ func (m *modelBuilder) reportCut(roots []accessRoot, cut []bool) {
 
 // walkRoots walks the roots with GOMAXPROCS workers.
 func (m *modelBuilder) walkRoots(roots []accessRoot) (results [][]accessDir, missing, cut []bool) {
-	m.order(nil) // build the order index before the concurrent walks read it
 	results = make([][]accessDir, len(roots))
 	missing = make([]bool, len(roots))
 	cut = make([]bool, len(roots))

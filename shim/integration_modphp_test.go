@@ -13,15 +13,25 @@ import (
 	"golang.org/x/tools/txtar"
 )
 
-// TestIntegrationResolverAgainstModPHP serves the tree of the resolver
-// scenario testdata/resolver/modphp-semantics.txtar with real Apache
-// prefork + mod_php and checks that every script sees exactly the
-// settings the scenario's want lines give (TestResolverScenarios checks
-// the shim's resolver against the same lines): php_admin_value of a key
-// without PHP_INI_SYSTEM in its mask, and <Files> wildcards as
-// apr_fnmatch reads them.
+// TestIntegrationResolverAgainstModPHP serves the trees of resolver
+// scenarios with real Apache prefork + mod_php and checks that every
+// script sees exactly the settings the scenario's want lines give
+// (TestResolverScenarios checks the shim's resolver against the same
+// lines): in modphp-semantics.txtar, php_admin_value of a key without
+// PHP_INI_SYSTEM in its mask, and <Files> wildcards as apr_fnmatch reads
+// them; in directory-wildcards.txtar, which <Directory> sections apply,
+// wildcards included, and in which order.
 func TestIntegrationResolverAgainstModPHP(t *testing.T) {
-	ar, err := txtar.ParseFile("testdata/resolver/modphp-semantics.txtar")
+	for _, name := range []string{"modphp-semantics", "directory-wildcards", "vhost-merge-order"} {
+		t.Run(name, func(t *testing.T) { checkScenarioAgainstModPHP(t, "testdata/resolver/"+name+".txtar") })
+	}
+}
+
+// checkScenarioAgainstModPHP runs one scenario's tree under mod_php; the
+// scenario's <Directory> sections from the first one under www/ on are
+// Apache's configuration.
+func checkScenarioAgainstModPHP(t *testing.T, file string) {
+	ar, err := txtar.ParseFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}

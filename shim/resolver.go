@@ -277,26 +277,35 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 	// Apache built from the request (readAccess).
 	root, _, inRoot := splitRoot(req.DocRoot, scriptDir)
 
-	// Directory walk from / to the script's directory: non-regex
-	// <Directory> sections of each depth, then that directory's access file.
+	// Directory walk from / to the script's directory: the <Directory>
+	// sections of each level (parser.DirSections answers which, in
+	// httpd's merge order), then that directory's access file; regex
+	// sections (level -1, matched against the script's path) after all
+	// levels.
 	comps := splitPath(scriptDir)
 	rootDepth := len(splitPath(root))
+	var buf [16]dirHit
+	hits := buf[:0]
+	if sc != nil {
+		var vhost *parser.VHost
+		if vh != nil {
+			vhost = vh.vh
+		}
+		walkDir, file := scriptDir, req.Script
+		if !strings.HasPrefix(file, "/") {
+			walkDir, file = path.Clean("/"+walkDir), path.Clean("/"+file)
+		}
+		sc.dirs.Walk(walkDir, file, vhost, func(level, i int) { hits = append(hits, dirHit{level, sc.dirOf[i]}) })
+	}
 	for depth := 0; depth <= len(comps); depth++ {
-		dir := "/" + strings.Join(comps[:depth], "/")
-		if sc != nil {
-			for _, set := range scopeSets(sc, vh) {
-				for i := range set.dirs {
-					d := &set.dirs[i]
-					if d.matchLevel(dir, depth) {
-						m.add(d.lines)
-						files = append(files, d.files...)
-					}
-				}
-			}
+		for ; len(hits) > 0 && hits[0].level == depth; hits = hits[1:] {
+			m.add(hits[0].d.lines)
+			files = append(files, hits[0].d.files...)
 		}
 		if !inRoot || depth < rootDepth {
 			continue
 		}
+		dir := "/" + strings.Join(comps[:depth], "/")
 		reads, rule := true, allowRule
 		if sc != nil {
 			reads, rule = sc.overrideRule(dir, vh)
@@ -320,17 +329,9 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 		files = append(files, fileBlocks...)
 		files = append(files, af.files...)
 	}
-	// Regex <Directory ~>/<DirectoryMatch> after all non-regex ones.
-	if sc != nil {
-		for _, set := range scopeSets(sc, vh) {
-			for i := range set.dirs {
-				d := &set.dirs[i]
-				if d.re != nil && d.re.MatchString(scriptDir) {
-					m.add(d.lines)
-					files = append(files, d.files...)
-				}
-			}
-		}
+	for _, h := range hits {
+		m.add(h.d.lines)
+		files = append(files, h.d.files...)
 	}
 	// <Files>/<FilesMatch> from everywhere, in merge order, after all
 	// directories: a parent's <Files x.php> beats a child's plain
@@ -352,6 +353,13 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 	}
 	r.finish(m, res)
 	return res, nil
+}
+
+// dirHit is a <Directory> section that applies to a request, and the
+// level of the directory walk that merges it (-1: after the walk).
+type dirHit struct {
+	level int
+	d     *dirSection
 }
 
 // scopeSets returns the main server's scopes, then the vhost's: httpd

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/aprmatch"
 	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
@@ -18,6 +19,11 @@ type serverConf struct {
 	main   scopeSet
 	vhosts []*vhostScopes
 	env    evalEnv
+	// dirs are the <Directory> sections with php_* lines, of every
+	// server; which apply to a request, in which order, is dirs.Walk's
+	// answer, and dirOf maps its indexes back.
+	dirs  parser.DirSections
+	dirOf []*dirSection
 	// sectionArgs are the arguments, ${VAR} substituted, of sections the
 	// loader left as written (inside a PHP guard that is false once
 	// mod_php is unloaded).
@@ -36,10 +42,10 @@ func (sc *serverConf) args(n *parser.Node) []string {
 // by where httpd merges them (docs/manual/sections.xml "How the sections
 // are merged").
 type scopeSet struct {
-	server []phpLine    // outside any section: the server's defaults
-	dirs   []dirSection // <Directory>, <DirectoryMatch>, in file order
-	files  []filesBlock // top-level <Files>, <FilesMatch>
-	locs   []locSection // <Location>, <LocationMatch>
+	server []phpLine     // outside any section: the server's defaults
+	dirs   []*dirSection // <Directory>, <DirectoryMatch>, in file order
+	files  []filesBlock  // top-level <Files>, <FilesMatch>
+	locs   []locSection  // <Location>, <LocationMatch>
 }
 
 type vhostScopes struct {
@@ -49,23 +55,9 @@ type vhostScopes struct {
 
 // dirSection is a <Directory> or <DirectoryMatch> section.
 type dirSection struct {
-	node  *parser.Node
-	path  string // cleaned, without trailing slash (non-regex)
-	depth int    // path components (non-regex)
-	re    *regexp.Regexp
+	sec   *parser.DirSection
 	lines []phpLine
 	files []filesBlock // <Files> inside it
-}
-
-func (d *dirSection) matchLevel(dir string, depth int) bool {
-	if d.re != nil || d.depth != depth {
-		return false
-	}
-	if !strings.ContainsAny(d.path, "*?[") {
-		return d.path == dir
-	}
-	ok, err := path.Match(d.path, dir)
-	return err == nil && ok
 }
 
 // locSection is a <Location> or <LocationMatch> section.
@@ -156,9 +148,10 @@ func envLookup(vars, envvars map[string]string) func(string) (string, bool) {
 // place files a server-config php line under its innermost scope.
 func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node]*vhostScopes) error {
 	set := &sc.main
+	var vh *parser.VHost
 	if vn := parser.Enclosing(n, "virtualhost"); vn != nil {
 		if v := vhByNode[vn]; v != nil {
-			set = &v.scopeSet
+			set, vh = &v.scopeSet, v.vh
 		}
 	}
 	sec := parser.Enclosing(n, "directory", "directorymatch", "files", "filesmatch", "location", "locationmatch", "proxy", "proxymatch")
@@ -177,7 +170,7 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 			return fmt.Errorf("%s: %w", sec.Pos, err)
 		}
 		if dn := parser.Enclosing(sec, "directory", "directorymatch"); dn != nil {
-			d, err := set.dir(dn, sc.args(dn))
+			d, err := sc.dir(set, vh, dn)
 			if err != nil {
 				return err
 			}
@@ -187,12 +180,12 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 		set.files = appendFilesLine(set.files, sec, m, l)
 		return nil
 	case "directory", "directorymatch":
-		d, err := set.dir(sec, sc.args(sec))
+		d, err := sc.dir(set, vh, sec)
 		if err != nil {
 			return err
 		}
-		if d.re == nil && !strings.ContainsAny(d.path, "*?[") {
-			l.scope = d.path
+		if d.sec.Regexp() == nil && !d.sec.Wildcard() {
+			l.scope = d.sec.Path()
 		}
 		d.lines = append(d.lines, l)
 	case "location", "locationmatch":
@@ -232,42 +225,24 @@ func appendFilesLine(blocks []filesBlock, sec *parser.Node, m modphp.Files, l ph
 	return append(blocks, filesBlock{chain: (*filesChain)(nil).nest(m), lines: []phpLine{l}, sameSection: sec})
 }
 
-// dir returns the dirSection of a <Directory> node with arguments args,
-// adding it on first use.
-func (s *scopeSet) dir(n *parser.Node, args []string) (*dirSection, error) {
-	for i := range s.dirs {
-		if s.dirs[i].node == n {
-			return &s.dirs[i], nil
+// dir returns the dirSection of a <Directory> node n of set (in virtual
+// host vh, nil for the main server), adding it on first use. Nodes come in
+// file order, as parser.DirSections wants them.
+func (sc *serverConf) dir(set *scopeSet, vh *parser.VHost, n *parser.Node) (*dirSection, error) {
+	for _, d := range set.dirs {
+		if d.sec.Node == n {
+			return d, nil
 		}
 	}
-	regex := strings.EqualFold(n.Name, "directorymatch")
-	if !regex && len(args) == 2 && args[0] == "~" {
-		regex, args = true, args[1:]
+	sec, err := parser.NewDirSection(n, sc.args(n), vh, sc.cfg.ServerRoot)
+	if err != nil {
+		return nil, err
 	}
-	if len(args) != 1 {
-		return nil, fmt.Errorf("%s: <%s> takes one argument", n.Pos, n.Name)
-	}
-	d := dirSection{node: n}
-	if regex {
-		re, err := regexp.Compile(args[0])
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", n.Pos, err)
-		}
-		d.re = re
-	} else {
-		d.path = path.Clean(args[0])
-		d.depth = pathDepth(d.path)
-	}
-	s.dirs = append(s.dirs, d)
-	return &s.dirs[len(s.dirs)-1], nil
-}
-
-// pathDepth counts the components of a cleaned absolute path ("/" is 0).
-func pathDepth(p string) int {
-	if p == "/" || p == "" {
-		return 0
-	}
-	return strings.Count(strings.TrimSuffix(p, "/"), "/")
+	d := &dirSection{sec: sec}
+	set.dirs = append(set.dirs, d)
+	sc.dirs.Add(sec)
+	sc.dirOf = append(sc.dirOf, d)
+	return d, nil
 }
 
 // pickVHost chooses the virtual host of a request the way name-based
@@ -283,7 +258,8 @@ func (sc *serverConf) pickVHost(serverName, docRoot string) *vhostScopes {
 			return v
 		}
 		for _, a := range v.vh.ServerAliases {
-			if ok, _ := path.Match(strings.ToLower(a), strings.ToLower(serverName)); ok {
+			// httpd's matches_aliases: ap_strcasecmp_match.
+			if aprmatch.CaseMatch(a, serverName) {
 				return v
 			}
 		}

@@ -4,14 +4,16 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/aprmatch"
 )
 
 // Files is the test a <Files> or <FilesMatch> section applies to a
 // request, as httpd's file walk (server/request.c ap_file_walk) applies it
 // to the base name of the file the request maps to (path info removed):
 // a regular expression for <FilesMatch re> and <Files ~ re>, apr_fnmatch
-// for a name with wildcards, an exact, case-sensitive comparison
-// otherwise. The zero Files matches every name (no section).
+// with APR_FNM_PATHNAME for a name apr_fnmatch_test calls a pattern
+// (package aprmatch), an exact, case-sensitive comparison otherwise. The zero Files matches every name (no section).
 type Files struct {
 	pat  string
 	re   *regexp.Regexp
@@ -57,7 +59,7 @@ func CompileFiles(name string, args []string) (Files, error) {
 		}
 		return Files{pat: args[0], re: re, test: testRegex}, nil
 	}
-	if isGlob(args[0]) {
+	if aprmatch.IsPattern(args[0]) {
 		return Files{pat: args[0], test: testGlob}, nil
 	}
 	return Files{pat: args[0], test: testExact}, nil
@@ -70,7 +72,7 @@ func (f Files) Match(base string) bool {
 	case testRegex:
 		return f.re.MatchString(base)
 	case testGlob:
-		return fnmatch(f.pat, base)
+		return aprmatch.Match(f.pat, base, aprmatch.PathName)
 	case testExact:
 		return f.pat == base
 	case testLookbehind:
@@ -90,130 +92,3 @@ func (f Files) Regexp() *regexp.Regexp { return f.re }
 // same pattern, compared the same way. Callers use it to share the test
 // of nested sections that repeat their parent's.
 func (f Files) Same(o Files) bool { return f.test == o.test && f.pat == o.pat }
-
-// isGlob is apr_fnmatch_test: the pattern has a '*' or '?' not quoted by
-// '\', or a '[' with its ']'. Other names are compared exactly.
-func isGlob(pat string) bool {
-	for i := 0; i < len(pat); i++ {
-		switch pat[i] {
-		case '*', '?':
-			return true
-		case '\\':
-			i++
-		case '[':
-			if _, ok := classLen(pat[i+1:]); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// fnmatch is apr_fnmatch with APR_FNM_PATHNAME on a base name: '*' and '?'
-// match any characters but '/', "[…]" a class with ranges, negated by a
-// leading '!' or '^', and '\' quotes the next character; a leading '.' is
-// matched by wildcards like any other character, and a '[' without its
-// ']' is an ordinary character. It backtracks only to the last '*', so it
-// runs in time linear in len(pat)*len(s).
-func fnmatch(pat, s string) bool {
-	px, sx := 0, 0
-	starP, starS := -1, 0
-	for sx < len(s) || px < len(pat) {
-		if px < len(pat) && step(pat, s, &px, &sx, &starP, &starS) {
-			continue
-		}
-		// Mismatch: let the last '*' swallow one more character.
-		if starP < 0 || starS >= len(s) || s[starS] == '/' {
-			return false
-		}
-		starS++
-		px, sx = starP+1, starS
-	}
-	return true
-}
-
-// step matches one pattern element at px against s at sx and advances
-// both; it reports false on a mismatch.
-func step(pat, s string, px, sx, starP, starS *int) bool {
-	more := *sx < len(s)
-	switch pat[*px] {
-	case '*':
-		*starP, *starS = *px, *sx
-		*px++
-		return true
-	case '?':
-		if more && s[*sx] != '/' {
-			*px, *sx = *px+1, *sx+1
-			return true
-		}
-		return false
-	case '[':
-		if n, ok := classLen(pat[*px+1:]); ok {
-			if more && s[*sx] != '/' && inClass(pat[*px+1:*px+n], s[*sx]) {
-				*px, *sx = *px+1+n, *sx+1
-				return true
-			}
-			return false
-		}
-	}
-	c, n := pat[*px], 1
-	if c == '\\' && *px+1 < len(pat) {
-		c, n = pat[*px+1], 2
-	}
-	if more && s[*sx] == c {
-		*px, *sx = *px+n, *sx+1
-		return true
-	}
-	return false
-}
-
-// classLen returns the length of a class body after its '[', up to and
-// including the closing ']'; a ']' right after the opening (or after its
-// negation) is part of the class. ok is false when there is no ']'.
-func classLen(pat string) (n int, ok bool) {
-	i := 0
-	if i < len(pat) && (pat[i] == '!' || pat[i] == '^') {
-		i++
-	}
-	if i < len(pat) && pat[i] == ']' {
-		i++
-	}
-	for ; i < len(pat); i++ {
-		switch pat[i] {
-		case '\\':
-			i++
-		case ']':
-			return i + 1, true
-		}
-	}
-	return 0, false
-}
-
-// inClass reports whether c is in the class body (without the brackets).
-func inClass(body string, c byte) bool {
-	neg := false
-	if body != "" && (body[0] == '!' || body[0] == '^') {
-		neg, body = true, body[1:]
-	}
-	in := false
-	for i := 0; i < len(body); i++ {
-		lo := body[i]
-		if lo == '\\' && i+1 < len(body) {
-			i++
-			lo = body[i]
-		}
-		hi := lo
-		if i+2 < len(body) && body[i+1] == '-' {
-			i += 2
-			hi = body[i]
-			if hi == '\\' && i+1 < len(body) {
-				i++
-				hi = body[i]
-			}
-		}
-		if lo <= c && c <= hi {
-			in = true
-		}
-	}
-	return in != neg
-}

@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/aprmatch"
 	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
@@ -37,13 +38,14 @@ func PHPNames(cfg *parser.Config) map[string]bool {
 }
 
 // DirectoryPath returns the path a <Directory> section names, and false for
-// the regex forms (<Directory ~ …>, <DirectoryMatch>) and wildcards.
+// the regex forms (<Directory ~ …>, <DirectoryMatch>) and wildcards (what
+// httpd's apr_fnmatch_test calls a pattern).
 func DirectoryPath(n *parser.Node) (string, bool) {
 	if n.Kind != parser.KindSection || !strings.EqualFold(n.Name, "Directory") || len(n.Args) != 1 {
 		return "", false
 	}
 	p := n.Args[0]
-	if strings.ContainsAny(p, "*?[") || !strings.HasPrefix(p, "/") {
+	if aprmatch.IsPattern(p) || !strings.HasPrefix(p, "/") {
 		return "", false
 	}
 	return Clean(p), true
