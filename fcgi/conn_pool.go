@@ -208,7 +208,7 @@ func (c *Client) put(cc *clientConn, reusable bool) {
 			time.AfterFunc(c.timeout(c.IdleTimeout, DefaultIdleTimeout), c.reap)
 		}
 	} else {
-		cc.nc.Close()
+		cc.discard()
 		p.open--
 	}
 	p.wakeLocked()
@@ -227,7 +227,7 @@ func (c *Client) reap() {
 	var oldest time.Time
 	for _, cc := range p.idle {
 		if now.Sub(cc.lastUsed) >= idleTimeout {
-			cc.nc.Close()
+			cc.discard()
 			p.open--
 			p.wakeLocked()
 			continue
@@ -256,8 +256,41 @@ func (c *Client) dial(ctx context.Context) (*clientConn, error) {
 		nc:    nc,
 		probe: newProber(nc),
 		rr:    newRecordReader(nc),
-		wbuf:  make([]byte, 0, headerLen+maxContent+8),
+		wbuf:  takeWbuf(),
 	}, nil
+}
+
+// wbufSize holds a request head of whole records, or a STDIN record.
+const wbufSize = headerLen + maxContent + 8
+
+// freeWbufs recycles the write buffers of closed connections, as
+// freeReaders recycles their read buffers: with Reserve, a busy pool
+// closes the connection beyond MaxConns−Reserve and dials it again, and
+// each dial took two fresh 64 KiB buffers, zeroed, and left them to the
+// garbage collector.
+var freeWbufs = make(chan []byte, maxFreeReaders)
+
+func takeWbuf() []byte {
+	select {
+	case b := <-freeWbufs:
+		return b
+	default:
+		return make([]byte, 0, wbufSize)
+	}
+}
+
+// discard closes cc's connection and recycles its buffers; cc must not
+// be used again.
+func (cc *clientConn) discard() {
+	cc.nc.Close()
+	cc.rr.release()
+	if cap(cc.wbuf) == wbufSize {
+		select {
+		case freeWbufs <- cc.wbuf[:0]:
+		default:
+		}
+	}
+	cc.wbuf = nil
 }
 
 // close closes the idle connections, wakes every waiting request and makes
@@ -267,7 +300,7 @@ func (p *connPool) close() {
 	defer p.mu.Unlock()
 	p.closed = true
 	for _, cc := range p.idle {
-		cc.nc.Close()
+		cc.discard()
 		p.open--
 	}
 	p.idle = nil

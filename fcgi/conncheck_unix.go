@@ -33,8 +33,8 @@ func newProber(nc net.Conn) *prober {
 	}
 	p := &prober{rc: rc}
 	p.fn = func(fd uintptr) bool {
-		n, _, rerr := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		p.alive = n < 0 && (rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK)
+		e := peek(fd, &p.buf)
+		p.alive = e == syscall.EAGAIN || e == syscall.EWOULDBLOCK
 		return true
 	}
 	return p

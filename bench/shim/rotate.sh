@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# bench/shim/rotate.sh — several shims on one Apache → shim → php-fpm setup,
+# in rotation: ab.sh for more than two binaries, to find which of a series
+# of builds (e.g. one per merge) made the shim slower.
+#
+#   bench/shim/rotate.sh [-r ROUNDS] [-d SECONDS] [-s hello|work] [-E] S0 S1 [S2...]
+#     Sn: a shim binary, optionally followed by :N to run it with GOMAXPROCS=N
+#     -r rounds (7)  -d seconds per load run (4)  -E enablereuse=on towards the shim
+#
+# Each round runs every shim once, starting one further along the list than
+# the round before, so that no shim always runs first or after the same
+# one. Prints, for each shim, the medians of req/s and of the shim's µs of
+# CPU per request, and the median and range of each round's value over
+# that round's S0 (paired ratios). Setup and load as in ab.sh.
+set -euo pipefail
+trap 'echo "rotate.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
+
+ROUNDS=7 DUR=4 SCRIPT=hello REUSE=""
+while getopts "r:d:s:E" o; do
+	case $o in
+	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; s) SCRIPT=$OPTARG ;; E) REUSE=-E ;;
+	*) sed -n '2,15p' "$0"; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 2 ] || { sed -n '2,15p' "$0"; exit 2; }
+declare -A BIN PROCS
+KEYS=()
+i=0
+for spec in "$@"; do
+	k=K$i; i=$((i+1)); KEYS+=($k)
+	BIN[$k]=$(realpath "${spec%%:*}") PROCS[$k]=""
+	[[ $spec == *:* ]] && PROCS[$k]=${spec##*:}
+	[ -x "${BIN[$k]}" ] || { echo "rotate.sh: ${BIN[$k]} is not an executable" >&2; exit 2; }
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+# Let compare.sh write the configuration (no rounds, no mod_php), keep it.
+T=$(bash "$HERE/compare.sh" -r 0 -d 1 -m -k -s "$SCRIPT" $REUSE 2>&1 >/dev/null | sed -n 's/^kept //p')
+[ -d "$T" ] || { echo "rotate.sh: compare.sh left no setup" >&2; exit 1; }
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -n "${SHIM:-}" ] && kill "$SHIM" 2>/dev/null || true
+	sleep 0.5
+	rm -rf "$T"
+}
+trap cleanup EXIT
+need_loader "$T"
+
+INI=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
+start_fpm "$T"
+for _ in $(seq 100); do [ -S "$T/fpm-shim.sock" ] && break; sleep 0.1; done
+setsid "$(command -v apache2 || command -v httpd)" -d "$T/shim" -f "$T/shim/httpd.conf" -DFOREGROUND >"$T/shim/stdout.log" 2>&1 &
+PIDS+=($!)
+SID=$!
+URL=http://127.0.0.1:$(sed -n 's/^Listen 127.0.0.1://p' "$T/shim/httpd.conf")/a/b/c/$SCRIPT.php
+
+# start_shim K replaces the running shim with K's.
+start_shim() {
+	[ -n "${SHIM:-}" ] && { kill "$SHIM"; wait "$SHIM" 2>/dev/null || true; }
+	${PROCS[$1]:+env GOMAXPROCS=${PROCS[$1]}} "${BIN[$1]}" shim --listen "unix:$T/shim.sock" --listen-mode 0666 \
+		--pool "unix:$T/fpm-shim.sock" --fpm-config "$T/php-fpm.conf" ${INI:+--php-ini "$INI"} --log-level warn \
+		>>"$T/shim.log" 2>&1 &
+	SHIM=$!
+	for _ in $(seq 100); do [ -S "$T/shim.sock" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" = 200 ] && return 0; sleep 0.1; done
+	echo "rotate.sh: shim $1 (${BIN[$1]}) never answered 200" >&2
+	tail -n 5 "$T/shim.log" >&2
+	exit 1
+}
+declare -A R CS RPS SCPU
+declare -A QR QS
+for i in $(seq "$ROUNDS"); do
+	line="round $i:"
+	off=$(( (i - 1) % ${#KEYS[@]} ))
+	ORDER=("${KEYS[@]:$off}" "${KEYS[@]:0:$off}")
+	for k in "${ORDER[@]}"; do
+		start_shim "$k"
+		load "$URL" 16 1 >/dev/null # warm the cache and the connections
+		read -r a0 f0 s0 < <(cpu_ticks "$SID" shim "$SHIM")
+		read -r n rps < <(load "$URL" 16 "$DUR")
+		read -r a1 f1 s1 < <(cpu_ticks "$SID" shim "$SHIM")
+		read -r ca cf cs < <(per_request "$n" $((a1 - a0)) $((f1 - f0)) $((s1 - s0)))
+		R[$k]+="$rps " CS[$k]+="$cs "
+		line+=" S${k#K} $rps req/s shim $cs us |"
+		RPS[$k]=$rps SCPU[$k]=$cs
+	done
+	for k in "${KEYS[@]}"; do
+		QR[$k]+="$(awk -v a="${RPS[K0]}" -v b="${RPS[$k]}" 'BEGIN {printf "%.3f", b / a}') "
+		QS[$k]+="$(awk -v a="${SCPU[K0]}" -v b="${SCPU[$k]}" 'BEGIN {printf "%.3f", b / a}') "
+	done
+	echo "$line" >&2
+done
+range() { printf '%s\n' "$@" | sort -g | sed -n '1p;$p' | paste -sd- -; }
+echo
+echo "| shim | req/s (median of $ROUNDS) | shim CPU µs/request | paired req/s over S0, median (range) | paired shim CPU over S0 |"
+echo "|---|---|---|---|---|"
+for k in "${KEYS[@]}"; do
+	echo "| S${k#K}: ${BIN[$k]}${PROCS[$k]:+ (GOMAXPROCS=${PROCS[$k]})} | $(median ${R[$k]}) | $(median ${CS[$k]}) | $(median ${QR[$k]}) ($(range ${QR[$k]})) | $(median ${QS[$k]}) ($(range ${QS[$k]})) |"
+done
