@@ -44,7 +44,7 @@ func FuzzResolve(f *testing.F) {
 			}
 			return
 		}
-		if got != dir+"/" && (!strings.HasPrefix(got, dir+"/") || filepath.Clean(got) != got) {
+		if got != dir && (!strings.HasPrefix(got, dir+"/") || filepath.Clean(got) != got) {
 			t.Fatalf("Resolve(%q) = %q: not a clean path under %s", p, got, dir)
 		}
 		if fi, err := os.Lstat(got); follow && err == nil && fi.Mode()&os.ModeSymlink != 0 {

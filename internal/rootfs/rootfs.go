@@ -116,8 +116,13 @@ func (r *Root) Resolve(p string, follow bool) (string, error) {
 		return p, nil
 	}
 	sp, err := r.resolve(p, follow)
-	if err != nil {
+	switch {
+	case err != nil:
 		return "", err
+	case r.dir == "/":
+		return sp, nil
+	case sp == "/":
+		return r.dir, nil
 	}
 	return r.dir + sp, nil
 }
