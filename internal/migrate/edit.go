@@ -1,10 +1,11 @@
 package migrate
 
 import (
-	"os"
+	"io/fs"
 	"sort"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -43,7 +44,7 @@ func (b *builder) planEdits() error {
 	b.runs = map[string][]span{}
 	b.srcs = map[string]string{}
 	for opened, eds := range b.edits {
-		data, err := os.ReadFile(opened)
+		data, err := b.fs.ReadFile(opened)
 		if err != nil {
 			return err
 		}
@@ -54,7 +55,10 @@ func (b *builder) planEdits() error {
 	return nil
 }
 
-// applyEdits records the after-state of every file with wraps.
+// applyEdits records the after-state of every file with wraps. A file
+// read through a symbolic link (DokuWiki's .htaccess, a sites-enabled
+// link) is changed where the link leads, the file httpd reads: writing
+// a file at the link's path would replace the link by a copy.
 func (b *builder) applyEdits() {
 	names := make([]string, 0, len(b.edits))
 	for f := range b.edits {
@@ -62,9 +66,41 @@ func (b *builder) applyEdits() {
 	}
 	sort.Strings(names)
 	for _, opened := range names {
-		src := b.srcs[opened]
-		b.change(b.server(opened), src, wrapLines(src, b.runs[b.server(opened)]))
+		src, p := b.srcs[opened], b.server(opened)
+		after := wrapLines(src, b.runs[p])
+		target := b.linkTarget(opened)
+		if target == "" {
+			b.change(p, src, after)
+			continue
+		}
+		if b.files[target] != nil {
+			continue // another link to the same file
+		}
+		b.change(target, src, after)
+		b.files[target].Via = p
 	}
+}
+
+// linkTarget returns the server path a file as opened leads to when its
+// last component is a symbolic link (followed inside --root, on this
+// machine without), "" otherwise.
+func (b *builder) linkTarget(opened string) string {
+	fsys := b.fs
+	if fsys == nil {
+		fsys = rootfs.New("/")
+	}
+	if fi, err := fsys.Lstat(opened); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return ""
+	}
+	real, err := fsys.Real(opened)
+	if err != nil {
+		return ""
+	}
+	p, ok := fsys.Server(real)
+	if !ok {
+		return ""
+	}
+	return p
 }
 
 // cite formats a source position (a server path) as it will be once the

@@ -97,7 +97,11 @@ func (r *Root) EvalSymlinks(name string) (string, error) {
 func (r *Root) WalkDir(name string, fn fs.WalkDirFunc) error {
 	p, err := r.real(name, false)
 	if err != nil {
-		return fn(name, nil, pathErr("lstat", name, err))
+		err = fn(name, nil, pathErr("lstat", name, err))
+		if err == filepath.SkipDir || err == filepath.SkipAll {
+			return nil // as filepath.WalkDir
+		}
+		return err
 	}
 	if p == name {
 		return filepath.WalkDir(name, fn)

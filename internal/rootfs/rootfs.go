@@ -80,9 +80,6 @@ func (r *Root) Server(opened string) (p string, ok bool) {
 			return rel, true
 		}
 	}
-	if filepath.IsAbs(opened) == filepath.IsAbs(r.dir) {
-		return opened, false
-	}
 	if a, err := filepath.Abs(opened); err == nil {
 		if rel, ok := cutDir(a, r.abs); ok {
 			return rel, true

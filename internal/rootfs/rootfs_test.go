@@ -225,6 +225,18 @@ func TestWalkDir(t *testing.T) {
 	if got, want := walk("var/www/a"), "[var/www/a var/www/a/b var/www/a/c var/www/a/x.php]"; fmt.Sprint(got) != want {
 		t.Errorf("WalkDir = %v, want %v", got, want)
 	}
+	// A root that cannot be resolved is reported to fn, and skipping
+	// it ends the walk without an error, as filepath.WalkDir does.
+	for _, name := range []string{"nope/x", "srv/www/a/x.php/y"} {
+		var seen error
+		err := r.WalkDir(filepath.Join(dir, name), func(p string, d fs.DirEntry, err error) error {
+			seen = err
+			return fs.SkipAll
+		})
+		if err != nil || seen == nil {
+			t.Errorf("WalkDir(%s) = %v, fn saw %v", name, err, seen)
+		}
+	}
 	// The link walked is reported alone, as filepath.WalkDir does.
 	if got, want := walk("var/www"), "[var/www]"; fmt.Sprint(got) != want {
 		t.Errorf("WalkDir of a link = %v, want %v", got, want)
