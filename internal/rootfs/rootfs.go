@@ -75,8 +75,12 @@ func (r *Root) Server(opened string) (p string, ok bool) {
 	if r == nil {
 		return opened, true
 	}
+	opened = filepath.Clean(opened)
+	if r.dir == "." && !filepath.IsAbs(opened) && opened != ".." && !strings.HasPrefix(opened, "../") {
+		return path.Clean("/" + filepath.ToSlash(opened)), true
+	}
 	for _, base := range []string{r.dir, r.abs} {
-		if rel, ok := cutDir(filepath.Clean(opened), base); ok {
+		if rel, ok := cutDir(opened, base); ok {
 			return rel, true
 		}
 	}

@@ -181,6 +181,15 @@ func TestOpenedServer(t *testing.T) {
 			t.Errorf("Server(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
 		}
 	}
+	dot := New(".")
+	for in, want := range map[string]string{"etc/x": "/etc/x", ".": "/", "./etc": "/etc"} {
+		if got, ok := dot.Server(in); got != want || !ok {
+			t.Errorf(". Server(%q) = %q, %v", in, got, ok)
+		}
+	}
+	if got, ok := dot.Server("../x"); ok {
+		t.Errorf(". Server(../x) = %q, %v", got, ok)
+	}
 	if got, ok := New("/").Server("/etc/x"); got != "/etc/x" || !ok {
 		t.Errorf("root / Server = %q, %v", got, ok)
 	}

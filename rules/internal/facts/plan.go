@@ -5,6 +5,7 @@ import (
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fileowner"
 	"github.com/modphp-migrate/modphp-migrate/internal/migrate"
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -60,7 +61,7 @@ type Placed struct {
 // planIndex is the plan's placements by source line and its files' lines
 // by path, so that each lookup is a map access.
 type planIndex struct {
-	root  string
+	root  *rootfs.Root // the tree's --root
 	at    map[parser.Pos][]*migrate.Placement // by File and Line only
 	lines map[string][]string
 }
@@ -70,7 +71,7 @@ func (f *Facts) buildPlanIndex() *planIndex {
 	if p == nil {
 		return nil
 	}
-	ix := &planIndex{root: strings.TrimSuffix(f.Today.Root, "/"), at: map[parser.Pos][]*migrate.Placement{}, lines: map[string][]string{}}
+	ix := &planIndex{root: f.Today.FS(), at: map[parser.Pos][]*migrate.Placement{}, lines: map[string][]string{}}
 	for _, pl := range p.Placements {
 		k := parser.Pos{File: pl.Source.File, Line: pl.Source.Line}
 		ix.at[k] = append(ix.at[k], pl)
@@ -87,12 +88,7 @@ func (f *Facts) Placement(n *parser.Node) *Placed {
 	if ix == nil {
 		return nil
 	}
-	file := n.Pos.File
-	if ix.root != "" {
-		if rel, ok := strings.CutPrefix(file, ix.root); ok && strings.HasPrefix(rel, "/") {
-			file = rel
-		}
-	}
+	file, _ := ix.root.Server(n.Pos.File)
 	pls := ix.at[parser.Pos{File: file, Line: n.Pos.Line}]
 	if len(pls) == 0 {
 		return nil
