@@ -61,7 +61,7 @@ type Placed struct {
 // planIndex is the plan's placements by source line and its files' lines
 // by path, so that each lookup is a map access.
 type planIndex struct {
-	root  *rootfs.Root // the tree's --root
+	root  *rootfs.Root                        // the tree's --root
 	at    map[parser.Pos][]*migrate.Placement // by File and Line only
 	lines map[string][]string
 }
