@@ -1,19 +1,38 @@
 package rootfs
 
 import (
+	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
-// OpenFile is os.OpenFile of the file the server reads at name.
+// The methods below resolve the directories of a name (known ones from
+// the root's cache) and look at its last component without following it:
+// only when it is a link is it resolved further. A file costs the system
+// calls it costs without a root, plus one lstat per directory first seen.
+
+// OpenFile is os.OpenFile of the file the server reads at name. Under the
+// root the last component is opened with O_NOFOLLOW, so that a link put
+// there after it was resolved is not followed out of the root.
 func (r *Root) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
-	p, err := r.real(name, true)
+	p, under, err := r.real(name, false)
 	if err != nil {
 		return nil, pathErr("open", name, err)
 	}
-	f, err := os.OpenFile(p, flag, perm)
+	if !under {
+		return os.OpenFile(p, flag, perm)
+	}
+	f, err := os.OpenFile(p, flag|syscall.O_NOFOLLOW, perm)
+	if errors.Is(err, syscall.ELOOP) { // a link: open where it leads
+		if p, _, err = r.real(name, true); err != nil {
+			return nil, pathErr("open", name, err)
+		}
+		f, err = os.OpenFile(p, flag|syscall.O_NOFOLLOW, perm)
+	}
 	return f, pathErr("open", name, err)
 }
 
@@ -22,18 +41,27 @@ func (r *Root) Open(name string) (*os.File, error) { return r.OpenFile(name, os.
 
 // Stat is os.Stat inside the root.
 func (r *Root) Stat(name string) (fs.FileInfo, error) {
-	p, err := r.real(name, true)
+	p, under, err := r.real(name, false)
 	if err != nil {
 		return nil, pathErr("stat", name, err)
 	}
-	fi, err := os.Stat(p)
+	if !under {
+		return os.Stat(p)
+	}
+	fi, err := os.Lstat(p)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if p, _, err = r.real(name, true); err != nil {
+			return nil, pathErr("stat", name, err)
+		}
+		fi, err = os.Stat(p)
+	}
 	return fi, pathErr("stat", name, err)
 }
 
 // Lstat is os.Lstat inside the root: the links on the way are followed,
 // the last one is described.
 func (r *Root) Lstat(name string) (fs.FileInfo, error) {
-	p, err := r.real(name, false)
+	p, _, err := r.real(name, false)
 	if err != nil {
 		return nil, pathErr("lstat", name, err)
 	}
@@ -43,7 +71,7 @@ func (r *Root) Lstat(name string) (fs.FileInfo, error) {
 
 // Readlink is os.Readlink inside the root.
 func (r *Root) Readlink(name string) (string, error) {
-	p, err := r.real(name, false)
+	p, _, err := r.real(name, false)
 	if err != nil {
 		return "", pathErr("readlink", name, err)
 	}
@@ -53,7 +81,7 @@ func (r *Root) Readlink(name string) (string, error) {
 
 // ReadDir is os.ReadDir inside the root.
 func (r *Root) ReadDir(name string) ([]fs.DirEntry, error) {
-	p, err := r.real(name, true)
+	p, _, err := r.real(name, true)
 	if err != nil {
 		return nil, pathErr("open", name, err)
 	}
@@ -63,12 +91,16 @@ func (r *Root) ReadDir(name string) ([]fs.DirEntry, error) {
 
 // ReadFile is os.ReadFile inside the root.
 func (r *Root) ReadFile(name string) ([]byte, error) {
-	p, err := r.real(name, true)
-	if err != nil {
-		return nil, pathErr("open", name, err)
+	if r == nil {
+		return os.ReadFile(name)
 	}
-	data, err := os.ReadFile(p)
-	return data, pathErr("open", name, err)
+	f, err := r.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	return data, pathErr("read", name, err)
 }
 
 // EvalSymlinks is filepath.EvalSymlinks inside the root: the resolved
@@ -95,7 +127,7 @@ func (r *Root) EvalSymlinks(name string) (string, error) {
 // followed (name itself included, as filepath.WalkDir does), and every
 // path is given under name as the caller wrote it.
 func (r *Root) WalkDir(name string, fn fs.WalkDirFunc) error {
-	p, err := r.real(name, false)
+	p, _, err := r.real(name, false)
 	if err != nil {
 		err = fn(name, nil, pathErr("lstat", name, err))
 		if err == filepath.SkipDir || err == filepath.SkipAll {

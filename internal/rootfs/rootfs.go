@@ -147,8 +147,9 @@ func (r *Root) resolve(p string, follow bool) (string, error) {
 	return sp, err
 }
 
-// resolveDir resolves a clean server directory, once per root: a tree is
-// read as it was when first looked at.
+// resolveDir resolves a clean server directory, and each directory above
+// it, once per root: a tree is read as it was when first looked at, and
+// the directories of a tree's files cost one lstat each.
 func (r *Root) resolveDir(dir string) (string, error) {
 	if dir == "/" {
 		return "", nil
@@ -156,8 +157,12 @@ func (r *Root) resolveDir(dir string) (string, error) {
 	if v, ok := r.dirs.Load(dir); ok {
 		return v.(string), nil
 	}
-	cur, err := r.walk("", dir+"/", true)
+	parent, base := path.Split(dir)
+	cur, err := r.resolveDir(path.Clean(parent))
 	if err != nil {
+		return "", err
+	}
+	if cur, err = r.walk(cur, base+"/", true); err != nil {
 		return "", err
 	}
 	r.dirs.Store(dir, cur)
@@ -235,23 +240,24 @@ func errnoOf(err error) error {
 }
 
 // real returns the path on this machine of a path as opened: resolved
-// when it lies under the root, as given otherwise.
-func (r *Root) real(name string, follow bool) (string, error) {
+// when it lies under the root (under), as given otherwise.
+func (r *Root) real(name string, follow bool) (p string, under bool, err error) {
 	if r == nil {
-		return name, nil
+		return name, false, nil
 	}
 	sp, ok := r.Server(name)
 	if !ok {
-		return name, nil
+		return name, false, nil
 	}
-	return r.Resolve(sp, follow)
+	p, err = r.Resolve(sp, follow)
+	return p, true, err
 }
 
 // Real is the path on this machine the server reads for a path as opened
 // (the last link followed), for callers that must hand a path to another
 // function; the os-like methods below resolve by themselves.
 func (r *Root) Real(name string) (string, error) {
-	p, err := r.real(name, true)
+	p, _, err := r.real(name, true)
 	return p, pathErr("stat", name, err)
 }
 

@@ -108,6 +108,22 @@ func TestResolve(t *testing.T) {
 	if string(data) != "php_value x 1\n" || err != nil {
 		t.Errorf("ReadFile through an absolute link = %q, %v", data, err)
 	}
+	// Stat and Lstat of the same link; Stat of a directory reached by one.
+	if fi, err := r.Stat(filepath.Join(dir, "usr/share/dokuwiki/.htaccess")); err != nil || fi.Size() != 14 {
+		t.Errorf("Stat through an absolute link = %v, %v", fi, err)
+	}
+	if fi, err := r.Lstat(filepath.Join(dir, "usr/share/dokuwiki/.htaccess")); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("Lstat of a link = %v, %v", fi, err)
+	}
+	if fi, err := r.Stat(filepath.Join(dir, "var/www")); err != nil || !fi.IsDir() {
+		t.Errorf("Stat of a link to a directory = %v, %v", fi, err)
+	}
+	if _, err := r.Stat(filepath.Join(dir, "loop1")); !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("Stat of a loop: %v, want ELOOP", err)
+	}
+	if _, err := r.Open(filepath.Join(dir, "self")); !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("Open of a loop: %v, want ELOOP", err)
+	}
 }
 
 // TestMaxLinks follows a chain of exactly MaxLinks links, and refuses one
