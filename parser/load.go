@@ -86,6 +86,10 @@ var mainNames = []string{"apache2.conf", "httpd.conf", filepath.Join("conf", "ht
 // itself when it is a file.
 func FindMain(path string) (string, error) { return findMain(nil, path) }
 
+// FindMainUnder is FindMain for a path under a root (LoadOptions.Root):
+// symbolic links are followed inside it.
+func FindMainUnder(root, path string) (string, error) { return findMain(rootfs.New(root), path) }
+
 // findMain is FindMain inside a root.
 func findMain(root *rootfs.Root, path string) (string, error) {
 	st, err := root.Stat(path)
