@@ -11,8 +11,9 @@ import (
 
 // FuzzResolve resolves fuzzed paths in a tree whose link "fz" points at
 // a fuzzed target, beside links that loop, escape with ".." and point at
-// absolute paths: resolution ends, and what it returns lies in the root,
-// clean, and is no link when the last link was to be followed.
+// absolute paths: resolution ends, what it returns lies in the root, is
+// clean and no link when the last link was to be followed, and (on Linux)
+// it agrees with the kernel's openat2 RESOLVE_IN_ROOT.
 func FuzzResolve(f *testing.F) {
 	f.Add("/fz", "/etc/dokuwiki/htaccess", true)
 	f.Add("/fz/x", "../../..", true)
@@ -36,6 +37,9 @@ func FuzzResolve(f *testing.F) {
 			return
 		}
 		r.dirs.Clear() // the tree changed
+		if !strings.ContainsRune(p, 0) {
+			asKernel(t, r, dir, p, follow)
+		}
 		got, err := r.Resolve(p, follow)
 		if err != nil {
 			var errno syscall.Errno

@@ -111,7 +111,8 @@ func cutDir(p, dir string) (string, bool) {
 // p, every symbolic link followed inside the root (the last one too when
 // follow is set, as stat does; as lstat does otherwise). The last
 // component need not exist. Errors are the kernel's: ENOENT for a missing
-// directory on the way, ENOTDIR, ELOOP past MaxLinks links.
+// directory on the way, ENOTDIR, ELOOP past MaxLinks links, ENAMETOOLONG
+// for a path of PATH_MAX bytes or more or a name longer than NAME_MAX.
 func (r *Root) Resolve(p string, follow bool) (string, error) {
 	if r == nil {
 		return p, nil
@@ -128,9 +129,19 @@ func (r *Root) Resolve(p string, follow bool) (string, error) {
 	return r.dir + sp, nil
 }
 
+// pathMax and nameMax are Linux's PATH_MAX and NAME_MAX: a longer path
+// or component is ENAMETOOLONG.
+const (
+	pathMax = 4096
+	nameMax = 255
+)
+
 // resolve is Resolve in server paths: the resolved server path.
 func (r *Root) resolve(p string, follow bool) (string, error) {
 	p = "/" + strings.TrimLeft(filepath.ToSlash(p), "/")
+	if len(p) >= pathMax {
+		return "", syscall.ENAMETOOLONG
+	}
 	cur, rest := "", p
 	if p == path.Clean(p) { // no "..", "." or "//": start from the directory's known resolution
 		dir, base := path.Split(p)
@@ -187,6 +198,9 @@ func (r *Root) walk(cur, rest string, follow bool) (string, error) {
 		case "..":
 			cur = cur[:max(strings.LastIndexByte(cur, '/'), 0)] // "/.." is "/"
 			continue
+		}
+		if len(c) > nameMax {
+			return "", syscall.ENAMETOOLONG
 		}
 		next := cur + "/" + c
 		last := strings.Trim(rest, "/") == ""
