@@ -179,12 +179,7 @@ func (l *loader) defaultServerRoot(main string) string {
 
 // HostPath maps a path as httpd sees it to the path it is opened at
 // (under Root, lexically: links are resolved when Config.FS reads it).
-func (c *Config) HostPath(p string) string {
-	if c.fs == nil && c.Root != "" { // a Config not made by a load
-		return rootfs.New(c.Root).Opened(p)
-	}
-	return c.fs.Opened(p)
-}
+func (c *Config) HostPath(p string) string { return c.FS().Opened(p) }
 
 // FS reads the server's files as httpd would: under Root, following
 // symbolic links inside it (nil: this machine's filesystem, as is). Its

@@ -65,19 +65,19 @@ func (b *builder) applyEdits() {
 		names = append(names, f)
 	}
 	sort.Strings(names)
+	done := map[string]bool{}
 	for _, opened := range names {
 		src, p := b.srcs[opened], b.server(opened)
-		after := wrapLines(src, b.runs[p])
-		target := b.linkTarget(opened)
-		if target == "" {
-			b.change(p, src, after)
-			continue
+		path, via := p, ""
+		if target := b.linkTarget(opened); target != "" {
+			path, via = target, p
 		}
-		if b.files[target] != nil {
-			continue // another link to the same file
+		if done[path] {
+			continue // the same file, included by another name: the same wraps
 		}
-		b.change(target, src, after)
-		b.files[target].Via = p
+		done[path] = true
+		b.change(path, src, wrapLines(src, b.runs[p]))
+		b.files[path].Via = via
 	}
 }
 
