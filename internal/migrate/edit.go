@@ -57,8 +57,9 @@ func (b *builder) planEdits() error {
 
 // applyEdits records the after-state of every file with wraps. A file
 // read through a symbolic link (DokuWiki's .htaccess, a sites-enabled
-// link) is changed where the link leads, the file httpd reads: writing
-// a file at the link's path would replace the link by a copy.
+// link) is changed where the link leads, the file httpd reads, so that
+// the plan names the file that changes: cp -a writes through a link at
+// its destination, and through an absolute one out of a copy.
 func (b *builder) applyEdits() {
 	names := make([]string, 0, len(b.edits))
 	for f := range b.edits {
