@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -46,7 +45,7 @@ func newLoader(view View, opt LoadOptions, cache *parseCache) *loader {
 		opt.Version = DefaultVersion
 	}
 	l := &loader{
-		cfg:      &Config{View: view, Root: opt.Root, Defines: map[string]string{}},
+		cfg:      &Config{View: view, Root: opt.Root, Defines: map[string]string{}, fs: cache.root},
 		opt:      opt,
 		cache:    cache,
 		vars:     map[string]string{},
@@ -329,6 +328,6 @@ func (l *loader) hostPath(p string) string { return l.cfg.HostPath(p) }
 
 // exists reports whether an httpd path exists on disk.
 func (l *loader) exists(p string) bool {
-	_, err := os.Stat(l.hostPath(p))
+	_, err := l.cache.root.Stat(l.hostPath(p))
 	return err == nil
 }

@@ -3,12 +3,12 @@ package parser
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/aprmatch"
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 )
 
 // include follows Include/IncludeOptional like httpd's include_config:
@@ -140,8 +140,8 @@ func (l *loader) listRecursive(dir string, out *[]string, depth int) error {
 	return nil
 }
 
-func readDirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
+func readDirNames(root *rootfs.Root, dir string) ([]string, error) {
+	f, err := root.Open(dir)
 	if err != nil {
 		return nil, err
 	}

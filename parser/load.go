@@ -9,10 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 )
 
 // DefaultVersion is the httpd version <IfVersion> is evaluated against
@@ -22,10 +23,12 @@ const DefaultVersion = "2.4.71"
 // LoadOptions tune how a tree is read.
 type LoadOptions struct {
 	// Root is a directory under which every absolute path of the
-	// configuration is resolved, like a chroot ("" = the real filesystem).
-	// File.Path is the path as opened (under Root); paths that are httpd's
-	// own (DocumentRoot, AccessFile.Dir, ServerRoot) are not prefixed — use
-	// Config.HostPath to reach them on disk.
+	// configuration is resolved, like a chroot ("" = the real filesystem):
+	// symbolic links are followed inside it, an absolute target from Root
+	// itself (see Config.FS). File.Path is the path as opened (under Root,
+	// links not resolved); paths that are httpd's own (DocumentRoot,
+	// AccessFile.Dir, ServerRoot) are not prefixed — use Config.HostPath
+	// to name them on disk, and Config.FS to read them.
 	Root string
 	// Defines are -D names (<IfDefine>; ${NAME} stays undefined).
 	Defines []string
@@ -81,8 +84,15 @@ var mainNames = []string{"apache2.conf", "httpd.conf", filepath.Join("conf", "ht
 
 // FindMain returns the main configuration file of a directory, or path
 // itself when it is a file.
-func FindMain(path string) (string, error) {
-	st, err := os.Stat(path)
+func FindMain(path string) (string, error) { return findMain(nil, path) }
+
+// FindMainUnder is FindMain for a path under a root (LoadOptions.Root):
+// symbolic links are followed inside it.
+func FindMainUnder(root, path string) (string, error) { return findMain(rootfs.New(root), path) }
+
+// findMain is FindMain inside a root.
+func findMain(root *rootfs.Root, path string) (string, error) {
+	st, err := root.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
@@ -91,7 +101,7 @@ func FindMain(path string) (string, error) {
 	}
 	for _, n := range mainNames {
 		p := filepath.Join(path, n)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		if st, err := root.Stat(p); err == nil && st.Mode().IsRegular() {
 			return p, nil
 		}
 	}
@@ -135,7 +145,7 @@ func LoadView(path string, view View, opt LoadOptions) (*Config, error) {
 }
 
 func loadView(path string, view View, opt LoadOptions, cache *parseCache) (*Config, error) {
-	main, err := FindMain(path)
+	main, err := findMain(cache.root, path)
 	if err != nil {
 		return nil, err
 	}
@@ -167,30 +177,24 @@ func (l *loader) defaultServerRoot(main string) string {
 	return l.httpdPath(dir)
 }
 
-// HostPath maps a path as httpd sees it to the file on disk (under Root).
-func (c *Config) HostPath(p string) string {
-	if c.Root == "" || !filepath.IsAbs(p) {
-		return p
+// HostPath maps a path as httpd sees it to the path it is opened at
+// (under Root, lexically: links are resolved when Config.FS reads it).
+func (c *Config) HostPath(p string) string { return c.FS().Opened(p) }
+
+// FS reads the server's files as httpd would: under Root, following
+// symbolic links inside it (nil: this machine's filesystem, as is). Its
+// methods take paths as HostPath gives them.
+func (c *Config) FS() *rootfs.Root {
+	if c.fs == nil && c.Root != "" { // a Config not made by a load
+		return rootfs.New(c.Root)
 	}
-	return filepath.Join(c.Root, p)
+	return c.fs
 }
 
 // httpdPath maps a host path back to httpd's view (strips Root).
 func (l *loader) httpdPath(host string) string {
-	root := l.cfg.Root
-	if root == "" {
-		return host
-	}
-	absRoot, err1 := filepath.Abs(root)
-	absHost, err2 := filepath.Abs(host)
-	if err1 != nil || err2 != nil {
-		return host
-	}
-	rel, err := filepath.Rel(absRoot, absHost)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return host
-	}
-	return "/" + filepath.ToSlash(rel)
+	p, _ := l.cfg.fs.Server(host)
+	return p
 }
 
 // parseCache parses each file once per Load. Evaluation writes into nodes,
@@ -200,6 +204,7 @@ func (l *loader) httpdPath(host string) string {
 // further user gets a copy of that spare.
 type parseCache struct {
 	ctx      context.Context // the load gives up when it is done
+	root     *rootfs.Root    // LoadOptions.Root (nil: the real filesystem)
 	progress *Progress       // nil: not counted
 	mu       sync.Mutex
 	files    map[string]*parsed
@@ -227,7 +232,7 @@ type parsed struct {
 }
 
 func newParseCache(opt LoadOptions) *parseCache {
-	c := &parseCache{ctx: context.Background(), files: map[string]*parsed{}, holders: 1, maxBytes: opt.maxBytes()}
+	c := &parseCache{ctx: context.Background(), root: rootfs.New(opt.Root), files: map[string]*parsed{}, holders: 1, maxBytes: opt.maxBytes()}
 	c.walkLeft.Store(opt.maxWalk())
 	return c
 }
@@ -259,7 +264,7 @@ func (c *parseCache) isDir(path string) (bool, error) {
 	if ok {
 		return r.dir, r.err
 	}
-	st, err := os.Stat(path)
+	st, err := c.root.Stat(path)
 	r = statResult{dir: err == nil && st.IsDir(), err: err}
 	c.mu.Lock()
 	if c.stats == nil {
@@ -284,7 +289,7 @@ func (c *parseCache) dirNames(dir string) ([]string, error) {
 	if ok {
 		return r.names, r.err
 	}
-	r.names, r.err = readDirNames(dir)
+	r.names, r.err = readDirNames(c.root, dir)
 	c.mu.Lock()
 	if c.dirs == nil {
 		c.dirs = map[string]dirResult{}
@@ -299,7 +304,7 @@ func (c *parseCache) parse(path string, access bool) *parsed {
 	p := c.entry(path)
 	p.once.Do(func() {
 		var data []byte
-		data, p.err = readRegular(path, c.maxBytes)
+		data, p.err = readRegular(c.root, path, c.maxBytes)
 		if c.progress != nil {
 			c.progress.Files.Add(1)
 		}
@@ -333,7 +338,7 @@ func (c *parseCache) get(path string, access bool) (*File, []Diagnostic, error) 
 	}
 	p.spareOnce.Do(func() {
 		var data []byte
-		if data, p.spareErr = readRegular(path, c.maxBytes); p.spareErr == nil {
+		if data, p.spareErr = readRegular(c.root, path, c.maxBytes); p.spareErr == nil {
 			p.spare, p.spareDiags = parse(path, data, access, &c.nodes)
 		}
 	})
@@ -367,11 +372,11 @@ func (c *parseCache) prefetch(paths []string) {
 // errNotRegular is httpd's refusal of anything but a regular file.
 var errNotRegular = errors.New("not a regular file")
 
-// readRegular reads a regular file of at most max bytes.
-func readRegular(path string, max int64) ([]byte, error) {
+// readRegular reads a regular file of at most max bytes (inside root).
+func readRegular(root *rootfs.Root, path string, max int64) ([]byte, error) {
 	// O_NONBLOCK: opening a FIFO must not wait for a writer; the type check
 	// below then refuses it. Regular files ignore the flag.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := root.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}

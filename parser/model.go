@@ -1,5 +1,7 @@
 package parser
 
+import "github.com/modphp-migrate/modphp-migrate/internal/rootfs"
+
 // View selects which server the loader evaluates the tree for.
 type View uint8
 
@@ -135,6 +137,7 @@ type Config struct {
 	Vars, Envvars map[string]string
 	Diagnostics   []Diagnostic
 
+	fs      *rootfs.Root     // resolves paths under Root (nil: the real filesystem)
 	dirs    *dirIndex        // non-regex <Directory> sections, for AllowOverrideFor
 	vhosts  map[*Node]*VHost // <VirtualHost> section → vhost, for VHostOf
 	vhostAt map[Pos]*VHost   // the same by the opener's position (a node of the other view)

@@ -496,14 +496,20 @@ func (c *parseCache) listing(host string, names []string) *treeListing {
 	}
 	c.mu.Unlock()
 	t.once.Do(func() {
-		entries, err := os.ReadDir(host)
+		// Below the root, every directory listed is one (not a link), so
+		// only the root's path needs resolving.
+		real, err := c.root.Real(host)
+		var entries []fs.DirEntry
+		if err == nil {
+			entries, err = os.ReadDir(real)
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 			t.missing = true
 		case err != nil:
 			t.dirs = []listedDir{{rel: ".", err: err}}
 		default:
-			t.list(c, host, ".", entries, names)
+			t.list(c, real, ".", entries, names)
 		}
 	})
 	return t

@@ -124,7 +124,7 @@ func (l *loader) lookup(name string) (string, bool) {
 // an assignment): only those reach apache2's environment.
 func (l *loader) readEnvvars(path string) map[string]bool {
 	exported := map[string]bool{}
-	f, err := os.Open(path)
+	f, err := l.cache.root.Open(path)
 	if err != nil {
 		return exported
 	}

@@ -102,7 +102,7 @@ func RunContext(ctx context.Context, res *parser.Result, opt *Options) ([]Diagno
 			rules = append(rules, r)
 		}
 	}
-	st := &state{ctx: ctx, facts: facts.New(today, after, opt.FPM, opt.fs(), directives(rules))}
+	st := &state{ctx: ctx, facts: facts.New(today, after, opt.FPM, opt.fs(today), directives(rules))}
 	var planned sync.WaitGroup
 	if slices.ContainsFunc(rules, func(r *Rule) bool { return r.Plan }) {
 		planned.Go(st.facts.StartPlan)

@@ -172,10 +172,14 @@ type Options struct {
 	FS fs.FS
 }
 
-// fs returns the filesystem rules read.
-func (o *Options) fs() facts.FS {
+// fs returns the filesystem rules read: FS, else this machine's, under
+// the loaded tree's --root when it has one.
+func (o *Options) fs(cfg *parser.Config) facts.FS {
 	if o.FS != nil {
 		return facts.FromFS(o.FS)
+	}
+	if cfg != nil {
+		return facts.InRoot(cfg.FS())
 	}
 	return facts.OS()
 }

@@ -144,7 +144,7 @@ func phpTrees(p *Pass) (out []*tree, whole []Related) {
 		if st, err := p.facts.FS.Stat(real); err != nil || !st.IsDir() {
 			continue
 		}
-		if real == "/" {
+		if real == p.Today.HostPath("/") { // the server's / (under --root, the root)
 			for _, o := range t.origins {
 				wholeFS(o, t.path+" (resolves to /)")
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/lintconfig"
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules"
 )
@@ -140,7 +141,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(paths) == 0 {
 		for _, t := range defaultTrees {
-			if st, err := os.Stat(filepath.Join(f.root, t)); err == nil && st.IsDir() {
+			if st, err := rootfs.New(f.root).Stat(filepath.Join(f.root, t)); err == nil && st.IsDir() {
 				paths = []string{filepath.Join(f.root, t)}
 				break
 			}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules"
 )
@@ -122,7 +123,7 @@ func loadPath(ctx context.Context, p string, in lintInput) (res *parser.Result, 
 	if p == stdinPath {
 		return loadStdin(in)
 	}
-	st, err := os.Stat(p)
+	st, err := rootfs.New(in.lopt.Root).Stat(p)
 	if err != nil {
 		return nil, "", err
 	}

@@ -39,6 +39,7 @@ func updating() bool {
 //	stderr "regexp"          stderr must match
 //	env NAME=VALUE           environment for the run
 //	chmod MODE PATH          file mode to set after extraction
+//	symlink PATH TARGET      a symbolic link to make after extraction
 //	stdin PATH               standard input of lint - (an extracted file)
 //
 // Files are extracted to a temporary directory, which is also the working
@@ -106,6 +107,15 @@ func runCLIScenario(t *testing.T, file string) {
 				t.Fatal(err)
 			}
 			if err := os.Chmod(filepath.Join(tmp, f[1]), os.FileMode(mode)); err != nil {
+				t.Fatal(err)
+			}
+		case "symlink":
+			f := strings.Fields(rest)
+			p := filepath.Join(tmp, f[0])
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(f[1], p); err != nil {
 				t.Fatal(err)
 			}
 		case "stdin":

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/migrate"
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -130,7 +130,7 @@ func planTree(args []string, root string) (string, error) {
 	}
 	for _, t := range defaultTrees {
 		p := filepath.Join(root, t)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
+		if st, err := rootfs.New(root).Stat(p); err == nil && st.IsDir() {
 			return p, nil
 		}
 	}
@@ -140,7 +140,7 @@ func planTree(args []string, root string) (string, error) {
 // buildPlan loads the tree in both views, php-fpm's configuration, and
 // computes the plan.
 func buildPlan(ctx context.Context, tree string, f *planFlags) (*migrate.Plan, error) {
-	main, err := parser.FindMain(tree)
+	main, err := parser.FindMainUnder(f.root, tree)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func buildPlan(ctx context.Context, tree string, f *planFlags) (*migrate.Plan, e
 	if stopped != nil {
 		return nil, stopped
 	}
-	st, err := os.Stat(tree)
+	st, err := rootfs.New(f.root).Stat(tree)
 	if err != nil {
 		return nil, err
 	}

@@ -80,8 +80,13 @@ func checkApache(ctx context.Context, bin string, p *migrate.Plan, root, tmp str
 		return nil, err
 	}
 	for _, f := range p.Changed() {
-		rel, err := filepath.Rel(confDir, f.Path)
-		if err != nil || strings.HasPrefix(rel, "..") {
+		rel, ok := below(confDir, f.Path)
+		if !ok && f.Via != "" {
+			// A link of the tree to a file outside it: the copy's link
+			// gives way to the changed file.
+			rel, ok = below(confDir, f.Via)
+		}
+		if !ok {
 			continue
 		}
 		if err := applyFile(filepath.Join(dst, rel), f); err != nil {
@@ -144,7 +149,23 @@ func applyFile(dst string, f *migrate.File) error {
 		_ = os.Remove(dst)
 		return os.Symlink(f.Link, dst)
 	}
+	// A link copied from the tree is replaced, never written through: its
+	// target may be a file of this machine.
+	if fi, err := os.Lstat(dst); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if err := os.Remove(dst); err != nil {
+			return err
+		}
+	}
 	return os.WriteFile(dst, []byte(f.After), 0o644)
+}
+
+// below returns p relative to dir when it lies under it.
+func below(dir, p string) (string, bool) {
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", false
+	}
+	return rel, true
 }
 
 // copyDir copies a directory tree, symlinks as links.

@@ -281,3 +281,50 @@ func TestPlanTreeFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanCheckAbsoluteLink plans a tree under --root whose conf-enabled
+// holds an absolute link out of the Apache directory, as Debian's
+// phpmyadmin package makes to /etc/modphp-migrate-test-app/apache.conf (here to a
+// directory this machine has not, so that a write through the link would
+// show): the diff changes the link's target inside the root and says so,
+// and --check tests the changed file in place of the link, writing
+// nothing through it.
+func TestPlanCheckAbsoluteLink(t *testing.T) {
+	if findBinary(apacheBinaries) == "" {
+		if os.Getenv("MODPHP_MIGRATE_REAL") == "1" {
+			t.Fatal("apache2 is required (MODPHP_MIGRATE_REAL=1)")
+		}
+		t.Skip("apache2 not installed")
+	}
+	if _, err := os.Lstat("/etc/modphp-migrate-test-app"); err == nil {
+		t.Skip("this machine has /etc/modphp-migrate-test-app")
+	}
+	root := legacyCopy(t)
+	conf := filepath.Join(root, "etc/modphp-migrate-test-app/apache.conf")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("Alias /phpmyadmin /usr/share/phpmyadmin\n<Directory /usr/share/phpmyadmin>\n\tphp_value upload_max_filesize 8M\n</Directory>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/modphp-migrate-test-app/apache.conf", filepath.Join(root, "etc/apache2/conf-enabled/phpmyadmin.conf")); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"plan", "--check", "--root", root, filepath.Join(root, "etc/apache2")}, &stdout, &stderr)
+	if code != exitOK || !strings.Contains(stderr.String(), "Syntax OK") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	want := "# /etc/apache2/conf-enabled/phpmyadmin.conf is a symbolic link to /etc/modphp-migrate-test-app/apache.conf: the change is made there\n" +
+		"--- /etc/modphp-migrate-test-app/apache.conf\n+++ /etc/modphp-migrate-test-app/apache.conf\n"
+	if !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "+\t<IfModule mod_php.c>\n \tphp_value upload_max_filesize 8M\n+\t</IfModule>\n") {
+		t.Errorf("the php_value is not wrapped:\n%s", stdout.String())
+	}
+	if _, err := os.Lstat("/etc/modphp-migrate-test-app"); err == nil {
+		os.RemoveAll("/etc/modphp-migrate-test-app")
+		t.Error("--check wrote through the link to this machine's /etc/modphp-migrate-test-app")
+	}
+}

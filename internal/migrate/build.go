@@ -2,16 +2,17 @@ package migrate
 
 import (
 	"errors"
-	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
 // builder holds the state of one Build.
 type builder struct {
 	in          Input
+	fs          *rootfs.Root // reads the tree under in.Root (nil: as is)
 	plan        *Plan
 	acct        *accounts
 	owner       func(string) (uint32, uint32, bool)
@@ -43,11 +44,15 @@ func Build(in Input) (*Plan, error) {
 	if in.HTAccess != HTAccessShim && in.HTAccess != HTAccessUserINI {
 		return nil, errors.New("migrate: --htaccess must be shim or user-ini")
 	}
-	b := &builder{in: in, plan: &Plan{root: cleanRoot(in.Root)}, acct: loadAccounts(in.Root), owner: in.Owner,
+	fsys := rootfs.New(in.Root)
+	if in.Today.Root == in.Root {
+		fsys = in.Today.FS() // the load's resolver, links already looked at
+	}
+	b := &builder{in: in, fs: fsys, plan: &Plan{fs: fsys}, acct: loadAccounts(fsys), owner: in.Owner,
 		files: map[string]*File{}, edits: map[string][]edit{}, byPool: map[string]*Pool{}}
 	b.reindex()
 	if b.owner == nil {
-		b.owner = statOwner
+		b.owner = b.statOwner
 	}
 	b.owner = memoOwner(b.owner)
 	b.apacheUser, b.apacheGroup = in.Today.User, in.Today.Group
@@ -89,23 +94,13 @@ func posLess(a, c parser.Pos) bool {
 // server returns the server path of a file as opened (the --root prefix
 // removed).
 func (b *builder) server(opened string) string {
-	if b.in.Root == "" {
-		return opened
-	}
-	root := filepath.Clean(b.in.Root)
-	if rel, ok := strings.CutPrefix(opened, root); ok && strings.HasPrefix(rel, "/") {
-		return rel
-	}
-	return opened
+	p, _ := b.fs.Server(opened)
+	return p
 }
 
-// host returns where a server path is on disk (under --root).
-func (b *builder) host(p string) string {
-	if b.in.Root == "" {
-		return p
-	}
-	return filepath.Join(b.in.Root, p)
-}
+// host returns the path a server path is opened at (under --root; b.fs
+// resolves its links when reading it).
+func (b *builder) host(p string) string { return b.fs.Opened(p) }
 
 // pos returns p with its file as a server path.
 func (b *builder) pos(p parser.Pos) parser.Pos {
@@ -142,10 +137,3 @@ func itoa(i int) string {
 }
 
 func (b *builder) note(s string) { b.plan.Notes = append(b.plan.Notes, s) }
-
-func cleanRoot(root string) string {
-	if root == "" {
-		return ""
-	}
-	return filepath.Clean(root)
-}

@@ -155,6 +155,9 @@ func (p *Plan) Diff() string {
 		case "create":
 			sb.WriteString(UnifiedDiff("/dev/null", f.Path, "", f.After))
 		default:
+			if f.Via != "" && f.Before != f.After {
+				fmt.Fprintf(&sb, "# %s is a symbolic link to %s: the change is made there\n", f.Via, f.Path)
+			}
 			sb.WriteString(UnifiedDiff(f.Path, f.Path, f.Before, f.After))
 		}
 	}

@@ -1,10 +1,11 @@
 package migrate
 
 import (
-	"os"
+	"io/fs"
 	"sort"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -43,7 +44,7 @@ func (b *builder) planEdits() error {
 	b.runs = map[string][]span{}
 	b.srcs = map[string]string{}
 	for opened, eds := range b.edits {
-		data, err := os.ReadFile(opened)
+		data, err := b.fs.ReadFile(opened)
 		if err != nil {
 			return err
 		}
@@ -54,17 +55,53 @@ func (b *builder) planEdits() error {
 	return nil
 }
 
-// applyEdits records the after-state of every file with wraps.
+// applyEdits records the after-state of every file with wraps. A file
+// read through a symbolic link (DokuWiki's .htaccess, a sites-enabled
+// link) is changed where the link leads, the file httpd reads, so that
+// the plan names the file that changes: cp -a writes through a link at
+// its destination, and through an absolute one out of a copy.
 func (b *builder) applyEdits() {
 	names := make([]string, 0, len(b.edits))
 	for f := range b.edits {
 		names = append(names, f)
 	}
 	sort.Strings(names)
+	done := map[string]bool{}
 	for _, opened := range names {
-		src := b.srcs[opened]
-		b.change(b.server(opened), src, wrapLines(src, b.runs[b.server(opened)]))
+		src, p := b.srcs[opened], b.server(opened)
+		path, via := p, ""
+		if target := b.linkTarget(opened); target != "" {
+			path, via = target, p
+		}
+		if done[path] {
+			continue // the same file, included by another name: the same wraps
+		}
+		done[path] = true
+		b.change(path, src, wrapLines(src, b.runs[p]))
+		b.files[path].Via = via
 	}
+}
+
+// linkTarget returns the server path a file as opened leads to when its
+// last component is a symbolic link (followed inside --root, on this
+// machine without), "" otherwise.
+func (b *builder) linkTarget(opened string) string {
+	fsys := b.fs
+	if fsys == nil {
+		fsys = rootfs.New("/")
+	}
+	if fi, err := fsys.Lstat(opened); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return ""
+	}
+	real, err := fsys.Real(opened)
+	if err != nil {
+		return ""
+	}
+	p, ok := fsys.Server(real)
+	if !ok {
+		return ""
+	}
+	return p
 }
 
 // cite formats a source position (a server path) as it will be once the

@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"os"
 	"path"
 	"strings"
 )
@@ -27,7 +26,7 @@ func (b *builder) modules() {
 	}
 	for _, m := range neededModules {
 		for _, ext := range []string{".load", ".conf"} {
-			if _, err := os.Stat(b.host(path.Join(dir, "mods-available", m+ext))); err != nil {
+			if _, err := b.fs.Stat(b.host(path.Join(dir, "mods-available", m+ext))); err != nil {
 				if ext == ".load" {
 					b.note("mods-available/" + m + ".load is missing: install and enable " + m)
 				}
@@ -40,7 +39,7 @@ func (b *builder) modules() {
 }
 
 func (b *builder) listDir(dir string) []string {
-	ents, err := os.ReadDir(b.host(dir))
+	ents, err := b.fs.ReadDir(b.host(dir))
 	if err != nil {
 		return nil
 	}
@@ -52,16 +51,16 @@ func (b *builder) listDir(dir string) []string {
 }
 
 func (b *builder) remove(p string) {
-	link, _ := os.Readlink(b.host(p))
+	link, _ := b.fs.Readlink(b.host(p))
 	b.plan.Files = append(b.plan.Files, &File{Path: p, Action: "remove", Link: link})
 }
 
 // symlink records a link to make, unless it is already there.
 func (b *builder) symlink(p, target string) {
-	if cur, err := os.Readlink(b.host(p)); err == nil && cur == target {
+	if cur, err := b.fs.Readlink(b.host(p)); err == nil && cur == target {
 		return
 	}
-	if _, err := os.Stat(b.host(p)); err == nil {
+	if _, err := b.fs.Stat(b.host(p)); err == nil {
 		return // a file of the same name enables it already
 	}
 	b.plan.Files = append(b.plan.Files, &File{Path: p, Action: "symlink", Link: target})

@@ -69,12 +69,12 @@ type permWalk struct {
 // other scopes are left to them.
 func (w *permWalk) walk(s *Scope, dir string) {
 	w.n = 0
-	_ = filepath.WalkDir(w.b.host(dir), func(p string, d fs.DirEntry, err error) error {
+	_ = w.b.fs.WalkDir(w.b.host(dir), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || w.n > maxPermissionEntries {
 			return filepath.SkipDir
 		}
 		w.n++
-		sp := w.b.serverPath(p)
+		sp := w.b.server(p)
 		if d.Type()&fs.ModeSymlink != 0 || w.seen[sp] {
 			return nil
 		}
@@ -86,7 +86,7 @@ func (w *permWalk) walk(s *Scope, dir string) {
 		}
 		if fi, err := d.Info(); err == nil {
 			w.check(s, sp, fi)
-			if !s.CGIPassAuth && d.Type().IsRegular() && isScript(d.Name()) && readsAuthHeader(p, fi.Size()) {
+			if !s.CGIPassAuth && d.Type().IsRegular() && isScript(d.Name()) && w.b.readsAuthHeader(p, fi.Size()) {
 				s.CGIPassAuth, s.authFrom = true, sp
 			}
 		}

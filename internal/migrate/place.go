@@ -225,13 +225,13 @@ func (b *builder) scriptBelow(s *Scope, dir string) string {
 		return found
 	}
 	top, found, n := b.host(dir), "", 0
-	_ = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+	_ = b.fs.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || found != "" || n > maxPermissionEntries {
 			return filepath.SkipDir
 		}
 		n++
 		if d.Type().IsRegular() && isRun(d.Name()) && filepath.Dir(p) != top {
-			found = b.serverPath(filepath.Dir(p))
+			found = b.server(filepath.Dir(p))
 		}
 		return nil
 	})

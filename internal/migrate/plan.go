@@ -2,9 +2,9 @@ package migrate
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -60,7 +60,7 @@ type Plan struct {
 	Shim *Shim `json:"shim,omitempty"`
 
 	byDir    map[string]*Scope     // ScopeOf's index, built on first use
-	root     string                // Input.Root, cleaned
+	fs       *rootfs.Root          // Input.Root
 	denyConf string                // the Apache configuration file the denials go to
 	denials  map[*Placement]string // the block replacing each engine-off line (TargetDeny)
 }
@@ -169,6 +169,9 @@ type File struct {
 	After  string `json:"after,omitempty"`
 	// Link is the target of a symlink.
 	Link string `json:"link,omitempty"`
+	// Via is the symbolic link the tree reads a changed file through
+	// (Path is where it leads, the file that is changed).
+	Via string `json:"via,omitempty"`
 }
 
 // Permission is one change permissions.sh makes.
@@ -186,10 +189,8 @@ type Permission struct {
 // the plan does (without): lint asks it to judge a node against the plan.
 func (p *Plan) For(pos parser.Pos) []*Placement {
 	file := pos.File
-	if p.root != "" {
-		if rel, ok := strings.CutPrefix(file, p.root); ok && strings.HasPrefix(rel, "/") {
-			file = rel
-		}
+	if p.fs != nil {
+		file, _ = p.fs.Server(file)
 	}
 	var out []*Placement
 	for _, pl := range p.Placements {

@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -16,7 +15,7 @@ const ConfName = "modphp-migrate-fpm.conf"
 // change records a file's before and after state ("" before: created).
 func (b *builder) change(p, before, after string) {
 	act := "change"
-	if _, err := os.Lstat(b.host(p)); err != nil {
+	if _, err := b.fs.Lstat(b.host(p)); err != nil {
 		act = "create"
 	}
 	f := &File{Path: p, Action: act, Before: before, After: after}
@@ -34,7 +33,7 @@ func (b *builder) write(p, after string) {
 		return
 	}
 	before := ""
-	if data, err := os.ReadFile(b.host(p)); err == nil {
+	if data, err := b.fs.ReadFile(b.host(p)); err == nil {
 		before = string(data)
 	}
 	b.change(p, before, after)
@@ -78,7 +77,7 @@ func (b *builder) renderPlacements() error {
 // it returns the patterns of the files PHP handles.
 func (b *builder) renderPools() []string {
 	b.modConf = modPHPConf(b.in.Today, b.confDir(), func(p string) ([]byte, bool) {
-		data, err := os.ReadFile(b.host(p))
+		data, err := b.fs.ReadFile(b.host(p))
 		return data, err == nil
 	}, b.listDir)
 	pats := phpFilesPatterns(b.in.Today, b.modConf)
@@ -113,7 +112,7 @@ func (b *builder) confPath() string {
 }
 
 func (b *builder) isDebian() bool {
-	st, err := os.Stat(b.host(path.Join(b.confDir(), "mods-available")))
+	st, err := b.fs.Stat(b.host(path.Join(b.confDir(), "mods-available")))
 	return err == nil && st.IsDir()
 }
 
@@ -322,7 +321,7 @@ func (b *builder) userINI() {
 	sort.Strings(names)
 	for _, name := range names {
 		before := ""
-		if data, err := os.ReadFile(b.host(name)); err == nil {
+		if data, err := b.fs.ReadFile(b.host(name)); err == nil {
 			before = string(data)
 		}
 		have := iniKeys(before)

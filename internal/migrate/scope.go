@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"strings"
 
@@ -156,7 +155,7 @@ func (b *builder) ownerScopes() {
 // regular user other than the owner of s's directory owns. The owner of
 // s's directory is looked up only when it has a subdirectory.
 func (b *builder) otherOwners(s *Scope) {
-	ents, _ := os.ReadDir(b.host(s.Dir))
+	ents, _ := b.fs.ReadDir(b.host(s.Dir))
 	var rootUID uint32
 	rootKnown := false
 	for _, e := range ents {

@@ -3,7 +3,6 @@ package migrate
 import (
 	"bytes"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -40,11 +39,11 @@ func isRun(name string) bool {
 
 // readsAuthHeader reports whether the script at hostPath reads the
 // Authorization header.
-func readsAuthHeader(hostPath string, size int64) bool {
+func (b *builder) readsAuthHeader(hostPath string, size int64) bool {
 	if size > maxScriptScan {
 		return false
 	}
-	data, err := os.ReadFile(hostPath)
+	data, err := b.fs.ReadFile(hostPath)
 	if err != nil {
 		return false
 	}
@@ -60,7 +59,7 @@ func readsAuthHeader(hostPath string, size int64) bool {
 // Authorization header, and returns its server path ("" if none).
 func (b *builder) scanAuth(s *Scope) string {
 	found, n := "", 0
-	_ = filepath.WalkDir(b.host(s.Dir), func(p string, d fs.DirEntry, err error) error {
+	_ = b.fs.WalkDir(b.host(s.Dir), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || found != "" || n > maxPermissionEntries {
 			return filepath.SkipDir
 		}
@@ -68,8 +67,8 @@ func (b *builder) scanAuth(s *Scope) string {
 		if !d.Type().IsRegular() || !isScript(d.Name()) {
 			return nil
 		}
-		if fi, err := d.Info(); err == nil && readsAuthHeader(p, fi.Size()) {
-			found = b.serverPath(p)
+		if fi, err := d.Info(); err == nil && b.readsAuthHeader(p, fi.Size()) {
+			found = b.server(p)
 		}
 		return nil
 	})

@@ -2,12 +2,11 @@ package migrate
 
 import (
 	"bufio"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fileowner"
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 )
 
 // accounts maps user and group ids to names, read from etc/passwd and
@@ -17,21 +16,22 @@ type accounts struct {
 	uids, gids    map[string]uint32
 }
 
-func loadAccounts(root string) *accounts {
+func loadAccounts(root *rootfs.Root) *accounts {
 	a := &accounts{users: map[uint32]string{}, groups: map[uint32]string{}, uids: map[string]uint32{}, gids: map[string]uint32{}}
-	for _, dir := range []string{root, "/"} {
-		if dir == "" {
-			continue
-		}
-		readIDs(filepath.Join(dir, "etc/passwd"), a.users, a.uids)
-		readIDs(filepath.Join(dir, "etc/group"), a.groups, a.gids)
+	roots := []*rootfs.Root{nil} // this machine's
+	if root != nil {
+		roots = []*rootfs.Root{root, nil} // the copy's first
+	}
+	for _, r := range roots {
+		readIDs(r, r.Opened("/etc/passwd"), a.users, a.uids)
+		readIDs(r, r.Opened("/etc/group"), a.groups, a.gids)
 	}
 	return a
 }
 
 // readIDs reads name:x:id: lines; names already known are kept.
-func readIDs(path string, byID map[uint32]string, byName map[string]uint32) {
-	f, err := os.Open(path)
+func readIDs(r *rootfs.Root, path string, byID map[uint32]string, byName map[string]uint32) {
+	f, err := r.Open(path)
 	if err != nil {
 		return
 	}
@@ -71,8 +71,8 @@ func (a *accounts) group(gid uint32) string {
 }
 
 // statOwner returns the owner of a path on disk.
-func statOwner(hostPath string) (uid, gid uint32, ok bool) {
-	st, err := os.Stat(hostPath)
+func (b *builder) statOwner(hostPath string) (uid, gid uint32, ok bool) {
+	st, err := b.fs.Stat(hostPath)
 	if err != nil {
 		return 0, 0, false
 	}

@@ -8,6 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 )
 
 // FS is how rules read the server's files: document roots, wrapper
@@ -62,6 +64,34 @@ func (osFS) ReadDirModes(dir string) ([]DirEntry, error) {
 		out[i] = lstatEntry(f, dir, name)
 	}
 	return out, nil
+}
+
+// InRoot returns the filesystem of a server copied under a root (lint
+// --root): names are paths as opened (the configuration's HostPath), and
+// symbolic links are followed inside the root. A nil root is OS.
+func InRoot(r *rootfs.Root) FS {
+	if r == nil {
+		return OS()
+	}
+	return rootFS{r}
+}
+
+type rootFS struct{ r *rootfs.Root }
+
+func (f rootFS) Stat(name string) (fs.FileInfo, error)        { return f.r.Stat(name) }
+func (f rootFS) Lstat(name string) (fs.FileInfo, error)       { return f.r.Lstat(name) }
+func (f rootFS) Open(name string) (fs.File, error)            { return f.r.Open(name) }
+func (f rootFS) EvalSymlinks(name string) (string, error)     { return f.r.EvalSymlinks(name) }
+func (f rootFS) WalkDir(root string, fn fs.WalkDirFunc) error { return f.r.WalkDir(root, fn) }
+
+// ReadDirModes lists the directory the name resolves to; its entries
+// are looked at without following links, as OS's.
+func (f rootFS) ReadDirModes(dir string) ([]DirEntry, error) {
+	real, err := f.r.Real(dir)
+	if err != nil {
+		return nil, err
+	}
+	return osFS{}.ReadDirModes(real)
 }
 
 // FromFS serves fsys as the filesystem rooted at "/": the name /a/b is

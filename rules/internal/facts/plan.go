@@ -6,6 +6,7 @@ import (
 
 	"github.com/modphp-migrate/modphp-migrate/internal/fileowner"
 	"github.com/modphp-migrate/modphp-migrate/internal/migrate"
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -77,7 +78,7 @@ func (pl *Placed) OwnPool() bool { return pl != nil && pl.ix.exclusive(pl.PlanPo
 // by path, so that each lookup is a map access.
 type planIndex struct {
 	plan   *migrate.Plan
-	root   string
+	root   *rootfs.Root                        // the tree's --root
 	at     map[parser.Pos][]*migrate.Placement // by File and Line only
 	lines  map[string][]string
 	scopes map[string]*migrate.Scope // by ID
@@ -89,7 +90,7 @@ func (f *Facts) buildPlanIndex() *planIndex {
 	if p == nil {
 		return nil
 	}
-	ix := &planIndex{plan: p, root: strings.TrimSuffix(f.Today.Root, "/"), at: map[parser.Pos][]*migrate.Placement{}, lines: map[string][]string{},
+	ix := &planIndex{plan: p, root: f.Today.FS(), at: map[parser.Pos][]*migrate.Placement{}, lines: map[string][]string{},
 		scopes: make(map[string]*migrate.Scope, len(p.Scopes)), pools: make(map[string]*migrate.Pool, len(p.Pools))}
 	for _, s := range p.Scopes {
 		ix.scopes[s.ID] = s
@@ -114,12 +115,7 @@ func (f *Facts) Placement(n *parser.Node) *Placed {
 	if ix == nil {
 		return nil
 	}
-	file := n.Pos.File
-	if ix.root != "" {
-		if rel, ok := strings.CutPrefix(file, ix.root); ok && strings.HasPrefix(rel, "/") {
-			file = rel
-		}
-	}
+	file, _ := ix.root.Server(n.Pos.File)
 	pls := ix.at[parser.Pos{File: file, Line: n.Pos.Line}]
 	if len(pls) == 0 {
 		return nil

@@ -1,0 +1,58 @@
+package rootfs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// FuzzResolve resolves fuzzed paths in a tree whose link "fz" points at
+// a fuzzed target, beside links that loop, escape with ".." and point at
+// absolute paths: resolution ends, what it returns lies in the root, is
+// clean and no link when the last link was to be followed, and (on Linux)
+// it agrees with the kernel's openat2 RESOLVE_IN_ROOT.
+func FuzzResolve(f *testing.F) {
+	f.Add("/fz", "/etc/dokuwiki/htaccess", true)
+	f.Add("/fz/x", "../../..", true)
+	f.Add("/a/b/../../fz", "fz", false)
+	f.Add("/loop/x", "/fz/", true)
+	f.Add("//fz/./../fz", "/var/www/../www", true)
+	f.Add("/var/www/site", "/usr/share/../../../../etc", true)
+	dir := tree(f, map[string]string{
+		"etc/dokuwiki/htaccess": "", "srv/www/site/index.php": "",
+	}, map[string]string{
+		"var/www": "/srv/www", "loop": "loop", "up": "../../../..", "abs": "/", "a/b": "/fz",
+	})
+	r := New(dir)
+	fz := filepath.Join(dir, "fz")
+	f.Fuzz(func(t *testing.T, p, target string, follow bool) {
+		if strings.ContainsRune(target, 0) || target == "" || len(target) > 4096 {
+			return
+		}
+		_ = os.Remove(fz)
+		if err := os.Symlink(target, fz); err != nil {
+			return
+		}
+		r.dirs.Clear() // the tree changed
+		if !strings.ContainsRune(p, 0) {
+			asKernel(t, r, dir, p, follow)
+		}
+		got, err := r.Resolve(p, follow)
+		if err != nil {
+			var errno syscall.Errno
+			if !errors.As(err, &errno) {
+				t.Fatalf("Resolve(%q) error %v is not the kernel's", p, err)
+			}
+			return
+		}
+		if got != dir && (!strings.HasPrefix(got, dir+"/") || filepath.Clean(got) != got) {
+			t.Fatalf("Resolve(%q) = %q: not a clean path under %s", p, got, dir)
+		}
+		if fi, err := os.Lstat(got); follow && err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			t.Fatalf("Resolve(%q) = %q: a link", p, got)
+		}
+	})
+}
