@@ -30,13 +30,15 @@ func limitDiags(c *Config, root string) []string {
 
 // TestIncludeFanOut: the fan-out tree stops at the file limit, in both
 // views, with one diagnostic at the Include that crossed it, in well under
-// 2 s (the bound issue 16 asks for; before, it ran until the kernel killed
-// it at 24 GB).
+// 2 s of CPU time (the bound issue 16 asks for; before, it ran until the
+// kernel killed it at 24 GB). The bound is on the CPU this process used,
+// not on wall time, which a machine busy with other jobs stretches (2.6 s
+// of wall time at load average 16 for about 0.3 s of work).
 func TestIncludeFanOut(t *testing.T) {
 	root := writeApacheTree(t, fanOutFiles())
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	res, err := Load(filepath.Join(root, "etc/apache2"), LoadOptions{Root: root})
-	elapsed := time.Since(start)
+	elapsed, used := time.Since(start), cpuTime()-cpu
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,9 +52,9 @@ func TestIncludeFanOut(t *testing.T) {
 			t.Errorf("%s: %d files read, want %d", c.View, len(c.Files), DefaultMaxFiles)
 		}
 	}
-	t.Logf("loaded in %v", elapsed)
-	if elapsed > 2*time.Second {
-		t.Errorf("loading took %v, want under 2s", elapsed)
+	t.Logf("loaded in %v (%v of CPU)", elapsed, used)
+	if used > 2*time.Second {
+		t.Errorf("loading took %v of CPU (%v of wall time), want under 2s", used, elapsed)
 	}
 }
 

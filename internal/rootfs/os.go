@@ -26,12 +26,12 @@ func (r *Root) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, erro
 	if !under {
 		return os.OpenFile(p, flag, perm)
 	}
-	f, err := os.OpenFile(p, flag|syscall.O_NOFOLLOW, perm)
+	f, err := os.OpenFile(p, flag|oNoFollow, perm)
 	if errors.Is(err, syscall.ELOOP) { // a link: open where it leads
 		if p, _, err = r.real(name, true); err != nil {
 			return nil, pathErr("open", name, err)
 		}
-		f, err = os.OpenFile(p, flag|syscall.O_NOFOLLOW, perm)
+		f, err = os.OpenFile(p, flag|oNoFollow, perm)
 	}
 	return f, pathErr("open", name, err)
 }
