@@ -171,6 +171,7 @@ func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after 
 		}
 	}
 	checkFPMDifferences(t, today, switched)
+	checkTenantEnv(t, today[tenantEnvKey], switched[tenantEnvKey])
 	for _, d := range probeDirs {
 		compareProbe(t, d, today[probeKey(d)], switched[probeKey(d)], orig, after)
 	}
@@ -321,6 +322,7 @@ func exampleCopy(t *testing.T, dir string) string {
 		write(t, filepath.Join(dir, "var/www", d, probeName), probeScript)
 	}
 	write(t, filepath.Join(dir, "var/www/hosting/bob/auth-probe.php"), "<?php echo $_SERVER['PHP_AUTH_USER'] ?? '-';\n")
+	tenantEnv(t, dir)
 	if err := os.WriteFile(filepath.Join(dir, "port"), []byte(port), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -482,6 +484,7 @@ func runLegacy(t *testing.T, bin, dir string) map[string]answer {
 		got[r.key()] = fetch(t, addr, r, "")
 	}
 	got["blog.example.test /"+gzipSuffix] = fetch(t, addr, planRequest{"blog.example.test", "/", false}, "gzip")
+	got[tenantEnvKey] = post(t, addr, "blog.example.test", tenantEnvPath, tenantBody)
 	return got
 }
 
@@ -518,4 +521,60 @@ func fetch(t *testing.T, addr string, r planRequest, acceptEncoding string) answ
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return answer{resp.StatusCode, string(body), resp.ContentLength, slices.Contains(resp.TransferEncoding, "chunked"), resp.Header.Get("Content-Encoding")}
+}
+
+// The tenant's environment probe: a .htaccess in the blog sets every
+// request variable php-fpm obeys (REQUEST_BODY_FILE to a file outside the
+// site, PHP_VALUE and PHP_ADMIN_VALUE to a setting), and a script prints
+// the request body it reads and that setting. mod_php never read them.
+const (
+	tenantEnvPath = "/tenant/env.php"
+	tenantEnvKey  = "blog.example.test " + tenantEnvPath + " POST"
+	tenantBody    = "tenant-body"
+	tenantSecret  = "not-the-request-body"
+)
+
+// tenantEnv writes the tenant's .htaccess, script and the file its
+// REQUEST_BODY_FILE names into the server copy at dir.
+func tenantEnv(t *testing.T, dir string) {
+	t.Helper()
+	write(t, filepath.Join(dir, "tenant-secret.txt"), tenantSecret)
+	tenant := filepath.Join(dir, "var/www/blog/tenant")
+	if err := os.MkdirAll(tenant, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(tenant, ".htaccess"), "SetEnv REQUEST_BODY_FILE "+filepath.Join(dir, "tenant-secret.txt")+"\n"+
+		"SetEnv PHP_VALUE \"max_input_time=17\"\nSetEnv PHP_ADMIN_VALUE \"max_input_time=17\"\n")
+	write(t, filepath.Join(tenant, "env.php"), "<?php echo file_get_contents('php://input'), ' ', ini_get('max_input_time');\n")
+}
+
+// checkTenantEnv: under both servers the script reads the request's own
+// body and the pool's max_input_time, so none of the tenant's variables
+// reached php-fpm (the plan unsets them all).
+func checkTenantEnv(t *testing.T, today, switched answer) {
+	t.Helper()
+	if today.status != 200 || !strings.HasPrefix(today.body, tenantBody+" ") || strings.HasSuffix(today.body, " 17") {
+		t.Errorf("%s under mod_php: %d %q, want 200 and the request body", tenantEnvKey, today.status, today.body)
+	}
+	if switched.status != today.status || switched.body != today.body {
+		t.Errorf("%s: %d %q under php-fpm, %d %q under mod_php: a tenant's SetEnv reached php-fpm", tenantEnvKey, switched.status, switched.body, today.status, today.body)
+	}
+}
+
+// post sends body to a path of host with POST.
+func post(t *testing.T, addr, host, path, body string) answer {
+	t.Helper()
+	req, err := http.NewRequest("POST", "http://"+addr+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := planClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s %s: %v", host, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, body: string(data), length: resp.ContentLength}
 }

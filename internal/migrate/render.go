@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -148,12 +149,22 @@ func (b *builder) apacheConf(pats []string) string {
 		sb.WriteString(b.plan.denials[pl])
 	}
 	b.keptFromModPHP(&sb)
-	sb.WriteString("# php-fpm applies PHP_VALUE and PHP_ADMIN_VALUE from the request's environment\n")
-	sb.WriteString("# (SetEnv in any .htaccess); mod_php never did. <If> merges after .htaccess.\n")
-	sb.WriteString("<IfModule env_module>\n\t<If \"true\">\n\t\tUnsetEnv PHP_VALUE PHP_ADMIN_VALUE\n\t</If>\n</IfModule>\n")
+	unsetRequestParams(&sb)
 	b.notCarried(&sb)
 	sb.WriteString("</IfModule>\n")
 	return sb.String()
+}
+
+// unsetRequestParams writes the UnsetEnv of every request variable
+// php-fpm obeys (fpmconf.RequestParams: PHP_VALUE, PHP_ADMIN_VALUE,
+// REQUEST_BODY_FILE), which mod_proxy_fcgi would pass it from a SetEnv in
+// any .htaccess. <If> sections merge after .htaccess files, so a tenant
+// cannot set them again.
+func unsetRequestParams(sb *strings.Builder) {
+	names := fpmconf.RequestParamNames()
+	sb.WriteString("# php-fpm obeys " + strings.Join(names, ", ") + " in the request's environment\n")
+	sb.WriteString("# (SetEnv in any .htaccess); mod_php never did. <If> merges after .htaccess.\n")
+	sb.WriteString("<IfModule env_module>\n\t<If \"true\">\n\t\tUnsetEnv " + strings.Join(names, " ") + "\n\t</If>\n</IfModule>\n")
 }
 
 // denials renders the block that replaces each engine-off line the plan
