@@ -163,7 +163,7 @@ func buildPlan(ctx context.Context, tree string, f *planFlags) (*migrate.Plan, e
 	}
 	in := migrate.Input{Today: res.Today, After: res.After, Root: f.root, HTAccess: migrate.HTAccessMode(f.htaccess)}
 	if fpm != nil {
-		in.FPM, in.FPMPath = fpm.Config, fpm.Path
+		in.FPM, in.FPMPath, in.INI = fpm.Config, fpm.Path, fpm.INI
 	}
 	p, err := migrate.Build(in)
 	if err != nil {

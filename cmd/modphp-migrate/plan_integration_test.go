@@ -24,7 +24,8 @@ import (
 
 // probeDirs are the example's directories with PHP settings (relative to
 // var/www), each given a probe script.
-var probeDirs = []string{"blog", "blog/wp-admin", "intranet", "hosting/bob", "hosting/alice", "shop/public"}
+// blog/intl and blog/lang are the copy's (unresettableDirs).
+var probeDirs = []string{"blog", "blog/wp-admin", "blog/intl", "blog/lang", "intranet", "hosting/bob", "hosting/alice", "shop/public"}
 
 const probeName = "modphp-probe.php"
 
@@ -318,6 +319,7 @@ func exampleCopy(t *testing.T, dir string) string {
 	sum := sha1.Sum([]byte("probe"))
 	write(t, filepath.Join(dir, "etc/apache2/htpasswd-intranet"), "probe:{SHA}"+base64.StdEncoding.EncodeToString(sum[:])+"\n")
 	write(t, filepath.Join(dir, "var/www/shop/public/uploads/shell.php"), "<?php echo 'ran';\n")
+	unresettableDirs(t, dir)
 	for _, d := range probeDirs {
 		write(t, filepath.Join(dir, "var/www", d, probeName), probeScript)
 	}
@@ -577,4 +579,27 @@ func post(t *testing.T, addr, host, path, body string) answer {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return answer{status: resp.StatusCode, body: string(data), length: resp.ContentLength}
+}
+
+// unresettableDirs adds to the server copy at dir two blog directories
+// that set intl.default_locale, which PHP cannot set back to the pools'
+// empty value: blog/intl in a <Directory> of the server configuration,
+// blog/lang in its .htaccess. The shim refuses such a value on a pool that
+// serves other directories (500), so the plan must give each a pool of
+// its own.
+func unresettableDirs(t *testing.T, dir string) {
+	t.Helper()
+	for _, d := range []string{"intl", "lang"} {
+		if err := os.MkdirAll(filepath.Join(dir, "var/www/blog", d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, filepath.Join(dir, "var/www/blog/lang/.htaccess"), "php_value intl.default_locale de_DE\n")
+	conf := filepath.Join(dir, "etc/apache2/sites-enabled/blog.conf")
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := "\n<Directory " + filepath.Join(dir, "var/www/blog/intl") + ">\n\tphp_value intl.default_locale fr_FR\n</Directory>\n"
+	write(t, conf, string(data)+add)
 }

@@ -29,6 +29,9 @@ type Input struct {
 	// opened; nil and "" when there is none.
 	FPM     *fpmconf.Config
 	FPMPath string
+	// INI is the php.ini php-fpm reads (with its conf.d), nil when
+	// unknown: it says which directives start empty in a worker.
+	INI *fpmconf.INI
 	// Root is the directory the tree was loaded under (--root), "" for the
 	// real filesystem.
 	Root string

@@ -405,9 +405,21 @@ const (
 // directly.
 func (b *builder) planShim() {
 	b.shimScopes = map[string]bool{}
+	dirs := map[string]bool{} // directories of .htaccess lines left to the shim
 	for _, pl := range b.plan.Placements {
-		if pl.Target == TargetShim && pl.access && pl.Scope != "" {
+		if pl.Target != TargetShim || !pl.access {
+			continue
+		}
+		dirs[pl.Dir] = true
+		if pl.Scope != "" {
 			b.shimScopes[pl.Scope] = true
+		}
+	}
+	for _, s := range b.plan.Scopes { // a .htaccess applies to the scopes below it too
+		for d := s.Dir; d != "" && !b.shimScopes[s.ID]; d = parentDir(d) {
+			if dirs[d] {
+				b.shimScopes[s.ID] = true
+			}
 		}
 	}
 	if len(b.shimScopes) == 0 {

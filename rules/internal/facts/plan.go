@@ -29,7 +29,7 @@ func (f *Facts) buildPlan() (plan *migrate.Plan) {
 			return fileowner.Of(fi)
 		}}
 	if f.FPM != nil && f.FPM.Config != nil {
-		in.FPM, in.FPMPath = f.FPM.Config, f.FPM.Path
+		in.FPM, in.FPMPath, in.INI = f.FPM.Config, f.FPM.Path, f.FPM.INI
 	}
 	p, err := migrate.Build(in)
 	if err != nil {
