@@ -61,6 +61,8 @@ type Plan struct {
 	// Shim is set when .htaccess settings stay for the shim: every PHP
 	// handler then points at the shim, which routes to the pools.
 	Shim *Shim `json:"shim,omitempty"`
+	// Routes are the existing URL routes to php-fpm, kept or replaced.
+	Routes []*Route `json:"routes"`
 
 	byDir    map[string]*Scope     // ScopeOf's index, built on first use
 	root     string                // Input.Root, cleaned

@@ -43,6 +43,7 @@ func (b *builder) write(p, after string) {
 
 // render computes every file of the plan.
 func (b *builder) render() error {
+	b.decide()
 	if err := b.planEdits(); err != nil {
 		return err
 	}
@@ -65,6 +66,7 @@ func (b *builder) render() error {
 // renderPlacements computes only the files that receive settings: the
 // pool files and .user.ini (Input.PlacementsOnly).
 func (b *builder) renderPlacements() error {
+	b.decide()
 	if err := b.planEdits(); err != nil {
 		return err
 	}
@@ -73,6 +75,17 @@ func (b *builder) renderPlacements() error {
 	b.fallbackPool() // the Apache configuration's handler for every other directory
 	b.userINI()
 	return nil
+}
+
+// decide makes the choices the files depend on, before any is written:
+// the existing pools reused, the scopes whose handler is the shim, and
+// what becomes of existing routes to php-fpm (whose wraps move lines).
+func (b *builder) decide() {
+	for _, p := range b.plan.Pools {
+		b.reuse(p)
+	}
+	b.markShimScopes()
+	b.routes()
 }
 
 // renderPools reuses the existing pools that fit and writes the others;
@@ -89,7 +102,6 @@ func (b *builder) renderPools() []string {
 	}
 	b.exts = exts
 	for _, p := range b.plan.Pools {
-		b.reuse(p)
 		if !p.Reused {
 			b.write(p.File, b.poolFile(p, exts))
 		}
@@ -143,6 +155,11 @@ func (b *builder) apacheConf(pats []string) string {
 			from = "the main server's DocumentRoot"
 		}
 		sb.WriteString("# scope " + s.ID + " (" + from + "): pool " + p.Name + ", user " + s.User + " (" + s.UserFrom + ")" + b.via(s.ID) + "\n")
+		for _, r := range b.plan.Routes {
+			if r.Scope == s.ID {
+				sb.WriteString("# " + r.Action + "s " + r.Directive + " to " + r.Backend + " (" + b.cite(r.Source) + "): " + r.Note + "\n")
+			}
+		}
 		b.handlerBlock(&sb, s.Dir, b.handler(s.ID, p), pats, b.passAuthWhy(s))
 	}
 	for _, pl := range b.plan.Placements {
@@ -194,7 +211,7 @@ func (b *builder) handlerBlock(sb *strings.Builder, dir, listen string, pats []s
 	for _, pat := range pats {
 		sb.WriteString("\t<FilesMatch " + quoteArg(pat) + ">\n")
 		sb.WriteString("\t\t<If \"-f %{REQUEST_FILENAME}\">\n")
-		sb.WriteString("\t\t\tSetHandler \"proxy:unix:" + listen + "|fcgi://localhost\"\n")
+		sb.WriteString("\t\t\tSetHandler \"" + proxyURL(listen) + "\"\n")
 		sb.WriteString("\t\t</If>\n\t</FilesMatch>\n")
 	}
 	if passAuth != "" {
@@ -404,6 +421,34 @@ const (
 // and routes each scope to its pool; the other scopes go to their pools
 // directly.
 func (b *builder) planShim() {
+	if len(b.shimScopes) == 0 {
+		return
+	}
+	fallback := b.fallbackPool()
+	sh := &Shim{Listen: ShimSocket, Config: ShimConfig, Pool: shimAddr(fallback.Listen), Routes: map[string]string{}}
+	for _, s := range b.plan.Scopes {
+		if p := b.pool(s); p != nil && p != fallback && b.shimScopes[s.ID] {
+			sh.Routes[s.Dir] = shimAddr(p.Listen)
+		}
+	}
+	b.plan.Shim = sh
+}
+
+// shimAddr is the shim's address of a php-fpm listen address: unix:PATH,
+// or host:port (a bare port is the loopback's).
+func shimAddr(listen string) string {
+	if strings.HasPrefix(listen, "/") {
+		return "unix:" + listen
+	}
+	if !strings.Contains(listen, ":") {
+		return "127.0.0.1:" + listen
+	}
+	return listen
+}
+
+// markShimScopes finds the scopes whose handler is the shim: those with a
+// .htaccess setting left for it, at or above their directory.
+func (b *builder) markShimScopes() {
 	b.shimScopes = map[string]bool{}
 	dirs := map[string]bool{} // directories of .htaccess lines left to the shim
 	for _, pl := range b.plan.Placements {
@@ -422,17 +467,6 @@ func (b *builder) planShim() {
 			}
 		}
 	}
-	if len(b.shimScopes) == 0 {
-		return
-	}
-	fallback := b.fallbackPool()
-	sh := &Shim{Listen: ShimSocket, Config: ShimConfig, Pool: "unix:" + fallback.Listen, Routes: map[string]string{}}
-	for _, s := range b.plan.Scopes {
-		if p := b.pool(s); p != nil && p != fallback && b.shimScopes[s.ID] {
-			sh.Routes[s.Dir] = "unix:" + p.Listen
-		}
-	}
-	b.plan.Shim = sh
 }
 
 // handler is the socket a scope's handler points at: the shim's when the
