@@ -89,10 +89,10 @@ func (b *builder) routes() {
 		r := &Route{Source: b.pos(n.Pos), Directive: n.Name, Backend: backend, Scope: s.ID, Dir: s.Dir, Handler: b.handlerURL(s, p)}
 		switch {
 		case !guarded && p.Reused && sameAddress(p.Listen, backend) && !b.shimScopes[s.ID]:
-			r.Action, r.Note = RouteKeep, "it reaches php-fpm pool "+p.Name+", which the plan uses for "+s.Dir
+			r.Action, r.Note = RouteKeep, "it reaches php-fpm pool "+p.Name+", which serves "+s.Dir+" after the switch"
 		default:
 			r.Action = RouteReplace
-			r.Note = "the plan serves " + s.Dir + " from " + b.servedBy(s, p) + ", not " + backend + ": the route applies only while mod_php is loaded"
+			r.Note = s.Dir + " is served by " + b.servedBy(s, p) + ", not " + backend + ", and the route applies only while mod_php is loaded"
 			if guarded {
 				break
 			}

@@ -249,3 +249,16 @@ func (pl *Placed) Describe() string {
 	}
 	return what
 }
+
+// RouteHandler returns the handler a fix that routes r's PHP by existing
+// file sets: the plan's handler for the route's directory, so that the
+// fix and the plan agree, else the route's own backend. pr is what the
+// plan does with the route, nil when it has no word on it.
+func (f *Facts) RouteHandler(r *Route) (handler string, pr *migrate.Route) {
+	if p := f.Plan(); p != nil && r.Node != nil {
+		if pr = p.RouteAt(r.Node.Pos); pr != nil {
+			return pr.Handler, pr
+		}
+	}
+	return r.Handler, nil
+}
