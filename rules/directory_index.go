@@ -17,6 +17,7 @@ var directoryIndexOrder = register(&Rule{
 	Title:      "PHP index before static index under URL routing",
 	Severity:   Warning,
 	Directives: []string{"DirectoryIndex"},
+	Plan:       true,
 	Doc: Doc{
 		Text: `Finds a DirectoryIndex that lists a PHP file before a static one (` + "`DirectoryIndex index.php index.html`" + `) in a scope where PHP is routed to php-fpm by URL (ProxyPassMatch, ProxyPass, ` + "`RewriteRule … [P]`" + `, see MPM1001).
 
@@ -74,7 +75,8 @@ func runDirectoryIndex(p *Pass) {
 			continue
 		}
 		rel := append([]Related{{Pos: r.Node.Pos, Message: "PHP routed to php-fpm by URL here"}}, includeChain(n)...)
-		p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: rel, Fix: text.FileRoutedHandler(r.Handler),
+		handler, _ := p.facts.RouteHandler(r)
+		p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Related: rel, Fix: text.FileRoutedHandler(handler),
 			Message: fmt.Sprintf("DirectoryIndex lists %s before %s while %s routes PHP by URL: the proxied %s is accepted without a file check, so a directory holding only %s answers 404 \"File not found.\"; route PHP with SetHandler by existing file (see fix) or list %s first",
 				first, static, r.Where(), first, static, static)})
 	}

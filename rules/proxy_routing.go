@@ -5,6 +5,7 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/text"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/migrate"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 	"github.com/modphp-migrate/modphp-migrate/rules/internal/facts"
 )
@@ -15,6 +16,7 @@ var proxyRouting = register(&Rule{
 	Code:     "MPM1001",
 	Title:    "PHP routed to php-fpm by URL",
 	Severity: Error,
+	Plan:     true,
 	Doc: Doc{
 		Text: `Finds ProxyPassMatch, ProxyPass and ` + "`RewriteRule … [P]`" + ` lines that send requests to ` + "`fcgi://`" + ` by URL, and reports what that breaks.
 
@@ -22,7 +24,7 @@ var proxyRouting = register(&Rule{
 - **Access rules under the proxied path are bypassed**: for a URL the proxy takes, Apache reads no .htaccess and applies no ` + "`<Directory>`" + ` or ` + "`<Files>`" + ` section — the Proxy container takes their place (docs/behaviour.md#b-ppm-no-htaccess). A ` + "`Require all denied`" + `, an authentication block or a ` + "`php_flag engine off`" + ` there no longer protects the PHP files (observed: PHP under ` + "`Require all denied`" + ` answered 200).
 - **The destination is not the DocumentRoot** of the virtual host: php-fpm runs files from a tree Apache does not serve, so nothing Apache knows about that directory applies.
 
-Route by existing file instead: a ` + "`<FilesMatch \\.php$>`" + ` with ` + "`<If \"-f %{REQUEST_FILENAME}\">`" + ` and ` + "`SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"`" + `. Apache then maps the URL to a file, reads every .htaccess on the way, applies every section, and splits PATH_INFO itself.`,
+Route by existing file instead: a ` + "`<FilesMatch \\.php$>`" + ` with ` + "`<If \"-f %{REQUEST_FILENAME}\">`" + ` and ` + "`SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"`" + `. Apache then maps the URL to a file, reads every .htaccess on the way, applies every section, and splits PATH_INFO itself. The fix's handler is the migration plan's for the route's directory (` + "`modphp-migrate plan`" + `, computed once per run on the same tree): the route's backend when it is the pool the plan reuses there, else the plan's pool (or the shim, where the directory's .htaccess settings need it), and the message says whether the plan keeps the route or replaces it.`,
 		Before: "<VirtualHost *:80>\n    DocumentRoot /var/www/site\n    ProxyPassMatch ^/(.*\\.php(/.*)?)$ fcgi://127.0.0.1:9000/var/www/site/$1\n</VirtualHost>\n",
 		After:  "<VirtualHost *:80>\n    DocumentRoot /var/www/site\n" + text.IndentLines(text.FileRoutedHandler("proxy:fcgi://127.0.0.1:9000"), "    ") + "</VirtualHost>\n",
 		Since:  "0.1.0",
@@ -62,15 +64,27 @@ func patternProblem(r *facts.Route) string {
 	return ""
 }
 
+// planClause says what the plan does with a route, for messages.
+func planClause(pr *migrate.Route) string {
+	switch {
+	case pr == nil:
+		return ""
+	case pr.Action == migrate.RouteKeep:
+		return "; the plan keeps this route: " + pr.Note
+	}
+	return "; the plan replaces this route with the handler in the fix: " + pr.Note
+}
+
 func runProxyRouting(p *Pass) {
 	for _, r := range p.facts.Routes() {
-		fix := text.FileRoutedHandler(r.Handler)
+		handler, pr := p.facts.RouteHandler(r)
+		fix, plan := text.FileRoutedHandler(handler), planClause(pr)
 		n := r.Node
 		// 1. The pattern.
 		if r.Backref && !r.InFiles {
 			if what := patternProblem(r); what != "" {
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, FixReplaces: true, Related: includeChain(n),
-					Message: fmt.Sprintf("%s %s: php-fpm is handed paths that need not exist, and with cgi.fix_pathinfo=1 and a relaxed security.limit_extensions /uploads/evil.jpg/x.php runs the upload as PHP; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)", n.Name, what)})
+					Message: fmt.Sprintf("%s %s: php-fpm is handed paths that need not exist, and with cgi.fix_pathinfo=1 and a relaxed security.limit_extensions /uploads/evil.jpg/x.php runs the upload as PHP; route PHP by existing file with <FilesMatch> and <If \"-f %%{REQUEST_FILENAME}\"> instead (see fix)%s", n.Name, what, plan)})
 			}
 		}
 		// 2. Access rules the proxy bypasses.
@@ -78,8 +92,8 @@ func runProxyRouting(p *Pass) {
 			if rel := bypassed(p, r); len(rel) > 0 {
 				rel = append(rel, includeChain(n)...)
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, FixReplaces: true, Related: rel,
-					Message: fmt.Sprintf("%s bypasses %d access %s under %s: for the URLs it proxies Apache reads no .htaccess and applies no <Directory> or <Files>, so those PHP files answer 200 where they were denied; route PHP by existing file with SetHandler instead (see fix)",
-						n.Name, countRules(rel), text.Plural(countRules(rel), "rule", "rules"), r.Dest)})
+					Message: fmt.Sprintf("%s bypasses %d access %s under %s: for the URLs it proxies Apache reads no .htaccess and applies no <Directory> or <Files>, so those PHP files answer 200 where they were denied; route PHP by existing file with SetHandler instead (see fix)%s",
+						n.Name, countRules(rel), text.Plural(countRules(rel), "rule", "rules"), r.Dest, plan)})
 			}
 		}
 		// 3. Destination outside the DocumentRoot.
@@ -94,7 +108,7 @@ func runProxyRouting(p *Pass) {
 			templated := strings.ContainsAny(root+r.Dest+r.Handler, "{}")
 			if root != "" && root != "/" && !templated && !facts.Under(r.Dest, root) && !underAlias(cfg.Aliases, r.Dest) {
 				p.Report(Diagnostic{Pos: n.Pos, EndLine: n.EndLine, Fix: fix, FixReplaces: true, Related: includeChain(n),
-					Message: fmt.Sprintf("%s sends PHP to %s but the DocumentRoot is %s: php-fpm runs files Apache does not serve, and no .htaccess or <Directory> of the served tree applies; point it at the DocumentRoot, or better route by existing file with SetHandler (see fix)", n.Name, r.Dest, root)})
+					Message: fmt.Sprintf("%s sends PHP to %s but the DocumentRoot is %s: php-fpm runs files Apache does not serve, and no .htaccess or <Directory> of the served tree applies; point it at the DocumentRoot, or better route by existing file with SetHandler (see fix)%s", n.Name, r.Dest, root, plan)})
 			}
 		}
 	}

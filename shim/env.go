@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/fcgi"
+	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 )
 
 // firewalled are the params php-fpm obeys as instructions
@@ -12,8 +13,9 @@ import (
 // lifetime, REQUEST_BODY_FILE makes php://input read any file. Apache
 // passes whatever .htaccess SetEnv, SetEnvIf or RewriteRule [E=] put in the
 // environment (docs/behaviour.md#b-env-to-fpm), and an internal redirect copies them as
-// REDIRECT_ names, so every prefixed form is dropped too.
-var firewalled = []string{"PHP_VALUE", "PHP_ADMIN_VALUE", "REQUEST_BODY_FILE"}
+// REDIRECT_ names, so every prefixed form is dropped too. The list is
+// fpmconf.RequestParams, the one lint (MPM1006) and the plan use.
+var firewalled = fpmconf.RequestParamNames()
 
 // neverUnprefixed are the names (exact) and prefixes (ending in _ or *)
 // that the REDIRECT_ fix never creates from a REDIRECT_ copy: the server

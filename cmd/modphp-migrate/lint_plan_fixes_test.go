@@ -36,8 +36,62 @@ type planView struct {
 	} `json:"placements"`
 	Files []struct {
 		Path  string `json:"path"`
+		Via   string `json:"via"`
 		After string `json:"after"`
 	} `json:"files"`
+	Routes []routeView `json:"routes"`
+}
+
+// routeView is a route of plan --format=json.
+type routeView struct {
+	Source  parser.Pos `json:"source"`
+	Dir     string     `json:"dir"`
+	Action  string     `json:"action"`
+	Handler string     `json:"handler"`
+}
+
+// routeAt finds the plan's route at one of the positions.
+func (p *planView) routeAt(where []parser.Pos) *routeView {
+	for i, r := range p.Routes {
+		if slices.ContainsFunc(where, func(w parser.Pos) bool { return w.File == r.Source.File && w.Line == r.Source.Line }) {
+			return &p.Routes[i]
+		}
+	}
+	return nil
+}
+
+// setHandler finds the handler a fix sets.
+var setHandler = regexp.MustCompile(`(?m)^\s*SetHandler "([^"]+)"$`)
+
+// routeProblems checks a fix that sets a handler at a route the plan
+// decides: it is the plan's handler for the route's directory, which the
+// plan's Apache configuration sets there, and a route the plan replaces
+// is under <IfModule mod_php.c> in the plan's version of its file.
+func routeProblems(fix string, r *routeView, plan *planView) []string {
+	var out []string
+	for _, m := range setHandler.FindAllStringSubmatch(fix, -1) {
+		if m[1] != r.Handler {
+			out = append(out, fmt.Sprintf("fix sets handler %s; the plan serves %s with %s", m[1], r.Dir, r.Handler))
+		}
+	}
+	block := "<Directory \"" + r.Dir + "\">\n"
+	found := false
+	for _, f := range plan.Files {
+		if i := strings.Index(f.After, block); i >= 0 && strings.Contains(f.After[i:], "SetHandler \""+r.Handler+"\"") {
+			found = true
+		}
+	}
+	if !found {
+		out = append(out, fmt.Sprintf("the plan writes no handler %s for %s", r.Handler, r.Dir))
+	}
+	if r.Action == "replace" {
+		after, ok := plan.after(r.Source.File)
+		lines := strings.Split(after, "\n")
+		if !ok || !slices.ContainsFunc(lines, func(l string) bool { return strings.TrimSpace(l) == "<IfModule mod_php.c>" }) {
+			out = append(out, fmt.Sprintf("the plan replaces the route at %s:%d but does not put it under <IfModule mod_php.c>", r.Source.File, r.Source.Line))
+		}
+	}
+	return out
 }
 
 // poolView is a pool of plan --format=json.
@@ -90,10 +144,12 @@ func (p *planView) servesOnly(pool, dir string) bool {
 	return false
 }
 
-// after is the content the plan gives a file, and whether it changes it.
+// after is the content the plan gives a file, read at its own path or
+// through a symbolic link (plan changes a link's target), and whether it
+// changes it.
 func (p *planView) after(path string) (string, bool) {
 	for _, f := range p.Files {
-		if f.Path == path {
+		if f.Path == path || f.Via == path {
 			return f.After, true
 		}
 	}
@@ -129,7 +185,9 @@ var notPoolName = map[string]bool{"of": true, "that": true, "the": true, "which"
 // .user.ini lines of its own; a pool a fix adds to serves no scope
 // outside the setting's directory; every php-fpm pool (of a finding with
 // a fix or at a placed line) and --pool-for a message
-// names is the plan's for that line. It returns the problems and how many
+// names is the plan's for that line; a fix setting a handler at a route
+// the plan decides sets the plan's handler for its directory
+// (routeProblems). It returns the problems and how many
 // places it checked.
 func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []string, checked int) {
 	server := func(p string) string {
@@ -184,6 +242,13 @@ func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []stri
 			}
 		}
 		if d.Fix == "" {
+			continue
+		}
+		if r := plan.routeAt(where); r != nil && setHandler.MatchString(d.Fix) {
+			checked++
+			for _, p := range routeProblems(d.Fix, r, plan) {
+				bad("%s", p)
+			}
 			continue
 		}
 		lines := strings.Split(strings.TrimSuffix(d.Fix, "\n"), "\n")
@@ -347,6 +412,14 @@ func checkCatchesOtherPlace(t *testing.T, view, root string, diags []jsonDiag, p
 				t.Errorf("%s: %s:%d %s: a fix naming another file than the plan's passed the check:\n%s", view, d.File, d.Line, d.Code, other[i].Fix)
 			}
 		}
+		if m := setHandler.FindStringSubmatch(d.Fix); m != nil && hasRoute(root, d, plan) {
+			other := slices.Clone(diags)
+			other[i].Fix = strings.Replace(d.Fix, m[1], "proxy:fcgi://127.0.0.1:9999", 1)
+			mutations++
+			if p, _ := fixProblems(root, other, plan); len(p) == 0 {
+				t.Errorf("%s: %s:%d %s: a fix setting another handler than the plan's passed the check:\n%s", view, d.File, d.Line, d.Code, other[i].Fix)
+			}
+		}
 		if m := poolFor.FindStringSubmatch(d.Message); m != nil {
 			other := slices.Clone(diags)
 			other[i].Message = strings.Replace(d.Message, "=unix:"+m[2], "=unix:/run/php/php8.2-fpm.sock", 1)
@@ -367,6 +440,16 @@ func checkCatchesOtherPlace(t *testing.T, view, root string, diags []jsonDiag, p
 	if mutations == 0 {
 		t.Errorf("%s: no fix or message names a place of the plan", view)
 	}
+}
+
+// hasRoute reports whether the plan decides a route at finding d's line
+// or a related one.
+func hasRoute(root string, d jsonDiag, plan *planView) bool {
+	where := []parser.Pos{{File: strings.TrimPrefix(d.File, root), Line: d.Line}}
+	for _, r := range d.Related {
+		where = append(where, parser.Pos{File: strings.TrimPrefix(r.File, root), Line: r.Line})
+	}
+	return plan.routeAt(where) != nil
 }
 
 // hasPlaced reports whether the plan places a line of finding d.
@@ -397,8 +480,9 @@ func lintJSONArgs(t *testing.T, args ...string) []jsonDiag {
 // TestLintFixesFollowPlanKinds checks each kind of fix against the plan on
 // a small tree that has them all: a pool line (MPM1004, MPM1007), a
 // .user.ini line, a denial (MPM1005), a wrap (an unguarded .htaccess
-// line) and a whole pool file (MPM2003's FastCgiServer); and that each
-// one changed to name another file is caught.
+// line), a whole pool file (MPM2003's FastCgiServer) and the handler that
+// replaces a ProxyPassMatch (MPM1001, MPM1002); and that each one changed
+// to name another file or handler is caught.
 func TestLintFixesFollowPlanKinds(t *testing.T) {
 	root := t.TempDir()
 	put := func(p, s string) {
@@ -433,6 +517,12 @@ LoadModule fastcgi_module /usr/lib/apache2/modules/mod_fastcgi.so
     </Directory>
 </VirtualHost>
 <VirtualHost *:80>
+    ServerName api.example
+    DocumentRoot /var/www/api
+    DirectoryIndex index.php index.html
+    ProxyPassMatch ^/(.*\.php(/.*)?)$ fcgi://127.0.0.1:9000/var/www/api/$1
+</VirtualHost>
+<VirtualHost *:80>
     ServerName cgi.example
     DocumentRoot /var/www/cgi
     FastCgiServer /usr/lib/cgi-bin/php-cgi -processes 4
@@ -465,8 +555,11 @@ LoadModule fastcgi_module /usr/lib/apache2/modules/mod_fastcgi.so
 		if strings.HasPrefix(d.Fix, "<IfModule mod_php.c>\n") {
 			kinds["wrap"] = true
 		}
+		if setHandler.MatchString(d.Fix) && hasRoute(root, d, plan) {
+			kinds["route handler "+d.Code] = true
+		}
 	}
-	for _, k := range []string{"pool line MPM1004", "pool line MPM1007", "user-ini", "pool file", "denial", "wrap"} {
+	for _, k := range []string{"pool line MPM1004", "pool line MPM1007", "user-ini", "pool file", "denial", "wrap", "route handler MPM1001", "route handler MPM1002"} {
 		if !kinds[k] {
 			t.Errorf("no fix of kind %q on the tree; findings: %+v", k, diags)
 		}

@@ -163,7 +163,7 @@ func buildPlan(ctx context.Context, tree string, f *planFlags) (*migrate.Plan, e
 	}
 	in := migrate.Input{Today: res.Today, After: res.After, Root: f.root, HTAccess: migrate.HTAccessMode(f.htaccess)}
 	if fpm != nil {
-		in.FPM, in.FPMPath = fpm.Config, fpm.Path
+		in.FPM, in.FPMPath, in.INI = fpm.Config, fpm.Path, fpm.INI
 	}
 	p, err := migrate.Build(in)
 	if err != nil {
@@ -199,11 +199,14 @@ type planJSON struct {
 	Files       []*migrate.File      `json:"files"`
 	Permissions []migrate.Permission `json:"permissions"`
 	Notes       []string             `json:"notes"`
+	Routes      []*migrate.Route     `json:"routes"`
+	Shim        *migrate.Shim        `json:"shim,omitempty"`
 }
 
 func printPlan(w io.Writer, p *migrate.Plan, format string) error {
 	if format == "json" {
-		out := planJSON{Scopes: p.Scopes, Pools: p.Pools, Placements: p.Placements, Files: p.Changed(), Permissions: p.Permissions, Notes: p.Notes}
+		out := planJSON{Scopes: p.Scopes, Pools: p.Pools, Placements: p.Placements, Files: p.Changed(), Permissions: p.Permissions, Notes: p.Notes,
+			Routes: p.Routes, Shim: p.Shim}
 		for _, s := range []*[]string{&out.Notes} {
 			if *s == nil {
 				*s = []string{}
@@ -214,6 +217,9 @@ func printPlan(w io.Writer, p *migrate.Plan, format string) error {
 		}
 		if out.Permissions == nil {
 			out.Permissions = []migrate.Permission{}
+		}
+		if out.Routes == nil {
+			out.Routes = []*migrate.Route{}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -24,7 +24,8 @@ import (
 
 // probeDirs are the example's directories with PHP settings (relative to
 // var/www), each given a probe script.
-var probeDirs = []string{"blog", "blog/wp-admin", "intranet", "hosting/bob", "hosting/alice", "shop/public"}
+// blog/intl and blog/lang are the copy's (unresettableDirs).
+var probeDirs = []string{"blog", "blog/wp-admin", "blog/intl", "blog/lang", "intranet", "hosting/bob", "hosting/alice", "shop/public"}
 
 const probeName = "modphp-probe.php"
 
@@ -69,7 +70,6 @@ var planRequests = []planRequest{
 	{"shop.example.test", "/missing.php", false},
 	{"shop.example.test", "/uploads/README.txt", false},
 	{"api.example.test", "/docs/index.html", false},
-	{"api.example.test", "/v1/status.php", false},
 	{"intranet.example.test", "/", false},
 	{"intranet.example.test", "/", true},
 	{"intranet.example.test", "/reports/", true},
@@ -84,9 +84,13 @@ var planRequests = []planRequest{
 
 // knownDifferences are the answers the plan changes on purpose, by
 // "host path": php_flag engine off served PHP sources as text under
-// mod_php; the plan denies them.
+// mod_php; the plan denies them. The API's ProxyPassMatch sends its
+// scripts to 127.0.0.1:9000, where nothing listens here (503); no pool of
+// the plan listens there, so the plan replaces the route by its handler
+// for /var/www/api, and they run (200).
 var knownDifferences = map[string][2]int{
 	"shop.example.test /uploads/shell.php": {200, 403},
+	"api.example.test /v1/status.php":      {503, 200},
 }
 
 // TestPlanIntegrationLegacy runs docs/examples/legacy-server on real
@@ -171,6 +175,7 @@ func compareLegacy(t *testing.T, today, switched map[string]answer, orig, after 
 		}
 	}
 	checkFPMDifferences(t, today, switched)
+	checkTenantEnv(t, today[tenantEnvKey], switched[tenantEnvKey])
 	for _, d := range probeDirs {
 		compareProbe(t, d, today[probeKey(d)], switched[probeKey(d)], orig, after)
 	}
@@ -317,10 +322,12 @@ func exampleCopy(t *testing.T, dir string) string {
 	sum := sha1.Sum([]byte("probe"))
 	write(t, filepath.Join(dir, "etc/apache2/htpasswd-intranet"), "probe:{SHA}"+base64.StdEncoding.EncodeToString(sum[:])+"\n")
 	write(t, filepath.Join(dir, "var/www/shop/public/uploads/shell.php"), "<?php echo 'ran';\n")
+	unresettableDirs(t, dir)
 	for _, d := range probeDirs {
 		write(t, filepath.Join(dir, "var/www", d, probeName), probeScript)
 	}
 	write(t, filepath.Join(dir, "var/www/hosting/bob/auth-probe.php"), "<?php echo $_SERVER['PHP_AUTH_USER'] ?? '-';\n")
+	tenantEnv(t, dir)
 	if err := os.WriteFile(filepath.Join(dir, "port"), []byte(port), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -482,6 +489,7 @@ func runLegacy(t *testing.T, bin, dir string) map[string]answer {
 		got[r.key()] = fetch(t, addr, r, "")
 	}
 	got["blog.example.test /"+gzipSuffix] = fetch(t, addr, planRequest{"blog.example.test", "/", false}, "gzip")
+	got[tenantEnvKey] = post(t, addr, "blog.example.test", tenantEnvPath, tenantBody)
 	return got
 }
 
@@ -518,4 +526,83 @@ func fetch(t *testing.T, addr string, r planRequest, acceptEncoding string) answ
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return answer{resp.StatusCode, string(body), resp.ContentLength, slices.Contains(resp.TransferEncoding, "chunked"), resp.Header.Get("Content-Encoding")}
+}
+
+// The tenant's environment probe: a .htaccess in the blog sets every
+// request variable php-fpm obeys (REQUEST_BODY_FILE to a file outside the
+// site, PHP_VALUE and PHP_ADMIN_VALUE to a setting), and a script prints
+// the request body it reads and that setting. mod_php never read them.
+const (
+	tenantEnvPath = "/tenant/env.php"
+	tenantEnvKey  = "blog.example.test " + tenantEnvPath + " POST"
+	tenantBody    = "tenant-body"
+	tenantSecret  = "not-the-request-body"
+)
+
+// tenantEnv writes the tenant's .htaccess, script and the file its
+// REQUEST_BODY_FILE names into the server copy at dir.
+func tenantEnv(t *testing.T, dir string) {
+	t.Helper()
+	write(t, filepath.Join(dir, "tenant-secret.txt"), tenantSecret)
+	tenant := filepath.Join(dir, "var/www/blog/tenant")
+	if err := os.MkdirAll(tenant, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(tenant, ".htaccess"), "SetEnv REQUEST_BODY_FILE "+filepath.Join(dir, "tenant-secret.txt")+"\n"+
+		"SetEnv PHP_VALUE \"max_input_time=17\"\nSetEnv PHP_ADMIN_VALUE \"max_input_time=17\"\n")
+	write(t, filepath.Join(tenant, "env.php"), "<?php echo file_get_contents('php://input'), ' ', ini_get('max_input_time');\n")
+}
+
+// checkTenantEnv: under both servers the script reads the request's own
+// body and the pool's max_input_time, so none of the tenant's variables
+// reached php-fpm (the plan unsets them all).
+func checkTenantEnv(t *testing.T, today, switched answer) {
+	t.Helper()
+	if today.status != 200 || !strings.HasPrefix(today.body, tenantBody+" ") || strings.HasSuffix(today.body, " 17") {
+		t.Errorf("%s under mod_php: %d %q, want 200 and the request body", tenantEnvKey, today.status, today.body)
+	}
+	if switched.status != today.status || switched.body != today.body {
+		t.Errorf("%s: %d %q under php-fpm, %d %q under mod_php: a tenant's SetEnv reached php-fpm", tenantEnvKey, switched.status, switched.body, today.status, today.body)
+	}
+}
+
+// post sends body to a path of host with POST.
+func post(t *testing.T, addr, host, path, body string) answer {
+	t.Helper()
+	req, err := http.NewRequest("POST", "http://"+addr+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := planClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s %s: %v", host, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, body: string(data), length: resp.ContentLength}
+}
+
+// unresettableDirs adds to the server copy at dir two blog directories
+// that set intl.default_locale, which PHP cannot set back to the pools'
+// empty value: blog/intl in a <Directory> of the server configuration,
+// blog/lang in its .htaccess. The shim refuses such a value on a pool that
+// serves other directories (500), so the plan must give each a pool of
+// its own.
+func unresettableDirs(t *testing.T, dir string) {
+	t.Helper()
+	for _, d := range []string{"intl", "lang"} {
+		if err := os.MkdirAll(filepath.Join(dir, "var/www/blog", d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, filepath.Join(dir, "var/www/blog/lang/.htaccess"), "php_value intl.default_locale de_DE\n")
+	conf := filepath.Join(dir, "etc/apache2/sites-enabled/blog.conf")
+	data, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := "\n<Directory " + filepath.Join(dir, "var/www/blog/intl") + ">\n\tphp_value intl.default_locale fr_FR\n</Directory>\n"
+	write(t, conf, string(data)+add)
 }

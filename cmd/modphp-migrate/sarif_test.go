@@ -136,7 +136,9 @@ func TestSARIFSchemaFixesFingerprints(t *testing.T) {
 	}
 
 	proxy := byRule(t, first, "MPM1001")
-	wantFix := "<FilesMatch \"\\.php$\">\n        <If \"-f %{REQUEST_FILENAME}\">\n            SetHandler \"proxy:fcgi://127.0.0.1:9000\"\n        </If>\n    </FilesMatch>"
+	// The handler is the plan's for the site: no pool listens on the
+	// route's 127.0.0.1:9000, so the plan replaces the route.
+	wantFix := "<FilesMatch \"\\.php$\">\n        <If \"-f %{REQUEST_FILENAME}\">\n            SetHandler \"proxy:unix:/run/php/modphp-migrate-www-data.sock|fcgi://localhost\"\n        </If>\n    </FilesMatch>"
 	if len(proxy.Fixes) != 1 {
 		t.Fatalf("MPM1001 fixes %+v, want one", proxy.Fixes)
 	}

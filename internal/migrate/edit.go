@@ -13,6 +13,7 @@ import (
 type edit struct {
 	first, last int
 	node        *parser.Node
+	route       bool // a route to php-fpm the plan's handler replaces
 }
 
 // markWrap records that an unguarded php_* line must be put under
@@ -35,8 +36,12 @@ func (b *builder) markWrap(pl *Placement) {
 	b.edits[n.Pos.File] = append(b.edits[n.Pos.File], edit{first: n.Pos.Line, last: end, node: n})
 }
 
-// span is a run of wrapped lines.
-type span struct{ first, last int }
+// span is a run of wrapped lines; route when they are a route to
+// php-fpm (routes are wrapped alone, with a comment of their own).
+type span struct {
+	first, last int
+	route       bool
+}
 
 // planEdits reads every file with wraps and groups its edited lines into
 // runs, so that positions can be cited as they will be after the plan.
@@ -127,11 +132,11 @@ func runsOf(lines []string, eds []edit) []span {
 	sort.Slice(eds, func(i, j int) bool { return eds[i].first < eds[j].first })
 	var runs []span
 	for i, e := range eds {
-		if i > 0 && eds[i-1].node.Parent == e.node.Parent && onlyBlank(lines, runs[len(runs)-1].last, e.first) {
+		if i > 0 && !e.route && !eds[i-1].route && eds[i-1].node.Parent == e.node.Parent && onlyBlank(lines, runs[len(runs)-1].last, e.first) {
 			runs[len(runs)-1].last = e.last
 			continue
 		}
-		runs = append(runs, span{e.first, e.last})
+		runs = append(runs, span{e.first, e.last, e.route})
 	}
 	return runs
 }
@@ -148,7 +153,11 @@ func wrapLines(src string, runs []span) string {
 	for i := 1; i <= len(lines); i++ {
 		line := lines[i-1]
 		if ri < len(runs) && i == runs[ri].first {
-			sb.WriteString(indentOf(line) + "# modphp-migrate plan: mod_php only; php-fpm gets these from the plan's pools, .user.ini or the shim\n")
+			why := "php-fpm gets these from the plan's pools, .user.ini or the shim"
+			if runs[ri].route {
+				why = "after the switch the plan's handler serves this directory"
+			}
+			sb.WriteString(indentOf(line) + "# modphp-migrate plan: mod_php only; " + why + "\n")
 			sb.WriteString(indentOf(line) + "<IfModule mod_php.c>\n")
 		}
 		sb.WriteString(line)

@@ -56,7 +56,7 @@ func FuzzWrapLines(f *testing.F) {
 		if first < 1 || last < first || last > len(lines) {
 			return
 		}
-		out := wrapLines(src, []span{{first, last}})
+		out := wrapLines(src, []span{{first: first, last: last}})
 		if got := strings.Count(out, "<IfModule mod_php.c>\n") - strings.Count(src, "<IfModule mod_php.c>\n"); got != 1 {
 			t.Fatalf("%d openers added", got)
 		}

@@ -98,7 +98,7 @@ func (b *builder) serverLine(n *parser.Node, pl *Placement) {
 		return
 	}
 	s := b.scopeFor(vh, pl.Dir)
-	if pl.Target != TargetDeny && (pl.admin || !pl.inFiles && (b.systemOnly(pl.Key) || b.scriptBelow(s, pl.Dir) != "")) {
+	if pl.Target != TargetDeny && (pl.admin || !pl.inFiles && (b.systemOnly(pl.Key) || b.refusesReset(pl) || b.scriptBelow(s, pl.Dir) != "")) {
 		s = b.dirScope(vh, pl.Dir, secPos(sec, n))
 		s.own = true
 	}
@@ -173,7 +173,56 @@ func (b *builder) collectAccess() {
 			return true
 		})
 		b.placeAccess(acc, lines)
+		b.ownForShim(lines)
 	}
+	b.accessScopes()
+}
+
+// ownForShim gives the directory of a .htaccess line left to the shim a
+// scope (pool and handler) of its own when PHP cannot set the line's
+// directive back to the pool's value (refusesReset): the shim refuses to
+// send such a value to a pool that serves any other directory, and
+// answers the request 500 (docs/shim.md), so the plan routes that
+// directory to a pool of its own (--pool-for).
+func (b *builder) ownForShim(lines []*Placement) {
+	for _, pl := range lines {
+		if pl.Target == TargetShim && b.refusesReset(pl) {
+			s := b.dirScope(nil, pl.Dir, pl.node.Pos)
+			s.own = true
+			pl.Scope = s.ID
+		}
+	}
+}
+
+// accessScopes sets the scope of every .htaccess line again, now that
+// ownForShim may have added scopes below the ones they were given.
+func (b *builder) accessScopes() {
+	for _, pl := range b.plan.Placements {
+		if !pl.access {
+			continue
+		}
+		if s := b.scopeFor(nil, pl.Dir); s != nil {
+			pl.Scope = s.ID
+		}
+	}
+}
+
+// refusesReset reports whether a line sets a directive PHP refuses to set
+// back to an empty value, to a value other than empty, where the pools'
+// value is empty: php.ini's (Input.INI) or, without one, the stock
+// php-fpm's (phpini.UnresettableByDefault). A php-fpm worker that once
+// had it set by a request keeps it for every later request, so the
+// directory needs a pool of its own (MPM1007 says so).
+func (b *builder) refusesReset(pl *Placement) bool {
+	if pl.Value == "" || !phpini.RefusesEmpty(pl.Key) {
+		return false
+	}
+	if b.in.INI != nil {
+		if v, ok := b.in.INI.Get(pl.Key); ok {
+			return v == ""
+		}
+	}
+	return phpini.UnresettableByDefault(pl.Key)
 }
 
 // NeedsShim begins the note of a .htaccess setting only the shim can

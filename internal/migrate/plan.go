@@ -29,6 +29,9 @@ type Input struct {
 	// opened; nil and "" when there is none.
 	FPM     *fpmconf.Config
 	FPMPath string
+	// INI is the php.ini php-fpm reads (with its conf.d), nil when
+	// unknown: it says which directives start empty in a worker.
+	INI *fpmconf.INI
 	// Root is the directory the tree was loaded under (--root), "" for the
 	// real filesystem.
 	Root string
@@ -58,6 +61,8 @@ type Plan struct {
 	// Shim is set when .htaccess settings stay for the shim: every PHP
 	// handler then points at the shim, which routes to the pools.
 	Shim *Shim `json:"shim,omitempty"`
+	// Routes are the existing URL routes to php-fpm, kept or replaced.
+	Routes []*Route `json:"routes"`
 
 	byDir    map[string]*Scope     // ScopeOf's index, built on first use
 	fs       *rootfs.Root          // Input.Root

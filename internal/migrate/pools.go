@@ -1,6 +1,8 @@
 package migrate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"path"
 	"sort"
 	"strings"
@@ -29,7 +31,7 @@ func (b *builder) pools() {
 		if s.own {
 			key := s.Dir + "\x00" + s.User + "\x00" + s.Group + "\x00" + sigs[s.ID]
 			if name = own[key]; name == "" {
-				name = slug(s.ID)
+				name = poolName(s.ID)
 				own[key] = name
 			}
 		} else if s.Group != s.User {
@@ -158,6 +160,23 @@ func sameValues(ex *fpmconf.Pool, want []Setting) bool {
 		}
 	}
 	return true
+}
+
+// maxPoolName bounds a pool name, which the pool's socket path
+// (/run/php/modphp-migrate-NAME.sock) carries: a Unix socket path has at
+// most 107 bytes (sun_path), and a directory scope's ID holds whole paths.
+const maxPoolName = 40
+
+// poolName is the name of a scope's pool of its own: its ID as a slug,
+// cut to maxPoolName with a hash of the ID at the end when longer, so
+// that names stay apart.
+func poolName(id string) string {
+	name := slug(id)
+	if len(name) <= maxPoolName {
+		return name
+	}
+	sum := sha256.Sum256([]byte(id))
+	return strings.TrimSuffix(name[:maxPoolName-9], "-") + "-" + hex.EncodeToString(sum[:4])
 }
 
 // slug turns a scope ID into a pool name: lower-case letters, digits and

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -41,6 +42,7 @@ func (b *builder) write(p, after string) {
 
 // render computes every file of the plan.
 func (b *builder) render() error {
+	b.decide()
 	if err := b.planEdits(); err != nil {
 		return err
 	}
@@ -63,6 +65,7 @@ func (b *builder) render() error {
 // renderPlacements computes only the files that receive settings: the
 // pool files and .user.ini (Input.PlacementsOnly).
 func (b *builder) renderPlacements() error {
+	b.decide()
 	if err := b.planEdits(); err != nil {
 		return err
 	}
@@ -71,6 +74,17 @@ func (b *builder) renderPlacements() error {
 	b.fallbackPool() // the Apache configuration's handler for every other directory
 	b.userINI()
 	return nil
+}
+
+// decide makes the choices the files depend on, before any is written:
+// the existing pools reused, the scopes whose handler is the shim, and
+// what becomes of existing routes to php-fpm (whose wraps move lines).
+func (b *builder) decide() {
+	for _, p := range b.plan.Pools {
+		b.reuse(p)
+	}
+	b.markShimScopes()
+	b.routes()
 }
 
 // renderPools reuses the existing pools that fit and writes the others;
@@ -87,7 +101,6 @@ func (b *builder) renderPools() []string {
 	}
 	b.exts = exts
 	for _, p := range b.plan.Pools {
-		b.reuse(p)
 		if !p.Reused {
 			b.write(p.File, b.poolFile(p, exts))
 		}
@@ -141,18 +154,33 @@ func (b *builder) apacheConf(pats []string) string {
 			from = "the main server's DocumentRoot"
 		}
 		sb.WriteString("# scope " + s.ID + " (" + from + "): pool " + p.Name + ", user " + s.User + " (" + s.UserFrom + ")" + b.via(s.ID) + "\n")
+		for _, r := range b.plan.Routes {
+			if r.Scope == s.ID {
+				sb.WriteString("# " + r.Action + "s " + r.Directive + " to " + r.Backend + " (" + b.cite(r.Source) + "): " + r.Note + "\n")
+			}
+		}
 		b.handlerBlock(&sb, s.Dir, b.handler(s.ID, p), pats, b.passAuthWhy(s))
 	}
 	for _, pl := range b.plan.Placements {
 		sb.WriteString(b.plan.denials[pl])
 	}
 	b.keptFromModPHP(&sb)
-	sb.WriteString("# php-fpm applies PHP_VALUE and PHP_ADMIN_VALUE from the request's environment\n")
-	sb.WriteString("# (SetEnv in any .htaccess); mod_php never did. <If> merges after .htaccess.\n")
-	sb.WriteString("<IfModule env_module>\n\t<If \"true\">\n\t\tUnsetEnv PHP_VALUE PHP_ADMIN_VALUE\n\t</If>\n</IfModule>\n")
+	unsetRequestParams(&sb)
 	b.notCarried(&sb)
 	sb.WriteString("</IfModule>\n")
 	return sb.String()
+}
+
+// unsetRequestParams writes the UnsetEnv of every request variable
+// php-fpm obeys (fpmconf.RequestParams: PHP_VALUE, PHP_ADMIN_VALUE,
+// REQUEST_BODY_FILE), which mod_proxy_fcgi would pass it from a SetEnv in
+// any .htaccess. <If> sections merge after .htaccess files, so a tenant
+// cannot set them again.
+func unsetRequestParams(sb *strings.Builder) {
+	names := fpmconf.RequestParamNames()
+	sb.WriteString("# php-fpm obeys " + strings.Join(names, ", ") + " in the request's environment\n")
+	sb.WriteString("# (SetEnv in any .htaccess); mod_php never did. <If> merges after .htaccess.\n")
+	sb.WriteString("<IfModule env_module>\n\t<If \"true\">\n\t\tUnsetEnv " + strings.Join(names, " ") + "\n\t</If>\n</IfModule>\n")
 }
 
 // denials renders the block that replaces each engine-off line the plan
@@ -182,7 +210,7 @@ func (b *builder) handlerBlock(sb *strings.Builder, dir, listen string, pats []s
 	for _, pat := range pats {
 		sb.WriteString("\t<FilesMatch " + quoteArg(pat) + ">\n")
 		sb.WriteString("\t\t<If \"-f %{REQUEST_FILENAME}\">\n")
-		sb.WriteString("\t\t\tSetHandler \"proxy:unix:" + listen + "|fcgi://localhost\"\n")
+		sb.WriteString("\t\t\tSetHandler \"" + proxyURL(listen) + "\"\n")
 		sb.WriteString("\t\t</If>\n\t</FilesMatch>\n")
 	}
 	if passAuth != "" {
@@ -392,23 +420,52 @@ const (
 // and routes each scope to its pool; the other scopes go to their pools
 // directly.
 func (b *builder) planShim() {
-	b.shimScopes = map[string]bool{}
-	for _, pl := range b.plan.Placements {
-		if pl.Target == TargetShim && pl.access && pl.Scope != "" {
-			b.shimScopes[pl.Scope] = true
-		}
-	}
 	if len(b.shimScopes) == 0 {
 		return
 	}
 	fallback := b.fallbackPool()
-	sh := &Shim{Listen: ShimSocket, Config: ShimConfig, Pool: "unix:" + fallback.Listen, Routes: map[string]string{}}
+	sh := &Shim{Listen: ShimSocket, Config: ShimConfig, Pool: shimAddr(fallback.Listen), Routes: map[string]string{}}
 	for _, s := range b.plan.Scopes {
 		if p := b.pool(s); p != nil && p != fallback && b.shimScopes[s.ID] {
-			sh.Routes[s.Dir] = "unix:" + p.Listen
+			sh.Routes[s.Dir] = shimAddr(p.Listen)
 		}
 	}
 	b.plan.Shim = sh
+}
+
+// shimAddr is the shim's address of a php-fpm listen address: unix:PATH,
+// or host:port (a bare port is the loopback's).
+func shimAddr(listen string) string {
+	if strings.HasPrefix(listen, "/") {
+		return "unix:" + listen
+	}
+	if !strings.Contains(listen, ":") {
+		return "127.0.0.1:" + listen
+	}
+	return listen
+}
+
+// markShimScopes finds the scopes whose handler is the shim: those with a
+// .htaccess setting left for it, at or above their directory.
+func (b *builder) markShimScopes() {
+	b.shimScopes = map[string]bool{}
+	dirs := map[string]bool{} // directories of .htaccess lines left to the shim
+	for _, pl := range b.plan.Placements {
+		if pl.Target != TargetShim || !pl.access {
+			continue
+		}
+		dirs[pl.Dir] = true
+		if pl.Scope != "" {
+			b.shimScopes[pl.Scope] = true
+		}
+	}
+	for _, s := range b.plan.Scopes { // a .htaccess applies to the scopes below it too
+		for d := s.Dir; d != "" && !b.shimScopes[s.ID]; d = parentDir(d) {
+			if dirs[d] {
+				b.shimScopes[s.ID] = true
+			}
+		}
+	}
 }
 
 // handler is the socket a scope's handler points at: the shim's when the

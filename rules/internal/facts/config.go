@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/aprmatch"
+	"github.com/modphp-migrate/modphp-migrate/internal/fpmconf"
 	"github.com/modphp-migrate/modphp-migrate/internal/modphp"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
@@ -99,14 +100,9 @@ func AccessDir(e *Entry) string {
 	return "this directory"
 }
 
-// FPMParams are the FastCGI params php-fpm acts on, with what it does (fpm_main.c
-// init_request_info, sapi_cgi_read_post). php-fpm looks them up
-// case-sensitively, so only these spellings matter.
-var FPMParams = map[string]string{
-	"PHP_VALUE":         "php-fpm applies it as INI settings (even PHP_INI_SYSTEM ones) and keeps them in the worker for later requests of every site on the pool",
-	"PHP_ADMIN_VALUE":   "php-fpm applies it as locked INI settings and keeps them in the worker for later requests of every site on the pool",
-	"REQUEST_BODY_FILE": "php-fpm reads the request body from that file, an arbitrary file read as the pool user",
-}
+// FPMParams are the FastCGI params php-fpm acts on, with what it does: the
+// list the migration plan unsets (fpmconf.RequestParams).
+var FPMParams = fpmconf.RequestParams
 
 // SetVars returns the environment variables a directive sets (not the ones
 // it unsets with "!").

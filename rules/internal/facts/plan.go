@@ -30,7 +30,7 @@ func (f *Facts) buildPlan() (plan *migrate.Plan) {
 			return fileowner.Of(fi)
 		}}
 	if f.FPM != nil && f.FPM.Config != nil {
-		in.FPM, in.FPMPath = f.FPM.Config, f.FPM.Path
+		in.FPM, in.FPMPath, in.INI = f.FPM.Config, f.FPM.Path, f.FPM.INI
 	}
 	p, err := migrate.Build(in)
 	if err != nil {
@@ -244,4 +244,17 @@ func (pl *Placed) Describe() string {
 		what += ": " + pl.Note
 	}
 	return what
+}
+
+// RouteHandler returns the handler a fix that routes r's PHP by existing
+// file sets: the plan's handler for the route's directory, so that the
+// fix and the plan agree, else the route's own backend. pr is what the
+// plan does with the route, nil when it has no word on it.
+func (f *Facts) RouteHandler(r *Route) (handler string, pr *migrate.Route) {
+	if p := f.Plan(); p != nil && r.Node != nil {
+		if pr = p.RouteAt(r.Node.Pos); pr != nil {
+			return pr.Handler, pr
+		}
+	}
+	return r.Handler, nil
 }
