@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -86,6 +87,59 @@ func TestIntegrationDirectoryMatchesFile(t *testing.T) {
 		}
 		if got := describe(res, err); got != want {
 			t.Errorf("%s: the shim applies %s, want %s", c.uri, got, want)
+		}
+	}
+}
+
+// TestIntegrationDirectoryMatchesFileServerOptions: the Options httpd's
+// walk starts from are the server's, outside any section, a virtual
+// host's merged onto the main server's (core.c merge_core_dir_configs):
+// the main server's -FollowSymLinks keeps <Directory> sections off the
+// script's own path in a virtual host without Options of its own, and a
+// virtual host's +FollowSymLinks puts them back.
+func TestIntegrationDirectoryMatchesFileServerOptions(t *testing.T) {
+	docRoot := filepath.Join(lab.TempDir(t), "www")
+	writeTestFile(t, filepath.Join(docRoot, "i.php"), "<?php echo 'memory_limit=', var_export(ini_get('memory_limit'), true), \"\\n\";\n")
+	dir, addr := lab.TempDir(t), fmt.Sprintf("127.0.0.1:%d", lab.FreePort(t))
+	conf := modPHPHead(t, dir, addr, "mpm_prefork", "authz_core") +
+		"StartServers 1\nMinSpareServers 1\nMaxSpareServers 2\nMaxRequestWorkers 4\nKeepAlive Off\n" +
+		"Options -FollowSymLinks\nDocumentRoot " + docRoot + "\n" +
+		"<Directory />\n    AllowOverride None\n    Require all denied\n</Directory>\n" +
+		"<Directory " + docRoot + ">\n    Require all granted\n</Directory>\n" +
+		"<FilesMatch \"\\.php$\">\n    SetHandler application/x-httpd-php\n</FilesMatch>\n" +
+		"<Directory " + docRoot + "/i.php>\n    php_value memory_limit 47M\n</Directory>\n" +
+		"<VirtualHost *>\n    ServerName plain.test\n    DocumentRoot " + docRoot + "\n</VirtualHost>\n" +
+		"<VirtualHost *>\n    ServerName follow.test\n    DocumentRoot " + docRoot + "\n    Options +FollowSymLinks\n</VirtualHost>\n"
+	confPath := filepath.Join(dir, "apache2.conf")
+	writeTestFile(t, confPath, conf)
+	ref := runModPHP(t, dir, addr, confPath, "")
+	r, err := NewResolver(nil, confPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]string{"plain.test": "", "follow.test": "47M"} {
+		req, err := http.NewRequest("GET", ref.url+"/i.php", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got := strings.TrimSpace(string(body))
+		if want == "" && got == "memory_limit='47M'" || want != "" && got != "memory_limit='"+want+"'" {
+			t.Errorf("Host %s: mod_php says %q; 47M expected: %v", host, got, want != "")
+		}
+		res, err := r.Resolve(Request{DocRoot: docRoot, Script: filepath.Join(docRoot, "i.php"), URI: "/i.php", ServerName: host})
+		wantShim := "-"
+		if want != "" {
+			wantShim = `memory_limit="` + want + `"`
+		}
+		if got := describe(res, err); got != wantShim {
+			t.Errorf("Host %s: the shim applies %s, want %s", host, got, wantShim)
 		}
 	}
 }

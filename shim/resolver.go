@@ -218,10 +218,11 @@ func resolvedCost(key string, res *Resolution, deps []dep) int64 {
 // unchanged: one stat per file, no parsing or merging (mtime checks, no
 // blind TTL: Apache re-reads a changed .htaccess on the next request).
 func (r *Resolver) Resolve(req Request) (*Resolution, error) {
-	key := req.DocRoot + "\x00" + req.Script + "\x00" + req.ServerName + "\x00" + req.URI
+	pathInfo := ""
 	if req.PathInfo {
-		key += "\x00/"
+		pathInfo = "\x00/"
 	}
+	key := req.DocRoot + "\x00" + req.Script + "\x00" + req.ServerName + "\x00" + req.URI + pathInfo
 	r.rmu.RLock()
 	c := r.resolved[key]
 	r.rmu.RUnlock()
