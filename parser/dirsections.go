@@ -16,10 +16,14 @@ import (
 type DirSection struct {
 	Node  *Node
 	VHost *VHost // nil: the main server
-	path  string // "/a/b/" ("/" for the root); a regex section's expression
-	re    *regexp.Regexp
-	glob  bool
-	depth int // path components ("/" is 0), httpd's d_components less one
+	// Options are the section's own Options lines (Options.Apply); the
+	// walk's callers merge them to learn whether the walk ends on the
+	// file (Options.FollowsSymLinks).
+	Options Options
+	path    string // "/a/b/" ("/" for the root); a regex section's expression
+	re      *regexp.Regexp
+	glob    bool
+	depth   int // path components ("/" is 0), httpd's d_components less one
 }
 
 // NewDirSection reads the header of a <Directory> or <DirectoryMatch>
@@ -84,12 +88,19 @@ func (d *DirSection) Wildcard() bool { return d.glob }
 //
 // Build it once (Add, in file order), then ask Walk as often as needed.
 //
-// Walk answers for directories. httpd goes one step further when the
-// request's file exists and FollowSymLinks is in effect: its walk then
-// takes every remaining path segment for a directory without a stat, the
-// file's own name included, so a section matching the file's path applies
-// to it too (shim TestIntegrationDirectoryMatchesFile); no caller models
-// that step.
+// The walk can end on the request's file itself. httpd first stats
+// r->filename; when that is an existing file (no path-info past it) and
+// the Options merged so far (the server's, each level's sections and
+// access file, in walk order) have FollowSymLinks without
+// SymLinksIfOwnerMatch (Options.FollowsSymLinks), it takes every
+// remaining path segment for a directory without a stat, the file's own
+// name included: the sections whose path equals the file's, or whose
+// wildcard matches it, merge at one more level after the directory's
+// access file (shim TestIntegrationDirectoryMatchesFile). Otherwise it
+// lstat()s the segment, finds a file and stops. Access files are not read
+// at that level (the open fails with ENOTDIR, which httpd ignores), so
+// such a section's AllowOverride changes nothing; its Options come too
+// late to change the walk. Walk's toFile asks for that level.
 type DirSections struct {
 	secs  []*DirSection
 	exact map[string][]int // path sections without wildcards, by path
@@ -141,17 +152,23 @@ func (s *DirSections) insert(list []int, i int) []int {
 // server; a virtual host also has the main server's sections). level is
 // the depth of the walk's step that merges the section ("/" is 0, dir is
 // its number of components), or -1 for a regular expression, merged after
-// every level. Regular expressions are matched against file, the path
+// every level. With toFile, and file a name in dir, the walk goes on to
+// file's own path as a directory (level: dir's depth plus one), which
+// httpd does when file exists and Options.FollowsSymLinks holds at dir; a
+// caller that learns the access files' Options only as it merges the
+// levels asks with toFile and drops that level's sections when the
+// Options say no. Regular expressions are matched against file, the path
 // httpd's walk ends on (r->filename): the request's file when there is
 // one, so <DirectoryMatch "/rx$"> does not apply to /rx/i.php
 // (TestIntegrationResolverAgainstModPHP); else dir. Walk allocates only
 // to match a wildcard at dir's own level.
-func (s *DirSections) Walk(dir, file string, vh *VHost, fn func(level, i int)) {
+func (s *DirSections) Walk(dir, file string, toFile bool, vh *VHost, fn func(level, i int)) {
 	if len(s.secs) == 0 {
 		return
 	}
 	s.walkLevel(0, "/", "/", vh, fn)
-	for level, end := 1, 0; dir != "/" && end < len(dir); level++ {
+	level := 1
+	for end := 0; dir != "/" && end < len(dir); level++ {
 		next := strings.IndexByte(dir[end+1:], '/')
 		if next < 0 {
 			end = len(dir)
@@ -170,11 +187,27 @@ func (s *DirSections) Walk(dir, file string, vh *VHost, fn func(level, i int)) {
 		}
 		s.walkLevel(level, dir[:end], subject, vh, fn)
 	}
+	if toFile && inDir(file, dir) {
+		subject := ""
+		if level < len(s.globs) && len(s.globs[level]) > 0 {
+			subject = file + "/"
+		}
+		s.walkLevel(level, file, subject, vh, fn)
+	}
 	for _, i := range s.regex {
 		if d := s.secs[i]; applies(d, vh) && d.re.MatchString(file) {
 			fn(-1, i)
 		}
 	}
+}
+
+// inDir reports whether file is a name directly in the directory dir.
+func inDir(file, dir string) bool {
+	if dir == "/" {
+		return len(file) > 1 && file[0] == '/' && strings.IndexByte(file[1:], '/') < 0
+	}
+	return len(file) > len(dir)+1 && file[len(dir)] == '/' && file[:len(dir)] == dir &&
+		strings.IndexByte(file[len(dir)+1:], '/') < 0
 }
 
 // walkLevel reports the path sections of one level: those without

@@ -52,9 +52,45 @@ func TestDirSectionsWalk(t *testing.T) {
 		{"/", nil, "0:[/]"},
 	} {
 		var got []string
-		s.Walk(c.dir, c.dir, c.vh, func(level, i int) { got = append(got, fmt.Sprintf("%d:%s", level, names[i])) })
+		s.Walk(c.dir, c.dir, false, c.vh, func(level, i int) { got = append(got, fmt.Sprintf("%d:%s", level, names[i])) })
 		if strings.Join(got, " ") != c.want {
 			t.Errorf("Walk(%q)\n got %s\nwant %s", c.dir, strings.Join(got, " "), c.want)
+		}
+	}
+}
+
+// TestDirSectionsWalkToFile: with toFile the walk goes on to the file's
+// own path, taken for a directory: exact paths and wildcards of that
+// depth match it, after the directory's level and before the regular
+// expressions; without toFile, or for a file not directly in dir, they
+// do not.
+func TestDirSectionsWalkToFile(t *testing.T) {
+	var s DirSections
+	names := map[int]string{}
+	for _, args := range [][]string{{"/srv/www/f/[!x]*"}, {"/srv/www/f/named.php"}, {"/srv/www/f"}, {"~", "named"}, {"/*.php"}, {"/srv/www/f/named.php/x"}} {
+		d, err := NewDirSection(&Node{Name: "Directory"}, args, nil, "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[s.Add(d)] = strings.Join(args, " ")
+	}
+	for _, c := range []struct {
+		dir, file string
+		toFile    bool
+		want      string
+	}{
+		{"/srv/www/f", "/srv/www/f/named.php", true, "3:/srv/www/f 4:/srv/www/f/[!x]* 4:/srv/www/f/named.php -1:~ named"},
+		{"/srv/www/f", "/srv/www/f/named.php", false, "3:/srv/www/f -1:~ named"},
+		{"/srv/www/f", "/srv/www/f/x.php", true, "3:/srv/www/f"},
+		{"/srv/www/f", "/srv/www/f/sub/i.php", true, "3:/srv/www/f"},
+		{"/srv/www/f", "/srv/www/fi.php", true, "3:/srv/www/f"},
+		{"/", "/i.php", true, "1:/*.php"},
+		{"/", "/", true, ""},
+	} {
+		var got []string
+		s.Walk(c.dir, c.file, c.toFile, nil, func(level, i int) { got = append(got, fmt.Sprintf("%d:%s", level, names[i])) })
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("Walk(%q, %q, %v)\n got %s\nwant %s", c.dir, c.file, c.toFile, strings.Join(got, " "), c.want)
 		}
 	}
 }
@@ -71,7 +107,7 @@ func TestDirSectionsWalkAllocs(t *testing.T) {
 		s.Add(d)
 	}
 	n := 0
-	allocs := testing.AllocsPerRun(100, func() { s.Walk("/srv/www/a/b/c", "/srv/www/a/b/c/x.php", nil, func(int, int) { n++ }) })
+	allocs := testing.AllocsPerRun(100, func() { s.Walk("/srv/www/a/b/c", "/srv/www/a/b/c/x.php", true, nil, func(int, int) { n++ }) })
 	if allocs != 0 || n != 4*101 {
 		t.Errorf("Walk: %v allocations, %d calls; want 0 and %d", allocs, n, 4*101)
 	}
@@ -83,9 +119,10 @@ func TestDirSectionsWalkAllocs(t *testing.T) {
 // secs is a <Directory> path; "v " before it puts it in the virtual host,
 // "~ " makes it a regular expression.
 func FuzzDirSectionsWalk(f *testing.F) {
-	f.Add("/\n/srv/www/[!x]*\nv /srv/www/abc\n/srv/*/abc\n~ ^/srv\nv /", "/srv/www/abc")
-	f.Add("/a\\/b\n/a/[b/]c\n/a/b/", "/a/b")
-	f.Fuzz(func(t *testing.T, secs, dir string) {
+	f.Add("/\n/srv/www/[!x]*\nv /srv/www/abc\n/srv/*/abc\n~ ^/srv\nv /", "/srv/www/abc", false)
+	f.Add("/a\\/b\n/a/[b/]c\n/a/b/", "/a/b", false)
+	f.Add("/a/b/f\n/a/b/[!x]\nv /a/*/f\n~ f$", "/a/b", true)
+	f.Fuzz(func(t *testing.T, secs, dir string, toFile bool) {
 		vh := &VHost{}
 		var s DirSections
 		var all []*DirSection
@@ -107,15 +144,16 @@ func FuzzDirSectionsWalk(f *testing.F) {
 		}
 		dir = path.Clean("/" + dir)
 		var got []string
-		s.Walk(dir, dir+"/f", vh, func(level, i int) { got = append(got, fmt.Sprint(level, ":", i)) })
-		if want := walkReference(all, dir, dir+"/f", vh); strings.Join(got, " ") != strings.Join(want, " ") {
+		s.Walk(dir, path.Join(dir, "f"), toFile, vh, func(level, i int) { got = append(got, fmt.Sprint(level, ":", i)) })
+		if want := walkReference(all, dir, path.Join(dir, "f"), toFile, vh); strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Fatalf("Walk(%q) = %v, want %v", dir, got, want)
 		}
 	})
 }
 
-// walkReference asks every section at every level.
-func walkReference(all []*DirSection, dir, file string, vh *VHost) []string {
+// walkReference asks every section at every level, the file's own path
+// one more level with toFile.
+func walkReference(all []*DirSection, dir, file string, toFile bool, vh *VHost) []string {
 	levels := []string{"/"}
 	if dir != "/" {
 		for i := 1; i <= len(dir); i++ {
@@ -123,6 +161,9 @@ func walkReference(all []*DirSection, dir, file string, vh *VHost) []string {
 				levels = append(levels, dir[:i]+"/")
 			}
 		}
+	}
+	if toFile {
+		levels = append(levels, file+"/")
 	}
 	var out []string
 	for level, p := range levels {

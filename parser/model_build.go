@@ -256,7 +256,7 @@ func (m *modelBuilder) addDir(n *Node, vh *VHost) {
 // replacing what the ones before it set.
 func (m *dirIndex) overrideFor(dir string, vh *VHost) Override {
 	var o Override
-	m.secs.Walk(dir, dir, vh, func(_, i int) {
+	m.secs.Walk(dir, dir, false, vh, func(_, i int) {
 		d := m.info[i]
 		if d.override != nil {
 			o.Set, o.Pos = true, d.override.Pos

@@ -127,6 +127,9 @@ type accessFile struct {
 	// php are the active php_* directives in file order, for httpd's
 	// per-directive override check (decide).
 	php []phpDirective
+	// opts are the file's Options lines outside <Files> and <If>, which
+	// httpd's directory walk merges when AllowOverride allows Options.
+	opts parser.Options
 }
 
 // evalEnv is what conditional sections and ${VAR} are evaluated against.
@@ -259,6 +262,10 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 		case parser.KindDirective:
 			if kind, ok := modphp.Directive(n.Name); ok {
 				af.directive(n, kind, files, env, unsupported)
+			} else if files == nil && unsupported == "" && strings.EqualFold(n.Name, "options") {
+				// A line httpd rejects fails the request in Apache, in
+				// front of the shim.
+				_ = af.opts.Apply(n.Args)
 			}
 		}
 	}

@@ -322,6 +322,7 @@ func requestInfo(ps fcgi.Params) Request {
 		return info
 	}
 	info.Script = findScript(path.Clean(sf))
+	info.PathInfo = get("PATH_INFO") != "" || info.Script != "" && info.Script != path.Clean(sf)
 	for _, n := range []string{"CONTEXT_DOCUMENT_ROOT", "DOCUMENT_ROOT"} {
 		if d := get(n); d != "" && path.IsAbs(d) {
 			if _, _, in := splitRoot(d, path.Dir(info.Script)); in || info.DocRoot == "" {

@@ -22,7 +22,7 @@ import (
 // them; in directory-wildcards.txtar, which <Directory> sections apply,
 // wildcards included, and in which order.
 func TestIntegrationResolverAgainstModPHP(t *testing.T) {
-	for _, name := range []string{"modphp-semantics", "directory-wildcards", "vhost-merge-order"} {
+	for _, name := range []string{"modphp-semantics", "directory-wildcards", "directory-file", "vhost-merge-order"} {
 		t.Run(name, func(t *testing.T) { checkScenarioAgainstModPHP(t, "testdata/resolver/"+name+".txtar") })
 	}
 }

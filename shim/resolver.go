@@ -42,6 +42,10 @@ type Request struct {
 	Script     string // absolute path of the script file, path-info removed
 	URI        string // the URI Apache matched <Location> against (SCRIPT_NAME + PATH_INFO)
 	ServerName string
+	// PathInfo is true when the request's path goes on past the script
+	// (PATH_INFO): httpd's directory walk then stops at the script's
+	// directory (parser.DirSections).
+	PathInfo bool
 }
 
 // Resolution is what mod_php would have applied to a request.
@@ -214,7 +218,11 @@ func resolvedCost(key string, res *Resolution, deps []dep) int64 {
 // unchanged: one stat per file, no parsing or merging (mtime checks, no
 // blind TTL: Apache re-reads a changed .htaccess on the next request).
 func (r *Resolver) Resolve(req Request) (*Resolution, error) {
-	key := req.DocRoot + "\x00" + req.Script + "\x00" + req.ServerName + "\x00" + req.URI
+	pathInfo := ""
+	if req.PathInfo {
+		pathInfo = "\x00/"
+	}
+	key := req.DocRoot + "\x00" + req.Script + "\x00" + req.ServerName + "\x00" + req.URI + pathInfo
 	r.rmu.RLock()
 	c := r.resolved[key]
 	r.rmu.RUnlock()
@@ -279,13 +287,15 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 
 	// Directory walk from / to the script's directory: the <Directory>
 	// sections of each level (parser.DirSections answers which, in
-	// httpd's merge order), then that directory's access file; regex
-	// sections (level -1, matched against the script's path) after all
-	// levels.
+	// httpd's merge order), then that directory's access file; then the
+	// sections matching the script's own path when the Options merged on
+	// the way say httpd's walk ends on the file; regex sections (level
+	// -1, matched against the script's path) after all levels.
 	comps := splitPath(scriptDir)
 	rootDepth := len(splitPath(root))
 	var buf [16]dirHit
 	hits := buf[:0]
+	var opts parser.Options
 	if sc != nil {
 		var vhost *parser.VHost
 		if vh != nil {
@@ -295,12 +305,14 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 		if !strings.HasPrefix(file, "/") {
 			walkDir, file = path.Clean("/"+walkDir), path.Clean("/"+file)
 		}
-		sc.dirs.Walk(walkDir, file, vhost, func(level, i int) { hits = append(hits, dirHit{level, sc.dirOf[i]}) })
+		sc.dirs.Walk(walkDir, file, !req.PathInfo, vhost, func(level, i int) { hits = append(hits, dirHit{level, sc.dirOf[i]}) })
+		opts = sc.startOptions(vh)
 	}
 	for depth := 0; depth <= len(comps); depth++ {
 		for ; len(hits) > 0 && hits[0].level == depth; hits = hits[1:] {
 			m.add(hits[0].d.lines)
 			files = append(files, hits[0].d.files...)
+			opts = opts.Merge(hits[0].d.sec.Options)
 		}
 		if !inRoot || depth < rootDepth {
 			continue
@@ -328,6 +340,15 @@ func (r *Resolver) resolve(req Request, deps *[]dep) (*Resolution, error) {
 		m.add(dirLines)
 		files = append(files, fileBlocks...)
 		files = append(files, af.files...)
+		if rule.options || rule.list["options"] {
+			opts = opts.Merge(af.opts)
+		}
+	}
+	for ; len(hits) > 0 && hits[0].level == len(comps)+1; hits = hits[1:] {
+		if opts.FollowsSymLinks() {
+			m.add(hits[0].d.lines)
+			files = append(files, hits[0].d.files...)
+		}
 	}
 	for _, h := range hits {
 		m.add(h.d.lines)

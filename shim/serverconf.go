@@ -19,8 +19,8 @@ type serverConf struct {
 	main   scopeSet
 	vhosts []*vhostScopes
 	env    evalEnv
-	// dirs are the <Directory> sections with php_* lines, of every
-	// server; which apply to a request, in which order, is dirs.Walk's
+	// dirs are the <Directory> sections with php_* or Options lines, of
+	// every server; which apply to a request, in which order, is dirs.Walk's
 	// answer, and dirOf maps its indexes back.
 	dirs  parser.DirSections
 	dirOf []*dirSection
@@ -42,10 +42,13 @@ func (sc *serverConf) args(n *parser.Node) []string {
 // by where httpd merges them (docs/manual/sections.xml "How the sections
 // are merged").
 type scopeSet struct {
-	server []phpLine     // outside any section: the server's defaults
-	dirs   []*dirSection // <Directory>, <DirectoryMatch>, in file order
-	files  []filesBlock  // top-level <Files>, <FilesMatch>
-	locs   []locSection  // <Location>, <LocationMatch>
+	server []phpLine // outside any section: the server's defaults
+	// opts are the server's default Options (outside any section),
+	// where httpd's directory walk starts.
+	opts  parser.Options
+	dirs  []*dirSection // <Directory>, <DirectoryMatch>, in file order
+	files []filesBlock  // top-level <Files>, <FilesMatch>
+	locs  []locSection  // <Location>, <LocationMatch>
 }
 
 type vhostScopes struct {
@@ -95,7 +98,7 @@ func loadServerConf(p string, accessNames []string) (*serverConf, error) {
 			return nil, fmt.Errorf("apache config: %s: %s", d.Pos, d.Message)
 		}
 	}
-	sc := &serverConf{cfg: cfg}
+	sc := &serverConf{cfg: cfg, main: scopeSet{opts: parser.ServerOptions()}}
 	mods := map[string]bool{}
 	for _, m := range cfg.Modules {
 		mods[m.ID] = true
@@ -108,7 +111,7 @@ func loadServerConf(p string, accessNames []string) (*serverConf, error) {
 	}
 	vhByNode := map[*parser.Node]*vhostScopes{}
 	for _, vh := range cfg.VHosts {
-		v := &vhostScopes{vh: vh}
+		v := &vhostScopes{vh: vh, scopeSet: scopeSet{opts: parser.ServerOptions()}}
 		sc.vhosts = append(sc.vhosts, v)
 		vhByNode[vh.Node] = v
 	}
@@ -213,6 +216,42 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 		// directory; mod_php never saw such requests.
 	}
 	return nil
+}
+
+// options applies an Options line n (arguments args) to what httpd's
+// directory walk merges: the server's defaults or a <Directory> section.
+// Options elsewhere (<Files>, <Location>, <If>, regular expressions)
+// merge after the walk and cannot change where it ends. A line httpd
+// rejects, or a section the shim cannot read, is left out: only php_*
+// lines make the shim refuse a configuration.
+func (sc *serverConf) options(n *parser.Node, args []string, vhByNode map[*parser.Node]*vhostScopes) {
+	set := &sc.main
+	var vh *parser.VHost
+	if vn := parser.Enclosing(n, "virtualhost"); vn != nil {
+		if v := vhByNode[vn]; v != nil {
+			set, vh = &v.scopeSet, v.vh
+		}
+	}
+	sec := parser.Enclosing(n, "directory", "directorymatch", "files", "filesmatch", "location", "locationmatch",
+		"proxy", "proxymatch", "if", "elseif", "else", "limit", "limitexcept")
+	switch {
+	case sec == nil:
+		_ = set.opts.Apply(args)
+	case strings.EqualFold(sec.Name, "directory"):
+		if d, err := sc.dir(set, vh, sec); err == nil && d.sec.Regexp() == nil {
+			_ = d.sec.Options.Apply(args)
+		}
+	}
+}
+
+// startOptions returns the Options httpd's directory walk starts from in
+// virtual host v (nil: the main server): the main server's defaults with
+// the virtual host's merged onto them.
+func (sc *serverConf) startOptions(v *vhostScopes) parser.Options {
+	if v == nil {
+		return sc.main.opts
+	}
+	return sc.main.opts.Merge(v.opts)
 }
 
 // appendFilesLine adds l to the block for section sec (the last block when

@@ -120,6 +120,9 @@ func (w *confWalker) directive(n *parser.Node, loaded bool) error {
 			delete(w.vars, args[0])
 		}
 	}
+	if strings.EqualFold(n.Name, "options") {
+		w.sc.options(n, args, w.vhByNode)
+	}
 	for _, f := range n.Included {
 		if err := w.walk(f.Nodes, loaded); err != nil {
 			return err

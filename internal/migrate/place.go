@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -113,7 +114,10 @@ func (b *builder) serverLine(n *parser.Node, pl *Placement) {
 // lineDir returns the directory a server-config line applies to: its
 // <Directory>, else its virtual host's DocumentRoot (the main server's
 // outside them); under <Files>, <Location> and regex sections it marks
-// the line inFiles and returns the enclosing <Directory>, if any.
+// the line inFiles and returns the enclosing <Directory>, if any. A
+// <Directory> naming a file reaches that script alone, when httpd's
+// walk ends on it (parser.DirSections): inFiles too, in the file's
+// directory.
 func (b *builder) lineDir(pl *Placement, n *parser.Node, vh *parser.VHost, sec *parser.Node) string {
 	switch {
 	case sec == nil && vh != nil:
@@ -122,13 +126,31 @@ func (b *builder) lineDir(pl *Placement, n *parser.Node, vh *parser.VHost, sec *
 		pl.Note = "set outside any virtual host: applies to every site"
 		return clean(b.in.Today.DocumentRoot)
 	case strings.EqualFold(sec.Name, "directory") && len(sec.Args) == 1 && !strings.ContainsAny(sec.Args[0], "*?[~"):
-		return clean(sec.Args[0])
+		dir := clean(sec.Args[0])
+		if !b.namesFile(dir) {
+			return dir
+		}
+		pl.inFiles = true
+		return parentDir(dir)
 	}
 	pl.inFiles = true
 	if d := parser.Enclosing(n, "directory"); d != nil && len(d.Args) == 1 {
+		if dir := clean(d.Args[0]); b.namesFile(dir) {
+			return parentDir(dir)
+		}
 		return clean(d.Args[0])
 	}
 	return ""
+}
+
+// namesFile reports whether the server path p is a regular file (through
+// links, as httpd's first stat of a request's file sees it).
+func (b *builder) namesFile(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	fi, err := os.Stat(b.host(p))
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func secPos(sec, n *parser.Node) parser.Pos {

@@ -388,3 +388,31 @@ func TestUserINIOutsideDocumentRoot(t *testing.T) {
 		t.Errorf("placements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestDirectoryNamingFile: a <Directory> whose path is a script reaches
+// that script alone under mod_php (httpd's walk ends on the file,
+// parser.DirSections): neither a pool nor a .user.ini can be limited to
+// it, so the shim applies it; a <Directory> naming a directory keeps its
+// pool or .user.ini.
+func TestDirectoryNamingFile(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\nDocumentRoot /srv/www\n" +
+			"<Directory /srv/www>\n\tAllowOverride All\n</Directory>\n" +
+			"<Directory /srv/www/i.php>\n\tphp_value memory_limit 42M\n</Directory>\n" +
+			"<Directory /srv/www/sub>\n\tphp_value memory_limit 64M\n</Directory>\n",
+		"srv/www/i.php":     "<?php\n",
+		"srv/www/sub/x.php": "<?php\n",
+	})
+	p := planTree(t, root, HTAccessUserINI)
+	var got []string
+	for _, pl := range p.Placements {
+		got = append(got, pl.Dir+" "+pl.Key+" "+pl.Value+" "+pl.Target+" "+pl.Note)
+	}
+	want := []string{
+		"/srv/www memory_limit 42M shim under <Directory>: neither a pool nor .user.ini can be limited to some files; only the shim applies it per request",
+		"/srv/www/sub memory_limit 64M user-ini ",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("placements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
