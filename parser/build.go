@@ -35,8 +35,8 @@ func parse(path string, data []byte, access bool, arena *nodeArena) (*File, []Di
 	if access {
 		limit = maxAccessLine
 	}
-	b := builder{file: f, limit: limit, diags: diags, slab: arena.alloc(countNodes(g.Lines))}
-	for i, text := range g.Lines {
+	b := builder{file: f, limit: limit, diags: diags, slab: arena.alloc(countNodes(g.Lines.texts))}
+	for i, text := range g.Lines.texts {
 		b.line(text, lines[i])
 	}
 	return f, b.diags
