@@ -46,7 +46,7 @@ func newLoader(view View, opt LoadOptions, cache *parseCache) *loader {
 		opt.Version = DefaultVersion
 	}
 	l := &loader{
-		cfg:      &Config{View: view, Root: opt.Root, Defines: map[string]string{}},
+		cfg:      &Config{View: view, Root: opt.Root, Defines: map[string]string{}, listed: cache.listed},
 		opt:      opt,
 		cache:    cache,
 		vars:     map[string]string{},

@@ -210,6 +210,7 @@ type parseCache struct {
 	maxBytes int64                   // no file larger is read (LoadOptions.MaxBytes)
 	walkLeft atomic.Int64            // directory entries the listings may still read
 	nodes    nodeArena               // the nodes of every file parsed or copied
+	listed   *dirListings            // subdirectories of the directories lists read (kept by the views)
 }
 
 type parsed struct {
@@ -227,7 +228,7 @@ type parsed struct {
 }
 
 func newParseCache(opt LoadOptions) *parseCache {
-	c := &parseCache{ctx: context.Background(), files: map[string]*parsed{}, holders: 1, maxBytes: opt.maxBytes()}
+	c := &parseCache{ctx: context.Background(), files: map[string]*parsed{}, holders: 1, maxBytes: opt.maxBytes(), listed: &dirListings{}}
 	c.walkLeft.Store(opt.maxWalk())
 	return c
 }
@@ -284,13 +285,25 @@ func (c *parseCache) dirNames(dir string) ([]string, error) {
 	if ok {
 		return r.names, r.err
 	}
-	r.names, r.err = readDirNames(dir)
+	ents, err := readDir(dir)
+	r.err = err
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.dirs == nil {
 		c.dirs = map[string]dirResult{}
 	}
+	if c.stats == nil {
+		c.stats = map[string]statResult{}
+	}
+	for _, e := range ents {
+		r.names = append(r.names, e.Name())
+		// The entry's type is what a stat would say, but for a symbolic
+		// link: a wildcard matching 10,000 site files costs no stat each.
+		if e.Type()&fs.ModeSymlink == 0 {
+			c.stats[filepath.Join(dir, e.Name())] = statResult{dir: e.IsDir()}
+		}
+	}
 	c.dirs[dir] = r
-	c.mu.Unlock()
 	return r.names, r.err
 }
 

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -136,4 +137,45 @@ func TestLoadLiveHeap(t *testing.T) {
 		t.Errorf("live heap after loading %d vhosts: %d bytes per vhost, want at most %d", vhosts, live/vhosts, perVHost)
 	}
 	runtime.KeepAlive(res)
+}
+
+// TestListedSubdirs: the subdirectories the search for access files saw
+// are known to both views after the load, for the plan, which would
+// otherwise list every document root again. A symbolic link to a
+// directory is no subdirectory (httpd does not follow it looking for
+// .htaccess); a directory the search did not list is not known.
+func TestListedSubdirs(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "<VirtualHost *:80>\n\tDocumentRoot /srv/h\n</VirtualHost>\n",
+		"srv/h/index.php":          "<?php\n",
+		"srv/h/bob/index.php":      "<?php\n",
+		"srv/h/alice/x/index.php":  "<?php\n",
+		"srv/other/a/index.php":    "<?php\n",
+	})
+	if err := os.Symlink(filepath.Join(root, "srv/other"), filepath.Join(root, "srv/h/link")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Load(filepath.Join(root, "etc/apache2"), LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Config{res.Today, res.After} {
+		for _, tc := range []struct {
+			dir  string
+			want []string
+			ok   bool
+		}{
+			{"srv/h", []string{"alice", "bob"}, true},
+			{"srv/h/", []string{"alice", "bob"}, true},
+			{"srv/h/alice", []string{"x"}, true},
+			{"srv/h/alice/x", nil, true},
+			{"srv/other", nil, false},
+			{"srv/h/link", nil, false},
+		} {
+			got, ok := c.ListedSubdirs(root + "/" + tc.dir)
+			if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: ListedSubdirs(%s) = %q, %v; want %q, %v", c.View, tc.dir, got, ok, tc.want, tc.ok)
+			}
+		}
+	}
 }
