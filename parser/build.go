@@ -176,7 +176,6 @@ func (b *builder) close(pos Pos, text string) {
 
 func (b *builder) closeTop(pos Pos, junk string) {
 	top := b.stack[len(b.stack)-1]
-	top.Close = pos
-	top.CloseJunk = junk
+	top.tail = &nodeTail{close: pos, closeJunk: junk}
 	b.stack = b.stack[:len(b.stack)-1]
 }

@@ -432,7 +432,7 @@ func cloneNodes(ns []*Node, parent *Node, arena *nodeArena) []*Node {
 	block := arena.alloc(len(ns))
 	for i, n := range ns {
 		c := &block[i]
-		*c = *n
+		*c = *n // the tail stays shared: parsed, it holds only the closing tag (see addIncluded)
 		c.Parent = parent
 		c.Children = cloneNodes(n.Children, c, arena)
 		out[i] = c

@@ -84,7 +84,7 @@ func (m *modelBuilder) collect(ns []*Node, vh *VHost, inDir bool) {
 		switch n.Kind {
 		case KindDirective:
 			m.directive(n, vh, inDir)
-			for _, f := range n.Included {
+			for _, f := range n.Included() {
 				m.collect(f.Nodes, vh, inDir)
 			}
 		case KindSection:

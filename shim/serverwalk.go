@@ -120,7 +120,7 @@ func (w *confWalker) directive(n *parser.Node, loaded bool) error {
 			delete(w.vars, args[0])
 		}
 	}
-	for _, f := range n.Included {
+	for _, f := range n.Included() {
 		if err := w.walk(f.Nodes, loaded); err != nil {
 			return err
 		}
