@@ -35,8 +35,8 @@ func parse(path string, data []byte, access bool, arena *nodeArena) (*File, []Di
 	if access {
 		limit = maxAccessLine
 	}
-	b := builder{file: f, limit: limit, diags: diags, slab: arena.alloc(countNodes(g.Lines))}
-	for i, text := range g.Lines {
+	b := builder{file: f, limit: limit, diags: diags, slab: arena.alloc(countNodes(g.Lines.texts))}
+	for i, text := range g.Lines.texts {
 		b.line(text, lines[i])
 	}
 	return f, b.diags
@@ -176,7 +176,6 @@ func (b *builder) close(pos Pos, text string) {
 
 func (b *builder) closeTop(pos Pos, junk string) {
 	top := b.stack[len(b.stack)-1]
-	top.Close = pos
-	top.CloseJunk = junk
+	top.tail = &nodeTail{close: pos, closeJunk: junk}
 	b.stack = b.stack[:len(b.stack)-1]
 }

@@ -45,7 +45,7 @@ func newLoader(view View, opt LoadOptions, cache *parseCache) *loader {
 		opt.Version = DefaultVersion
 	}
 	l := &loader{
-		cfg:      &Config{View: view, Root: opt.Root, Defines: map[string]string{}, fs: cache.root},
+		cfg:      &Config{View: view, Root: opt.Root, Defines: map[string]string{}, fs: cache.root, listed: cache.listed},
 		opt:      opt,
 		cache:    cache,
 		vars:     map[string]string{},
@@ -109,7 +109,7 @@ func (l *loader) includeFile(path string, from *Node) *File {
 		for _, n := range f.Nodes {
 			n.Parent = from
 		}
-		from.Included = append(from.Included, f)
+		from.addIncluded(f)
 	}
 	l.chain = append(l.chain, path)
 	l.evalNodes(f.Nodes)
@@ -163,8 +163,8 @@ func (l *loader) section(n *Node) {
 	if isConditional(name) {
 		n.Active = l.condition(name, n)
 		if n.Active {
-			if n.Close.Line > 0 && n.CloseJunk != "" {
-				l.diag(n.Close, SevError, "syntax", "</%s> without matching <%s> section (text after the closing tag of a true <%s> is not allowed)", n.Name, n.Name, n.Name)
+			if close := n.ClosePos(); close.Line > 0 && n.CloseJunk() != "" {
+				l.diag(close, SevError, "syntax", "</%s> without matching <%s> section (text after the closing tag of a true <%s> is not allowed)", n.Name, n.Name, n.Name)
 			}
 			l.evalNodes(n.Children)
 		}
@@ -202,7 +202,7 @@ func (l *loader) checkUnclosed(ns []*Node, insideOpenTrue bool) {
 		return
 	}
 	last := ns[len(ns)-1]
-	if last.Kind != KindSection || last.Close.Line > 0 {
+	if last.Kind != KindSection || last.ClosePos().Line > 0 {
 		return
 	}
 	cond := isConditional(lower(last.Name))

@@ -27,7 +27,7 @@ func renderNodes(b *strings.Builder, ns []*Node, depth int) {
 			fmt.Fprintf(b, "%s%s comment %q\n", ind, span, n.Name)
 		case KindDirective:
 			fmt.Fprintf(b, "%s%s %s %s\n", ind, span, n.Name, quoteAll(n.Args))
-			for _, f := range n.Included {
+			for _, f := range n.Included() {
 				fmt.Fprintf(b, "%s  > %s\n", ind, f.Path)
 				renderNodes(b, f.Nodes, depth+2)
 			}
@@ -37,10 +37,10 @@ func renderNodes(b *strings.Builder, ns []*Node, depth int) {
 				state = " (inactive)"
 			}
 			closeAt := "unclosed"
-			if n.Close.Line > 0 {
-				closeAt = fmt.Sprintf("closed %d", n.Close.Line)
-				if n.CloseJunk != "" {
-					closeAt += fmt.Sprintf(" junk %q", n.CloseJunk)
+			if n.ClosePos().Line > 0 {
+				closeAt = fmt.Sprintf("closed %d", n.ClosePos().Line)
+				if n.CloseJunk() != "" {
+					closeAt += fmt.Sprintf(" junk %q", n.CloseJunk())
 				}
 			}
 			fmt.Fprintf(b, "%s%s <%s> %s %s%s\n", ind, span, n.Name, quoteAll(n.Args), closeAt, state)

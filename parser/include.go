@@ -3,8 +3,9 @@ package parser
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/aprmatch"
@@ -140,18 +141,20 @@ func (l *loader) listRecursive(dir string, out *[]string, depth int) error {
 	return nil
 }
 
-func readDirNames(root *rootfs.Root, dir string) ([]string, error) {
+// readDir lists a directory for an Include, sorted by name in byte order,
+// like httpd's strcmp sort.
+func readDir(root *rootfs.Root, dir string) ([]fs.DirEntry, error) {
 	f, err := root.Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	ents, err := f.ReadDir(-1)
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names) // byte order, like httpd's strcmp sort
-	return names, nil
+	slices.SortFunc(ents, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return ents, nil
 }
 
 // expandGlob resolves a wildcard include component by component.

@@ -215,6 +215,7 @@ type parseCache struct {
 	maxBytes int64                   // no file larger is read (LoadOptions.MaxBytes)
 	walkLeft atomic.Int64            // directory entries the listings may still read
 	nodes    nodeArena               // the nodes of every file parsed or copied
+	listed   *dirListings            // subdirectories of the directories lists read (kept by the views)
 }
 
 type parsed struct {
@@ -232,7 +233,7 @@ type parsed struct {
 }
 
 func newParseCache(opt LoadOptions) *parseCache {
-	c := &parseCache{ctx: context.Background(), root: rootfs.New(opt.Root), files: map[string]*parsed{}, holders: 1, maxBytes: opt.maxBytes()}
+	c := &parseCache{ctx: context.Background(), root: rootfs.New(opt.Root), files: map[string]*parsed{}, holders: 1, maxBytes: opt.maxBytes(), listed: &dirListings{}}
 	c.walkLeft.Store(opt.maxWalk())
 	return c
 }
@@ -289,13 +290,25 @@ func (c *parseCache) dirNames(dir string) ([]string, error) {
 	if ok {
 		return r.names, r.err
 	}
-	r.names, r.err = readDirNames(c.root, dir)
+	ents, err := readDir(c.root, dir)
+	r.err = err
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.dirs == nil {
 		c.dirs = map[string]dirResult{}
 	}
+	if c.stats == nil {
+		c.stats = map[string]statResult{}
+	}
+	for _, e := range ents {
+		r.names = append(r.names, e.Name())
+		// The entry's type is what a stat would say, but for a symbolic
+		// link: a wildcard matching 10,000 site files costs no stat each.
+		if e.Type()&fs.ModeSymlink == 0 {
+			c.stats[filepath.Join(dir, e.Name())] = statResult{dir: e.IsDir()}
+		}
+	}
 	c.dirs[dir] = r
-	c.mu.Unlock()
 	return r.names, r.err
 }
 
@@ -424,7 +437,7 @@ func cloneNodes(ns []*Node, parent *Node, arena *nodeArena) []*Node {
 	block := arena.alloc(len(ns))
 	for i, n := range ns {
 		c := &block[i]
-		*c = *n
+		*c = *n // the tail stays shared: parsed, it holds only the closing tag (see addIncluded)
 		c.Parent = parent
 		c.Children = cloneNodes(n.Children, c, arena)
 		out[i] = c

@@ -142,6 +142,7 @@ type Config struct {
 	vhosts  map[*Node]*VHost // <VirtualHost> section → vhost, for VHostOf
 	vhostAt map[Pos]*VHost   // the same by the opener's position (a node of the other view)
 	docRoot *Node            // the main server's DocumentRoot line
+	listed  *dirListings     // what the search for access files listed (both views)
 }
 
 // AliasKind tells which directive maps a URL to a directory.

@@ -78,7 +78,7 @@ func (m *modelBuilder) collect(ns []*Node, vh *VHost, inDir bool) {
 		switch n.Kind {
 		case KindDirective:
 			m.directive(n, vh, inDir)
-			for _, f := range n.Included {
+			for _, f := range n.Included() {
 				m.collect(f.Nodes, vh, inDir)
 			}
 		case KindSection:
@@ -525,6 +525,7 @@ func (t *treeListing) list(c *parseCache, host, rel string, entries []fs.DirEntr
 		return
 	}
 	t.dirs = append(t.dirs, listedDir{rel: rel, file: accessName(entries, names)})
+	c.listed.add(host, entries)
 	if c.progress != nil {
 		c.progress.Dirs.Add(1)
 	}
@@ -546,6 +547,45 @@ func (t *treeListing) list(c *parseCache, host, rel string, entries []fs.DirEntr
 		}
 		t.list(c, sub, subRel, children, names)
 	}
+}
+
+// dirListings are the subdirectories of each directory the search for
+// access files listed, by host path, for Config.ListedSubdirs.
+type dirListings struct {
+	mu   sync.Mutex
+	subs map[string][]string
+}
+
+// add records the subdirectories among a directory's entries.
+func (d *dirListings) add(host string, entries []fs.DirEntry) {
+	var subs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			subs = append(subs, e.Name())
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.subs == nil {
+		d.subs = map[string][]string{}
+	}
+	d.subs[filepath.Clean(host)] = subs
+}
+
+// ListedSubdirs returns the names of the subdirectories of the directory
+// at host path host (under Root), sorted, as the search for access files
+// listed them while loading (symbolic links to directories are no
+// subdirectories), and whether it listed that directory. Whoever needs a
+// document root's subdirectories after the load (the migration plan)
+// asks here before reading the directory again.
+func (c *Config) ListedSubdirs(host string) ([]string, bool) {
+	if c.listed == nil {
+		return nil, false
+	}
+	c.listed.mu.Lock()
+	defer c.listed.mu.Unlock()
+	subs, ok := c.listed.subs[filepath.Clean(host)]
+	return subs, ok
 }
 
 // accessName returns the first AccessFileName present among the entries

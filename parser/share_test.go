@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -111,16 +112,17 @@ func vhostTree(t *testing.T, n int) string {
 }
 
 // TestLoadLiveHeap bounds what a loaded tree keeps in both views: at most
-// 10.8 KB per 20-line vhost file (nodes, arguments, the file's text and the
-// models of both views; 10.3 KB measured with Go 1.26). It was 11.4 KB when
+// 8.8 KB per 20-line vhost file (nodes, arguments, the file's text and the
+// models of both views; 8.4 KB measured with Go 1.26). It was 11.4 KB when
 // each file's nodes were allocated in the allocator's size classes and every
-// line had room for four arguments. lint's peak RSS follows it at about
-// twice the live heap.
+// line had room for four arguments, 10.3 KB while every node had room for a
+// closing tag and included files. lint's peak RSS follows it: the rules
+// start from about twice the live heap.
 func TestLoadLiveHeap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 2,000 vhost files")
 	}
-	const vhosts, perVHost = 2000, 10800
+	const vhosts, perVHost = 2000, 8800
 	root := vhostTree(t, vhosts)
 	before := heapInUse()
 	res, err := Load(filepath.Join(root, "etc/apache2"), LoadOptions{Root: root, NoAccessFiles: true})
@@ -136,4 +138,45 @@ func TestLoadLiveHeap(t *testing.T) {
 		t.Errorf("live heap after loading %d vhosts: %d bytes per vhost, want at most %d", vhosts, live/vhosts, perVHost)
 	}
 	runtime.KeepAlive(res)
+}
+
+// TestListedSubdirs: the subdirectories the search for access files saw
+// are known to both views after the load, for the plan, which would
+// otherwise list every document root again. A symbolic link to a
+// directory is no subdirectory (httpd does not follow it looking for
+// .htaccess); a directory the search did not list is not known.
+func TestListedSubdirs(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "<VirtualHost *:80>\n\tDocumentRoot /srv/h\n</VirtualHost>\n",
+		"srv/h/index.php":          "<?php\n",
+		"srv/h/bob/index.php":      "<?php\n",
+		"srv/h/alice/x/index.php":  "<?php\n",
+		"srv/other/a/index.php":    "<?php\n",
+	})
+	if err := os.Symlink(filepath.Join(root, "srv/other"), filepath.Join(root, "srv/h/link")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Load(filepath.Join(root, "etc/apache2"), LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Config{res.Today, res.After} {
+		for _, tc := range []struct {
+			dir  string
+			want []string
+			ok   bool
+		}{
+			{"srv/h", []string{"alice", "bob"}, true},
+			{"srv/h/", []string{"alice", "bob"}, true},
+			{"srv/h/alice", []string{"x"}, true},
+			{"srv/h/alice/x", nil, true},
+			{"srv/other", nil, false},
+			{"srv/h/link", nil, false},
+		} {
+			got, ok := c.ListedSubdirs(root + "/" + tc.dir)
+			if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: ListedSubdirs(%s) = %q, %v; want %q, %v", c.View, tc.dir, got, ok, tc.want, tc.ok)
+			}
+		}
+	}
 }

@@ -12,7 +12,7 @@ func Walk(ns []*Node, all bool, fn func(*Node) bool) {
 		if n.Kind == KindSection && (n.Active || all) {
 			Walk(n.Children, all, fn)
 		}
-		for _, f := range n.Included {
+		for _, f := range n.Included() {
 			Walk(f.Nodes, all, fn)
 		}
 	}

@@ -128,11 +128,11 @@ func RunContext(ctx context.Context, res *parser.Result, opt *Options) ([]Diagno
 // 171–202 ms in sequence on the quietest rounds).
 func runAll(rules []*Rule, st *state, today, after *parser.Config, opt *Options) ([]Diagnostic, []error) {
 	var (
-		mu    sync.Mutex
-		diags []Diagnostic
-		errs  []error
-		next  atomic.Int64
-		wg    sync.WaitGroup
+		mu     sync.Mutex
+		groups [][]Diagnostic // each rule's findings, joined at the end
+		errs   []error
+		next   atomic.Int64
+		wg     sync.WaitGroup
 	)
 	for w := 0; w < min(runtime.GOMAXPROCS(0), len(rules)); w++ {
 		wg.Add(1)
@@ -149,7 +149,7 @@ func runAll(rules []*Rule, st *state, today, after *parser.Config, opt *Options)
 				p.report = func(d Diagnostic) { own = append(own, d) }
 				err := runRule(r, p)
 				mu.Lock()
-				diags = append(diags, own...)
+				groups = append(groups, own)
 				if err != nil {
 					errs = append(errs, err)
 				}
@@ -158,6 +158,17 @@ func runAll(rules []*Rule, st *state, today, after *parser.Config, opt *Options)
 		}()
 	}
 	wg.Wait()
+	n := 0
+	for _, g := range groups {
+		n += len(g)
+	}
+	var diags []Diagnostic
+	if n > 0 {
+		diags = make([]Diagnostic, 0, n)
+	}
+	for _, g := range groups {
+		diags = append(diags, g...)
+	}
 	return diags, errs
 }
 

@@ -58,7 +58,7 @@ func TestHandBuiltPHPValue(t *testing.T) {
 	file := "/etc/apache2/apache2.conf"
 	plain := &parser.Node{Kind: parser.KindDirective, Pos: parser.Pos{File: file, Line: 1, Col: 1}, Name: "php_value", Args: []string{"memory_limit", "1G"}, Active: true}
 	guard := func(active bool) *parser.Node {
-		g := &parser.Node{Kind: parser.KindSection, Pos: parser.Pos{File: file, Line: 2, Col: 1}, Name: "IfModule", Args: []string{"mod_php.c"}, Active: active, Close: parser.Pos{File: file, Line: 4, Col: 1}}
+		g := &parser.Node{Kind: parser.KindSection, Pos: parser.Pos{File: file, Line: 2, Col: 1}, Name: "IfModule", Args: []string{"mod_php.c"}, Active: active}
 		in := &parser.Node{Kind: parser.KindDirective, Pos: parser.Pos{File: file, Line: 3, Col: 5}, Name: "php_flag", Args: []string{"display_errors", "on"}, Active: true, Parent: g}
 		g.Children = []*parser.Node{in}
 		return g

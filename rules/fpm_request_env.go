@@ -77,6 +77,7 @@ func runFPMRequestEnv(p *Pass) {
 	if authForwardedEverywhere(lines) {
 		return
 	}
+	fwd := newAuthForwarding(lines)
 	done := map[string]bool{}
 	for _, h := range p.facts.Handlers() {
 		if !h.Entry.After || h.Entry.Access != nil {
@@ -87,7 +88,7 @@ func runFPMRequestEnv(p *Pass) {
 		if vh != nil {
 			key = vh.Pos.String()
 		}
-		if done[key] || authForwarded(lines, vh) {
+		if done[key] || fwd.authForwarded(vh) {
 			continue
 		}
 		done[key] = true
@@ -107,16 +108,36 @@ func authForwardedEverywhere(lines []authLine) bool {
 	return false
 }
 
+// authForwarding answers authForwarded for every virtual host at once:
+// a scan of every line per virtual host made this rule quadratic in the
+// size of a tree with a forwarding line per virtual host.
+type authForwarding struct {
+	main   bool                // a line of the main server's own sections
+	noHost bool                // a line of no virtual host (main server or access file outside every DocumentRoot)
+	vhosts map[parser.Pos]bool // virtual hosts (by position: both views) with a line of their own
+}
+
+func newAuthForwarding(lines []authLine) authForwarding {
+	a := authForwarding{vhosts: map[parser.Pos]bool{}}
+	for _, l := range lines {
+		if l.vhost == nil {
+			a.noHost = true
+			a.main = a.main || !l.access
+			continue
+		}
+		a.vhosts[l.vhost.Pos] = true
+	}
+	return a
+}
+
 // authForwarded reports whether a line of vh (its sections, the access
 // files under its DocumentRoot) or of the main server puts Authorization
 // back.
-func authForwarded(lines []authLine, vh *parser.VHost) bool {
-	for _, l := range lines {
-		if l.access && facts.SameVHost(l.vhost, vh) || !l.access && (l.vhost == nil || facts.SameVHost(l.vhost, vh)) {
-			return true
-		}
+func (a authForwarding) authForwarded(vh *parser.VHost) bool {
+	if vh == nil {
+		return a.noHost
 	}
-	return false
+	return a.main || a.vhosts[vh.Pos]
 }
 
 // authLine is a line that forwards Authorization, with the virtual host it

@@ -95,7 +95,7 @@ func parseIgnores(idx *facts.Index) (igs []*ignore, bad []Diagnostic) {
 				ig.from, ig.to = -1, -1
 			} else {
 				ig.from = next.Pos.Line
-				ig.to = max(next.Pos.Line, next.EndLine, next.Close.Line)
+				ig.to = max(next.Pos.Line, next.EndLine, next.ClosePos().Line)
 			}
 		}
 		igs = append(igs, ig)

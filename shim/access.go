@@ -172,7 +172,7 @@ func (af *accessFile) checkClosed(nodes []*parser.Node, inOpenTrue bool, env eva
 		if af.err != nil || n.Kind != parser.KindSection {
 			continue
 		}
-		open := n.Close.Line == 0
+		open := n.ClosePos().Line == 0
 		if parser.IsConditional(n) {
 			holds := sectionTrue(strings.ToLower(n.Name), n.Args, env)
 			if open && !holds {

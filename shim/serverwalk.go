@@ -123,7 +123,7 @@ func (w *confWalker) directive(n *parser.Node, loaded bool) error {
 	if strings.EqualFold(n.Name, "options") {
 		w.sc.options(n, args, w.vhByNode)
 	}
-	for _, f := range n.Included {
+	for _, f := range n.Included() {
 		if err := w.walk(f.Nodes, loaded); err != nil {
 			return err
 		}

@@ -182,7 +182,11 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	diags = rules.Sort(diags)
 	applySeverities(diags, f.severity)
-	fps := fingerprints(diags, f.root)
+	// Fingerprints (a SHA-256 each) only for what prints or compares them.
+	var fps []string
+	if f.writeBaseline != "" || f.baseline != "" || f.format == "sarif" || f.format == "gitlab" {
+		fps = fingerprints(diags, f.root)
+	}
 	if f.writeBaseline != "" {
 		return lintWriteBaseline(f.writeBaseline, diags, fps, failed, stderr)
 	}

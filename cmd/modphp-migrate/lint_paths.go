@@ -98,7 +98,11 @@ func lintPaths(ctx context.Context, paths []string, in lintInput) lintResult {
 		if ctx.Err() != nil {
 			return lintResult{code: exitInterrupted, err: errors.New("interrupted")}
 		}
-		r.diags = append(r.diags, ds...)
+		if r.diags == nil {
+			r.diags = ds // one path, the usual case: no copy of every finding
+		} else {
+			r.diags = append(r.diags, ds...)
+		}
 		if err != nil {
 			r.failed = append(r.failed, err)
 		}

@@ -310,6 +310,39 @@ func TestOwnerScopes(t *testing.T) {
 	}
 }
 
+// TestOwnerScopesFromLoad: the subdirectories of a document root come
+// from the load's listing (made while looking for .htaccess files), not
+// from a second listing: a directory renamed after the load is still
+// seen under its old name.
+func TestOwnerScopesFromLoad(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\nGroup www-data\n<VirtualHost *:80>\n\tServerName h.test\n\tDocumentRoot /srv/h\n</VirtualHost>\n",
+		"srv/h/bob/index.php":      "<?php\n",
+	})
+	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "srv/h/bob"), filepath.Join(root, "srv/h/carol")); err != nil {
+		t.Fatal(err)
+	}
+	owner := func(p string) (uint32, uint32, bool) {
+		uid := map[string]uint32{"bob": 1002, "carol": 1003}[filepath.Base(p)]
+		return uid, uid, true
+	}
+	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, Owner: owner, PlacementsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range p.Scopes {
+		got = append(got, s.ID)
+	}
+	if want := []string{"h.test", "h.test:/srv/h/bob"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("scopes %q, want %q", got, want)
+	}
+}
+
 // TestLegacyGolden compares the plan of the example server (files as
 // root's) with testdata/legacy-server.plan.golden, the diff docs/plan.md
 // walks through; go test -update rewrites it after review.

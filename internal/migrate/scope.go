@@ -155,13 +155,9 @@ func (b *builder) ownerScopes() {
 // regular user other than the owner of s's directory owns. The owner of
 // s's directory is looked up only when it has a subdirectory.
 func (b *builder) otherOwners(s *Scope) {
-	ents, _ := b.fs.ReadDir(b.host(s.Dir))
 	var rootUID uint32
 	rootKnown := false
-	for _, e := range ents {
-		if !e.IsDir() { // as lstat says: a symlink to a directory is none
-			continue
-		}
+	for _, name := range b.subdirs(s.Dir) {
 		if !rootKnown {
 			uid, _, ok := b.owner(b.host(s.Dir))
 			if !ok {
@@ -169,12 +165,32 @@ func (b *builder) otherOwners(s *Scope) {
 			}
 			rootUID, rootKnown = uid, true
 		}
-		dir := path.Join(s.Dir, e.Name())
+		dir := path.Join(s.Dir, name)
 		if uid, _, ok := b.owner(b.host(dir)); ok && regularUser(uid) && uid != rootUID {
 			d := b.dirScope(s.vhost, dir, s.Pos)
 			d.byOwner = true
 		}
 	}
+}
+
+// subdirs returns the names of dir's subdirectories (as lstat says: a
+// symbolic link to a directory is none), sorted. The load has listed most
+// document roots already, looking for .htaccess files.
+func (b *builder) subdirs(dir string) []string {
+	host := b.host(dir)
+	if real, err := b.fs.Real(host); err == nil {
+		if subs, ok := b.in.Today.ListedSubdirs(real); ok {
+			return subs
+		}
+	}
+	ents, _ := b.fs.ReadDir(host)
+	var subs []string
+	for _, e := range ents {
+		if e.IsDir() {
+			subs = append(subs, e.Name())
+		}
+	}
+	return subs
 }
 
 // identities sets each scope's user and group.

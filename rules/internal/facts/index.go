@@ -214,7 +214,7 @@ func Walk(cfg *parser.Config, fn func(n *parser.Node, f *parser.File, acc *parse
 			}
 			fn(n, f, acc)
 			walkNodes(n.Children, f, acc)
-			for _, inc := range n.Included {
+			for _, inc := range n.Included() {
 				walkFile(inc, acc)
 			}
 		}
