@@ -32,54 +32,17 @@ done
 shift $((OPTIND - 1))
 [ $# = 2 ] || { sed -n '2,21p' "$0"; exit 2; }
 declare -A BIN PROCS
-for k in A B; do
-	spec=$1 && shift
-	BIN[$k]=$(realpath "${spec%%:*}") PROCS[$k]=""
-	[[ $spec == *:* ]] && PROCS[$k]=${spec##*:}
-	[ -x "${BIN[$k]}" ] || { echo "ab.sh: ${BIN[$k]} is not an executable" >&2; exit 2; }
-done
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
-
-# Let compare.sh write the configuration (no rounds, no mod_php), keep it.
-T=$(bash "$HERE/compare.sh" -r 0 -d 1 -m -k -s "$SCRIPT" $REUSE 2>&1 >/dev/null | sed -n 's/^kept //p')
-[ -d "$T" ] || { echo "ab.sh: compare.sh left no setup" >&2; exit 1; }
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	[ -n "${SHIM:-}" ] && kill "$SHIM" 2>/dev/null || true
-	sleep 0.5
-	rm -rf "$T"
-}
-trap cleanup EXIT
-need_loader "$T"
-
-INI=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
-start_fpm "$T"
-for _ in $(seq 100); do [ -S "$T/fpm-shim.sock" ] && break; sleep 0.1; done
-setsid "$(command -v apache2 || command -v httpd)" -d "$T/shim" -f "$T/shim/httpd.conf" -DFOREGROUND >"$T/shim/stdout.log" 2>&1 &
-PIDS+=($!)
-SID=$!
-URL=http://127.0.0.1:$(sed -n 's/^Listen 127.0.0.1://p' "$T/shim/httpd.conf")/a/b/c/$SCRIPT.php
-
-# start_shim K replaces the running shim with K's.
-start_shim() {
-	[ -n "${SHIM:-}" ] && { kill "$SHIM"; wait "$SHIM" 2>/dev/null || true; }
-	${PROCS[$1]:+env GOMAXPROCS=${PROCS[$1]}} "${BIN[$1]}" shim --listen "unix:$T/shim.sock" --listen-mode 0666 \
-		--pool "unix:$T/fpm-shim.sock" --fpm-config "$T/php-fpm.conf" ${INI:+--php-ini "$INI"} --log-level warn \
-		>>"$T/shim.log" 2>&1 &
-	SHIM=$!
-	for _ in $(seq 100); do [ -S "$T/shim.sock" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" = 200 ] && return 0; sleep 0.1; done
-	echo "ab.sh: shim $1 (${BIN[$1]}) never answered 200" >&2
-	tail -n 5 "$T/shim.log" >&2
-	exit 1
-}
+add_shim ab.sh A "$1"
+add_shim ab.sh B "$2"
+chain_up ab.sh
 declare -A R CA CF CS RPS SCPU
 QR="" QS=""
 for i in $(seq "$ROUNDS"); do
 	line="round $i:"
 	for k in A B; do
-		start_shim "$k"
+		start_shim ab.sh "$k"
 		load "$URL" 16 1 >/dev/null # warm the cache and the connections
 		read -r a0 f0 s0 < <(cpu_ticks "$SID" shim "$SHIM")
 		read -r n rps < <(load "$URL" 16 "$DUR")

@@ -1,4 +1,4 @@
-# bench/shim/lib.sh — shared by compare.sh and ab.sh (sourced, not run).
+# bench/shim/lib.sh — shared by compare.sh, ab.sh and rotate.sh (sourced, not run).
 
 # start_fpm DIR starts php-fpm on DIR/php-fpm.conf in the foreground of a
 # background job; sets FPMPID and appends it to PIDS.
@@ -64,4 +64,56 @@ need_loader() {
 	command -v wrk >/dev/null 2>&1 && return 0
 	LOADER=$1/load
 	(cd "$(dirname "${BASH_SOURCE[0]}")/load" && go build -o "$LOADER" .)
+}
+
+# add_shim NAME KEY SPEC records the shim binary of SPEC (BINARY, or
+# BINARY:N to run it with GOMAXPROCS=N) under KEY in the arrays BIN and
+# PROCS (declared by the caller); NAME names the script in errors.
+add_shim() {
+	BIN[$2]=$(realpath "${3%%:*}") PROCS[$2]=""
+	if [[ $3 == *:* ]]; then PROCS[$2]=${3##*:}; fi
+	[ -x "${BIN[$2]}" ] || { echo "$1: ${BIN[$2]} is not an executable" >&2; exit 2; }
+}
+
+# chain_up NAME starts, from the configuration compare.sh writes and keeps
+# (no rounds, no mod_php; SCRIPT and REUSE as the caller's options say),
+# the php-fpm pools and the Apache in front of the shim's socket, and
+# removes it all when the caller exits. Sets T (the directory), URL (the
+# script through that Apache), SID (the Apache's session), PIDS and INI.
+chain_up() {
+	T=$(bash "$HERE/compare.sh" -r 0 -d 1 -m -k -s "$SCRIPT" $REUSE 2>&1 >/dev/null | sed -n 's/^kept //p')
+	[ -d "$T" ] || { echo "$1: compare.sh left no setup" >&2; exit 1; }
+	PIDS=()
+	trap chain_down EXIT
+	need_loader "$T"
+	INI=$(ls /etc/php/*/fpm/php.ini 2>/dev/null | tail -1 || true)
+	start_fpm "$T"
+	for _ in $(seq 100); do [ -S "$T/fpm-shim.sock" ] && break; sleep 0.1; done
+	setsid "$(command -v apache2 || command -v httpd)" -d "$T/shim" -f "$T/shim/httpd.conf" -DFOREGROUND >"$T/shim/stdout.log" 2>&1 &
+	PIDS+=($!)
+	SID=$!
+	URL=http://127.0.0.1:$(sed -n 's/^Listen 127.0.0.1://p' "$T/shim/httpd.conf")/a/b/c/$SCRIPT.php
+}
+
+# chain_down stops what chain_up and start_shim started and removes T.
+chain_down() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -n "${SHIM:-}" ] && kill "$SHIM" 2>/dev/null || true
+	sleep 0.5
+	rm -rf "$T"
+}
+
+# start_shim NAME KEY replaces the running shim (SHIM) with KEY's, on the
+# socket chain_up's Apache sends to, and waits until a request through
+# the chain answers 200.
+start_shim() {
+	[ -n "${SHIM:-}" ] && { kill "$SHIM"; wait "$SHIM" 2>/dev/null || true; }
+	${PROCS[$2]:+env GOMAXPROCS=${PROCS[$2]}} "${BIN[$2]}" shim --listen "unix:$T/shim.sock" --listen-mode 0666 \
+		--pool "unix:$T/fpm-shim.sock" --fpm-config "$T/php-fpm.conf" ${INI:+--php-ini "$INI"} --log-level warn \
+		>>"$T/shim.log" 2>&1 &
+	SHIM=$!
+	for _ in $(seq 100); do [ -S "$T/shim.sock" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" = 200 ] && return 0; sleep 0.1; done
+	echo "$1: shim $2 (${BIN[$2]}) never answered 200" >&2
+	tail -n 5 "$T/shim.log" >&2
+	exit 1
 }
