@@ -134,15 +134,19 @@ type Client struct {
 	// only with the request's context.
 	QueueTimeout time.Duration
 
-	// Reserve is how many of MaxConns are never held idle: a finished
-	// request's connection is kept for the next one only while at most
-	// MaxConns−Reserve connections (busy and idle, counting it) are open,
-	// and closed otherwise. Every kept connection pins a php-fpm worker,
-	// so php-fpm's own clients (its status page, health checks, another
-	// web server) are served only by workers left unpinned; with a
-	// reserve they find one as soon as the client's load falls below
-	// MaxConns−Reserve, instead of waiting for IdleTimeout. A Reserve of
-	// MaxConns or more keeps nothing.
+	// Reserve is how many of MaxConns are not held idle for longer than
+	// a grace of 5 ms: a finished request's connection is kept for the
+	// next one while at most MaxConns−Reserve connections (busy and
+	// idle, counting it) are open, or while a request waits for it;
+	// otherwise it stays idle for the grace, for a request that comes
+	// meanwhile (a busy client's next one, within microseconds, which
+	// then dials nothing), and is closed after it. Every kept connection
+	// pins a php-fpm worker, so php-fpm's own clients (its status page,
+	// health checks, another web server) are served only by workers left
+	// unpinned; with a reserve they find one within the grace after the
+	// client's load falls below MaxConns−Reserve, instead of waiting for
+	// IdleTimeout. A Reserve of MaxConns or more keeps nothing beyond
+	// the grace.
 	Reserve int
 
 	// Timeouts; zero means the Default* constant of the same name.

@@ -692,7 +692,9 @@ func TestClientIdleDeadlines(t *testing.T) {
 
 // TestClientReserve: with Reserve r, no more than MaxConns−r connections
 // stay open once requests end, so that r php-fpm workers are left unpinned
-// for other clients; while requests run, all MaxConns are used.
+// for other clients; while requests run, all MaxConns are used. The
+// surplus lingers for reserveGrace (TestClientReserveGrace), so it is
+// awaited here within a bound generous for a loaded machine.
 func TestClientReserve(t *testing.T) {
 	release := make(chan struct{})
 	var running atomic.Int32
@@ -723,10 +725,68 @@ func TestClientReserve(t *testing.T) {
 		}
 		close(release)
 		wg.Wait()
+		waitOpen(t, cl, tc.open, time.Second)
 		if s := cl.Stats(); s.Open != tc.open || s.Idle != tc.open {
 			t.Errorf("reserve %d: after the requests %+v, want %d open and idle", tc.reserve, s, tc.open)
 		}
 		cl.Close()
+	}
+}
+
+// waitOpen waits up to bound for cl to have want connections open.
+func waitOpen(t *testing.T, cl *Client, want int, bound time.Duration) {
+	t.Helper()
+	for start := time.Now(); cl.Stats().Open != want; time.Sleep(100 * time.Microsecond) {
+		if time.Since(start) > bound {
+			t.Fatalf("%+v: not %d open within %v", cl.Stats(), want, bound)
+		}
+	}
+}
+
+// TestClientReserveGrace: a connection beyond MaxConns−Reserve whose
+// request ends with nobody waiting stays idle for reserveGrace, and a
+// request in that time takes it without dialling; then trim closes only
+// the connections beyond MaxConns−Reserve.
+func TestClientReserveGrace(t *testing.T) {
+	defer func(g time.Duration) { reserveGrace = g }(reserveGrace)
+	reserveGrace = time.Hour
+	release := make(chan struct{})
+	var running atomic.Int32
+	ts := startServer(t, HandlerFunc(func(w *ResponseWriter, r *ServerRequest) {
+		running.Add(1)
+		<-release
+		io.WriteString(w, "ok")
+	}))
+	cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 2, Reserve: 1}
+	defer cl.Close()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	for running.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if s := cl.Stats(); s.Open != 2 || s.Idle != 2 {
+		t.Fatalf("within the grace: %+v, want 2 open and idle", s)
+	}
+	if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if s := cl.Stats(); s.Dials != 2 || s.Reuses != 1 || s.Open != 2 {
+		t.Errorf("a request within the grace: %+v, want 2 dials, 1 reuse, 2 open", s)
+	}
+	reserveGrace = 0 // the grace has passed
+	cl.trim()
+	if s := cl.Stats(); s.Open != 1 || s.Idle != 1 {
+		t.Errorf("after the grace: %+v, want 1 open and idle", s)
 	}
 }
 
@@ -792,6 +852,7 @@ func TestClientRedialRecyclesBuffers(t *testing.T) {
 		if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
 			t.Fatal(err)
 		}
+		waitOpen(t, cl, 0, time.Second) // closed after reserveGrace
 	}
 	do()
 	const n = 50

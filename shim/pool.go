@@ -148,7 +148,7 @@ type clientOptions struct {
 	dial, backend time.Duration
 	spoolDir      string // for bodies of unknown length
 	maxBody       int64  // 0: no bound
-	reserve       int    // workers never held by an idle connection
+	reserve       int    // workers not held by an idle connection beyond fcgi's grace
 }
 
 func newPoolRuntime(addr Addr, opts clientOptions) *poolRuntime {

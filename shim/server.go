@@ -99,15 +99,16 @@ type Config struct {
 	// Apache's LimitRequestBody would (0 = DefaultMaxBody, -1 = none).
 	MaxBody int64
 	// FPMReserve is how many of a pool's pm.max_children workers the
-	// shim never holds with an idle kept connection, for php-fpm's other
-	// clients (0 = DefaultFPMReserve, -1 = none).
+	// shim does not hold with an idle kept connection for longer than
+	// fcgi's grace of 5 ms, for php-fpm's other clients
+	// (0 = DefaultFPMReserve, -1 = none).
 	FPMReserve int
 }
 
 // DefaultFPMReserve leaves one worker of every pool unpinned between
-// requests: php-fpm's status page and health checks are then answered as
-// soon as the shim's load is below pm.max_children − 1, instead of after
-// the kept connections' idle timeout.
+// requests: php-fpm's status page and health checks are then answered
+// within 5 ms after the shim's load falls below pm.max_children − 1,
+// instead of after the kept connections' idle timeout.
 const DefaultFPMReserve = 1
 
 // DefaultMaxBody is the body bound of a Config whose MaxBody is 0: 1 GiB,
