@@ -12,6 +12,28 @@ const maxKnownName = 32
 // sliced from, for the life of the process.
 var knownNames = map[string]string{}
 
+// knownSlots is knownNames as an open-addressed table indexed by
+// nameHash: lower looks a name up for every node of both views, and a
+// map's string hash cost more than the lowering.
+var knownSlots [1024]string
+
+// nameHash is the hash knownSlots is indexed by, computed by lower on the
+// lower-case bytes as it goes.
+func nameHash(h uint32, c byte) uint32 { return h*31 + uint32(c) }
+
+func addKnownSlot(name string) {
+	var h uint32
+	for i := 0; i < len(name); i++ {
+		h = nameHash(h, name[i])
+	}
+	for i := h % uint32(len(knownSlots)); ; i = (i + 1) % uint32(len(knownSlots)) {
+		if knownSlots[i] == "" || knownSlots[i] == name {
+			knownSlots[i] = name
+			return
+		}
+	}
+}
+
 func init() {
 	for name := range directiveModules {
 		name = strings.Trim(name, "<>")
@@ -28,18 +50,30 @@ func init() {
 		"maxrequestworkers", "maxconnectionsperchild", "serverlimit", "threadsperchild"} {
 		knownNames[name] = name
 	}
+	for name := range knownNames {
+		if len(name) <= maxKnownName {
+			addKnownSlot(name)
+		}
+	}
 }
+
+// LowerName returns the ASCII lower case of a directive or section name
+// (httpd compares names with strcasecmp), without allocating for a name already in lower
+// case or one the loader knows (SetHandler, DocumentRoot, …): for rules
+// and planners that switch on a node's name once per node.
+func LowerName(s string) string { return lower(s) }
 
 // lower returns the ASCII lower case of a directive or section name
 // (httpd compares them with strcasecmp), for the switches that dispatch on
 // it. A name already in lower case comes back as it is; a known name
-// comes from knownNames; only other names allocate.
+// comes from knownSlots; only other names allocate.
 func lower(s string) string {
 	if len(s) > maxKnownName {
 		return strings.ToLower(s)
 	}
 	var buf [maxKnownName]byte
 	upper := false
+	var h uint32
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {
@@ -47,12 +81,16 @@ func lower(s string) string {
 			upper = true
 		}
 		buf[i] = c
+		h = nameHash(h, c)
 	}
 	if !upper {
 		return s
 	}
-	if k, ok := knownNames[string(buf[:len(s)])]; ok {
-		return k
+	key := buf[:len(s)]
+	for i := h % uint32(len(knownSlots)); knownSlots[i] != ""; i = (i + 1) % uint32(len(knownSlots)) {
+		if knownSlots[i] == string(key) {
+			return knownSlots[i]
+		}
 	}
-	return string(buf[:len(s)])
+	return string(key)
 }

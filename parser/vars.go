@@ -77,6 +77,7 @@ func expandVars(s string, lookup func(string) (string, bool), undefined func(str
 		return s
 	}
 	var b strings.Builder
+	b.Grow(len(s) + 64) // most values are short paths: one allocation
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {

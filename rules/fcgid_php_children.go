@@ -43,7 +43,7 @@ func runFcgidPHPChildren(p *Pass) {
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) || len(n.Args) == 0 {
 			continue
 		}
-		switch strings.ToLower(n.Name) {
+		switch parser.LowerName(n.Name) {
 		case "fcgidinitialenv", "defaultinitenv":
 			name, val := n.Args[0], conf1(n.Args)
 			if k, v, ok := strings.Cut(name, "="); ok && len(n.Args) == 1 {

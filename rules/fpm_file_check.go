@@ -97,7 +97,7 @@ func fileCheckOf(n *parser.Node) (check, outer *parser.Node) {
 		if s.Kind != parser.KindSection {
 			continue
 		}
-		switch strings.ToLower(s.Name) {
+		switch parser.LowerName(s.Name) {
 		case "files", "filesmatch":
 			files = true
 		case "if", "elseif", "else":

@@ -160,7 +160,7 @@ func authLines(p *Pass) []authLine {
 			continue
 		}
 		ok := false
-		switch strings.ToLower(n.Name) {
+		switch parser.LowerName(n.Name) {
 		case "cgipassauth":
 			ok = strings.EqualFold(facts.Arg(n, 0), "on")
 		case "setenvif", "setenvifnocase":

@@ -41,7 +41,7 @@ type versionFeature struct {
 // featuresOf returns the version-gated features n uses.
 func featuresOf(n *parser.Node) []versionFeature {
 	var out []versionFeature
-	switch strings.ToLower(n.Name) {
+	switch parser.LowerName(n.Name) {
 	case "cgipassauth":
 		out = append(out, versionFeature{"CGIPassAuth", "2.4.13"})
 	case "proxyfcgisetenvif":

@@ -35,7 +35,7 @@ func runModFastCGI(p *Pass) {
 		if n.Kind != parser.KindDirective || !(e.Today || e.After) {
 			continue
 		}
-		switch strings.ToLower(n.Name) {
+		switch parser.LowerName(n.Name) {
 		case "fastcgiexternalserver":
 			fix := fastcgiEquivalent(n.Args)
 			msg := fastcgiWhy + ": use mod_proxy_fcgi instead: " + oneLine(fix)

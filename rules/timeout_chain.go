@@ -149,7 +149,7 @@ func apacheProxyTimeout(p *Pass, vh *parser.VHost, backend string) timeLimit {
 		if n.Kind != parser.KindDirective || !e.After || e.Access != nil {
 			continue
 		}
-		switch strings.ToLower(n.Name) {
+		switch parser.LowerName(n.Name) {
 		case "proxyset":
 			sec := parser.Enclosing(n, "Proxy", "ProxyMatch")
 			target := ""

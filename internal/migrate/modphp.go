@@ -132,7 +132,7 @@ func phpFilesPatterns(cfg *parser.Config, modConf *parser.File) []string {
 		if n.Kind != parser.KindDirective || len(n.Args) == 0 {
 			return true
 		}
-		switch strings.ToLower(n.Name) {
+		switch parser.LowerName(n.Name) {
 		case "sethandler":
 			if !phpHandlerTypes[strings.ToLower(n.Args[0])] {
 				return true

@@ -322,7 +322,7 @@ func readsAuthorization(ns []*parser.Node) bool {
 	found := false
 	parser.Walk(ns, false, func(n *parser.Node) bool {
 		if n.Kind == parser.KindDirective && strings.Contains(strings.ToLower(n.Raw), "authorization") {
-			switch strings.ToLower(n.Name) {
+			switch parser.LowerName(n.Name) {
 			case "rewriterule", "setenvif", "setenvifnocase", "rewritecond":
 				found = true
 			}

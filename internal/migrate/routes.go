@@ -116,7 +116,7 @@ func (b *builder) servedBy(s *Scope, p *Pool) string {
 // routeTarget returns the proxy target of a ProxyPassMatch, ProxyPass or
 // RewriteRule with the P flag; ok is false for other lines.
 func routeTarget(n *parser.Node) (target string, ok bool) {
-	switch strings.ToLower(n.Name) {
+	switch parser.LowerName(n.Name) {
 	case "proxypassmatch", "proxypass":
 		if len(n.Args) == 1 && parser.Enclosing(n, "location", "locationmatch") != nil {
 			return n.Args[0], true

@@ -229,7 +229,7 @@ func (b *builder) identityDirective(s *Scope) (user, group string, from *parser.
 		return "", "", nil
 	}
 	parser.Walk(s.vhost.Node.Children, false, func(n *parser.Node) bool {
-		if user != "" || n.Kind != parser.KindDirective || !identityDirectives[strings.ToLower(n.Name)] || len(n.Args) < 2 {
+		if user != "" || n.Kind != parser.KindDirective || !identityDirectives[parser.LowerName(n.Name)] || len(n.Args) < 2 {
 			return true
 		}
 		if sec := parser.Enclosing(n, "directory"); sec != nil && len(sec.Args) == 1 && !under(s.Dir, clean(sec.Args[0])) {

@@ -108,7 +108,7 @@ var FPMParams = fpmconf.RequestParams
 // it unsets with "!").
 func SetVars(n *parser.Node) []string {
 	var specs []string
-	switch strings.ToLower(n.Name) {
+	switch parser.LowerName(n.Name) {
 	case "setenv":
 		specs = n.Args[:min(1, len(n.Args))]
 	case "passenv":

@@ -153,7 +153,7 @@ func (x *Index) index(names map[string]bool, comments bool) {
 				}
 				var ok bool
 				if name, ok = lower[n.Name]; !ok {
-					name = strings.ToLower(n.Name)
+					name = parser.LowerName(n.Name)
 					lower[n.Name] = name
 				}
 				if !names[name] {

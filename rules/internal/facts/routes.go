@@ -58,7 +58,7 @@ func (f *Facts) findRoutes() []*Route {
 // readPattern fills the route's pattern from its directive and returns
 // the proxy target; ok is false for a line that proxies nothing.
 func (r *Route) readPattern(n *parser.Node) (target string, ok bool) {
-	switch strings.ToLower(n.Name) {
+	switch parser.LowerName(n.Name) {
 	case "proxypassmatch", "proxypass":
 		r.Prefix = strings.EqualFold(n.Name, "ProxyPass")
 		loc := "Location"
@@ -92,7 +92,9 @@ func isFCGI(target string) bool {
 
 // HasFlag reports whether a RewriteRule flag list "[P,L]" holds one of names.
 func HasFlag(flags string, names ...string) bool {
-	for _, f := range strings.Split(strings.Trim(flags, "[]"), ",") {
+	for rest, more := strings.Trim(flags, "[]"), true; more; {
+		var f string
+		f, rest, more = strings.Cut(rest, ",")
 		f = strings.TrimSpace(f)
 		for _, n := range names {
 			if strings.EqualFold(f, n) {
@@ -175,7 +177,7 @@ func IsRestrictive(n *parser.Node) bool {
 	if n.Kind != parser.KindDirective {
 		return false
 	}
-	switch strings.ToLower(n.Name) {
+	switch parser.LowerName(n.Name) {
 	case "require":
 		return !(len(n.Args) == 2 && strings.EqualFold(n.Args[0], "all") && strings.EqualFold(n.Args[1], "granted"))
 	case "deny", "authtype", "authuserfile", "authbasicprovider":
