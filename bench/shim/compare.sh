@@ -68,10 +68,10 @@ trap cleanup EXIT
 
 FLOORARGS=()
 if [ "$FLOOR" = 1 ]; then
-	go build -o "$T/modphp-migrate" "$REPO/bench/relayfloor"
+	(cd "$REPO" && go build -o "$T/modphp-migrate" ./bench/relayfloor)
 	FLOORARGS=(--conns "$WORKERS")
 else
-	go build -o "$T/modphp-migrate" "$REPO/cmd/modphp-migrate"
+	(cd "$REPO" && go build -o "$T/modphp-migrate" ./cmd/modphp-migrate) # from any directory: the module is REPO
 fi
 
 # Document root: /a/b/c/hello.php, an .htaccess in a, a/b and a/b/c.
