@@ -59,8 +59,8 @@ func init() {
 
 // LowerName returns the ASCII lower case of a directive or section name
 // (httpd compares names with strcasecmp), without allocating for a name already in lower
-// case or one the loader knows (SetHandler, DocumentRoot, …): for rules
-// and planners that switch on a node's name once per node.
+// case or one the loader knows (SetHandler, DocumentRoot, …): for rules,
+// the planner and the shim, which switch on a node's name once per node.
 func LowerName(s string) string { return lower(s) }
 
 // lower returns the ASCII lower case of a directive or section name

@@ -174,7 +174,7 @@ func (af *accessFile) checkClosed(nodes []*parser.Node, inOpenTrue bool, env eva
 		}
 		open := n.ClosePos().Line == 0
 		if parser.IsConditional(n) {
-			holds := sectionTrue(strings.ToLower(n.Name), n.Args, env)
+			holds := sectionTrue(parser.LowerName(n.Name), n.Args, env)
 			if open && !holds {
 				af.fail(n.Pos, "Expected </"+n.Name+"> before end of configuration")
 				return
@@ -221,7 +221,7 @@ func (af *accessFile) walk(nodes []*parser.Node, files *filesBlock, env evalEnv,
 		if af.err != nil {
 			return
 		}
-		lname := strings.ToLower(n.Name)
+		lname := parser.LowerName(n.Name)
 		switch n.Kind {
 		case parser.KindSection:
 			switch lname {

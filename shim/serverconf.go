@@ -165,7 +165,7 @@ func (sc *serverConf) place(l phpLine, n *parser.Node, vhByNode map[*parser.Node
 		set.server = append(set.server, l)
 		return nil
 	}
-	lname := strings.ToLower(sec.Name)
+	lname := parser.LowerName(sec.Name)
 	switch lname {
 	case "files", "filesmatch":
 		m, err := compileFiles(sec.Name, sc.args(sec))

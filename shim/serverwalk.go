@@ -72,7 +72,7 @@ func (w *confWalker) section(n *parser.Node, loaded bool) error {
 		}
 		return w.walk(n.Children, loaded)
 	}
-	lname := strings.ToLower(n.Name)
+	lname := parser.LowerName(n.Name)
 	if lname == "ifmodule" && len(args) > 0 {
 		if name, neg, php := modphp.Guard(args[0]); php {
 			if modphp.GuardMatches(name) == neg {
@@ -104,7 +104,7 @@ func (w *confWalker) directive(n *parser.Node, loaded bool) error {
 			return err
 		}
 	}
-	switch strings.ToLower(n.Name) {
+	switch parser.LowerName(n.Name) {
 	case "define":
 		// httpd's set_define: a Define without a value keeps the
 		// variable's earlier value.
