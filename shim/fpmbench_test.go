@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
+	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -96,11 +96,19 @@ func shimOnFPM(tb testing.TB, fpm *lab.FPM) (*Server, string) {
 		tb.Fatal(err)
 	}
 	runShim(tb, srv)
-	for range 200 {
-		if _, err := os.Stat(sock); err == nil {
-			break
+	waitAccepts(sock)
+	return srv, sock
+}
+
+// waitAccepts waits up to 2 s until the Unix socket sock accepts a
+// connection: the socket file exists from bind(2) on, but a connect
+// before listen(2) is refused.
+func waitAccepts(sock string) {
+	for range 400 {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return srv, sock
 }

@@ -120,12 +120,7 @@ func startDirectShim(t *testing.T, fpm *lab.FPM, apacheConf string, routes ...Ro
 			t.Logf("shim log:\n%s", d.logs.String())
 		}
 	})
-	for range 200 {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitAccepts(sock)
 	d.c = &fcgi.Client{Network: "unix", Addr: sock}
 	return d
 }
