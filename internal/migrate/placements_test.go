@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
 // TestPlacementsOnly: a plan built with PlacementsOnly (what lint builds)
@@ -17,10 +15,7 @@ func TestPlacementsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := loadRoot(t, root)
 	for _, mode := range []HTAccessMode{HTAccessShim, HTAccessUserINI} {
 		build := func(only bool) *Plan {
 			p, err := Build(Input{Today: res.Today, After: res.After, Root: root, HTAccess: mode, PlacementsOnly: only,

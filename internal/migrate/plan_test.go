@@ -25,10 +25,7 @@ func legacy(t *testing.T, mode HTAccessMode) *Plan {
 
 func planTree(t *testing.T, root string, mode HTAccessMode) *Plan {
 	t.Helper()
-	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := loadRoot(t, root)
 	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, HTAccess: mode,
 		Owner: func(string) (uint32, uint32, bool) { return 0, 0, true }})
 	if err != nil {
@@ -209,19 +206,8 @@ func TestForAndScopes(t *testing.T) {
 		"srv/a/index.php":   "<?php\n",
 		"srv/a/admin/x.php": "<?php\n",
 	}
-	for name, data := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	writeFiles(t, root, files)
+	res := loadRoot(t, root)
 	owner := func(p string) (uint32, uint32, bool) {
 		if strings.HasSuffix(p, "/srv/a") {
 			return 1001, 1001, true
@@ -256,8 +242,15 @@ func TestForAndScopes(t *testing.T) {
 func writeTree(t *testing.T, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
+	writeFiles(t, root, files)
+	return root
+}
+
+// writeFiles writes files (relative name → content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
 	for name, data := range files {
-		p := filepath.Join(root, name)
+		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +258,16 @@ func writeTree(t *testing.T, files map[string]string) string {
 			t.Fatal(err)
 		}
 	}
-	return root
+}
+
+// loadRoot loads the tree's etc/apache2 under --root root.
+func loadRoot(t *testing.T, root string) *parser.Result {
+	t.Helper()
+	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // TestOwnerScopes: on a shared-hosting vhost, the users' directories
@@ -280,10 +282,7 @@ func TestOwnerScopes(t *testing.T) {
 		"srv/h/bob/index.php":      "<?php\n",
 		"srv/h/shared/index.php":   "<?php\n",
 	})
-	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := loadRoot(t, root)
 	owners := map[string]uint32{"alice": 1001, "bob": 1002}
 	owner := func(p string) (uint32, uint32, bool) {
 		uid := owners[filepath.Base(p)]
@@ -319,10 +318,7 @@ func TestOwnerScopesFromLoad(t *testing.T) {
 		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\nGroup www-data\n<VirtualHost *:80>\n\tServerName h.test\n\tDocumentRoot /srv/h\n</VirtualHost>\n",
 		"srv/h/bob/index.php":      "<?php\n",
 	})
-	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := loadRoot(t, root)
 	if err := os.Rename(filepath.Join(root, "srv/h/bob"), filepath.Join(root, "srv/h/carol")); err != nil {
 		t.Fatal(err)
 	}
@@ -396,10 +392,7 @@ func TestUserINIOutsideDocumentRoot(t *testing.T) {
 		"usr/share/flat/index.php":         "<?php\n",
 		"usr/share/flat/inc/functions.inc": "<?php\n",
 	})
-	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := loadRoot(t, root)
 	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, HTAccess: HTAccessUserINI,
 		Owner: func(string) (uint32, uint32, bool) { return 0, 0, true }})
 	if err != nil {

@@ -77,10 +77,7 @@ func TestRoutes(t *testing.T) {
 
 func planRoutes(t *testing.T, root string) *Plan {
 	t.Helper()
-	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := loadRoot(t, root)
 	fpmPath := filepath.Join(root, "etc/php/8.2/fpm/php-fpm.conf")
 	fpm, err := fpmconf.Load(fpmPath)
 	if err != nil {

@@ -26,15 +26,7 @@ func dokuwikiTree(t *testing.T, dir, abs string) {
 		"usr/share/dokuwiki/doku.php":           "<?php\n",
 		"var/www/site/index.php":                "<?php\n",
 	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	if err := os.MkdirAll(filepath.Join(dir, "etc/apache2/sites-enabled"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,8 @@
 package migrate
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
 // TestUnresettableOwnPool: a directory with a php_value PHP cannot set
@@ -31,10 +28,7 @@ func TestUnresettableOwnPool(t *testing.T) {
 		"srv/s/lang/index.php":     "<?php\n",
 		"srv/s/inc/index.php":      "<?php\n",
 	})
-	res, err := parser.Load(filepath.Join(root, "etc/apache2"), parser.LoadOptions{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := loadRoot(t, root)
 	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, HTAccess: HTAccessShim,
 		Owner: func(string) (uint32, uint32, bool) { return 0, 0, true }})
 	if err != nil {
