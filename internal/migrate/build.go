@@ -31,6 +31,7 @@ type builder struct {
 	below       map[string]int    // scopes at or under each directory (perms.go)
 	srcs        map[string]string // contents of files with wraps, by file as opened
 	scripts     map[string]string // scriptBelow's answers, by directory
+	lines       *treeLines        // the lines the plan reads
 }
 
 // Build computes the migration plan of in.Today.
@@ -51,6 +52,7 @@ func Build(in Input) (*Plan, error) {
 	b := &builder{in: in, fs: fsys, plan: &Plan{fs: fsys}, acct: loadAccounts(fsys), owner: in.Owner,
 		files: map[string]*File{}, edits: map[string][]edit{}, byPool: map[string]*Pool{}}
 	b.reindex()
+	b.lines = findLines(in.Today)
 	if b.owner == nil {
 		b.owner = b.statOwner
 	}

@@ -118,8 +118,10 @@ const defaultPHPFiles = `.+\.ph(?:ar|p|tml)$`
 // phpFilesPatterns returns the <FilesMatch> patterns whose SetHandler runs
 // mod_php, and the extensions AddHandler/AddType give it, as one list of
 // regular expressions for file names; modConf is mod_php's own
-// configuration file (read also when the module is no longer enabled).
-func phpFilesPatterns(cfg *parser.Config, modConf *parser.File) []string {
+// configuration file (read also when the module is no longer enabled),
+// handlers the tree's SetHandler, AddHandler and AddType lines
+// (treeLines), of which those in effect count.
+func phpFilesPatterns(handlers []*parser.Node, modConf *parser.File) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(p string) {
@@ -153,7 +155,11 @@ func phpFilesPatterns(cfg *parser.Config, modConf *parser.File) []string {
 	if modConf != nil {
 		parser.Walk(modConf.Nodes, false, visit)
 	}
-	cfg.Walk(visit)
+	for _, n := range handlers {
+		if parser.InEffect(n) {
+			visit(n)
+		}
+	}
 	if len(out) == 0 {
 		out = append(out, defaultPHPFiles)
 	}

@@ -65,12 +65,11 @@ func (b *builder) collectServer() {
 	if b.in.Today.Main == nil {
 		return
 	}
-	parser.Walk(b.in.Today.Main.Nodes, true, func(n *parser.Node) bool {
+	for _, n := range b.lines.php {
 		if d, key, value, ok := b.phpLine(n); ok {
 			b.serverLine(n, &Placement{Source: b.pos(n.Pos), Directive: n.Name, Key: key, Value: value, flag: d.Flag, admin: d.Admin, node: n})
 		}
-		return true
-	})
+	}
 }
 
 // serverLine places one server-config php_* line: dropped or denied by

@@ -442,3 +442,51 @@ func TestDirectoryNamingFile(t *testing.T) {
 		t.Errorf("placements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestLinesInEffect: the lines the plan reads (identity directives,
+// PHP handlers, routes to php-fpm) count only where httpd reads them:
+// not under a false <IfModule>, and an identity directive only for the
+// directories of its <Directory>.
+func TestLinesInEffect(t *testing.T) {
+	const never = "<IfModule mod_never.c>\n"
+	root := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\nGroup www-data\n" +
+			never + "\tAddHandler application/x-httpd-php .php5\n</IfModule>\n" +
+			"AddType application/x-httpd-php .phtml\n" +
+			"<VirtualHost *:80>\n\tServerName a.test\n\tDocumentRoot /srv/a\n" +
+			"\t" + never + "\t\tAssignUserID bad bad\n\t\tProxyPassMatch ^/(.*\\.php)$ unix:/run/php/never.sock|fcgi://localhost/srv/a/$1\n\t</IfModule>\n" +
+			"\tAssignUserID web1 web1\n" +
+			"\tProxyPassMatch ^/(.*\\.php)$ unix:/run/php/a.sock|fcgi://localhost/srv/a/$1\n" +
+			"</VirtualHost>\n" +
+			"<VirtualHost *:80>\n\tServerName b.test\n\tDocumentRoot /srv/b\n" +
+			"\t<Directory /srv/other>\n\t\tAssignUserID web2 web2\n\t</Directory>\n" +
+			"</VirtualHost>\n",
+		"etc/passwd":        "www-data:x:33:33::/var/www:/bin/sh\nweb1:x:1001:1001::/srv/a:/bin/sh\nweb2:x:1002:1002::/srv/b:/bin/sh\n",
+		"etc/group":         "www-data:x:33:\nweb1:x:1001:\nweb2:x:1002:\n",
+		"srv/a/index.php":   "<?php\n",
+		"srv/b/index.php":   "<?php\n",
+		"srv/other/x.php":   "<?php\n",
+		"run/php/.keep":     "",
+		"etc/php/8.2/.keep": "",
+	})
+	p := planTree(t, root, HTAccessShim)
+	var users []string
+	for _, s := range p.Scopes {
+		users = append(users, s.ID+" "+s.User+" "+s.UserFrom)
+	}
+	want := []string{"a.test web1 AssignUserID at /etc/apache2/apache2.conf:15", "b.test www-data Apache's User"}
+	if strings.Join(users, "\n") != strings.Join(want, "\n") {
+		t.Errorf("scopes:\n%s\nwant:\n%s", strings.Join(users, "\n"), strings.Join(want, "\n"))
+	}
+	var routes []string
+	for _, r := range p.Routes {
+		routes = append(routes, r.Source.File+":"+itoa(r.Source.Line)+" "+r.Backend)
+	}
+	if want := []string{"/etc/apache2/apache2.conf:16 /run/php/a.sock"}; strings.Join(routes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("routes %q, want %q", routes, want)
+	}
+	d := p.Diff()
+	if !strings.Contains(d, `<FilesMatch "\.phtml$">`) || strings.Contains(d, "php5") {
+		t.Errorf("the handler's files should be .phtml's alone:\n%s", d)
+	}
+}

@@ -94,7 +94,7 @@ func (b *builder) renderPools() []string {
 		data, err := b.fs.ReadFile(b.host(p))
 		return data, err == nil
 	}, b.listDir)
-	pats := phpFilesPatterns(b.in.Today, b.modConf)
+	pats := phpFilesPatterns(b.lines.handlers, b.modConf)
 	var exts []string
 	if len(pats) == 1 && pats[0] == defaultPHPFiles {
 		exts = []string{".php", ".phar", ".phtml"}

@@ -57,52 +57,57 @@ func (b *builder) routes() {
 	if b.in.Today.Main == nil {
 		return
 	}
-	parser.Walk(b.in.Today.Main.Nodes, true, func(n *parser.Node) bool {
-		guarded := n.Kind == parser.KindDirective && guardedForModPHP(n)
-		if n.Kind != parser.KindDirective || !guarded && !parser.InEffect(n) {
-			return true
+	for _, n := range b.lines.routes {
+		b.route(n)
+	}
+}
+
+// route decides what becomes of one ProxyPass, ProxyPassMatch or
+// RewriteRule: nothing unless it sends requests to php-fpm.
+func (b *builder) route(n *parser.Node) {
+	guarded := guardedForModPHP(n)
+	if !guarded && !parser.InEffect(n) {
+		return
+	}
+	target, ok := routeTarget(n)
+	if !ok {
+		return
+	}
+	backend, dest := fcgiBackend(target)
+	if backend == "" {
+		return
+	}
+	vh := b.in.Today.VHostOf(n)
+	dir := dest
+	if dir == "" || strings.Contains(dir, "$") {
+		if vh != nil {
+			dir = clean(vh.DocumentRoot)
+		} else {
+			dir = clean(b.in.Today.DocumentRoot)
 		}
-		target, ok := routeTarget(n)
-		if !ok {
-			return true
+	}
+	s := b.scopeFor(vh, dir)
+	p := b.pool(s)
+	if s == nil || p == nil {
+		return
+	}
+	r := &Route{Source: b.pos(n.Pos), Directive: n.Name, Backend: backend, Scope: s.ID, Dir: s.Dir, Handler: b.handlerURL(s, p)}
+	switch {
+	case !guarded && p.Reused && sameAddress(p.Listen, backend) && !b.shimScopes[s.ID]:
+		r.Action, r.Note = RouteKeep, "it reaches php-fpm pool "+p.Name+", which serves "+s.Dir+" after the switch"
+	default:
+		r.Action = RouteReplace
+		r.Note = s.Dir + " is served by " + b.servedBy(s, p) + ", not " + backend + ", and the route applies only while mod_php is loaded"
+		if guarded {
+			break
 		}
-		backend, dest := fcgiBackend(target)
-		if backend == "" {
-			return true
+		end := n.EndLine
+		if end < n.Pos.Line {
+			end = n.Pos.Line
 		}
-		vh := b.in.Today.VHostOf(n)
-		dir := dest
-		if dir == "" || strings.Contains(dir, "$") {
-			if vh != nil {
-				dir = clean(vh.DocumentRoot)
-			} else {
-				dir = clean(b.in.Today.DocumentRoot)
-			}
-		}
-		s := b.scopeFor(vh, dir)
-		p := b.pool(s)
-		if s == nil || p == nil {
-			return true
-		}
-		r := &Route{Source: b.pos(n.Pos), Directive: n.Name, Backend: backend, Scope: s.ID, Dir: s.Dir, Handler: b.handlerURL(s, p)}
-		switch {
-		case !guarded && p.Reused && sameAddress(p.Listen, backend) && !b.shimScopes[s.ID]:
-			r.Action, r.Note = RouteKeep, "it reaches php-fpm pool "+p.Name+", which serves "+s.Dir+" after the switch"
-		default:
-			r.Action = RouteReplace
-			r.Note = s.Dir + " is served by " + b.servedBy(s, p) + ", not " + backend + ", and the route applies only while mod_php is loaded"
-			if guarded {
-				break
-			}
-			end := n.EndLine
-			if end < n.Pos.Line {
-				end = n.Pos.Line
-			}
-			b.edits[n.Pos.File] = append(b.edits[n.Pos.File], edit{first: n.Pos.Line, last: end, node: n, route: true})
-		}
-		b.plan.Routes = append(b.plan.Routes, r)
-		return true
-	})
+		b.edits[n.Pos.File] = append(b.edits[n.Pos.File], edit{first: n.Pos.Line, last: end, node: n, route: true})
+	}
+	b.plan.Routes = append(b.plan.Routes, r)
 }
 
 // servedBy words the backend of a scope's handler.

@@ -228,18 +228,16 @@ func (b *builder) identityDirective(s *Scope) (user, group string, from *parser.
 	if s.vhost == nil || s.vhost.Node == nil {
 		return "", "", nil
 	}
-	parser.Walk(s.vhost.Node.Children, false, func(n *parser.Node) bool {
-		if user != "" || n.Kind != parser.KindDirective || !identityDirectives[parser.LowerName(n.Name)] || len(n.Args) < 2 {
-			return true
+	for _, n := range b.lines.identity[s.vhost.Node] {
+		if len(n.Args) < 2 || !parser.InEffect(n) {
+			continue
 		}
 		if sec := parser.Enclosing(n, "directory"); sec != nil && len(sec.Args) == 1 && !under(s.Dir, clean(sec.Args[0])) {
-			return true
+			continue
 		}
-		user, group = strings.TrimPrefix(n.Args[0], "#"), strings.TrimPrefix(n.Args[1], "#")
-		from = n
-		return true
-	})
-	return user, group, from
+		return strings.TrimPrefix(n.Args[0], "#"), strings.TrimPrefix(n.Args[1], "#"), n
+	}
+	return "", "", nil
 }
 
 // clean is parser.CleanPath.
