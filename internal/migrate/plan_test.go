@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -488,5 +489,40 @@ func TestLinesInEffect(t *testing.T) {
 	d := p.Diff()
 	if !strings.Contains(d, `<FilesMatch "\.phtml$">`) || strings.Contains(d, "php5") {
 		t.Errorf("the handler's files should be .phtml's alone:\n%s", d)
+	}
+}
+
+// TestUserINIAction: a .user.ini the plan writes is created where there
+// is none, and changed where there is one: a file (its lines kept before
+// the plan's) or a link, even a dangling one, which the change replaces.
+func TestUserINIAction(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"etc/apache2/apache2.conf": "ServerRoot /etc/apache2\nUser www-data\nDocumentRoot /srv/www\n" +
+			"<Directory /srv/www>\n\tAllowOverride All\n</Directory>\n",
+		"srv/www/new/.htaccess":  "php_value memory_limit 64M\n",
+		"srv/www/new/x.php":      "<?php\n",
+		"srv/www/old/.htaccess":  "php_value memory_limit 64M\n",
+		"srv/www/old/.user.ini":  "max_input_vars = 2000\n",
+		"srv/www/old/x.php":      "<?php\n",
+		"srv/www/link/.htaccess": "php_value memory_limit 64M\n",
+		"srv/www/link/x.php":     "<?php\n",
+	})
+	if err := os.Symlink("/nowhere/.user.ini", filepath.Join(root, "srv/www/link/.user.ini")); err != nil {
+		t.Fatal(err)
+	}
+	p := planTree(t, root, HTAccessUserINI)
+	var got []string
+	for _, f := range p.Files {
+		if strings.HasSuffix(f.Path, ".user.ini") {
+			got = append(got, f.Path+" "+f.Action+" "+strconv.Quote(f.Before))
+		}
+	}
+	want := []string{
+		`/srv/www/link/.user.ini change ""`,
+		`/srv/www/new/.user.ini create ""`,
+		`/srv/www/old/.user.ini change "max_input_vars = 2000\n"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf(".user.ini files:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

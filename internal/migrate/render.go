@@ -15,8 +15,15 @@ const ConfName = "modphp-migrate-fpm.conf"
 
 // change records a file's before and after state ("" before: created).
 func (b *builder) change(p, before, after string) {
+	_, err := b.fs.Lstat(b.host(p))
+	b.record(p, before, after, err == nil)
+}
+
+// record records a file of the plan: one that exists (a link counts, even
+// dangling) is changed, another created.
+func (b *builder) record(p, before, after string, exists bool) {
 	act := "change"
-	if _, err := b.fs.Lstat(b.host(p)); err != nil {
+	if !exists {
 		act = "create"
 	}
 	f := &File{Path: p, Action: act, Before: before, After: after}
@@ -348,9 +355,12 @@ func (b *builder) userINI() {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		before := ""
+		before, exists := "", true
 		if data, err := b.fs.ReadFile(b.host(name)); err == nil {
 			before = string(data)
+		} else {
+			_, lerr := b.fs.Lstat(b.host(name))
+			exists = lerr == nil
 		}
 		have := iniKeys(before)
 		after := before
@@ -368,7 +378,7 @@ func (b *builder) userINI() {
 			after += "; modphp-migrate plan: " + b.cite(pl.Source) + "\n" + pl.Key + " = " + v + "\n"
 			have[pl.Key] = v
 		}
-		b.change(name, before, after)
+		b.record(name, before, after, exists)
 	}
 }
 
