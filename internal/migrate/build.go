@@ -15,7 +15,10 @@ type builder struct {
 	fs          *rootfs.Root // reads the tree under in.Root (nil: as is)
 	plan        *Plan
 	acct        *accounts
-	owner       func(string) (uint32, uint32, bool)
+	owner       func(string) (uint32, uint32, bool) // Input.Owner or statOwner
+	owners      *ahead[ownerIDs]                    // owner's answers
+	userINIs    *ahead[fileData]                    // the .user.ini files placements go to
+	lines       *treeLines                          // the lines the plan reads
 	apacheUser  string
 	apacheGroup string
 	files       map[string]*File
@@ -31,7 +34,6 @@ type builder struct {
 	below       map[string]int    // scopes at or under each directory (perms.go)
 	srcs        map[string]string // contents of files with wraps, by file as opened
 	scripts     map[string]string // scriptBelow's answers, by directory
-	lines       *treeLines        // the lines the plan reads
 }
 
 // Build computes the migration plan of in.Today.
@@ -56,7 +58,6 @@ func Build(in Input) (*Plan, error) {
 	if b.owner == nil {
 		b.owner = b.statOwner
 	}
-	b.owner = memoOwner(b.owner)
 	b.apacheUser, b.apacheGroup = in.Today.User, in.Today.Group
 	if b.apacheUser == "" || strings.Contains(b.apacheUser, "${") {
 		b.apacheUser = "www-data"
@@ -65,6 +66,8 @@ func Build(in Input) (*Plan, error) {
 		b.apacheGroup = b.apacheUser
 	}
 	b.scopes()
+	owners := b.lookAheadOwners()
+	defer owners.wait()
 	b.ownerScopes()
 	b.collectServer()
 	b.collectAccess()

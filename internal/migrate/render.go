@@ -49,6 +49,7 @@ func (b *builder) write(p, after string) {
 
 // render computes every file of the plan.
 func (b *builder) render() error {
+	defer b.lookAheadUserINIs().wait()
 	b.decide()
 	if err := b.planEdits(); err != nil {
 		return err
@@ -72,6 +73,7 @@ func (b *builder) render() error {
 // renderPlacements computes only the files that receive settings: the
 // pool files and .user.ini (Input.PlacementsOnly).
 func (b *builder) renderPlacements() error {
+	defer b.lookAheadUserINIs().wait()
 	b.decide()
 	if err := b.planEdits(); err != nil {
 		return err
@@ -355,12 +357,10 @@ func (b *builder) userINI() {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		before, exists := "", true
-		if data, err := b.fs.ReadFile(b.host(name)); err == nil {
-			before = string(data)
-		} else {
-			_, lerr := b.fs.Lstat(b.host(name))
-			exists = lerr == nil
+		f := b.userINIs.lookup(b.host(name))
+		before := ""
+		if f.err == nil {
+			before = string(f.data)
 		}
 		have := iniKeys(before)
 		after := before
@@ -378,8 +378,37 @@ func (b *builder) userINI() {
 			after += "; modphp-migrate plan: " + b.cite(pl.Source) + "\n" + pl.Key + " = " + v + "\n"
 			have[pl.Key] = v
 		}
-		b.record(name, before, after, exists)
+		b.record(name, before, after, f.exists)
 	}
+}
+
+// fileData is a file's contents, or why it could not be read, and
+// whether it exists (a dangling link does).
+type fileData struct {
+	data   []byte
+	err    error
+	exists bool
+}
+
+// lookAheadUserINIs starts reading the .user.ini files the placements
+// go to, which userINI reads last.
+func (b *builder) lookAheadUserINIs() *ahead[fileData] {
+	var names []string
+	for _, pl := range b.plan.Placements {
+		if pl.Target == TargetUserINI && pl.File != "" {
+			names = append(names, b.host(pl.File))
+		}
+	}
+	b.userINIs = lookAhead(names, func(p string) fileData {
+		data, err := b.fs.ReadFile(p)
+		exists := err == nil
+		if !exists {
+			_, lerr := b.fs.Lstat(p)
+			exists = lerr == nil
+		}
+		return fileData{data, err, exists}
+	})
+	return b.userINIs
 }
 
 // iniKeys reads key = value lines (the last one wins, as in PHP).

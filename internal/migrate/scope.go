@@ -159,14 +159,14 @@ func (b *builder) otherOwners(s *Scope) {
 	rootKnown := false
 	for _, name := range b.subdirs(s.Dir) {
 		if !rootKnown {
-			uid, _, ok := b.owner(b.host(s.Dir))
+			uid, _, ok := b.ownerOf(b.host(s.Dir))
 			if !ok {
 				return
 			}
 			rootUID, rootKnown = uid, true
 		}
 		dir := path.Join(s.Dir, name)
-		if uid, _, ok := b.owner(b.host(dir)); ok && regularUser(uid) && uid != rootUID {
+		if uid, _, ok := b.ownerOf(b.host(dir)); ok && regularUser(uid) && uid != rootUID {
 			d := b.dirScope(s.vhost, dir, s.Pos)
 			d.byOwner = true
 		}

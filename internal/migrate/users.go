@@ -85,27 +85,36 @@ func regularUser(uid uint32) bool { return uid >= 1000 && uid < 65534 }
 
 // regularOwner returns the owner of dir when it is a regular user.
 func (b *builder) regularOwner(dir string) (user, group string, ok bool) {
-	uid, gid, ok := b.owner(b.host(dir))
+	uid, gid, ok := b.ownerOf(b.host(dir))
 	if !ok || !regularUser(uid) {
 		return "", "", false
 	}
 	return b.acct.user(uid), b.acct.group(gid), true
 }
 
-// memoOwner remembers owner's answers: scopes, their owners' directories
-// and identities ask for the same directories.
-func memoOwner(owner func(string) (uint32, uint32, bool)) func(string) (uint32, uint32, bool) {
-	type ids struct {
-		uid, gid uint32
-		ok       bool
+// ownerIDs is what owner says of a path.
+type ownerIDs struct {
+	uid, gid uint32
+	ok       bool
+}
+
+// lookAheadOwners starts looking up the owners of the scopes'
+// directories, which ownerScopes and identities ask for (with some of
+// their subdirectories).
+func (b *builder) lookAheadOwners() *ahead[ownerIDs] {
+	dirs := make([]string, 0, len(b.plan.Scopes))
+	for _, s := range b.plan.Scopes {
+		dirs = append(dirs, b.host(s.Dir))
 	}
-	seen := map[string]ids{}
-	return func(p string) (uint32, uint32, bool) {
-		id, done := seen[p]
-		if !done {
-			id.uid, id.gid, id.ok = owner(p)
-			seen[p] = id
-		}
-		return id.uid, id.gid, id.ok
-	}
+	b.owners = lookAhead(dirs, func(p string) ownerIDs {
+		uid, gid, ok := b.owner(p)
+		return ownerIDs{uid, gid, ok}
+	})
+	return b.owners
+}
+
+// ownerOf returns the owner of a path as opened, looked up once.
+func (b *builder) ownerOf(hostPath string) (uid, gid uint32, ok bool) {
+	id := b.owners.lookup(hostPath)
+	return id.uid, id.gid, id.ok
 }
