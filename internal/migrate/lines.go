@@ -1,6 +1,10 @@
 package migrate
 
-import "github.com/modphp-migrate/modphp-migrate/parser"
+import (
+	"strings"
+
+	"github.com/modphp-migrate/modphp-migrate/parser"
+)
 
 // treeLines are the directives of the server configuration the plan
 // reads, found in one walk of every body (in effect or not), in read
@@ -10,7 +14,7 @@ type treeLines struct {
 	php      []*parser.Node                  // php_value, php_flag, php_admin_* (collectServer)
 	routes   []*parser.Node                  // ProxyPass, ProxyPassMatch, RewriteRule (routes)
 	handlers []*parser.Node                  // SetHandler, AddHandler, AddType (phpFilesPatterns)
-	identity map[*parser.Node][]*parser.Node // suEXEC and co. by <VirtualHost> (identityDirective)
+	identity map[*parser.Node][]*parser.Node // SuexecUserGroup and co. by <VirtualHost> (identityDirective)
 }
 
 // findLines walks cfg's tree once.
@@ -23,18 +27,22 @@ func findLines(cfg *parser.Config) *treeLines {
 		if n.Kind != parser.KindDirective {
 			return true
 		}
-		name := parser.LowerName(n.Name)
-		switch {
-		case routeNames[name]:
+		switch name := parser.LowerName(n.Name); name {
+		case "proxypass", "proxypassmatch", "rewriterule": // routeTarget's
 			t.routes = append(t.routes, n)
-		case handlerNames[name]:
+		case "sethandler", "addhandler", "addtype": // phpFilesPatterns'
 			t.handlers = append(t.handlers, n)
-		case identityDirectives[name]:
+		case "suexecusergroup", "assignuserid", "suphp_usergroup", "ruidgid":
+			// suEXEC, mpm-itk, suPHP and mod_ruid2 give a virtual host's
+			// PHP user and group (identityDirective)
 			if vh := parser.Enclosing(n, "virtualhost"); vh != nil {
 				t.identity[vh] = append(t.identity[vh], n)
 			}
 		default:
-			if _, ok := phpDirectiveOf(n.Name); ok {
+			if !strings.HasPrefix(name, "php_") {
+				break // most lines: none the plan reads
+			}
+			if _, ok := phpDirectiveOf(name); ok {
 				t.php = append(t.php, n)
 			}
 		}
@@ -42,9 +50,3 @@ func findLines(cfg *parser.Config) *treeLines {
 	})
 	return t
 }
-
-// routeNames are the directives routeTarget reads.
-var routeNames = map[string]bool{"proxypass": true, "proxypassmatch": true, "rewriterule": true}
-
-// handlerNames are the directives phpFilesPatterns reads.
-var handlerNames = map[string]bool{"sethandler": true, "addhandler": true, "addtype": true}

@@ -8,10 +8,6 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
-// identityDirectives give a virtual host's PHP user and group: suEXEC,
-// mpm-itk, suPHP and mod_ruid2.
-var identityDirectives = map[string]bool{"suexecusergroup": true, "assignuserid": true, "suphp_usergroup": true, "ruidgid": true}
-
 // scopes creates a scope per virtual host and for the main server, and
 // one per Alias whose target lies outside its server's document root.
 func (b *builder) scopes() {
@@ -72,7 +68,8 @@ func (b *builder) index(s *Scope) {
 
 // reindex rebuilds the lookups after scopes were dropped.
 func (b *builder) reindex() {
-	b.byID, b.byDir, b.byVHost = map[string]*Scope{}, map[string][]*Scope{}, map[*parser.VHost]*Scope{}
+	n := len(b.plan.Scopes)
+	b.byID, b.byDir, b.byVHost = make(map[string]*Scope, n), make(map[string][]*Scope, n), make(map[*parser.VHost]*Scope, n)
 	for _, s := range b.plan.Scopes {
 		b.index(s)
 	}

@@ -158,27 +158,32 @@ func UnloadedGuard(cfg *parser.Config, n *parser.Node) *parser.Node {
 	if cfg == nil {
 		return nil
 	}
-	for _, m := range cfg.Modules {
-		if modphp.IsModule(m.ID, m.Path) {
-			return nil
-		}
-	}
-	names := modphp.GuardNames("")
 	var guard *parser.Node
 	for p := n.Parent; p != nil; p = p.Parent {
 		if p.Kind != parser.KindSection || p.Active || !parser.IsConditional(p) {
 			continue
 		}
 		name, neg, isPHP := modphp.Guard(Arg(p, 0))
-		if !strings.EqualFold(p.Name, "IfModule") || !isPHP || neg || !names[name] {
+		if !strings.EqualFold(p.Name, "IfModule") || !isPHP || neg || !php8Guards[name] {
 			return nil
 		}
 		if guard == nil {
 			guard = p
 		}
 	}
+	if guard == nil {
+		return nil
+	}
+	for _, m := range cfg.Modules {
+		if modphp.IsModule(m.ID, m.Path) {
+			return nil
+		}
+	}
 	return guard
 }
+
+// php8Guards are the <IfModule> names of PHP 8's module.
+var php8Guards = modphp.GuardNames("")
 
 // WholeTree reports whether cfg is a server's whole tree (some LoadModule
 // line read from it), not a file linted alone, whose server is elsewhere:
