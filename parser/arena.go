@@ -28,8 +28,25 @@ func (a *nodeArena) alloc(n int) []Node {
 	defer a.mu.Unlock()
 	if n > len(a.free) {
 		a.free = make([]Node, arenaChunk)
+		touch(a.free)
 	}
 	s := a.free[:n:n]
 	a.free = a.free[n:]
 	return s
+}
+
+// pageNodes is a step through a chunk that meets every page of it.
+const pageNodes = 4096 / int(unsafe.Sizeof(Node{}))
+
+// touch writes to every page of a fresh chunk before any node is stored
+// in it. While the collector runs, storing a node (a copy with pointers)
+// first reads the pointers it replaces (the write barrier); a page whose
+// first access is a read is mapped to the kernel's zero page and then
+// copied on the write that follows: a second fault, and with threads on
+// other CPUs an interrupt to each of them to flush its TLB. A write first
+// takes one fault.
+func touch(nodes []Node) {
+	for i := 0; i < len(nodes); i += pageNodes {
+		nodes[i].Kind = 0
+	}
 }

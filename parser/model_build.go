@@ -326,7 +326,7 @@ type accessRoot struct {
 // accessRoots lists every DocumentRoot, Alias target and <Directory> that
 // allows overrides, in configuration order.
 func (m *modelBuilder) accessRoots() []accessRoot {
-	var roots []accessRoot
+	roots := make([]accessRoot, 0, 1+len(m.l.cfg.VHosts)+len(m.l.cfg.Aliases)+len(m.info))
 	if m.mainDocRoot != "" {
 		roots = append(roots, accessRoot{m.mainDocRoot, nil, true, m.mainDocRootNode.Pos})
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // nodesOf returns every node of a view's configuration files, each file
@@ -177,6 +178,28 @@ func TestListedSubdirs(t *testing.T) {
 			if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("%s: ListedSubdirs(%s) = %q, %v; want %q, %v", c.View, tc.dir, got, ok, tc.want, tc.ok)
 			}
+		}
+	}
+}
+
+// TestTouchMeetsEveryPage: touch writes into every 4 KiB page of a
+// chunk; a chunk is a large object, which the runtime places at the
+// start of a page.
+func TestTouchMeetsEveryPage(t *testing.T) {
+	var a nodeArena
+	a.alloc(1)
+	start := uintptr(unsafe.Pointer(&a.free[0])) - unsafe.Sizeof(Node{})
+	if start%4096 != 0 {
+		t.Fatalf("chunk at %#x: not at the start of a page", start)
+	}
+	size := int(unsafe.Sizeof(Node{}))
+	touched := map[int]bool{}
+	for i := 0; i < arenaChunk; i += pageNodes {
+		touched[i*size/4096] = true
+	}
+	for page := 0; page <= (arenaChunk*size-1)/4096; page++ {
+		if !touched[page] {
+			t.Errorf("page %d of a chunk not touched", page)
 		}
 	}
 }
