@@ -82,4 +82,4 @@ echo "== go test"
 # MODPHP_MIGRATE_REAL=1: tests that drive real Apache/php-fpm fail instead of skipping when absent.
 MODPHP_MIGRATE_REAL=1 go test -count=1 -timeout 12m ./... "$@"
 echo "== go test -race (the concurrent packages)"
-MODPHP_MIGRATE_REAL=1 go test -race -count=1 -timeout 12m ./fcgi ./shim "$@"
+MODPHP_MIGRATE_REAL=1 go test -race -count=1 -timeout 12m ./fcgi ./shim ./internal/migrate ./rules "$@"

@@ -38,7 +38,8 @@ type Input struct {
 	// HTAccess is the --htaccess mode (default HTAccessShim).
 	HTAccess HTAccessMode
 	// Owner returns the owner of a path on disk (already under Root); nil
-	// stats the file.
+	// stats the file. Build calls it from two goroutines at once (it looks
+	// owners up ahead): it must be safe for concurrent use.
 	Owner func(hostPath string) (uid, gid uint32, ok bool)
 	// PlacementsOnly builds only what lint judges settings by: the scopes,
 	// pools and placements, and of the files only those that receive
