@@ -49,6 +49,13 @@ func procStatusKB(field string) (int64, error) {
 // MODPHP_SHIM_MEMCHILD=arg and returns what it printed: the growth of its
 // peak RSS (VmHWM) over its RSS before the work, in bytes.
 func childRSSGrowth(t *testing.T, run, arg string) int64 {
+	return childMemory(t, run, arg)["rss-growth"]
+}
+
+// childMemory runs the test named run as childRSSGrowth does and returns
+// every "name number" line the child printed (rss-growth, and what the
+// work printed itself).
+func childMemory(t *testing.T, run, arg string) map[string]int64 {
 	t.Helper()
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc")
@@ -59,17 +66,17 @@ func childRSSGrowth(t *testing.T, run, arg string) int64 {
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
+	got := map[string]int64{}
 	for line := range strings.Lines(string(out)) {
-		if v, ok := strings.CutPrefix(line, "rss-growth "); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
+		name, v, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if n, err := strconv.ParseInt(v, 10, 64); ok && err == nil && (name == "rss-growth" || name == "heap-live") {
+			got[name] = n
 		}
 	}
-	t.Fatalf("child printed no rss-growth:\n%s", out)
-	return 0
+	if _, ok := got["rss-growth"]; !ok {
+		t.Fatalf("child printed no rss-growth:\n%s", out)
+	}
+	return got
 }
 
 // memChild runs work and prints its peak RSS growth when the test runs as
