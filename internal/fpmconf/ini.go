@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -61,11 +60,12 @@ func LoadINI(path, scanDir string) (*INI, error) {
 }
 
 // LoadINIOptions is LoadINI with Options.Getenv as the environment for
-// ${NAME}; the other options do not apply to php.ini.
+// ${NAME} and Options.Root to read the files (path and scanDir as opened);
+// the other options do not apply to php.ini.
 func LoadINIOptions(path, scanDir string, opt Options) (*INI, error) {
 	ini := &INI{Settings: map[string]Setting{}}
 	if path != "" {
-		src, err := os.ReadFile(path)
+		src, err := opt.Root.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		}
@@ -75,7 +75,7 @@ func LoadINIOptions(path, scanDir string, opt Options) (*INI, error) {
 		if dir == "" {
 			continue
 		}
-		ents, err := os.ReadDir(dir)
+		ents, err := opt.Root.ReadDir(dir)
 		if err != nil {
 			// php_init_config skips a scan directory it cannot open.
 			ini.Diagnostics = append(ini.Diagnostics, Diagnostic{Pos: parser.Pos{File: dir}, Severity: SeverityWarning,
@@ -92,10 +92,10 @@ func LoadINIOptions(path, scanDir string, opt Options) (*INI, error) {
 				continue
 			}
 			p := filepath.Join(dir, name)
-			if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			if fi, err := opt.Root.Stat(p); err != nil || !fi.Mode().IsRegular() {
 				continue
 			}
-			src, err := os.ReadFile(p)
+			src, err := opt.Root.ReadFile(p)
 			if err != nil {
 				ini.Diagnostics = append(ini.Diagnostics, Diagnostic{Pos: parser.Pos{File: p}, Severity: SeverityWarning,
 					Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))})

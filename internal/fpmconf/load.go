@@ -2,12 +2,11 @@ package fpmconf
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/modphp-migrate/modphp-migrate/internal/phpini"
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -31,6 +30,12 @@ type Options struct {
 	// INI is the php.ini php-fpm read before php-fpm.conf: ${NAME} looks
 	// there first, as zend_ini_get_var does.
 	INI *INI
+	// Root reads a server's files copied under a directory (lint's and
+	// plan's --root): the main file's path is as opened (under the root),
+	// the configuration's own absolute paths (include=, prefix, chroot,
+	// chdir) are looked up under the root, and symbolic links are followed
+	// inside it. nil reads this machine's files as they are.
+	Root *rootfs.Root
 }
 
 // Load reads the php-fpm configuration at path as php-fpm -y path would,
@@ -41,7 +46,7 @@ func Load(path string) (*Config, error) { return LoadOptions(path, Options{}) }
 
 // LoadOptions is Load with options.
 func LoadOptions(path string, opt Options) (*Config, error) {
-	src, err := os.ReadFile(path)
+	src, err := opt.Root.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
@@ -153,7 +158,8 @@ func (l *fpmLoader) include(pattern string, pos parser.Pos, depth int) {
 	if pattern != "" && !strings.HasPrefix(pattern, "/") {
 		pattern = l.cfg.Prefix + "/" + pattern
 	}
-	matches, err := globC(pattern)
+	pattern = l.opt.Root.Opened(pattern)
+	matches, err := globC(l.opt.Root, pattern)
 	if err != nil {
 		l.diag(pos, SeverityError, "cannot expand include pattern %q: %v; php-fpm refuses the configuration", pattern, err)
 		return
@@ -163,7 +169,7 @@ func (l *fpmLoader) include(pattern string, pos parser.Pos, depth int) {
 		return
 	}
 	for _, m := range matches {
-		if fi, err := os.Stat(m); err != nil || !fi.Mode().IsRegular() {
+		if fi, err := l.opt.Root.Stat(m); err != nil || !fi.Mode().IsRegular() {
 			// php-fpm would read a device or FIFO line by line; we
 			// refuse to (include=/dev/zero never ends).
 			l.diag(pos, SeverityWarning, "not including %s: not a regular file", m)
@@ -173,7 +179,7 @@ func (l *fpmLoader) include(pattern string, pos parser.Pos, depth int) {
 			l.diag(pos, SeverityError, "including %s would open more than %d files at once; php-fpm refuses the configuration", m, maxIncludeDepth)
 			return
 		}
-		src, err := os.ReadFile(m)
+		src, err := l.opt.Root.ReadFile(m)
 		if err != nil {
 			l.diag(pos, SeverityError, "cannot include %s: %v", m, err)
 			return
@@ -185,10 +191,10 @@ func (l *fpmLoader) include(pattern string, pos parser.Pos, depth int) {
 // globC expands pattern like glibc's glob(3) with GLOB_ERR|GLOB_MARK: a
 // wildcard never matches a leading dot, directories are dropped (php-fpm
 // skips names ending in '/'), and a fixed directory that cannot be opened is
-// an error.
-func globC(pattern string) ([]string, error) {
+// an error. pattern is as opened under root.
+func globC(root *rootfs.Root, pattern string) ([]string, error) {
 	if !hasMeta(pattern) {
-		fi, err := os.Stat(pattern)
+		fi, err := root.Stat(pattern)
 		if err != nil || fi.IsDir() {
 			return nil, nil
 		}
@@ -207,10 +213,10 @@ func globC(pattern string) ([]string, error) {
 	if dir == "" {
 		dir = "/"
 	}
-	if _, err := os.ReadDir(dir); err != nil {
+	if _, err := root.ReadDir(dir); err != nil {
 		return nil, err
 	}
-	ms, err := filepath.Glob(pattern)
+	ms, err := root.Glob(pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +235,7 @@ func globC(pattern string) ([]string, error) {
 		if hidden {
 			continue
 		}
-		if fi, err := os.Stat(m); err != nil || fi.IsDir() {
+		if fi, err := root.Stat(m); err != nil || fi.IsDir() {
 			continue
 		}
 		out = append(out, m)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modphp-migrate/modphp-migrate/internal/rootfs"
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
@@ -358,3 +359,45 @@ func orUndefined(s string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestLoadUnderRoot: with Options.Root the configuration is read as on
+// the server whose files lie under the root: absolute include= patterns
+// at any depth are listed there, a pool file linked to an absolute path
+// is read from the root, and the directories pools name are looked up
+// there too — none of it from this machine.
+func TestLoadUnderRoot(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"etc/php/8.2/fpm/php-fpm.conf":   "[global]\ninclude=/etc/php/8.2/fpm/pool.d/*.conf\n",
+		"etc/php/8.2/fpm/real/site.conf": "[site]\nlisten = /run/php/site.sock\npm = static\npm.max_children = 2\nprefix = /srv/site-prefix\nchdir = /\ninclude = /etc/php/8.2/fpm/extra/*.conf\n",
+		"etc/php/8.2/fpm/extra/x.conf":   "php_admin_value[memory_limit] = 99M\n",
+		"srv/site-prefix/":               "",
+	})
+	if err := os.MkdirAll(filepath.Join(root, "etc/php/8.2/fpm/pool.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/php/8.2/fpm/real/site.conf", filepath.Join(root, "etc/php/8.2/fpm/pool.d/site.conf")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadOptions(filepath.Join(root, "etc/php/8.2/fpm/php-fpm.conf"), Options{Root: rootfs.New(root)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range cfg.Diagnostics {
+		t.Errorf("diagnostic: %s", d)
+	}
+	p := cfg.Pool("site")
+	if p == nil {
+		t.Fatalf("no pool site; files %q", cfg.Files)
+	}
+	if got := p.Settings["prefix"].Value; got != "/srv/site-prefix" {
+		t.Errorf("prefix %q", got)
+	}
+	var php []string
+	for _, v := range p.PHP {
+		php = append(php, v.Key+"="+v.Value+" at "+strings.TrimPrefix(v.Pos.File, root))
+	}
+	if want := "memory_limit=99M at /etc/php/8.2/fpm/extra/x.conf"; len(php) != 1 || php[0] != want {
+		t.Errorf("php values %q, want [%s]", php, want)
+	}
+}

@@ -1,7 +1,6 @@
 package fpmconf
 
 import (
-	"os"
 	"strconv"
 	"strings"
 
@@ -97,7 +96,7 @@ func (l *fpmLoader) processPool(p *Pool) {
 	prefix := l.poolPrefix(p)
 
 	if s, ok := p.Settings["prefix"]; ok && s.Value != "" {
-		if fi, err := os.Stat(prefix); err != nil || !fi.IsDir() {
+		if !l.isDir(prefix) {
 			l.diag(s.Pos, SeverityError, "[pool %s] the prefix %q does not exist or is not a directory", p.Name, prefix)
 		}
 	}
@@ -181,7 +180,7 @@ func (l *fpmLoader) processPool(p *Pool) {
 		} else if !strings.HasPrefix(dir, "/") {
 			dir = prefix + "/" + dir
 		}
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if !l.isDir(dir) {
 			l.diag(p.posOf("chroot"), SeverityError, "[pool %s] the chroot path %q does not exist or is not a directory", p.Name, dir)
 		}
 	}
@@ -193,7 +192,7 @@ func (l *fpmLoader) processPool(p *Pool) {
 		if chroot != "" {
 			dir = chroot + "/" + dir
 		}
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if !l.isDir(dir) {
 			l.diag(p.posOf("chdir"), SeverityError, "[pool %s] the chdir path %q does not exist or is not a directory", p.Name, dir)
 		}
 	}
@@ -217,4 +216,11 @@ func (l *fpmLoader) processPool(p *Pool) {
 			}
 		}
 	}
+}
+
+// isDir reports whether the server path p is a directory (under the
+// root, Options.Root).
+func (l *fpmLoader) isDir(p string) bool {
+	fi, err := l.opt.Root.Stat(l.opt.Root.Opened(p))
+	return err == nil && fi.IsDir()
 }

@@ -142,3 +142,58 @@ func (r *Root) WalkDir(name string, fn fs.WalkDirFunc) error {
 		return fn(name+strings.TrimPrefix(q, p), d, err)
 	})
 }
+
+// Glob is filepath.Glob inside the root: pattern is a path as opened;
+// each directory is listed where the server would find it (links
+// followed inside the root), and the matches are paths as opened. Errors
+// reading directories are ignored, as filepath.Glob ignores them.
+func (r *Root) Glob(pattern string) ([]string, error) {
+	if r == nil {
+		return filepath.Glob(pattern)
+	}
+	if _, err := filepath.Match(pattern, ""); err != nil {
+		return nil, err
+	}
+	if !hasMeta(pattern) {
+		if _, err := r.Lstat(pattern); err != nil {
+			return nil, nil
+		}
+		return []string{pattern}, nil
+	}
+	dir, file := filepath.Split(pattern)
+	dir = cleanGlobDir(dir)
+	dirs := []string{dir}
+	if hasMeta(dir) {
+		var err error
+		if dirs, err = r.Glob(dir); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, d := range dirs {
+		ents, err := r.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if ok, _ := filepath.Match(file, e.Name()); ok {
+				out = append(out, filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	return out, nil
+}
+
+// hasMeta reports whether a path holds a wildcard of filepath.Match.
+func hasMeta(p string) bool { return strings.ContainsAny(p, `*?[\`) }
+
+// cleanGlobDir is filepath.Glob's cleaning of a pattern's directory.
+func cleanGlobDir(dir string) string {
+	switch dir {
+	case "":
+		return "."
+	case string(filepath.Separator):
+		return dir
+	}
+	return dir[:len(dir)-1] // the trailing separator
+}

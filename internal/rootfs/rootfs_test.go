@@ -267,3 +267,52 @@ func TestWalkDir(t *testing.T) {
 		t.Errorf("WalkDir of a link = %v, want %v", got, want)
 	}
 }
+
+// TestGlob: a pattern's directories are listed inside the root, through
+// links that point inside it; a nil root globs this machine.
+func TestGlob(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"etc/php/8.2/fpm/php-fpm.conf":     "",
+		"etc/php/8.2/fpm/pool.d/a.conf":    "",
+		"etc/php/8.2/fpm/pool.d/.x.conf":   "",
+		"etc/php/8.2/fpm/pool.d/a.conf.bk": "",
+		"real/b.conf":                      "",
+	}, map[string]string{
+		"etc/php/8.3":                   "/etc/php/8.2", // absolute: inside the root
+		"etc/php/8.2/fpm/pool.d/b.conf": "/real/b.conf",
+		"etc/php/9.0":                   "/usr/lib", // not in the root: no match
+		"etc/php/8.2/fpm/pool.d/c.conf": "/nowhere", // dangling: matched, as filepath.Glob does
+	})
+	r := New(dir)
+	glob := func(p string) []string {
+		ms, err := r.Glob(filepath.Join(dir, p))
+		if err != nil {
+			t.Fatalf("Glob(%s): %v", p, err)
+		}
+		var out []string
+		for _, m := range ms {
+			rel, _ := filepath.Rel(dir, m)
+			out = append(out, rel)
+		}
+		return out
+	}
+	for _, c := range []struct{ pattern, want string }{
+		{"etc/php/*/fpm/php-fpm.conf", "[etc/php/8.2/fpm/php-fpm.conf etc/php/8.3/fpm/php-fpm.conf]"},
+		{"etc/php/8.3/fpm/pool.d/*.conf", "[etc/php/8.3/fpm/pool.d/.x.conf etc/php/8.3/fpm/pool.d/a.conf etc/php/8.3/fpm/pool.d/b.conf etc/php/8.3/fpm/pool.d/c.conf]"},
+		{"etc/php/9.0/*", "[]"},
+		{"etc/php/8.2/fpm/php-fpm.conf", "[etc/php/8.2/fpm/php-fpm.conf]"},
+		{"etc/php/8.2/fpm/nope.conf", "[]"},
+	} {
+		if got := glob(c.pattern); fmt.Sprint(got) != c.want {
+			t.Errorf("Glob(%s) = %v, want %v", c.pattern, got, c.want)
+		}
+	}
+	if _, err := r.Glob(filepath.Join(dir, "[")); err == nil {
+		t.Error("Glob([) gave no error")
+	}
+	var nilRoot *Root
+	want, _ := filepath.Glob(filepath.Join(dir, "etc/php/*/fpm/pool.d/*.conf"))
+	if got, err := nilRoot.Glob(filepath.Join(dir, "etc/php/*/fpm/pool.d/*.conf")); err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("nil root: Glob = %v, %v, want %v", got, err, want)
+	}
+}
