@@ -56,3 +56,27 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGlob: in a tree without links, Glob inside the root finds what
+// filepath.Glob finds, and fails where it fails.
+func FuzzGlob(f *testing.F) {
+	for _, p := range []string{"etc/php/*/fpm/*.conf", "etc/*/*", "etc/php/8.[0-9]/fpm/pool.d/*.conf", "*", "etc/php/[", "etc/php/\\*", "srv/www/?", ""} {
+		f.Add(p)
+	}
+	dir := tree(f, map[string]string{
+		"etc/php/8.2/fpm/php-fpm.conf": "", "etc/php/8.2/fpm/pool.d/www.conf": "", "etc/php/8.3/fpm/pool.d/.x.conf": "",
+		"etc/apache2/apache2.conf": "", "srv/www/a": "", "srv/www/b/index.php": "",
+	}, nil)
+	r := New(dir)
+	f.Fuzz(func(t *testing.T, p string) {
+		if strings.Contains(p, "..") || strings.ContainsRune(p, 0) || strings.HasPrefix(p, "/") || len(p) > 256 {
+			return // .. stops at the root there, not here
+		}
+		pattern := filepath.Join(dir, p)
+		want, werr := filepath.Glob(pattern)
+		got, gerr := r.Glob(pattern)
+		if (werr == nil) != (gerr == nil) || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("Glob(%q) = %q, %v; filepath.Glob: %q, %v", p, got, gerr, want, werr)
+		}
+	})
+}

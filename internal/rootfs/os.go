@@ -176,7 +176,11 @@ func (r *Root) Glob(pattern string) ([]string, error) {
 			continue
 		}
 		for _, e := range ents {
-			if ok, _ := filepath.Match(file, e.Name()); ok {
+			ok, err := filepath.Match(file, e.Name())
+			if err != nil {
+				return out, err // as filepath.Glob: a pattern bad past what the check read
+			}
+			if ok {
 				out = append(out, filepath.Join(d, e.Name()))
 			}
 		}
