@@ -393,12 +393,7 @@ func TestUserINIOutsideDocumentRoot(t *testing.T) {
 		"usr/share/flat/index.php":         "<?php\n",
 		"usr/share/flat/inc/functions.inc": "<?php\n",
 	})
-	res := loadRoot(t, root)
-	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, HTAccess: HTAccessUserINI,
-		Owner: func(string) (uint32, uint32, bool) { return 0, 0, true }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := planTree(t, root, HTAccessUserINI)
 	var got []string
 	for _, pl := range p.Placements {
 		got = append(got, pl.Dir+" "+pl.Key+" "+pl.Target+" "+pl.Pool+" "+pl.Note)

@@ -28,12 +28,7 @@ func TestUnresettableOwnPool(t *testing.T) {
 		"srv/s/lang/index.php":     "<?php\n",
 		"srv/s/inc/index.php":      "<?php\n",
 	})
-	res := loadRoot(t, root)
-	p, err := Build(Input{Today: res.Today, After: res.After, Root: root, HTAccess: HTAccessShim,
-		Owner: func(string) (uint32, uint32, bool) { return 0, 0, true }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := planTree(t, root, HTAccessShim)
 	var got []string
 	for _, pl := range p.Placements {
 		got = append(got, pl.Dir+" "+pl.Key+" "+pl.Target+" "+pl.Scope+" "+pl.Pool+" "+pl.File)
