@@ -22,18 +22,12 @@
 set -euo pipefail
 trap 'echo "ab.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 
-ROUNDS=7 DUR=4 SCRIPT=hello REUSE=""
-while getopts "r:d:s:E" o; do
-	case $o in
-	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; s) SCRIPT=$OPTARG ;; E) REUSE=-E ;;
-	*) sed -n '2,21p' "$0"; exit 2 ;;
-	esac
-done
-shift $((OPTIND - 1))
-[ $# = 2 ] || { sed -n '2,21p' "$0"; exit 2; }
 declare -A BIN PROCS
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+bench_opts 21 "$@"
+[ ${#ARGS[@]} = 2 ] || { sed -n '2,21p' "$0"; exit 2; }
+set -- "${ARGS[@]}"
 add_shim ab.sh A "$1"
 add_shim ab.sh B "$2"
 chain_up ab.sh

@@ -117,3 +117,21 @@ start_shim() {
 	tail -n 5 "$T/shim.log" >&2
 	exit 1
 }
+
+# bench_opts LAST "$@": the options ab.sh and rotate.sh share (-r -d -s -E,
+# described in their headers) into ROUNDS, DUR, SCRIPT and REUSE, the
+# operands into ARGS. A bad option prints the calling script's header
+# (lines 2..LAST) and exits 2.
+bench_opts() {
+	local last=$1 o OPTIND=1
+	shift
+	ROUNDS=7 DUR=4 SCRIPT=hello REUSE=""
+	while getopts "r:d:s:E" o; do
+		case $o in
+		r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; s) SCRIPT=$OPTARG ;; E) REUSE=-E ;;
+		*) sed -n "2,${last}p" "$0"; exit 2 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	ARGS=("$@")
+}

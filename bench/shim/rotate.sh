@@ -15,18 +15,12 @@
 set -euo pipefail
 trap 'echo "rotate.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 
-ROUNDS=7 DUR=4 SCRIPT=hello REUSE=""
-while getopts "r:d:s:E" o; do
-	case $o in
-	r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; s) SCRIPT=$OPTARG ;; E) REUSE=-E ;;
-	*) sed -n '2,15p' "$0"; exit 2 ;;
-	esac
-done
-shift $((OPTIND - 1))
-[ $# -ge 2 ] || { sed -n '2,15p' "$0"; exit 2; }
 declare -A BIN PROCS
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+bench_opts 15 "$@"
+[ ${#ARGS[@]} -ge 2 ] || { sed -n '2,15p' "$0"; exit 2; }
+set -- "${ARGS[@]}"
 KEYS=()
 i=0
 for spec in "$@"; do
