@@ -183,9 +183,7 @@ func TestLegacyPermissions(t *testing.T) {
 		"/var/www/shop/config.php 0666 o-w",
 		"/var/www/shop/var/cache 0777 o-w",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("permissions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkLines(t, "permissions", got, want)
 	script := p.PermissionsScript()
 	if !strings.Contains(script, "chmod o-w \"$ROOT\"'/var/www/shop/var/cache'\n") {
 		t.Errorf("permissions.sh lacks the cache's chmod:\n%s", script)
@@ -227,9 +225,7 @@ func TestForAndScopes(t *testing.T) {
 		"a.test vhost alice owner of /srv/a alice",
 		"a.test:/srv/a/admin directory alice owner of /srv/a a-test-srv-a-admin",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("scopes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkLines(t, "scopes", got, want)
 	pls := p.For(parser.Pos{File: filepath.Join(root, "etc/apache2/apache2.conf"), Line: 8, Col: 3})
 	if len(pls) != 1 || pls[0].Key != "memory_limit" || pls[0].Target != TargetPool || pls[0].Pool != "a-test-srv-a-admin" {
 		t.Fatalf("For(apache2.conf:8) = %+v", pls)
@@ -302,9 +298,7 @@ func TestOwnerScopes(t *testing.T) {
 		"h.test:/srv/h/alice alice owner of /srv/h/alice alice",
 		"h.test:/srv/h/bob bob owner of /srv/h/bob bob",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("scopes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkLines(t, "scopes", got, want)
 	if d := p.Diff(); !strings.Contains(d, "+<Directory \"/srv/h/bob\">\n+\t<FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n+\t\t<If \"-f %{REQUEST_FILENAME}\">\n+\t\t\tSetHandler \"proxy:unix:/run/php/modphp-migrate-bob.sock|fcgi://localhost\"\n") {
 		t.Errorf("no handler for bob's pool:\n%s", d)
 	}
@@ -406,9 +400,7 @@ func TestUserINIOutsideDocumentRoot(t *testing.T) {
 		"/usr/share/app memory_limit shim  this directory needs the shim: outside the DocumentRoot php-fpm reads only the .user.ini of a script's own directory, and /usr/share/app/conf has scripts",
 		"/usr/share/flat memory_limit user-ini  ",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("placements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkLines(t, "placements", got, want)
 }
 
 // TestDirectoryNamingFile: a <Directory> whose path is a script reaches
@@ -434,9 +426,7 @@ func TestDirectoryNamingFile(t *testing.T) {
 		"/srv/www memory_limit 42M shim under <Directory>: neither a pool nor .user.ini can be limited to some files; only the shim applies it per request",
 		"/srv/www/sub memory_limit 64M user-ini ",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("placements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkLines(t, "placements", got, want)
 }
 
 // TestLinesInEffect: the lines the plan reads (identity directives,
@@ -517,7 +507,13 @@ func TestUserINIAction(t *testing.T) {
 		`/srv/www/new/.user.ini create ""`,
 		`/srv/www/old/.user.ini change "max_input_vars = 2000\n"`,
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf(".user.ini files:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	checkLines(t, ".user.ini files", got, want)
+}
+
+// checkLines fails t when got differs from want, showing both, a line each.
+func checkLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if g, w := strings.Join(got, "\n"), strings.Join(want, "\n"); g != w {
+		t.Errorf("%s:\n%s\nwant:\n%s", what, g, w)
 	}
 }

@@ -44,9 +44,7 @@ func TestRoutes(t *testing.T) {
 		"/etc/apache2/apache2.conf:7 127.0.0.1:9000 a.test keep proxy:fcgi://127.0.0.1:9000",
 		"/etc/apache2/apache2.conf:12 localhost:9001 b.test replace proxy:unix:" + ShimSocket + "|fcgi://localhost",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("routes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkLines(t, "routes", got, want)
 	if r := p.RouteAt(parser.Pos{File: filepath.Join(root, "etc/apache2/apache2.conf"), Line: 12}); r == nil || r.Action != RouteReplace {
 		t.Errorf("RouteAt(apache2.conf:12 under the root) = %+v", r)
 	}

@@ -40,9 +40,7 @@ func TestUnresettableOwnPool(t *testing.T) {
 		"/srv/s/lang intl.default_locale shim s.test:/srv/s/lang s-test-srv-s-lang ",
 		"/srv/s/lang/sub memory_limit shim s.test:/srv/s/lang s-test-srv-s-lang ",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("placements:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	checkLines(t, "placements", got, want)
 	if p.Shim == nil {
 		t.Fatal("no shim planned")
 	}
