@@ -118,18 +118,7 @@ func TestIntegrationDirectoryMatchesFileServerOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for host, want := range map[string]string{"plain.test": "", "follow.test": "47M"} {
-		req, err := http.NewRequest("GET", ref.url+"/i.php", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Host = host
-		resp, err := httpClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		got := strings.TrimSpace(string(body))
+		got := getHost(t, ref.url+"/i.php", host)
 		if want == "" && got == "memory_limit='47M'" || want != "" && got != "memory_limit='"+want+"'" {
 			t.Errorf("Host %s: mod_php says %q; 47M expected: %v", host, got, want != "")
 		}
@@ -177,18 +166,7 @@ func TestIntegrationServerAliasWildcards(t *testing.T) {
 		"z.q.test":      "62M",
 		"zz.q.test":     "61M",
 	} {
-		req, err := http.NewRequest("GET", ref.url+"/i.php", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Host = host
-		resp, err := httpClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if got := strings.TrimSpace(string(body)); got != "memory_limit='"+want+"'" {
+		if got := getHost(t, ref.url+"/i.php", host); got != "memory_limit='"+want+"'" {
 			t.Errorf("Host %s: mod_php says %q, want memory_limit='%s'", host, got, want)
 		}
 		res, err := r.Resolve(Request{DocRoot: docRoot, Script: filepath.Join(docRoot, "i.php"), URI: "/i.php", ServerName: strings.ToLower(host)})
@@ -196,4 +174,21 @@ func TestIntegrationServerAliasWildcards(t *testing.T) {
 			t.Errorf("Host %s: the shim applies %s, want memory_limit=%q", host, got, want)
 		}
 	}
+}
+
+// getHost GETs url with a Host header and returns the body, trimmed.
+func getHost(t *testing.T, url, host string) string {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(body))
 }
