@@ -17,24 +17,27 @@ import (
 	"github.com/modphp-migrate/modphp-migrate/parser"
 )
 
+// placementView is what the fix check reads of a placement.
+type placementView struct {
+	Source  parser.Pos `json:"source"`
+	Key     string     `json:"key"`
+	Value   string     `json:"value"`
+	Target  string     `json:"target"`
+	Pool    string     `json:"pool"`
+	File    string     `json:"file"`
+	Dir     string     `json:"dir"`
+	Wrapped bool       `json:"wrapped"`
+}
+
 // planView is what the fix check reads of plan --format=json.
 type planView struct {
 	Scopes []struct {
 		ID  string `json:"id"`
 		Dir string `json:"dir"`
 	} `json:"scopes"`
-	Pools      []poolView `json:"pools"`
-	Placements []struct {
-		Source  parser.Pos `json:"source"`
-		Key     string     `json:"key"`
-		Value   string     `json:"value"`
-		Target  string     `json:"target"`
-		Pool    string     `json:"pool"`
-		File    string     `json:"file"`
-		Dir     string     `json:"dir"`
-		Wrapped bool       `json:"wrapped"`
-	} `json:"placements"`
-	Files []struct {
+	Pools      []poolView      `json:"pools"`
+	Placements []placementView `json:"placements"`
+	Files      []struct {
 		Path  string `json:"path"`
 		Via   string `json:"via"`
 		After string `json:"after"`
@@ -196,26 +199,16 @@ func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []stri
 		}
 		return p
 	}
-	type placed = struct {
-		Source  parser.Pos `json:"source"`
-		Key     string     `json:"key"`
-		Value   string     `json:"value"`
-		Target  string     `json:"target"`
-		Pool    string     `json:"pool"`
-		File    string     `json:"file"`
-		Dir     string     `json:"dir"`
-		Wrapped bool       `json:"wrapped"`
-	}
 	for _, d := range diags {
 		at := fmt.Sprintf("%s:%d %s", d.File, d.Line, d.Code)
 		where := []parser.Pos{{File: server(d.File), Line: d.Line}}
 		for _, r := range d.Related {
 			where = append(where, parser.Pos{File: server(r.File), Line: r.Line})
 		}
-		var pls []placed
+		var pls []placementView
 		for _, pl := range plan.Placements {
 			if slices.ContainsFunc(where, func(w parser.Pos) bool { return w.Line > 0 && w.File == pl.Source.File && w.Line == pl.Source.Line }) {
-				pls = append(pls, placed(pl))
+				pls = append(pls, pl)
 			}
 		}
 		bad := func(format string, args ...any) { problems = append(problems, at+": "+fmt.Sprintf(format, args...)) }
@@ -228,13 +221,13 @@ func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []stri
 			checked++
 			if _, _, ok := plan.poolNamed(m[1]); !ok {
 				bad("message names pool %s, which the plan does not have", m[1])
-			} else if len(pls) > 0 && !slices.ContainsFunc(pls, func(pl placed) bool { return pl.Pool == m[1] }) {
+			} else if len(pls) > 0 && !slices.ContainsFunc(pls, func(pl placementView) bool { return pl.Pool == m[1] }) {
 				bad("message names pool %s; the plan serves the line from another pool", m[1])
 			}
 		}
 		for _, m := range poolFor.FindAllStringSubmatch(d.Message, -1) {
 			checked++
-			if !slices.ContainsFunc(pls, func(pl placed) bool {
+			if !slices.ContainsFunc(pls, func(pl placementView) bool {
 				_, listen, ok := plan.poolNamed(pl.Pool)
 				return ok && listen == m[2] && pl.Dir == m[1]
 			}) {
@@ -264,7 +257,7 @@ func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []stri
 				switch {
 				case !ok || n < 1 || n > len(got) || got[n-1] != text:
 					bad("fix puts %q at %s:%d, which the plan does not write", text, file, n)
-				case !slices.ContainsFunc(pls, func(pl placed) bool { return pl.File == file }):
+				case !slices.ContainsFunc(pls, func(pl placementView) bool { return pl.File == file }):
 					bad("fix puts the setting in %s; the plan puts it in %v", file, pls)
 				}
 				for _, pl := range pls {
@@ -295,7 +288,7 @@ func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []stri
 				checked++
 				block := strings.Join(lines[i+1:], "\n") + "\n"
 				after, ok := plan.after(m[1])
-				if !ok || !strings.Contains(after, block) || !slices.ContainsFunc(pls, func(pl placed) bool { return pl.Target == "deny" }) {
+				if !ok || !strings.Contains(after, block) || !slices.ContainsFunc(pls, func(pl placementView) bool { return pl.Target == "deny" }) {
 					bad("fix writes in %s a block the plan does not write for this line:\n%s", m[1], block)
 				}
 				break
@@ -305,7 +298,7 @@ func fixProblems(root string, diags []jsonDiag, plan *planView) (problems []stri
 		case headed:
 		case len(pls) > 0:
 			checked++
-			if !strings.HasPrefix(d.Fix, "<IfModule mod_php.c>\n") || !slices.ContainsFunc(pls, func(pl placed) bool { return pl.Wrapped }) {
+			if !strings.HasPrefix(d.Fix, "<IfModule mod_php.c>\n") || !slices.ContainsFunc(pls, func(pl placementView) bool { return pl.Wrapped }) {
 				bad("fix %q at a line the plan places is neither the plan's line nor the plan's wrap", d.Fix)
 			}
 		case poolLine.MatchString(d.Fix) || poolSection.MatchString(d.Fix) || strings.Contains(d.Fix, ".user.ini"):
