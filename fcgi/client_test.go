@@ -708,18 +708,8 @@ func TestClientReserve(t *testing.T) {
 		running.Store(0)
 		release = make(chan struct{})
 		var wg sync.WaitGroup
-		for range 3 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
-					t.Error(err)
-				}
-			}()
-		}
-		for running.Load() < 3 {
-			time.Sleep(time.Millisecond)
-		}
+		doAsync(t, cl, 3, &wg)
+		waitCount(&running, 3)
 		if s := cl.Stats(); s.Open != 3 {
 			t.Errorf("reserve %d: %d open while 3 requests run, want 3", tc.reserve, s.Open)
 		}
@@ -730,6 +720,25 @@ func TestClientReserve(t *testing.T) {
 			t.Errorf("reserve %d: after the requests %+v, want %d open and idle", tc.reserve, s, tc.open)
 		}
 		cl.Close()
+	}
+}
+
+// doAsync starts n requests on cl, each on a goroutine counted by wg;
+// an error fails t.
+func doAsync(t *testing.T, cl *Client, n int, wg *sync.WaitGroup) {
+	for range n {
+		wg.Go(func() {
+			if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// waitCount waits until a handler has counted n requests in running.
+func waitCount(running *atomic.Int32, n int32) {
+	for running.Load() < n {
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -760,18 +769,8 @@ func TestClientReserveGrace(t *testing.T) {
 	cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 2, Reserve: 1}
 	defer cl.Close()
 	var wg sync.WaitGroup
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	for running.Load() < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	doAsync(t, cl, 2, &wg)
+	waitCount(&running, 2)
 	close(release)
 	wg.Wait()
 	if s := cl.Stats(); s.Open != 2 || s.Idle != 2 {
@@ -804,20 +803,9 @@ func TestClientReserveHandsOver(t *testing.T) {
 	cl := &Client{Network: "unix", Addr: ts.addr, KeepAlive: true, MaxConns: 2, Reserve: 1}
 	defer cl.Close()
 	var wg sync.WaitGroup
-	do := func() {
-		defer wg.Done()
-		if _, err := cl.Do(context.Background(), &Request{}, io.Discard); err != nil {
-			t.Error(err)
-		}
-	}
-	wg.Add(2)
-	go do()
-	go do()
-	for running.Load() < 2 {
-		time.Sleep(time.Millisecond)
-	}
-	wg.Add(1)
-	go do() // waits: both connections are busy
+	doAsync(t, cl, 2, &wg)
+	waitCount(&running, 2)
+	doAsync(t, cl, 1, &wg) // waits: both connections are busy
 	for {
 		cl.pool.mu.Lock()
 		n := len(cl.pool.waiters)
@@ -828,9 +816,7 @@ func TestClientReserveHandsOver(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	release <- struct{}{} // one request ends; the waiting one takes its connection
-	for running.Load() < 3 {
-		time.Sleep(time.Millisecond)
-	}
+	waitCount(&running, 3)
 	release <- struct{}{}
 	release <- struct{}{}
 	wg.Wait()
