@@ -201,15 +201,7 @@ func TestApacheGeneratedTrees(t *testing.T) {
 // lines, quoted arguments, vhosts in several files.
 func genTree(t *testing.T, dir string, r *rand.Rand) {
 	t.Helper()
-	w := func(rel, body string) {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w := func(rel, body string) { writeFile(t, filepath.Join(dir, rel), body) }
 	mods := "/usr/lib/apache2/modules"
 	if err := os.MkdirAll(filepath.Join(dir, "run"), 0o755); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package parser
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,15 +15,7 @@ import (
 func TestApacheIncludeWildcards(t *testing.T) {
 	needApache(t)
 	dir := t.TempDir()
-	w := func(rel, body string) {
-		p := filepath.Join(dir, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w := func(rel, body string) { writeFile(t, filepath.Join(dir, rel), body) }
 	for _, f := range []string{"neg/a.conf", "neg/x.conf", "neg/!.conf", "neg/.b.conf",
 		"open/a[b.conf", "across/a[b/c]d.conf", "dot/.a.conf", "dot/b.conf", "caret/a.conf", "caret/y.conf"} {
 		w(f, "# "+f+"\n")
