@@ -36,15 +36,10 @@ QR="" QS=""
 for i in $(seq "$ROUNDS"); do
 	line="round $i:"
 	for k in A B; do
-		start_shim ab.sh "$k"
-		load "$URL" 16 1 >/dev/null # warm the cache and the connections
-		read -r a0 f0 s0 < <(cpu_ticks "$SID" shim "$SHIM")
-		read -r n rps < <(load "$URL" 16 "$DUR")
-		read -r a1 f1 s1 < <(cpu_ticks "$SID" shim "$SHIM")
-		read -r ca cf cs < <(per_request "$n" $((a1 - a0)) $((f1 - f0)) $((s1 - s0)))
-		R[$k]+="$rps " CA[$k]+="$ca " CF[$k]+="$cf " CS[$k]+="$cs "
-		line+=" $k $rps req/s cpu $ca+$cf+$cs us |"
-		RPS[$k]=$rps SCPU[$k]=$cs
+		measure_shim ab.sh "$k"
+		R[$k]+="$M_RPS " CA[$k]+="$M_CA " CF[$k]+="$M_CF " CS[$k]+="$M_CS "
+		line+=" $k $M_RPS req/s cpu $M_CA+$M_CF+$M_CS us |"
+		RPS[$k]=$M_RPS SCPU[$k]=$M_CS
 	done
 	# Paired ratios: B against the A run just before it.
 	QR+="$(awk -v a="${RPS[A]}" -v b="${RPS[B]}" 'BEGIN {printf "%.3f", b / a}') "

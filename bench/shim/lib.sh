@@ -135,3 +135,16 @@ bench_opts() {
 	shift $((OPTIND - 1))
 	ARGS=("$@")
 }
+
+# measure_shim SCRIPT KEY: starts shim KEY on the chain, warms it for a
+# second, then loads it for DUR seconds; sets M_RPS (req/s) and M_CA,
+# M_CF, M_CS (µs of CPU per request of Apache, php-fpm's pool, the shim).
+measure_shim() {
+	local a0 f0 s0 a1 f1 s1 n
+	start_shim "$1" "$2"
+	load "$URL" 16 1 >/dev/null # warm the cache and the connections
+	read -r a0 f0 s0 < <(cpu_ticks "$SID" shim "$SHIM")
+	read -r n M_RPS < <(load "$URL" 16 "$DUR")
+	read -r a1 f1 s1 < <(cpu_ticks "$SID" shim "$SHIM")
+	read -r M_CA M_CF M_CS < <(per_request "$n" $((a1 - a0)) $((f1 - f0)) $((s1 - s0)))
+}

@@ -35,15 +35,10 @@ for i in $(seq "$ROUNDS"); do
 	off=$(( (i - 1) % ${#KEYS[@]} ))
 	ORDER=("${KEYS[@]:$off}" "${KEYS[@]:0:$off}")
 	for k in "${ORDER[@]}"; do
-		start_shim rotate.sh "$k"
-		load "$URL" 16 1 >/dev/null # warm the cache and the connections
-		read -r a0 f0 s0 < <(cpu_ticks "$SID" shim "$SHIM")
-		read -r n rps < <(load "$URL" 16 "$DUR")
-		read -r a1 f1 s1 < <(cpu_ticks "$SID" shim "$SHIM")
-		read -r ca cf cs < <(per_request "$n" $((a1 - a0)) $((f1 - f0)) $((s1 - s0)))
-		R[$k]+="$rps " CS[$k]+="$cs "
-		line+=" S${k#K} $rps req/s shim $cs us |"
-		RPS[$k]=$rps SCPU[$k]=$cs
+		measure_shim rotate.sh "$k"
+		R[$k]+="$M_RPS " CS[$k]+="$M_CS "
+		line+=" S${k#K} $M_RPS req/s shim $M_CS us |"
+		RPS[$k]=$M_RPS SCPU[$k]=$M_CS
 	done
 	for k in "${KEYS[@]}"; do
 		QR[$k]+="$(awk -v a="${RPS[K0]}" -v b="${RPS[$k]}" 'BEGIN {printf "%.3f", b / a}') "
