@@ -96,6 +96,9 @@ func cutSegment(p string) (seg, rest string, found bool) {
 }
 
 // matchSegment matches one segment (the whole strings without PathName).
+// It backtracks only to the last '*': every other element matches exactly
+// one character, so the leftmost fit of each piece between stars is as
+// good as any, and the time is bounded by len(p)*len(s) steps.
 func matchSegment(p, s string, flags Flags) bool {
 	if flags&Period != 0 && s != "" && s[0] == '.' {
 		switch {
@@ -108,15 +111,6 @@ func matchSegment(p, s string, flags Flags) bool {
 		}
 		s = s[1:]
 	}
-	return starMatch(p, s, func(p string, c byte) (int, bool) { return matchOne(p, c, flags) })
-}
-
-// starMatch matches s against p, whose elements other than '*' one
-// matches against one byte (returning the element's length). It
-// backtracks only to the last '*': every other element matches exactly
-// one byte, so the leftmost fit of each piece between stars is as good as
-// any, and the time is bounded by len(p)*len(s) steps.
-func starMatch(p, s string, one func(p string, c byte) (n int, ok bool)) bool {
 	px, sx := 0, 0
 	star, starS := -1, 0
 	for {
@@ -127,7 +121,7 @@ func starMatch(p, s string, one func(p string, c byte) (n int, ok bool)) bool {
 				continue
 			}
 			if sx < len(s) {
-				if n, ok := one(p[px:], s[sx]); ok {
+				if n, ok := matchOne(p[px:], s[sx], flags); ok {
 					px, sx = px+n, sx+1
 					continue
 				}

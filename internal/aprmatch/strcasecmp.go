@@ -10,7 +10,26 @@ package aprmatch
 // this backtracks only to the last one, with the same answers.
 func CaseMatch(pattern, s string) bool {
 	pattern, s = cString(pattern), cString(s)
-	return starMatch(pattern, s, func(p string, c byte) (int, bool) {
-		return 1, p[0] == '?' || lower(p[0]) == lower(c)
-	})
+	px, sx := 0, 0
+	star, starS := -1, 0
+	for {
+		if px < len(pattern) {
+			switch {
+			case pattern[px] == '*':
+				star, starS = px, sx
+				px++
+				continue
+			case sx < len(s) && (pattern[px] == '?' || lower(pattern[px]) == lower(s[sx])):
+				px, sx = px+1, sx+1
+				continue
+			}
+		} else if sx == len(s) {
+			return true
+		}
+		if star < 0 || starS >= len(s) {
+			return false
+		}
+		starS++
+		px, sx = star+1, starS
+	}
 }
